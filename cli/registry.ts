@@ -1,0 +1,39 @@
+import type { CommandModule, ServiceModule } from './service';
+import { HeartbeatProducer } from '../ingest/heartbeat.producer';
+import { RawSink } from '../processors/raw-sink';
+import { tokensCommand, usersCommand } from './auth.commands';
+
+/**
+ * Every service and command of the `spacehub` CLI, declared once. Start-up fails on a duplicate name
+ * (STYLE: immich's job registry). Add a part by adding its module here.
+ */
+export const SERVICES: ServiceModule[] = [
+  {
+    name: 'heartbeat',
+    describe: 'emit a heartbeat event to Kafka every HEARTBEAT_INTERVAL_MS',
+    inAll: true,
+    async start(rt) {
+      const hb = new HeartbeatProducer(rt, 'spacehub');
+      await hb.start();
+      return { close: () => hb.close() };
+    },
+  },
+  {
+    name: 'sink',
+    describe: 'land raw snapshots and heartbeats from Kafka in ClickHouse',
+    inAll: true,
+    async start(rt) {
+      const sink = new RawSink(rt);
+      await sink.start();
+      return { close: () => sink.close() };
+    },
+  },
+];
+
+export const COMMANDS: CommandModule[] = [usersCommand, tokensCommand];
+
+export function checkRegistry(): void {
+  const names = [...SERVICES.map((s) => s.name), ...COMMANDS.map((c) => c.name), 'all', 'bootstrap', 'help'];
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new Error(`spacehub: two commands are named "${dup}"`);
+}

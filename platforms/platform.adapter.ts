@@ -1,0 +1,75 @@
+/**
+ * The seam between Space HUB and a streaming platform (DESIGN.md §2, STYLE: twurple). One adapter per
+ * platform (`twitch.adapter.ts` = TwitchService, `youtube.adapter.ts` = YouTubeService) implements this;
+ * StreamingService and the ingest workers talk only to this interface. A new platform is one adapter
+ * file plus one line in platforms/registry.ts.
+ */
+export type PlatformId = 'twitch' | 'youtube' | (string & {});
+
+export interface OAuthTokens {
+  accessToken: string;
+  refreshToken: string | null;
+  /** Epoch ms; null when the platform did not say. */
+  expiresAt: number | null;
+  scopes: string[];
+}
+
+export interface ChannelIdentity {
+  channelId: string;
+  login: string;
+  displayName: string;
+}
+
+export interface StreamState {
+  channelId: string;
+  observedAt: number;
+  live: boolean;
+  viewers: number | null;
+  streamId: string | null;
+  startedAt: number | null;
+  title: string | null;
+  category: string | null;
+  language: string | null;
+}
+
+export interface FollowerState {
+  channelId: string;
+  observedAt: number;
+  followers: number;
+}
+
+export interface ChatBatch {
+  channelId: string;
+  intervalStart: number;
+  intervalEnd: number;
+  messages: number;
+  /** Pseudonymous chatter ids (hash of platform user id), for unique-chatter counts. */
+  chatterIds: string[];
+  /** Opaque cursor to resume from (e.g. YouTube nextPageToken); null when the platform has none. */
+  cursor: string | null;
+  /** How long the platform asks us to wait before the next poll (YouTube pollingIntervalMillis). */
+  nextPollMs: number | null;
+}
+
+export interface AuthorizationRequest {
+  url: string;
+  state: string;
+  /** PKCE verifier, kept server-side; never sent to the browser. */
+  codeVerifier?: string;
+}
+
+export interface PlatformAdapter {
+  readonly platform: PlatformId;
+  /** Whether the platform supports PKCE (Google does; Twitch's confidential flow does not need it). */
+  readonly supportsPkce: boolean;
+  authorizationUrl(params: { state: string; redirectUri: string; codeChallenge?: string }): string;
+  exchangeCode(params: { code: string; redirectUri: string; codeVerifier?: string }): Promise<OAuthTokens>;
+  refresh(refreshToken: string): Promise<OAuthTokens>;
+  /** Validates a token (Twitch: hourly /oauth2/validate); false when the platform says it is invalid. */
+  validate(accessToken: string): Promise<boolean>;
+  revoke(token: string): Promise<void>;
+  identity(accessToken: string): Promise<ChannelIdentity>;
+  streamState(accessToken: string, channelId: string): Promise<StreamState>;
+  followers(accessToken: string, channelId: string): Promise<FollowerState>;
+  chat(accessToken: string, channelId: string, cursor: string | null): Promise<ChatBatch>;
+}

@@ -1,0 +1,84 @@
+import type { Consumer, EachBatchPayload } from 'kafkajs';
+import type { Runtime } from '../shared/runtime';
+import { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
+import type { Heartbeat, StreamSnapshot } from '../shared/events/events';
+import { retry } from '../shared/errors/retry';
+import { UndecodableMessageError } from '../shared/schema-registry/schema-registry';
+
+const toDateTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+
+/**
+ * Lands raw snapshots and heartbeats in ClickHouse, unchanged. Offsets are committed only after
+ * ClickHouse acknowledged the batch; a replay re-inserts the same event ids, which the
+ * ReplacingMergeTree tables collapse. A message that does not decode is counted and skipped with a
+ * log line naming topic/partition/offset, never retried forever.
+ */
+export class RawSink {
+  private consumer: Consumer | undefined;
+  private readonly repo: ClickHouseRepository;
+  undecodable = 0;
+
+  constructor(private readonly rt: Runtime, private readonly groupId = `${rt.kafkaSettings.topicPrefix}.raw-sink`) {
+    this.repo = new ClickHouseRepository(rt.clickhouseSettings);
+  }
+
+  async start(): Promise<void> {
+    const { kafka, topics } = this.rt;
+    this.consumer = kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [topics.snapshots, topics.heartbeat], fromBeginning: true });
+    await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
+  }
+
+  private async onBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topics, registry, logger } = this.rt;
+    const snapshots: object[] = [];
+    const heartbeats: object[] = [];
+    for (const m of batch.messages) {
+      try {
+        if (batch.topic === topics.heartbeat) {
+          const h = await registry.decode<Heartbeat>(batch.topic, m.value);
+          heartbeats.push({ event_id: h.eventId, source: h.source, emitted_at: toDateTime(h.emittedAt), sequence: h.sequence });
+        } else {
+          const s = await registry.decode<StreamSnapshot>(batch.topic, m.value);
+          snapshots.push({
+            event_id: s.eventId, platform: s.platform, channel_id: s.channelId, user_id: s.userId,
+            observed_at: toDateTime(s.observedAt), live: s.live ? 1 : 0, viewers: s.viewers, stream_id: s.streamId,
+            started_at: s.startedAt === null ? null : toDateTime(s.startedAt), title: s.title, category: s.category,
+            language: s.language, source: s.source, kafka_partition: batch.partition, kafka_offset: Number(m.offset),
+          });
+        }
+      } catch (err) {
+        if (!(err instanceof UndecodableMessageError)) throw err;
+        this.undecodable++;
+        logger.warn({ module: 'raw-sink', topic: batch.topic, partition: batch.partition, offset: m.offset, code: err.code }, err.message);
+      }
+    }
+    if (!isRunning() || isStale()) return;
+    await retry(
+      async () => {
+        await this.repo.insert('insert heartbeats', 'heartbeats', heartbeats);
+        await this.repo.insert('insert snapshots_raw', 'snapshots_raw', snapshots);
+      },
+      {
+        what: 'raw sink insert', attempts: 10, initialDelayMs: 200, maxDelayMs: 5000,
+        onRetry: (err, attempt, delay) => {
+          logger.warn({ module: 'raw-sink', attempt, delay, err: (err as Error).message }, 'ClickHouse insert failed; retrying');
+          void heartbeat().catch(() => undefined);
+        },
+      },
+    );
+    const last = batch.messages[batch.messages.length - 1];
+    if (last) resolveOffset(last.offset);
+    await commitOffsetsIfNecessary();
+    await heartbeat();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.consumer?.disconnect();
+    } finally {
+      await this.repo.close();
+    }
+  }
+}

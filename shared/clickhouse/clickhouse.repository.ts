@@ -1,0 +1,181 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { ClickHouseClient, createClient } from '@clickhouse/client';
+import { AppError, ServiceUnavailableError } from '../errors/app-error';
+import { repoPath } from '../paths';
+
+export interface ClickHouseSettings {
+  url: string;
+  user: string;
+  password: string;
+  database: string;
+  rawTtlDays: number;
+}
+
+/** A ClickHouse error keeps the server's code and type (STYLE habit 12). */
+export class ClickHouseQueryError extends AppError {
+  constructor(readonly queryName: string, cause: unknown) {
+    const e = cause as { code?: string; type?: string; message?: string };
+    super('CLICKHOUSE_QUERY_FAILED', `ClickHouse query "${queryName}" failed${e?.type ? ` (${e.type})` : ''}: ${e?.message ?? String(cause)}`, {
+      cause,
+      retriable: !e?.code || isTransportError(cause),
+      context: { query: queryName, serverCode: e?.code, serverType: e?.type },
+    });
+  }
+}
+
+function isTransportError(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET'].includes(code ?? '') || /socket hang up|timeout/i.test(String((err as Error)?.message));
+}
+
+export function createClickHouse(s: ClickHouseSettings, database: string | undefined = s.database): ClickHouseClient {
+  return createClient({
+    url: s.url,
+    username: s.user,
+    password: s.password,
+    database,
+    request_timeout: 30000,
+    clickhouse_settings: {
+      // 64-bit integers as JSON numbers: our counts stay far below 2^53.
+      output_format_json_quote_64bit_integers: 0,
+      date_time_input_format: 'best_effort',
+    },
+  });
+}
+
+/**
+ * The one ClickHouse access module (STYLE: clickhouse-js). Named, parameterised queries only: values
+ * are bound server-side as {name:Type}; no SQL is assembled from input.
+ */
+export class ClickHouseRepository {
+  readonly client: ClickHouseClient;
+
+  constructor(readonly settings: ClickHouseSettings, client?: ClickHouseClient) {
+    this.client = client ?? createClickHouse(settings);
+  }
+
+  async waitUntilReady(timeoutMs = 30000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let lastErr: unknown;
+    const admin = createClickHouse(this.settings, undefined);
+    try {
+      while (Date.now() < deadline) {
+        const r = await admin.ping();
+        if (r.success) return;
+        lastErr = (r as { error?: unknown }).error;
+        await new Promise((res) => setTimeout(res, 300));
+      }
+    } finally {
+      await admin.close();
+    }
+    throw new ServiceUnavailableError('ClickHouse', this.settings.url, lastErr);
+  }
+
+  async query<T>(name: string, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+    try {
+      const rs = await this.client.query({ query, query_params: params, format: 'JSONEachRow' });
+      return await rs.json<T>();
+    } catch (err) {
+      throw new ClickHouseQueryError(name, err);
+    }
+  }
+
+  async insert<T extends object>(name: string, table: string, rows: T[]): Promise<void> {
+    if (rows.length === 0) return;
+    try {
+      await this.client.insert({ table, values: rows, format: 'JSONEachRow' });
+    } catch (err) {
+      throw new ClickHouseQueryError(name, err);
+    }
+  }
+
+  async command(name: string, query: string, params: Record<string, unknown> = {}): Promise<void> {
+    try {
+      await this.client.command({ query, query_params: params });
+    } catch (err) {
+      throw new ClickHouseQueryError(name, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+export const MIGRATIONS_DIR = repoPath('shared', 'clickhouse', 'migrations');
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+  checksum: string;
+}
+
+/** Reads `NNNN_name.sql` files; `{{RAW_TTL_DAYS}}` is the only template value (a validated integer). */
+export function loadMigrations(settings: Pick<ClickHouseSettings, 'rawTtlDays'>, dir = MIGRATIONS_DIR): Migration[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+    .sort()
+    .map((file) => {
+      const text = fs.readFileSync(path.join(dir, file), 'utf8');
+      const rendered = text.replace(/\{\{RAW_TTL_DAYS\}\}/g, String(Math.trunc(settings.rawTtlDays)));
+      const statements = rendered
+        .split(/;\s*$/m)
+        .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+        .filter((s) => s.length > 0);
+      return {
+        version: Number(file.slice(0, 4)),
+        name: file.replace(/\.sql$/, ''),
+        statements,
+        checksum: crypto.createHash('sha256').update(text).digest('hex'),
+      };
+    });
+}
+
+/**
+ * Creates the database and applies pending migrations, recording each in schema_migrations.
+ * Idempotent: statements are IF NOT EXISTS, applied versions are skipped, and a changed
+ * already-applied file is an error (migrations are append-only).
+ */
+export async function migrate(settings: ClickHouseSettings, log?: (msg: string) => void): Promise<number[]> {
+  const admin = createClickHouse(settings, undefined);
+  try {
+    await admin.command({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', query_params: { db: settings.database } });
+  } catch (err) {
+    throw new ClickHouseQueryError('create database', err);
+  } finally {
+    await admin.close();
+  }
+  const repo = new ClickHouseRepository(settings);
+  try {
+    await repo.command(
+      'create schema_migrations',
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+         version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+       ) ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`,
+    );
+    const applied = new Map(
+      (await repo.query<{ version: number; checksum: string }>('applied migrations', 'SELECT version, any(checksum) AS checksum FROM schema_migrations GROUP BY version')).map(
+        (r) => [Number(r.version), r.checksum],
+      ),
+    );
+    const done: number[] = [];
+    for (const m of loadMigrations(settings)) {
+      const prior = applied.get(m.version);
+      if (prior !== undefined) {
+        if (prior !== m.checksum) throw new AppError('MIGRATION_CHANGED', `migration ${m.name} was changed after it was applied; add a new migration instead`);
+        continue;
+      }
+      for (const [i, stmt] of m.statements.entries()) await repo.command(`${m.name}#${i + 1}`, stmt);
+      await repo.insert('record migration', 'schema_migrations', [{ version: m.version, name: m.name, checksum: m.checksum }]);
+      log?.(`applied ClickHouse migration ${m.name}`);
+      done.push(m.version);
+    }
+    return done;
+  } finally {
+    await repo.close();
+  }
+}

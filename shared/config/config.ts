@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import dotenv from 'dotenv';
+import { z } from 'zod';
+import { bool, int, num, optionalStr, port, str, url } from './env';
+
+/**
+ * The one place that reads process.env (STYLE habit 4). Each section below maps environment
+ * variables to a typed object; `.env.example` documents every variable and a test keeps the two in sync.
+ * Defaults point at the native stack (infra/stack.sh) so `npm start` needs no configuration.
+ */
+const env = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  KAFKA_BROKERS: str('127.0.0.1:19092'),
+  KAFKA_CLIENT_ID: str('spacehub'),
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]+$/, 'letters, digits, . _ - only').default('spacehub'),
+  KAFKA_PARTITIONS: int(6, 1),
+  KAFKA_REPLICATION_FACTOR: int(1, 1),
+
+  SCHEMA_REGISTRY_URL: url('http://127.0.0.1:18081/apis/ccompat/v7'),
+
+  CLICKHOUSE_URL: url('http://127.0.0.1:18123'),
+  CLICKHOUSE_USER: str('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  CLICKHOUSE_DATABASE: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'an identifier').default('spacehub'),
+  CLICKHOUSE_RAW_TTL_DAYS: int(30, 1),
+
+  REDIS_URL: str('redis://127.0.0.1:16379'),
+  REDIS_KEY_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]*$/).default('spacehub'),
+
+  TOKEN_ENCRYPTION_KEYS: optionalStr(),
+
+  API_HOST: str('127.0.0.1'),
+  API_PORT: port(8080),
+  API_RATE_LIMIT_PER_MINUTE: int(600, 1),
+  GATEWAY_PORT: port(8081),
+  GATEWAY_MAX_PAYLOAD_BYTES: int(16 * 1024, 256),
+  GATEWAY_MESSAGES_PER_SECOND: int(20, 1),
+  PUBLIC_BASE_URL: url('http://127.0.0.1:8080'),
+
+  PLATFORMS_MODE: z.enum(['simulator', 'live']).default('simulator'),
+  SIMULATOR_PORT: port(8090),
+  SIMULATOR_SEED: int(42),
+  SIMULATOR_CHANNELS: int(50, 1),
+  TWITCH_CLIENT_ID: str('spacehub-sim-twitch'),
+  TWITCH_CLIENT_SECRET: optionalStr(),
+  TWITCH_AUTH_BASE_URL: optionalStr(),
+  TWITCH_API_BASE_URL: optionalStr(),
+  YOUTUBE_CLIENT_ID: str('spacehub-sim-youtube'),
+  YOUTUBE_CLIENT_SECRET: optionalStr(),
+  GOOGLE_AUTH_BASE_URL: optionalStr(),
+  GOOGLE_TOKEN_BASE_URL: optionalStr(),
+  YOUTUBE_API_BASE_URL: optionalStr(),
+  YOUTUBE_DAILY_QUOTA_UNITS: int(10000, 1),
+  PLATFORM_HTTP_TIMEOUT_MS: int(10000, 100),
+
+  INGEST_CONCURRENCY: int(8, 1),
+  INGEST_LIVE_POLL_SECONDS: int(30, 1),
+  INGEST_OFFLINE_POLL_SECONDS: int(300, 1),
+  INGEST_FOLLOWERS_POLL_SECONDS: int(180, 1),
+
+  PROCESSOR_ALLOWED_LATENESS_SECONDS: int(120, 0),
+  PROCESSOR_BATCH_MAX_EVENTS: int(5000, 1),
+  PROCESSOR_FLUSH_INTERVAL_MS: int(1000, 10),
+
+  MODELS_DIR: str('.stack/models'),
+  MODELS_BACKEND: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+
+  METRICS_PORT: port(9464),
+  HEARTBEAT_INTERVAL_MS: int(5000, 100),
+  ALLOW_PRIVATE_WEBHOOK_TARGETS: bool(false),
+  CHDB_LIB: optionalStr(),
+  STATE_DIR: str('.stack'),
+  // Numbers only used to tune behaviour in tests and benchmarks.
+  SHUTDOWN_GRACE_MS: num(10000),
+});
+
+export type Config = z.infer<typeof env>;
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly variable: string, detail: string) {
+    super(`Invalid configuration: ${variable} ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse a config from an explicit source (tests) — never touches the cache. */
+export function parseConfig(source: Record<string, string | undefined>): Config {
+  const result = env.safeParse(source);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    const given = source[variable];
+    throw new ConfigError(variable, given === undefined ? `is missing or empty: ${issue.message}` : `= ${JSON.stringify(variable.includes('SECRET') || variable.includes('KEY') || variable.includes('PASSWORD') ? '***' : given)}: ${issue.message}`);
+  }
+  return result.data;
+}
+
+let cached: Config | undefined;
+
+/** The process-wide config: `.env` (if present) under the environment, validated once. */
+export function loadConfig(): Config {
+  if (cached) return cached;
+  const file = path.resolve(process.cwd(), '.env');
+  const fromFile = fs.existsSync(file) ? dotenv.parse(fs.readFileSync(file)) : {};
+  const merged: Record<string, string | undefined> = { ...fromFile, ...process.env };
+  for (const k of Object.keys(merged)) if (merged[k] === '') delete merged[k];
+  cached = parseConfig(merged);
+  return cached;
+}
+
+/** For tests that change process.env between cases. */
+export function resetConfigCache(): void {
+  cached = undefined;
+}
+
+export const CONFIG_VARIABLES = Object.keys(env.shape);

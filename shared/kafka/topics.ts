@@ -1,0 +1,25 @@
+/**
+ * The topics of the pipeline and the Avro record each carries (shared/events/schemas/<schema>.avsc).
+ * Keys are "<platform>:<channelId>" for channel topics and "<userId>" for user-addressed ones, so a
+ * channel's events stay ordered within one partition. A prefix lets tests and tenants isolate topics.
+ */
+export const TOPIC_DEFS = {
+  snapshots: { suffix: 'stream.snapshots', schema: 'StreamSnapshot' },
+  followers: { suffix: 'channel.followers', schema: 'FollowerCount' },
+  chat: { suffix: 'chat.activity', schema: 'ChatActivity' },
+  lifecycle: { suffix: 'stream.lifecycle', schema: 'StreamLifecycle' },
+  alerts: { suffix: 'alerts', schema: 'Alert' },
+  windows: { suffix: 'metrics.windows', schema: 'MetricWindow' },
+  heartbeat: { suffix: 'heartbeat', schema: 'Heartbeat' },
+} as const;
+
+export type TopicName = keyof typeof TOPIC_DEFS;
+export type Topics = Record<TopicName, string>;
+
+export function topicsFor(prefix: string): Topics {
+  const out = {} as Topics;
+  for (const [name, def] of Object.entries(TOPIC_DEFS)) out[name as TopicName] = `${prefix}.${def.suffix}`;
+  return out;
+}
+
+export const channelKey = (platform: string, channelId: string) => `${platform}:${channelId}`;
