@@ -9,7 +9,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # .env may set ports and endpoints; the environment wins over it.
-if [[ -f "$ROOT/.env" ]]; then
+if [[ -f "$ROOT/.env" && -z "${SPACEHUB_NO_DOTENV:-}" ]]; then
   while IFS='=' read -r k v; do
     [[ "$k" =~ ^[A-Z_][A-Z0-9_]*$ ]] || continue
     [[ -z "${!k:-}" ]] && export "$k=$v"
@@ -22,7 +22,9 @@ KAFKA_CONTROLLER_PORT="${STACK_KAFKA_CONTROLLER_PORT:-19093}"
 REGISTRY_PORT="${STACK_SCHEMA_REGISTRY_PORT:-18081}"
 CLICKHOUSE_PORT="${STACK_CLICKHOUSE_PORT:-18123}"
 REDIS_PORT="${STACK_REDIS_PORT:-16379}"
-KAFKA_VERSION_DIR="$STACK_DIR/lib/kafka-3.9.1"
+# Downloaded/built servers; shareable between stacks (a test runs a second stack on the same jars).
+LIB_DIR="${SPACEHUB_STACK_LIB_DIR:-$STACK_DIR/lib}"
+KAFKA_VERSION_DIR="$LIB_DIR/kafka-3.9.1"
 CHDB_LIB="${CHDB_LIB:-$ROOT/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so}"
 
 log() { printf '[stack] %s\n' "$*" >&2; }
@@ -73,7 +75,7 @@ install_kafka() {
 }
 
 install_registry() {
-  REGISTRY_JAR="$(bash "$ROOT/infra/registry/build.sh" "$STACK_DIR/lib/registry" 2> "$STACK_DIR/logs/registry-build.log" | tail -n 1)" \
+  REGISTRY_JAR="$(bash "$ROOT/infra/registry/build.sh" "$LIB_DIR/registry" 2> "$STACK_DIR/logs/registry-build.log" | tail -n 1)" \
     || die "building the Schema Registry failed; see $STACK_DIR/logs/registry-build.log"
   [[ -f "$REGISTRY_JAR" ]] || die "Schema Registry jar not found after build ($REGISTRY_JAR)"
 }
@@ -84,7 +86,7 @@ install_clickhouse() {
 }
 
 cmd_install() {
-  mkdir -p "$STACK_DIR"/{data,logs,run,lib}
+  mkdir -p "$STACK_DIR"/{data,logs,run} "$LIB_DIR"
   external redis || install_redis
   external kafka || install_kafka
   external registry || install_registry

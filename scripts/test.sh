@@ -17,4 +17,4 @@ bash infra/stack.sh up
 echo "[test] type-check" >&2
 npx tsc -p tsconfig.json --noEmit
 echo "[test] jest" >&2
-npx jest --ci "$@"
+npx jest --ci --forceExit "$@"

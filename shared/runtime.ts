@@ -6,6 +6,7 @@ import { Topics, topicsFor } from './kafka/topics';
 import { SchemaRegistryClient } from './schema-registry/schema-registry';
 import { ClickHouseRepository, ClickHouseSettings, migrate } from './clickhouse/clickhouse.repository';
 import { waitForRedis } from './redis/redis';
+import { AppError } from './errors/app-error';
 
 /**
  * The outside systems of one process, built from config in one place (STYLE: one composition root
@@ -63,12 +64,17 @@ export function createRuntime(config: Config = loadConfig(), logger?: Logger): R
 export async function bootstrap(rt: Runtime, opts: { timeoutMs?: number } = {}): Promise<void> {
   const timeoutMs = opts.timeoutMs ?? 60000;
   const { logger } = rt;
-  await Promise.all([
+  const checks = await Promise.allSettled([
     waitForKafka(rt.kafka, rt.kafkaSettings.brokers, timeoutMs),
     rt.registry.waitUntilReady(timeoutMs),
     new ClickHouseRepository(rt.clickhouseSettings).waitUntilReady(timeoutMs),
     waitForRedis(rt.config.REDIS_URL, timeoutMs),
   ]);
+  const failures = checks.flatMap((c) => (c.status === 'rejected' ? [c.reason as Error] : []));
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) {
+    throw new AppError('SERVICES_UNAVAILABLE', failures.map((f) => f.message).join('; '), { retriable: true, cause: failures[0] });
+  }
   await migrate(rt.clickhouseSettings, (m) => logger.info({ module: 'bootstrap' }, m));
   const admin = rt.kafka.admin();
   await admin.connect();
