@@ -1,4 +1,4 @@
-import { Admin, Kafka, logLevel, Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
+import { Admin, Kafka, logLevel, Partitioners, Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
 import type { Logger } from '../logging/logger';
 import { ServiceUnavailableError } from '../errors/app-error';
 import { retry } from '../errors/retry';
@@ -36,7 +36,13 @@ export function createKafka(s: KafkaSettings, logger: Logger, overrides: { retri
 
 /** The one idempotent producer configuration (acks=all, one in-flight request per broker). */
 export function createIdempotentProducer(kafka: Kafka): Producer {
-  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    // Murmur2 on the key, as the Java client: a channel's events land on the same partition from any producer.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
 }
 
 /**

@@ -8,7 +8,7 @@ export type { Logger };
  */
 export const REDACT_PATHS = [
   'token', 'accessToken', 'refreshToken', 'access_token', 'refresh_token', 'id_token', 'client_secret', 'clientSecret',
-  'authorization', 'Authorization', 'password', 'secret', 'code', 'codeVerifier', 'code_verifier', 'apiToken',
+  'authorization', 'Authorization', 'password', 'secret', 'authCode', 'codeVerifier', 'code_verifier', 'apiToken',
   '*.token', '*.accessToken', '*.refreshToken', '*.access_token', '*.refresh_token', '*.client_secret', '*.clientSecret',
   '*.authorization', '*.Authorization', '*.password', '*.secret', '*.apiToken', '*.codeVerifier',
   'req.headers.authorization', 'req.headers.cookie', 'req.headers["sec-websocket-protocol"]', 'headers.authorization',
