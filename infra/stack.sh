@@ -142,7 +142,9 @@ start_registry() {
   mkdir -p "$STACK_DIR/data/registry"
   spawn registry "$STACK_DIR/logs/registry.log" env \
     REGISTRY_DATASOURCE_URL="${REGISTRY_DATASOURCE_URL:-jdbc:h2:file:$STACK_DIR/data/registry/registry}" \
-    java -Xms128m -Xmx384m -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" -jar "$REGISTRY_JAR"
+    java -Xms64m -Xmx384m -XX:TieredStopAtLevel=1 -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
+    -Dcom.arjuna.ats.arjuna.common.CoreEnvironmentBean.processImplementationClassName=com.arjuna.ats.internal.arjuna.utils.UuidProcessId \
+    -jar "$REGISTRY_JAR"
 }
 
 start_clickhouse() {

@@ -12,3 +12,11 @@ if [[ ! -f "$stamp" || package-lock.json -nt "$stamp" || package.json -nt "$stam
   touch "$stamp"
 fi
 bash infra/stack.sh install
+# Headless Chromium for the web dashboard's browser test (dashboards/web; playwright-core drives the
+# Debian package, it downloads no browser of its own).
+if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then
+  echo "[install] apt-get install chromium" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || {
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ||
+    echo "[install] warning: could not install chromium; the web dashboard's browser test will fail" >&2
+fi
