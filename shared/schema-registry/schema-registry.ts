@@ -66,7 +66,13 @@ export class SchemaRegistryClient {
       return id;
     } catch (err) {
       const status = (err as { status?: number }).status;
-      if (status === 409) throw new SchemaCompatibilityError(subject, (err as Error).message);
+      const message = (err as Error).message ?? '';
+      // Apicurio answers a registration that raced an identical one (e.g. the client's own retry after
+      // a slow first attempt) with 409 "already exists": the schema is there, so return its id.
+      if (status === 409 && /already exists/i.test(message)) {
+        return this.registry.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema: JSON.stringify(schema) });
+      }
+      if (status === 409) throw new SchemaCompatibilityError(subject, message);
       throw new ServiceUnavailableError('Schema Registry', this.url, err);
     }
   }

@@ -1,0 +1,135 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Redis } from 'ioredis';
+import { ApiTokenStore } from '../shared/auth/api-tokens';
+import { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
+import { createKafka } from '../shared/kafka/kafka.client';
+import { Closer } from '../shared/lifecycle/lifecycle';
+import { repoPath } from '../shared/paths';
+import { createRedis } from '../shared/redis/redis';
+import type { Runtime } from '../shared/runtime';
+import type { ServiceModule } from '../cli/service';
+import { createApp } from './app';
+import { OAuthStateStore } from './auth/oauth-state.store';
+import { ChannelAccessService } from './channels/channel-access.service';
+import { clickhouseCheck, kafkaCheck, ReadinessService, redisCheck, schemaRegistryCheck } from './health/readiness.service';
+import { RateLimiter } from './http/rate-limit';
+import { MetricsRepository } from './metrics/metrics.repository';
+import { StreamingMetricsService } from './metrics/streaming-metrics.service';
+import type { ConnectionDirectory, PredictionPort, StreamingPort } from './ports';
+import { platformParts } from './wiring/platforms.wiring';
+import { PLATFORMS } from '../platforms/registry';
+import { modelParts } from './wiring/models.wiring';
+
+export interface StartApiOptions {
+  host?: string;
+  /** 0 = any free port (tests). */
+  port?: number;
+  /** Override the parts from platforms/ and models/ (tests, benchmarks). */
+  connections?: ConnectionDirectory;
+  streaming?: StreamingPort | null;
+  predictions?: PredictionPort | null;
+  staticDir?: string;
+}
+
+export interface RunningApi {
+  url: string;
+  server: http.Server;
+  redis: Redis;
+  close(): Promise<void>;
+}
+
+/** The API's composition root: builds every repository and service from the runtime, listens, and closes all of it. */
+export async function startApi(rt: Runtime, o: StartApiOptions = {}): Promise<RunningApi> {
+  const { config } = rt;
+  const logger = rt.logger.child({ module: 'api' });
+  const closer = new Closer();
+  const redis = createRedis(config.REDIS_URL);
+  closer.add('redis', () => void redis.disconnect());
+  const ch = new ClickHouseRepository(rt.clickhouseSettings);
+  closer.add('clickhouse', () => ch.close());
+
+  const parts = o.connections ? null : platformParts(rt, redis);
+  if (parts) closer.add('platforms', () => parts.close());
+  const connections = o.connections ?? parts!.connections;
+  const streaming = o.streaming !== undefined ? o.streaming : (parts?.streaming ?? null);
+  if (!streaming) logger.warn('platform integration unavailable: /v1/auth and /v1/connections answer 503');
+  let predictions = o.predictions ?? null;
+  if (o.predictions === undefined) {
+    const models = await modelParts(rt);
+    closer.add('models', () => models.close());
+    predictions = models.predictions;
+  }
+
+  const kafkaProbe = kafkaCheck(createKafka(rt.kafkaSettings, logger, { retries: 0 }));
+  closer.add('kafka probe', () => kafkaProbe.close());
+  const tokens = new ApiTokenStore(redis, config.REDIS_KEY_PREFIX);
+  const { app } = createApp(
+    {
+      platforms: PLATFORMS,
+      publicBaseUrl: config.PUBLIC_BASE_URL,
+      access: new ChannelAccessService(connections),
+      metrics: new StreamingMetricsService({ metrics: new MetricsRepository(ch), connections, predictions }),
+      streaming,
+      oauthStates: new OAuthStateStore(redis, config.REDIS_KEY_PREFIX),
+      authenticator: tokens,
+      predictions,
+      readiness: new ReadinessService({
+        kafka: kafkaProbe,
+        clickhouse: clickhouseCheck(ch.client),
+        redis: redisCheck(redis),
+        schemaRegistry: schemaRegistryCheck(config.SCHEMA_REGISTRY_URL),
+      }, config.API_READINESS_TIMEOUT_MS),
+      config,
+    },
+    {
+      logger: rt.logger,
+      rateLimiter: new RateLimiter(redis, config.REDIS_KEY_PREFIX, config.API_RATE_LIMIT_PER_MINUTE),
+      maxBodyBytes: config.API_MAX_BODY_BYTES,
+      staticDir: o.staticDir ?? repoPath('dashboards', 'web'),
+      version: packageVersion(),
+    },
+  );
+
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port ?? config.API_PORT, o.host ?? config.API_HOST, () => resolve());
+    });
+  } catch (err) {
+    // e.g. EADDRINUSE: release what was opened, so the process can exit with the error
+    await closer.close();
+    throw err;
+  }
+  const addr = server.address() as AddressInfo;
+  const url = `http://${addr.address}:${addr.port}`;
+  logger.info({ url }, 'API listening');
+  return {
+    url,
+    server,
+    redis,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await closer.close((name, err) => logger.warn({ part: name, err: (err as Error).message }, 'close failed'));
+    },
+  };
+}
+
+const packageVersion = () => (JSON.parse(fs.readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version;
+
+/** `spacehub api`: the REST API alone (also part of `spacehub all`). */
+export const apiService: ServiceModule = {
+  name: 'api',
+  describe: 'REST API (/v1, /openapi.json, /healthz, /readyz, /metrics) and the web dashboard at /',
+  inAll: true,
+  async start(rt) {
+    const api = await startApi(rt);
+    return { urls: { api: api.url, openapi: `${api.url}/openapi.json` }, close: () => api.close() };
+  },
+};

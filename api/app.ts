@@ -1,0 +1,59 @@
+import fs from 'node:fs';
+import express, { Express } from 'express';
+import type { Logger } from '../shared/logging/logger';
+import { authenticate } from './http/auth.middleware';
+import { errorHandler, notFoundHandler } from './http/error.middleware';
+import { rateLimit, RateLimiter } from './http/rate-limit';
+import { requestLog } from './http/request-log.middleware';
+import { mountRoutes, RouteDef } from './http/route';
+import { buildOpenApiDocument } from './openapi/openapi.document';
+import { channelRoutes } from './routes/channels.routes';
+import { connectionRoutes } from './routes/connections.routes';
+import type { ApiContext } from './routes/context';
+import { creatorRoutes } from './routes/creators.routes';
+import { systemRoutes } from './routes/system.routes';
+
+export interface AppOptions {
+  logger: Logger;
+  rateLimiter: RateLimiter;
+  /** Largest accepted request body; larger ones are answered 413. */
+  maxBodyBytes: number;
+  /** The built-in web dashboard (dashboards/web), served at / when the folder exists. */
+  staticDir?: string;
+  version: string;
+}
+
+/** The express app: middleware order is request id/log → body limit → routes → static → 404 → problem+json. */
+export function createApp(ctx: ApiContext, o: AppOptions): { app: Express; routes: RouteDef[] } {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestLog(o.logger.child({ module: 'api' })));
+  app.use(express.json({ limit: o.maxBodyBytes }));
+
+  let document: unknown;
+  const routes: RouteDef[] = [];
+  routes.push(
+    ...systemRoutes(ctx, () => (document ??= buildOpenApiDocument(routes, { title: 'Space HUB Streaming API', version: o.version, serverUrl: ctx.publicBaseUrl }))),
+    ...connectionRoutes(ctx),
+    ...channelRoutes(ctx),
+    ...creatorRoutes(ctx),
+  );
+  const router = express.Router();
+  mountRoutes(router, routes, [authenticate(ctx.authenticator), rateLimit(o.rateLimiter)]);
+  app.use(router);
+
+  if (o.staticDir && fs.existsSync(o.staticDir)) {
+    const files = express.static(o.staticDir, { index: 'index.html', fallthrough: true, dotfiles: 'ignore' });
+    // The folder also holds the dashboard's TypeScript tests: only what a browser needs is served.
+    app.use((req, res, next) => (/\.(ts|map)$/.test(req.path) ? next() : files(req, res, next)));
+  }
+  // `/` always answers: the dashboard when it is there, else a pointer to the document.
+  app.get('/', (_req, res) => {
+    res.json({ name: 'Space HUB Streaming API', openapi: '/openapi.json', health: '/healthz', ready: '/readyz' });
+  });
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(o.logger.child({ module: 'api' })));
+  return { app, routes };
+}

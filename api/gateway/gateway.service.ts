@@ -1,0 +1,39 @@
+import type { ServiceModule } from '../../cli/service';
+import { ApiTokenStore } from '../../shared/auth/api-tokens';
+import { createRedis } from '../../shared/redis/redis';
+import { ConnectionRepository } from '../../platforms/connections/connection.repository';
+import { TokenCipher } from '../../platforms/tokens/token-cipher';
+import { ConnectionOwnership } from './channel-ownership';
+import { GatewayServer } from './gateway.server';
+
+/** `spacehub gateway`: the composition root of one gateway instance (scale out by running more). */
+export const gatewayService: ServiceModule = {
+  name: 'gateway',
+  describe: 'live WebSocket feed on GATEWAY_PORT: plain JSON at /ws and Socket.IO at /socket.io/ (uWebSockets.js)',
+  inAll: true,
+  async start(rt) {
+    const c = rt.config;
+    const redis = createRedis(c.REDIS_URL);
+    // The gateway only reads connection metadata; the cipher is needed by the repository's constructor.
+    const connections = new ConnectionRepository(redis, c.REDIS_KEY_PREFIX, TokenCipher.fromKeyRing(c.TOKEN_ENCRYPTION_KEYS));
+    const gateway = new GatewayServer(rt, { tokens: new ApiTokenStore(redis, c.REDIS_KEY_PREFIX), ownership: new ConnectionOwnership(connections) });
+    try {
+      await gateway.start();
+    } catch (err) {
+      await gateway.close();
+      redis.disconnect();
+      throw err;
+    }
+    const http = `http://${c.GATEWAY_HOST}:${gateway.port}`;
+    return {
+      urls: { 'gateway ws': `${gateway.url}/ws`, 'socket.io': `${http}/socket.io/` },
+      async close() {
+        try {
+          await gateway.close();
+        } finally {
+          redis.disconnect();
+        }
+      },
+    };
+  },
+};

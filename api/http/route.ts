@@ -1,0 +1,101 @@
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import { z } from 'zod/v4';
+import type { Principal } from '../../shared/auth/api-tokens';
+import { InvalidParam, ProblemError, validationProblem } from './problem';
+
+/**
+ * A route is declared once — path, zod schemas for its path and query parameters, its responses and
+ * its handler — and both the express wiring (below) and the OpenAPI document (openapi/openapi.document.ts)
+ * are generated from that declaration, so the document cannot drift from what is validated.
+ */
+export type HttpMethod = 'get' | 'post' | 'delete';
+
+export interface ResponseSpec {
+  description: string;
+  /** Absent for bodiless answers (204) and for problem+json answers, which share one schema. */
+  schema?: z.ZodType;
+}
+
+export interface RouteContext<P, Q> {
+  params: P;
+  query: Q;
+  /** Not set on public routes (their handlers do not read it). */
+  principal: Principal;
+  req: Request;
+  res: Response;
+}
+
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+
+export interface RouteDef<P extends AnyObject = AnyObject, Q extends AnyObject = AnyObject> {
+  method: HttpMethod;
+  /** OpenAPI-style path: `/v1/channels/{platform}/{channelId}/metrics`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  /** Public routes skip authentication and rate limiting (health, readiness, metrics, the document). */
+  public?: boolean;
+  params?: P;
+  query?: Q;
+  /** The success response comes first; error statuses list what this route can answer besides 401/429/500. */
+  success: { status: 200 | 201 | 204; description: string; schema?: z.ZodType; contentType?: string };
+  errors?: number[];
+  handler(ctx: RouteContext<z.output<P>, z.output<Q>>): Promise<unknown>;
+}
+
+/** Keeps the generic parameters of one route inferred while the list of routes stays untyped. */
+export function defineRoute<P extends AnyObject = z.ZodObject<Record<never, never>>, Q extends AnyObject = z.ZodObject<Record<never, never>>>(def: RouteDef<P, Q>): RouteDef {
+  return def as unknown as RouteDef;
+}
+
+export const toExpressPath = (p: string) => p.replace(/\{(\w+)\}/g, ':$1');
+
+/** zod issues → the fields the client named, so a 400 says which parameter was wrong. */
+export function invalidParamsOf(error: z.ZodError, where: InvalidParam['in']): InvalidParam[] {
+  const out: InvalidParam[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push({ name: key, in: where, reason: 'is not a known parameter' });
+      continue;
+    }
+    const name = issue.path.map(String).join('.') || '(root)';
+    out.push({ name, in: where, reason: issue.message });
+  }
+  return out;
+}
+
+export function parseOrThrow<T extends z.ZodType>(schema: T | undefined, value: unknown, where: InvalidParam['in']): z.output<T> {
+  if (!schema) return {} as z.output<T>;
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) throw validationProblem(invalidParamsOf(r.error, where));
+  return r.data;
+}
+
+export function mountRoutes(router: Router, routes: RouteDef[], guard: RequestHandler[]): void {
+  for (const route of routes) {
+    const handler = async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        const params = parseOrThrow(route.params, req.params, 'path');
+        const query = parseOrThrow(route.query, req.query, 'query');
+        const body = await route.handler({ params, query, principal: res.locals.principal as Principal, req, res });
+        if (res.headersSent) return;
+        if (route.success.status === 204) {
+          res.status(204).end();
+          return;
+        }
+        res.status(route.success.status).json(body);
+      } catch (err) {
+        next(err);
+      }
+    };
+    // Express 5 names the matched route on req.route; metrics label requests with this template instead.
+    router[route.method](toExpressPath(route.path), ...(route.public ? [] : guard), handler);
+  }
+}
+
+/** For handlers that must answer with a problem they decide on (e.g. 404 "no model is trained"). */
+export function fail(status: number, slug: string, title: string, detail: string, extensions: Record<string, unknown> = {}): never {
+  throw new ProblemError(status, slug, title, detail, extensions);
+}

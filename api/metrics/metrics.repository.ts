@@ -1,0 +1,264 @@
+import type { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
+import { chInstant, TimeRange } from '../schemas/common.schemas';
+
+/**
+ * The API's read queries over the processors' tables (shared/clickhouse/migrations/0002_metrics.sql).
+ *
+ * Those tables are ReplacingMergeTree: a replay re-inserts a key with a higher version and merges
+ * collapse it some time later, so every read here de-duplicates itself — `ORDER BY key, version DESC
+ * LIMIT 1 BY key` in a subquery that filters on the sorting key only — before aggregating. Filtering on
+ * a non-key column (a session's ended_at, say) happens after de-duplication, never before, or an
+ * outdated version could be picked because the current one was filtered out.
+ *
+ * Every value is a bound parameter ({name:Type}); the SQL text is constant.
+ */
+
+/** The columns the reads below aggregate: fewer columns read, less to sort for LIMIT 1 BY. */
+const WINDOW_COLUMNS = `window_start, samples, avg_viewers, peak_viewers, min_viewers, viewer_minutes, followers,
+  follower_delta, chat_messages, unique_chatters, engagement_rate, live`;
+
+/** metrics_1m of one channel in [from, to), one row per window: the highest version. */
+const CHANNEL_WINDOWS = `
+  SELECT ${WINDOW_COLUMNS} FROM metrics_1m
+  WHERE platform = {platform:String} AND channel_id = {channelId:String}
+    AND window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}
+  ORDER BY window_start, version DESC
+  LIMIT 1 BY window_start`;
+
+/** metrics_1m of a set of channels ("platform:channelId" keys) in [from, to), de-duplicated. */
+const CHANNELS_WINDOWS = `
+  SELECT * FROM (
+    SELECT platform, channel_id, ${WINDOW_COLUMNS} FROM metrics_1m
+    WHERE platform IN {platforms:Array(String)} AND channel_id IN {channelIds:Array(String)}
+      AND window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}
+    ORDER BY platform, channel_id, window_start, version DESC
+    LIMIT 1 BY platform, channel_id, window_start
+  ) WHERE has({keys:Array(String)}, concat(platform, ':', channel_id))`;
+
+/** stream_sessions of a set of channels, one row per stream (highest version), any time. */
+const CHANNELS_SESSIONS = `
+  SELECT * FROM (
+    SELECT * FROM stream_sessions
+    WHERE platform IN {platforms:Array(String)} AND channel_id IN {channelIds:Array(String)}
+    ORDER BY platform, channel_id, stream_id, version DESC
+    LIMIT 1 BY platform, channel_id, stream_id
+  ) WHERE has({keys:Array(String)}, concat(platform, ':', channel_id))`;
+
+/**
+ * Aggregates of windows into one bucket; with one window per bucket they are that window's values.
+ * Viewer averages are over windows with samples (live snapshots), as in the processors' metrics_1h/1d
+ * views, so the API and Grafana agree; null rather than 0 when there were none.
+ */
+const BUCKET_AGGREGATES = `
+  countIf(live = 1) AS liveMinutes,
+  sum(samples) AS sampleCount,
+  if(countIf(samples > 0) = 0, NULL, avgIf(avg_viewers, samples > 0)) AS avgViewers,
+  max(peak_viewers) AS peakViewers,
+  if(countIf(samples > 0) = 0, NULL, minIf(min_viewers, samples > 0)) AS minViewers,
+  sum(viewer_minutes) AS viewerMinutes,
+  argMaxIf(followers, window_start, isNotNull(followers)) AS lastFollowers,
+  sum(follower_delta) AS followerDelta,
+  sum(chat_messages) AS chatMessages,
+  max(unique_chatters) AS uniqueChatters,
+  if(countIf(samples > 0) = 0, NULL, avgIf(engagement_rate, samples > 0)) AS engagementRate`;
+
+export interface SeriesRow extends WindowStatsRow {
+  bucket: string;
+  sampleCount: number;
+  minViewers: number | null;
+  lastFollowers: number | null;
+  uniqueChatters: number;
+}
+
+export interface LatestStateRow {
+  windows: number;
+  lastWindowStart: string | null;
+  lastLive: number;
+  lastAvgViewers: number;
+  lastEngagementRate: number;
+  lastFollowers: number | null;
+  growth24h: number;
+  growth7d: number;
+}
+
+/** stream_sessions columns, as stored. */
+export interface SessionRow {
+  platform: string;
+  channel_id: string;
+  stream_id: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_seconds: number;
+  peak_viewers: number;
+  avg_viewers: number;
+  hours_watched: number;
+  followers_gained: number;
+  chat_messages: number;
+  title: string | null;
+  category: string | null;
+  status: string;
+}
+
+export interface WindowStatsRow {
+  liveMinutes: number;
+  peakViewers: number;
+  avgViewers: number | null;
+  viewerMinutes: number;
+  chatMessages: number;
+  engagementRate: number | null;
+  followerDelta: number;
+}
+
+export interface ChannelTotalsRow extends WindowStatsRow {
+  platform: string;
+  channel_id: string;
+  lastFollowers: number | null;
+}
+
+export interface ConcurrencyRow {
+  peakConcurrent: number | null;
+  avgConcurrent: number | null;
+}
+
+export interface ChannelKey {
+  platform: string;
+  channelId: string;
+}
+
+const keyParams = (channels: ChannelKey[]) => ({
+  platforms: [...new Set(channels.map((c) => c.platform))],
+  channelIds: [...new Set(channels.map((c) => c.channelId))],
+  keys: channels.map((c) => `${c.platform}:${c.channelId}`),
+});
+
+const rangeParams = (r: TimeRange) => ({ from: chInstant(r.fromMs), to: chInstant(r.toMs) });
+
+/** The series query as text and parameters (also what bench/api.bench.ts issues directly as its baseline). */
+export function seriesQuery(c: ChannelKey, range: TimeRange, stepSeconds: number) {
+  return {
+    query: `SELECT toStartOfInterval(window_start, toIntervalSecond({step:UInt32})) AS bucket, ${BUCKET_AGGREGATES}
+       FROM (${CHANNEL_WINDOWS})
+       GROUP BY bucket ORDER BY bucket`,
+    params: { platform: c.platform, channelId: c.channelId, step: stepSeconds, ...rangeParams(range) },
+  };
+}
+
+export class MetricsRepository {
+  constructor(private readonly ch: ClickHouseRepository) {}
+
+  /** Buckets of `stepSeconds` (60, 3600, 86400; aligned to UTC) that have at least one window. */
+  series(c: ChannelKey, range: TimeRange, stepSeconds: number): Promise<SeriesRow[]> {
+    const q = seriesQuery(c, range, stepSeconds);
+    return this.ch.query<SeriesRow>('api.series', q.query, q.params);
+  }
+
+  /** The newest window and follower figures over the week up to `nowMs`. */
+  async latestState(c: ChannelKey, nowMs: number): Promise<LatestStateRow> {
+    const rows = await this.ch.query<LatestStateRow>(
+      'api.latest-state',
+      `SELECT count() AS windows,
+              if(windows = 0, NULL, max(window_start)) AS lastWindowStart,
+              argMax(live, window_start) AS lastLive,
+              argMax(avg_viewers, window_start) AS lastAvgViewers,
+              argMax(engagement_rate, window_start) AS lastEngagementRate,
+              argMaxIf(followers, window_start, isNotNull(followers)) AS lastFollowers,
+              sumIf(follower_delta, window_start >= {since24h:DateTime64(3, 'UTC')}) AS growth24h,
+              sum(follower_delta) AS growth7d
+       FROM (${CHANNEL_WINDOWS})`,
+      { platform: c.platform, channelId: c.channelId, since24h: chInstant(nowMs - 86400_000), ...rangeParams({ fromMs: nowMs - 7 * 86400_000, toMs: nowMs + 1 }) },
+    );
+    return rows[0]!;
+  }
+
+  /** Aggregates of one channel's windows in a range (a session's span). */
+  async windowStats(c: ChannelKey, range: TimeRange): Promise<WindowStatsRow> {
+    const rows = await this.ch.query<WindowStatsRow>(
+      'api.window-stats',
+      `SELECT countIf(live = 1) AS liveMinutes, max(peak_viewers) AS peakViewers,
+              if(countIf(samples > 0) = 0, NULL, avgIf(avg_viewers, samples > 0)) AS avgViewers,
+              sum(viewer_minutes) AS viewerMinutes, sum(chat_messages) AS chatMessages,
+              if(countIf(samples > 0) = 0, NULL, avgIf(engagement_rate, samples > 0)) AS engagementRate,
+              sum(follower_delta) AS followerDelta
+       FROM (${CHANNEL_WINDOWS})`,
+      { platform: c.platform, channelId: c.channelId, ...rangeParams(range) },
+    );
+    return rows[0]!;
+  }
+
+  /** Sessions overlapping [from, to), newest first. */
+  sessions(c: ChannelKey, range: TimeRange, limit: number): Promise<SessionRow[]> {
+    return this.ch.query<SessionRow>(
+      'api.sessions',
+      `SELECT platform, channel_id, stream_id, started_at, ended_at, duration_seconds, peak_viewers, avg_viewers,
+              hours_watched, followers_gained, chat_messages, title, category, status
+       FROM (${CHANNELS_SESSIONS})
+       WHERE started_at < {to:DateTime64(3, 'UTC')} AND (ended_at IS NULL OR ended_at >= {from:DateTime64(3, 'UTC')})
+       ORDER BY started_at DESC, stream_id
+       LIMIT {limit:UInt32}`,
+      { ...keyParams([c]), ...rangeParams(range), limit },
+    );
+  }
+
+  async latestSession(c: ChannelKey): Promise<SessionRow | null> {
+    const rows = await this.ch.query<SessionRow>(
+      'api.latest-session',
+      `SELECT platform, channel_id, stream_id, started_at, ended_at, duration_seconds, peak_viewers, avg_viewers,
+              hours_watched, followers_gained, chat_messages, title, category, status
+       FROM (${CHANNELS_SESSIONS})
+       ORDER BY started_at DESC LIMIT 1`,
+      keyParams([c]),
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Per-channel totals over a range, for the cross-platform summary. */
+  channelTotals(channels: ChannelKey[], range: TimeRange): Promise<ChannelTotalsRow[]> {
+    if (channels.length === 0) return Promise.resolve([]);
+    return this.ch.query<ChannelTotalsRow>(
+      'api.channel-totals',
+      `SELECT platform, channel_id,
+              countIf(live = 1) AS liveMinutes, max(peak_viewers) AS peakViewers,
+              if(countIf(samples > 0) = 0, NULL, avgIf(avg_viewers, samples > 0)) AS avgViewers,
+              sum(viewer_minutes) AS viewerMinutes, sum(chat_messages) AS chatMessages,
+              if(countIf(samples > 0) = 0, NULL, avgIf(engagement_rate, samples > 0)) AS engagementRate,
+              sum(follower_delta) AS followerDelta,
+              argMaxIf(followers, window_start, isNotNull(followers)) AS lastFollowers
+       FROM (${CHANNELS_WINDOWS})
+       GROUP BY platform, channel_id`,
+      { ...keyParams(channels), ...rangeParams(range) },
+    );
+  }
+
+  /**
+   * Cross-platform concurrency: per minute, the sum over the creator's live channels; then the peak
+   * and the mean over minutes in which at least one channel was live.
+   */
+  async concurrency(channels: ChannelKey[], range: TimeRange): Promise<ConcurrencyRow> {
+    if (channels.length === 0) return { peakConcurrent: null, avgConcurrent: null };
+    const rows = await this.ch.query<ConcurrencyRow>(
+      'api.concurrency',
+      `SELECT if(count() = 0, NULL, max(totalPeak)) AS peakConcurrent, if(count() = 0, NULL, avg(totalAvg)) AS avgConcurrent
+       FROM (
+         SELECT window_start, sumIf(peak_viewers, live = 1) AS totalPeak, sumIf(avg_viewers, live = 1) AS totalAvg
+         FROM (${CHANNELS_WINDOWS})
+         GROUP BY window_start
+         HAVING countIf(live = 1) > 0
+       )`,
+      { ...keyParams(channels), ...rangeParams(range) },
+    );
+    return rows[0]!;
+  }
+
+  /** Sessions per channel overlapping the range. */
+  sessionCounts(channels: ChannelKey[], range: TimeRange): Promise<Array<{ platform: string; channel_id: string; sessions: number }>> {
+    if (channels.length === 0) return Promise.resolve([]);
+    return this.ch.query(
+      'api.session-counts',
+      `SELECT platform, channel_id, count() AS sessions
+       FROM (${CHANNELS_SESSIONS})
+       WHERE started_at < {to:DateTime64(3, 'UTC')} AND (ended_at IS NULL OR ended_at >= {from:DateTime64(3, 'UTC')})
+       GROUP BY platform, channel_id`,
+      { ...keyParams(channels), ...rangeParams(range) },
+    );
+  }
+}

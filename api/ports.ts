@@ -1,0 +1,67 @@
+/**
+ * What the API needs from the parts it sits on, as narrow structural interfaces (STYLE: interfaces at
+ * the seams). The platforms part's ConnectionRepository and StreamingService, and the models part's
+ * registry, satisfy them; api.service.ts is where the real ones are plugged in, so the compiler checks
+ * the fit there and nowhere else depends on those parts' internals.
+ */
+
+/** The fields of platforms/connections' `Connection` the API reads or returns. Never tokens. */
+export interface ConnectionRecord {
+  connectionId: string;
+  userId: string;
+  platform: string;
+  channelId: string;
+  login: string;
+  displayName: string;
+  status: 'active' | 'reauth_required' | 'revoked';
+  scopes: string[];
+  createdAt?: unknown;
+  updatedAt?: unknown;
+}
+
+export interface ConnectionDirectory {
+  get(connectionId: string): Promise<ConnectionRecord | null | undefined>;
+  listByUser(userId: string): Promise<ConnectionRecord[]>;
+}
+
+export interface StreamingPort {
+  getAuthorizationUrl(platform: string, opts: { userId: string; redirectUri: string }): Promise<{ url: string; state: string }>;
+  connectPlatform(platform: string, authCode: string, opts: { userId: string; redirectUri: string; state: string }): Promise<ConnectionRecord>;
+  disconnectPlatform(userId: string, connectionId: string): Promise<unknown>;
+  listConnections(userId: string): Promise<ConnectionRecord[]>;
+}
+
+/** The fields of models/model.registry.ts' ViewerPrediction the API returns. */
+export interface ViewerPredictionOut {
+  startTime: string;
+  durationMinutes: number;
+  expectedViewers: number;
+  baselines: { channelMean: number; sameHourLastWeek: number | null };
+  model: { name: string; version: string };
+}
+
+export interface SlotScoreOut {
+  /** 0 = Monday 00:00 UTC … 167 = Sunday 23:00 UTC. */
+  hourOfWeek: number;
+  startsAt: string;
+  expectedViewers: number;
+  medianViewers: number;
+  low: number;
+  high: number;
+}
+
+export interface SlotRecommendationOut {
+  generatedAt: string;
+  top: SlotScoreOut[];
+  model: { name: string; version: string };
+}
+
+/**
+ * The models part (models/model.registry.ts' ModelRegistry satisfies it as it is). It throws typed
+ * errors the error middleware maps: MODEL_NOT_READY → 404 "no model is trained", INSUFFICIENT_DATA → 422,
+ * MODEL_INPUT_INVALID → 400.
+ */
+export interface PredictionPort {
+  predictViewers(channel: { platform: string; channelId: string }, startTime: number, opts?: { durationMinutes?: number }): Promise<ViewerPredictionOut>;
+  recommendSlots(channel: { platform: string; channelId: string }, opts?: { top?: number }): Promise<SlotRecommendationOut>;
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod/v4';
+import { defineRoute, fail, RouteDef } from '../http/route';
+import { channelIdParam, granularityParam, instant, MAX_SPAN_MS, platformParam, resolveRange } from '../schemas/common.schemas';
+import { MetricSeries, Predictions, Recommendations, SessionList, StreamMetrics } from '../schemas/responses.schemas';
+import { NO_MODEL_REASON, slotOut } from '../metrics/streaming-metrics.service';
+import type { PredictionPort } from '../ports';
+import type { ApiContext } from './context';
+
+const DAY = 86400_000;
+
+function modelsOf(ctx: ApiContext): PredictionPort {
+  if (!ctx.predictions) fail(404, 'model-not-trained', 'No model is trained', NO_MODEL_REASON);
+  return ctx.predictions;
+}
+
+/** /v1/channels/{platform}/{channelId}/… — one connected channel's analytics. Every route checks ownership first. */
+export function channelRoutes(ctx: ApiContext): RouteDef[] {
+  const channel = z.object({ platform: platformParam(ctx.platforms), channelId: channelIdParam });
+  const range = { from: instant('Range start, inclusive (default: `to` minus one day)'), to: instant('Range end, exclusive (default: now)') };
+
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/channels/{platform}/{channelId}',
+      operationId: 'getStreamMetrics',
+      summary: 'Current view of a channel: live status, viewers, followers, session, engagement, predictions',
+      tags: ['channels'],
+      params: channel,
+      query: z.strictObject({}),
+      success: { status: 200, description: 'The channel now', schema: StreamMetrics },
+      errors: [403],
+      async handler({ params, principal }) {
+        const conn = await ctx.access.requireChannel(principal, params.platform, params.channelId);
+        return ctx.metrics.currentView(conn);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/channels/{platform}/{channelId}/metrics',
+      operationId: 'getChannelMetrics',
+      summary: 'Time series of the 1-minute metrics, bucketed by granularity',
+      description: 'Ranges are [from, to). At most 7 days at 1m, 400 days at 1h, 3660 days at 1d.',
+      tags: ['channels'],
+      params: channel,
+      query: z.strictObject({ ...range, granularity: granularityParam }),
+      success: { status: 200, description: 'Buckets with data, oldest first', schema: MetricSeries },
+      errors: [400, 403],
+      async handler({ params, query, principal }) {
+        await ctx.access.requireChannel(principal, params.platform, params.channelId);
+        const r = resolveRange(query, { defaultSpanMs: DAY, maxSpanMs: MAX_SPAN_MS[query.granularity] });
+        return ctx.metrics.getMetricsSeries(params, r, query.granularity);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/channels/{platform}/{channelId}/sessions',
+      operationId: 'getChannelSessions',
+      summary: 'Stream sessions overlapping a range, newest first',
+      tags: ['channels'],
+      params: channel,
+      query: z.strictObject({
+        from: instant('Range start (default: `to` minus 30 days)'),
+        to: instant('Range end, exclusive (default: now)'),
+        limit: z.coerce.number({ error: 'must be an integer' }).int('must be an integer').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100).describe('Most sessions to return'),
+      }),
+      success: { status: 200, description: 'Sessions', schema: SessionList },
+      errors: [400, 403],
+      async handler({ params, query, principal }) {
+        await ctx.access.requireChannel(principal, params.platform, params.channelId);
+        const r = resolveRange(query, { defaultSpanMs: 30 * DAY, maxSpanMs: MAX_SPAN_MS.sessions });
+        const sessions = await ctx.metrics.getSessions(params, r, query.limit);
+        return { platform: params.platform, channelId: params.channelId, from: new Date(r.fromMs).toISOString(), to: new Date(r.toMs).toISOString(), sessions };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/channels/{platform}/{channelId}/predictions',
+      operationId: 'getChannelPredictions',
+      summary: 'Expected average viewers if the channel starts streaming at a given time (viewer-potential model)',
+      description: '404 while no model is trained; 422 when the channel has too little history for an honest number.',
+      tags: ['models'],
+      params: channel,
+      query: z.strictObject({
+        startAt: instant('Planned start (default: now)'),
+        durationMinutes: z.coerce.number({ error: 'must be an integer' }).int('must be an integer').min(1, 'must be at least 1').max(1440, 'must be at most 1440').optional().describe('Planned duration (default: the channel\'s median recent session)'),
+      }),
+      success: { status: 200, description: 'Prediction', schema: Predictions },
+      errors: [400, 403, 404, 422],
+      async handler({ params, query, principal }) {
+        await ctx.access.requireChannel(principal, params.platform, params.channelId);
+        const models = modelsOf(ctx);
+        const p = await models.predictViewers(params, query.startAt ?? Date.now(), { durationMinutes: query.durationMinutes });
+        return { platform: params.platform, channelId: params.channelId, predictions: [{ startTime: p.startTime, durationMinutes: p.durationMinutes, expectedViewers: p.expectedViewers, baselines: p.baselines, model: p.model }] };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/channels/{platform}/{channelId}/recommendations',
+      operationId: 'getChannelRecommendations',
+      summary: 'Best hour-of-week slots of the coming week to start streaming (optimal-time model), best first',
+      description: '404 while no model is trained; 422 when the channel has too little history.',
+      tags: ['models'],
+      params: channel,
+      query: z.strictObject({ count: z.coerce.number({ error: 'must be an integer' }).int('must be an integer').min(1, 'must be at least 1').max(168, 'must be at most 168').default(5).describe('How many slots') }),
+      success: { status: 200, description: 'Ranked slots', schema: Recommendations },
+      errors: [400, 403, 404, 422],
+      async handler({ params, query, principal }) {
+        await ctx.access.requireChannel(principal, params.platform, params.channelId);
+        const r = await modelsOf(ctx).recommendSlots(params, { top: query.count });
+        return { platform: params.platform, channelId: params.channelId, generatedAt: r.generatedAt, model: r.model, slots: r.top.map(slotOut) };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,23 @@
+import type { Config } from '../../shared/config/config';
+import type { OAuthStateStore } from '../auth/oauth-state.store';
+import type { ChannelAccessService } from '../channels/channel-access.service';
+import type { Authenticator } from '../http/auth.middleware';
+import type { ReadinessService } from '../health/readiness.service';
+import type { StreamingMetricsService } from '../metrics/streaming-metrics.service';
+import type { PredictionPort, StreamingPort } from '../ports';
+
+/** What the controllers are given (services only; they never see a client of an outside system). */
+export interface ApiContext {
+  platforms: readonly string[];
+  publicBaseUrl: string;
+  access: ChannelAccessService;
+  metrics: StreamingMetricsService;
+  /** Null until the platforms part is wired: the routes then answer 503. */
+  streaming: StreamingPort | null;
+  oauthStates: OAuthStateStore;
+  authenticator: Authenticator;
+  /** Null until a model is trained / the models part is wired: the routes then answer 404. */
+  predictions: PredictionPort | null;
+  readiness: ReadinessService;
+  config: Pick<Config, 'API_RATE_LIMIT_PER_MINUTE'>;
+}

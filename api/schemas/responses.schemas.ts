@@ -1,0 +1,195 @@
+import { z } from 'zod/v4';
+
+/**
+ * Response bodies. The service layer returns values of these inferred types and the OpenAPI document
+ * shows these schemas, so the document describes what the code returns. Units are in the names or
+ * descriptions; times are ISO-8601 UTC; a number that cannot be known is null, not 0.
+ */
+const iso = z.string().describe('ISO-8601 UTC');
+const nullableNum = (d: string) => z.number().nullable().describe(d);
+
+export const MetricPoint = z.object({
+  start: iso.describe('Bucket start (UTC-aligned)'),
+  liveMinutes: z.number().int().describe('1-minute windows in the bucket during which the channel was live'),
+  samples: z.number().int().describe('Platform polls that fed the bucket'),
+  avgViewers: nullableNum('Mean of the live windows\' average concurrent viewers; null when never live'),
+  peakViewers: z.number().int().describe('Highest concurrent viewers seen'),
+  minViewers: nullableNum('Lowest concurrent viewers while live'),
+  viewerMinutes: z.number().describe('Viewer-minutes (hours watched × 60)'),
+  followers: nullableNum('Follower/subscriber count at the end of the bucket (last known)'),
+  followerDelta: z.number().int().describe('Followers gained (negative: lost)'),
+  chatMessages: z.number().int(),
+  uniqueChatters: z.number().int().describe('Unique chatters: exact per minute; for 1h/1d the busiest minute (a lower bound)'),
+  engagementRate: nullableNum('Mean engagement rate of the live windows, as computed by the processors'),
+});
+
+export const MetricSeries = z.object({
+  platform: z.string(),
+  channelId: z.string(),
+  granularity: z.enum(['1m', '1h', '1d']),
+  from: iso,
+  to: iso,
+  points: z.array(MetricPoint).describe('Only buckets with data; empty buckets are omitted'),
+});
+
+export const Session = z.object({
+  streamId: z.string(),
+  status: z.string().describe('live | ended'),
+  startedAt: iso,
+  endedAt: iso.nullable(),
+  durationSeconds: z.number().int(),
+  peakViewers: z.number().int(),
+  avgViewers: z.number(),
+  hoursWatched: z.number(),
+  followersGained: z.number().int(),
+  chatMessages: z.number().int(),
+  title: z.string().nullable(),
+  category: z.string().nullable(),
+});
+
+export const SessionList = z.object({ platform: z.string(), channelId: z.string(), from: iso, to: iso, sessions: z.array(Session) });
+
+const ModelRef = z.object({ name: z.string(), version: z.string() });
+
+export const Prediction = z.object({
+  startTime: iso.describe('Planned start'),
+  durationMinutes: z.number().int().describe('Assumed duration (default: the channel\'s median recent session)'),
+  expectedViewers: z.number().describe('Expected average concurrent viewers'),
+  baselines: z.object({ channelMean: z.number(), sameHourLastWeek: z.number().nullable() }).describe('What the model is evaluated against'),
+  model: ModelRef,
+});
+
+export const Slot = z.object({
+  hourOfWeek: z.number().int().describe('0 = Monday 00:00 UTC … 167 = Sunday 23:00 UTC'),
+  startsAt: iso.describe('Next start of this slot'),
+  expectedViewers: z.number(),
+  medianViewers: z.number().describe('Typical outcome; slots are ranked by it'),
+  low: z.number().describe('80 % interval, low end'),
+  high: z.number().describe('80 % interval, high end'),
+});
+
+const notYet = z.object({
+  value: z.null(),
+  reason: z.string().describe('Why there is no value yet'),
+});
+
+export const StreamMetrics = z.object({
+  connectionId: z.string(),
+  platform: z.string(),
+  channelId: z.string(),
+  login: z.string(),
+  displayName: z.string(),
+  connectionStatus: z.string(),
+  asOf: iso,
+  live: z.boolean().describe('Live in the newest closed 1-minute window, if that window is recent'),
+  lastWindowStart: iso.nullable().describe('Newest closed 1-minute window; null when none in the last 7 days'),
+  stale: z.boolean().describe('True when the newest window is older than the freshness limit (the pipeline may be behind)'),
+  viewers: z.object({
+    current: nullableNum('Average concurrent viewers of the newest window, when live'),
+    peak: nullableNum('Peak concurrent viewers of the current (or last) session'),
+    average: nullableNum('Average concurrent viewers of the current (or last) session'),
+  }),
+  followers: z.object({
+    current: nullableNum('Last known follower/subscriber count'),
+    growth24h: z.number().int(),
+    growth7d: z.number().int(),
+  }),
+  session: z
+    .object({
+      streamId: z.string(),
+      status: z.string(),
+      startedAt: iso,
+      endedAt: iso.nullable(),
+      durationSeconds: z.number().int().describe('Until now while live'),
+      title: z.string().nullable(),
+      category: z.string().nullable(),
+      hoursWatched: z.number(),
+      chatMessages: z.number().int(),
+    })
+    .nullable()
+    .describe('The current session, else the last one; null when the channel never streamed'),
+  engagement: z.object({
+    current: nullableNum('Engagement rate of the newest window, when live'),
+    sessionAverage: nullableNum('Mean engagement rate over the session\'s live windows'),
+  }),
+  predictedPotential: z.union([z.object({ value: Prediction, reason: z.null() }), notYet]).describe('Expected viewers if a stream started now'),
+  bestNextSlot: z.union([z.object({ value: Slot, reason: z.null() }), notYet]).describe('The best hour-of-week slot of the coming week'),
+});
+
+const ChannelSummary = z.object({
+  connectionId: z.string(),
+  platform: z.string(),
+  channelId: z.string(),
+  displayName: z.string(),
+  liveMinutes: z.number().int(),
+  hoursWatched: z.number(),
+  avgViewers: z.number().nullable(),
+  peakViewers: z.number().int(),
+  chatMessages: z.number().int(),
+  followersGained: z.number().int(),
+  followers: z.number().nullable(),
+  sessions: z.number().int(),
+});
+
+export const CreatorSummary = z.object({
+  userId: z.string(),
+  from: iso,
+  to: iso,
+  totals: z.object({
+    channels: z.number().int(),
+    liveMinutes: z.number().int().describe('Sum over channels'),
+    hoursWatched: z.number(),
+    peakConcurrentViewers: nullableNum('Highest per-minute sum of peak viewers over live channels'),
+    avgConcurrentViewers: nullableNum('Mean per-minute sum of average viewers, over minutes with a live channel'),
+    chatMessages: z.number().int(),
+    followersGained: z.number().int(),
+    followers: z.number().int().describe('Sum of the last known counts'),
+    sessions: z.number().int(),
+  }),
+  channels: z.array(ChannelSummary),
+});
+
+export const ConnectionOut = z.object({
+  connectionId: z.string(),
+  platform: z.string(),
+  channelId: z.string(),
+  login: z.string(),
+  displayName: z.string(),
+  status: z.enum(['active', 'reauth_required', 'revoked']),
+  scopes: z.array(z.string()),
+  createdAt: iso.nullable(),
+  updatedAt: iso.nullable(),
+});
+
+export const ConnectionList = z.object({ connections: z.array(ConnectionOut) });
+
+export const AuthorizeOut = z.object({ platform: z.string(), url: z.string().describe('Send the user here'), state: z.string().describe('Bound to you; comes back on the callback'), redirectUri: z.string() });
+
+export const Predictions = z.object({ platform: z.string(), channelId: z.string(), predictions: z.array(Prediction) });
+
+export const Recommendations = z.object({
+  platform: z.string(),
+  channelId: z.string(),
+  generatedAt: iso,
+  model: ModelRef,
+  slots: z.array(Slot).describe('Best first'),
+});
+
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  requestId: z.string().optional(),
+  invalidParams: z.array(z.object({ name: z.string(), in: z.string(), reason: z.string() })).optional().describe('On 400: each field that failed and why'),
+});
+
+export const Health = z.object({ status: z.literal('ok') });
+export const Readiness = z.object({ status: z.enum(['ready', 'unavailable']), checks: z.record(z.string(), z.object({ ok: z.boolean(), ms: z.number(), error: z.string().optional() })) });
+
+export type MetricSeriesT = z.infer<typeof MetricSeries>;
+export type SessionT = z.infer<typeof Session>;
+export type StreamMetricsT = z.infer<typeof StreamMetrics>;
+export type CreatorSummaryT = z.infer<typeof CreatorSummary>;
+export type ConnectionOutT = z.infer<typeof ConnectionOut>;
