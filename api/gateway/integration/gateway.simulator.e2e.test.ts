@@ -16,9 +16,8 @@ import { GatewayFixture, PlainClient } from './gateway.fixture';
  * through OAuth, the simulator puts it live, ingest polls it (BullMQ → Kafka), the processors window it
  * and raise alerts, and the creator's plain-WS and Socket.IO dashboards receive the start, metric
  * windows and the end with its session summary — compared with what the processors wrote to ClickHouse.
- * Windows close on event time; when the short stream crossed no minute boundary, one far-future
- * snapshot after the end stands in for the polling that would move the watermark (as the processors'
- * own tests do).
+ * Windows and sessions close on event time; one far-future snapshot after the end stands in for the
+ * minutes of polling that would move the watermark (as the processors' own tests do).
  */
 describe('gateway end to end from the platform simulator: OAuth connect → ingest → processors → gateway → clients', () => {
   let f: GatewayFixture;
@@ -65,6 +64,7 @@ describe('gateway end to end from the platform simulator: OAuth connect → inge
     plain = await PlainClient.connect(f.wsUrl, { token: alice.token });
     await plain.request('join_stream_channel', { userId: alice.userId });
 
+    const lifecycle = await f.lifecycleRecords();
     processor = new ProcessorService(rt);
     await processor.start();
     ingest = await IngestService.start(rt, { ports, metricsPort: null });
@@ -74,6 +74,11 @@ describe('gateway end to end from the platform simulator: OAuth connect → inge
     // A few live polls, then the stream ends on the platform.
     await eventually(async () => processor!.stats.processed, (n) => n >= 8, 30_000);
     world.forceLive(channelId, false);
+    // Ingest sees the stream end; the processors close the session once event time passes its last
+    // window — minutes of polling in real life, one far-future poll here.
+    await eventually(async () => lifecycle().filter((e) => e.channelId === channelId && e.type === 'ended'), (e) => e.length === 1, 30_000);
+    const tick: StreamSnapshot = { eventId: `${key}:tick`, platform: conn!.platform, channelId, userId: alice.userId, observedAt: Date.now() + 10 * 60_000, live: false, viewers: null, streamId: null, startedAt: null, title: null, category: null, language: null, source: 'poll' };
+    await f.producer.send({ topic: rt.topics.snapshots, acks: -1, messages: [{ key, value: await rt.registry.encode('snapshots', tick) }] });
     const end = await plain.waitFor('stream_notification', (d) => d.type === 'end', 45_000);
     await eventually(async () => sio.filter((m) => m.event === 'stream_notification' && m.data.type === 'end'), (e) => e.length === 1, 30_000);
 
@@ -92,11 +97,6 @@ describe('gateway end to end from the platform simulator: OAuth connect → inge
 
     // Every live window the clients received is the row the processors wrote.
     const asRow = (w: Record<string, unknown>) => ({ ws: w.windowStart, avg_viewers: w.avgViewers, peak_viewers: w.peakViewers, samples: w.samples, chat_messages: w.chatMessages });
-    if (!plain.of('metrics_update').some((w) => w.live)) {
-      // The stream did not cross a minute boundary of event time yet: a far-future poll closes its windows.
-      const tick: StreamSnapshot = { eventId: `${key}:tick`, platform: conn!.platform, channelId, userId: alice.userId, observedAt: Date.now() + 10 * 60_000, live: false, viewers: null, streamId: null, startedAt: null, title: null, category: null, language: null, source: 'poll' };
-      await f.producer.send({ topic: rt.topics.snapshots, acks: -1, messages: [{ key, value: await rt.registry.encode('snapshots', tick) }] });
-    }
     const plainWindows = await eventually(async () => plain!.of('metrics_update').filter((w) => w.live), (w) => w.length >= 1, 30_000);
     await eventually(async () => sio.filter((m) => m.event === 'metrics_update' && m.data.live), (w) => w.length >= 1, 30_000);
     const rows = await repo.query<Record<string, unknown>>(
