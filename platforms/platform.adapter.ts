@@ -72,4 +72,8 @@ export interface PlatformAdapter {
   streamState(accessToken: string, channelId: string): Promise<StreamState>;
   followers(accessToken: string, channelId: string): Promise<FollowerState>;
   chat(accessToken: string, channelId: string, cursor: string | null): Promise<ChatBatch>;
+  /** OAuth scopes the adapter asks for. */
+  readonly scopes?: string[];
+  /** Releases sockets and timers (EventSub sessions, rate-limit timers). */
+  close?(): Promise<void>;
 }

@@ -1,0 +1,143 @@
+/**
+ * A creator's connections to platforms, in Redis (STYLE: immich's repositories wrap outside systems).
+ * Metadata is plain JSON; the tokens live in a separate field, encrypted with TokenCipher (bound to
+ * the connection id), and are only returned by `getTokens`, which TokenProvider alone should call.
+ *
+ * Keys: `<prefix>:connections:<id>` (hash: meta, tokens), `<prefix>:connections:by-user:<userId>` (set),
+ * `<prefix>:connections:active` (set of ids that ingest should poll).
+ */
+import crypto from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { OAuthTokens, PlatformId } from '../platform.adapter';
+import type { TokenCipher } from '../tokens/token-cipher';
+
+export type ConnectionStatus = 'active' | 'reauth_required' | 'revoked';
+
+export interface Connection {
+  connectionId: string;
+  userId: string;
+  platform: PlatformId;
+  channelId: string;
+  login: string;
+  displayName: string;
+  status: ConnectionStatus;
+  scopes: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type NewConnection = Pick<Connection, 'userId' | 'platform' | 'channelId' | 'login' | 'displayName' | 'scopes'>;
+
+/** Deterministic: connecting the same channel again updates the same connection. */
+export const connectionIdOf = (userId: string, platform: string, channelId: string) =>
+  `c_${crypto.createHash('sha256').update(`${userId}\n${platform}\n${channelId}`).digest('base64url').slice(0, 22)}`;
+
+const CONNECTION_ID = /^c_[A-Za-z0-9_-]{22}$/;
+
+export class ConnectionRepository {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly cipher: TokenCipher,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  key(connectionId: string): string {
+    return `${this.prefix}:connections:${connectionId}`;
+  }
+  private userKey(userId: string): string {
+    return `${this.prefix}:connections:by-user:${userId}`;
+  }
+  private get activeKey(): string {
+    return `${this.prefix}:connections:active`;
+  }
+
+  async upsert(input: NewConnection, tokens: OAuthTokens): Promise<Connection> {
+    const connectionId = connectionIdOf(input.userId, input.platform, input.channelId);
+    const existing = await this.get(connectionId);
+    const t = this.now();
+    const conn: Connection = { connectionId, ...input, status: 'active', createdAt: existing?.createdAt ?? t, updatedAt: t };
+    await this.redis
+      .multi()
+      .hset(this.key(connectionId), { meta: JSON.stringify(conn), tokens: this.seal(connectionId, tokens) })
+      .sadd(this.userKey(input.userId), connectionId)
+      .sadd(this.activeKey, connectionId)
+      .exec();
+    return conn;
+  }
+
+  async get(connectionId: string): Promise<Connection | null> {
+    // Ids come from URLs: anything not shaped like ours cannot exist (and never reaches a key pattern).
+    if (!CONNECTION_ID.test(connectionId)) return null;
+    const meta = await this.redis.hget(this.key(connectionId), 'meta');
+    return meta ? (JSON.parse(meta) as Connection) : null;
+  }
+
+  async listByUser(userId: string): Promise<Connection[]> {
+    return this.many(await this.redis.smembers(this.userKey(userId)));
+  }
+
+  async listActive(): Promise<Connection[]> {
+    return (await this.many(await this.redis.smembers(this.activeKey))).filter((c) => c.status === 'active');
+  }
+
+  /** Decrypted tokens; rewrites the blob with the active key when it was sealed with an older one. */
+  async getTokens(connectionId: string): Promise<OAuthTokens | null> {
+    const blob = await this.redis.hget(this.key(connectionId), 'tokens');
+    if (!blob) return null;
+    const tokens = JSON.parse(this.cipher.decrypt(blob, connectionId)) as OAuthTokens;
+    if (this.cipher.needsReencryption(blob)) await this.saveTokens(connectionId, tokens);
+    return tokens;
+  }
+
+  async saveTokens(connectionId: string, tokens: OAuthTokens): Promise<void> {
+    await this.redis.hset(this.key(connectionId), 'tokens', this.seal(connectionId, tokens));
+  }
+
+  async setStatus(connectionId: string, status: ConnectionStatus): Promise<Connection | null> {
+    const conn = await this.get(connectionId);
+    if (!conn) return null;
+    const next: Connection = { ...conn, status, updatedAt: this.now() };
+    const m = this.redis.multi().hset(this.key(connectionId), 'meta', JSON.stringify(next));
+    if (status === 'active') m.sadd(this.activeKey, connectionId);
+    else m.srem(this.activeKey, connectionId);
+    // A revoked connection keeps its record (history, audit) but no tokens.
+    if (status === 'revoked') m.hdel(this.key(connectionId), 'tokens');
+    await m.exec();
+    return next;
+  }
+
+  /** Re-encrypts every stored token with the active key (after adding a new key first in the ring). */
+  async rotateKeys(): Promise<number> {
+    let n = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:connections:c_*`, 'COUNT', 200);
+      cursor = next;
+      for (const k of keys) {
+        const id = k.slice(`${this.prefix}:connections:`.length);
+        const blob = await this.redis.hget(k, 'tokens');
+        if (blob && this.cipher.needsReencryption(blob)) {
+          await this.saveTokens(id, JSON.parse(this.cipher.decrypt(blob, id)) as OAuthTokens);
+          n++;
+        }
+      }
+    } while (cursor !== '0');
+    return n;
+  }
+
+  private seal(connectionId: string, tokens: OAuthTokens): string {
+    return this.cipher.encrypt(JSON.stringify(tokens), connectionId);
+  }
+
+  private async many(ids: string[]): Promise<Connection[]> {
+    if (ids.length === 0) return [];
+    const p = this.redis.pipeline();
+    for (const id of ids) p.hget(this.key(id), 'meta');
+    const res = (await p.exec()) ?? [];
+    return res
+      .map(([, v]) => (typeof v === 'string' ? (JSON.parse(v) as Connection) : null))
+      .filter((c): c is Connection => c !== null)
+      .sort((a, b) => a.createdAt - b.createdAt || a.connectionId.localeCompare(b.connectionId));
+  }
+}

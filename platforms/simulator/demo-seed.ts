@@ -1,0 +1,52 @@
+/**
+ * Connects simulator channels for a user through the real OAuth round trip — authorization URL, the
+ * platform's redirect carrying code and state, then connectPlatform — so `npm start` has data flowing
+ * through exactly the code path creators use. Idempotent: the same channels are picked every run
+ * (by login_hint) and connection ids are deterministic, so a restart updates rather than duplicates.
+ */
+import axios from 'axios';
+import type { Logger } from '../../shared/logging/logger';
+import type { Connection } from '../connections/connection.repository';
+import type { StreamingService } from '../streaming.service';
+import type { SimChannel } from './world';
+
+export interface DemoSeedDeps {
+  streaming: StreamingService;
+  /** The simulator (for its channel list); the adapters already point at it. */
+  simulatorUrl: string;
+  /** Where the platform sends the creator back; only its code and state matter here. */
+  redirectUri: (platform: string) => string;
+  logger?: Logger;
+}
+
+/** Follows an authorization URL to the redirect and returns its code and state (the consent screen auto-approves). */
+export async function authorizeViaRedirect(authUrl: string, loginHint?: string): Promise<{ code: string; state: string }> {
+  const u = new URL(authUrl);
+  if (loginHint) u.searchParams.set('login_hint', loginHint);
+  const res = await axios.get(u.toString(), { maxRedirects: 0, validateStatus: (s) => s === 302, timeout: 10_000 });
+  const to = new URL(String(res.headers.location));
+  const code = to.searchParams.get('code');
+  const state = to.searchParams.get('state');
+  if (!code || !state) throw new Error('authorization redirect carried no code or state');
+  return { code, state };
+}
+
+export async function seedDemo(deps: DemoSeedDeps, o: { userId: string; channels: number }): Promise<Connection[]> {
+  const { data } = await axios.get<{ channels: SimChannel[] }>(`${deps.simulatorUrl}/__sim/channels`, { timeout: 10_000 });
+  const twitch = data.channels.filter((c) => c.platform === 'twitch');
+  const youtube = data.channels.filter((c) => c.platform === 'youtube');
+  const picked: SimChannel[] = [];
+  for (let i = 0; picked.length < o.channels && (i < twitch.length || i < youtube.length); i++) {
+    if (twitch[i] && picked.length < o.channels) picked.push(twitch[i]!);
+    if (youtube[i] && picked.length < o.channels) picked.push(youtube[i]!);
+  }
+  const out: Connection[] = [];
+  for (const ch of picked) {
+    const redirectUri = deps.redirectUri(ch.platform);
+    const { url } = await deps.streaming.getAuthorizationUrl(ch.platform, { userId: o.userId, redirectUri });
+    const { code, state } = await authorizeViaRedirect(url, ch.login);
+    out.push(await deps.streaming.connectPlatform(ch.platform, code, { userId: o.userId, redirectUri, state }));
+  }
+  deps.logger?.info({ module: 'demo-seed', userId: o.userId, connections: out.length }, 'demo channels connected');
+  return out;
+}

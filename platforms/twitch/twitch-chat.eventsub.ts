@@ -1,0 +1,198 @@
+/**
+ * Twitch chat activity through EventSub over WebSocket (`channel.chat.message`), exposed to the
+ * poll-shaped adapter interface as "what arrived since the last drain". Helix has no endpoint to read
+ * chat, so a push subscription is the only documented way. Rules we follow (EventSub WebSocket docs):
+ * - subscribe within `keepalive_timeout_seconds` of the welcome, or Twitch closes the socket;
+ * - no frame for longer than the keepalive timeout means the socket is dead: drop it, reopen lazily;
+ * - on `session_reconnect` open the new URL first and close the old one only after its welcome
+ *   (subscriptions move with the session; closing first loses them, close code 4007);
+ * - delivery is at-least-once: de-duplicate by `metadata.message_id`;
+ * - events missed while disconnected are not replayed: the batch says nothing about them.
+ * Sessions live in this process; the ingest scheduler keeps a channel's chat job on one worker.
+ */
+import WebSocket from 'ws';
+import type { Logger } from '../../shared/logging/logger';
+import type { ChatBatch } from '../platform.adapter';
+import { chatterIdOf } from '../chatter-id';
+import { PlatformError } from '../http/platform-error';
+import { twitchChatMessageEvent, twitchEventSubFrame } from './twitch.external';
+
+interface Session {
+  ws: WebSocket;
+  sessionId: string;
+  channelId: string;
+  messages: number;
+  chatters: Set<string>;
+  seen: Set<string>;
+  lastDrainAt: number;
+  keepaliveMs: number;
+  watchdog: NodeJS.Timeout | null;
+  dead: boolean;
+}
+
+export interface ChatSourceOptions {
+  eventSubUrl: string;
+  subscribe(accessToken: string, sessionId: string, channelId: string): Promise<void>;
+  logger?: Logger;
+  now?: () => number;
+  welcomeTimeoutMs?: number;
+}
+
+const SEEN_LIMIT = 5000;
+
+export class TwitchChatSource {
+  private readonly sessions = new Map<string, Session>();
+  private readonly opening = new Map<string, Promise<Session>>();
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(private readonly o: ChatSourceOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  async drain(accessToken: string, channelId: string, _cursor: string | null): Promise<ChatBatch> {
+    const now = this.now();
+    const existing = this.sessions.get(channelId);
+    if (!existing || existing.dead) {
+      const s = await this.open(accessToken, channelId);
+      return { channelId, intervalStart: s.lastDrainAt, intervalEnd: s.lastDrainAt, messages: 0, chatterIds: [], cursor: `eventsub:${s.sessionId}`, nextPollMs: null };
+    }
+    const batch: ChatBatch = {
+      channelId,
+      intervalStart: existing.lastDrainAt,
+      intervalEnd: now,
+      messages: existing.messages,
+      chatterIds: [...existing.chatters],
+      cursor: `eventsub:${existing.sessionId}`,
+      nextPollMs: null,
+    };
+    existing.messages = 0;
+    existing.chatters.clear();
+    existing.lastDrainAt = now;
+    return batch;
+  }
+
+  /** Channels with a live session (for tests and metrics). */
+  activeChannels(): string[] {
+    return [...this.sessions.values()].filter((s) => !s.dead).map((s) => s.channelId);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of this.sessions.values()) this.kill(s, 1000);
+    this.sessions.clear();
+  }
+
+  private open(accessToken: string, channelId: string): Promise<Session> {
+    let p = this.opening.get(channelId);
+    if (!p) {
+      p = (async () => {
+        const s = await this.connect(this.o.eventSubUrl, channelId);
+        try {
+          await this.o.subscribe(accessToken, s.sessionId, channelId);
+        } catch (err) {
+          this.kill(s, 1000);
+          throw err;
+        }
+        this.sessions.set(channelId, s);
+        return s;
+      })().finally(() => this.opening.delete(channelId));
+      this.opening.set(channelId, p);
+    }
+    return p;
+  }
+
+  /** Opens a socket and resolves on its welcome frame. */
+  private connect(url: string, channelId: string, inherit?: Session): Promise<Session> {
+    return new Promise<Session>((resolve, reject) => {
+      const ws = new WebSocket(url);
+      const fail = (why: string, cause?: unknown) => {
+        clearTimeout(timer);
+        ws.terminate();
+        reject(new PlatformError('NETWORK', `EventSub WebSocket: ${why}`, { platform: 'twitch', endpoint: 'eventsub.ws', cause }));
+      };
+      const timer = setTimeout(() => fail('no welcome message'), this.o.welcomeTimeoutMs ?? 10_000);
+      ws.once('error', (err) => fail('connection failed', err));
+      ws.once('message', (raw) => {
+        const f = parseFrame(raw);
+        if (!f || f.metadata.message_type !== 'session_welcome' || !f.payload.session) return fail('first frame was not session_welcome');
+        clearTimeout(timer);
+        ws.removeAllListeners('error');
+        const s: Session = inherit ?? { ws, sessionId: '', channelId, messages: 0, chatters: new Set(), seen: new Set(), lastDrainAt: this.now(), keepaliveMs: 10_000, watchdog: null, dead: false };
+        s.ws = ws;
+        s.sessionId = f.payload.session.id;
+        s.keepaliveMs = (f.payload.session.keepalive_timeout_seconds ?? 10) * 1000;
+        s.dead = false;
+        ws.on('message', (data) => this.onFrame(s, ws, data));
+        ws.on('close', () => {
+          if (s.ws === ws) this.markDead(s);
+        });
+        ws.on('error', () => undefined);
+        this.arm(s);
+        resolve(s);
+      });
+    });
+  }
+
+  private onFrame(s: Session, ws: WebSocket, raw: WebSocket.RawData): void {
+    if (s.ws !== ws) return;
+    this.arm(s);
+    const f = parseFrame(raw);
+    if (!f) return; // unknown or malformed frame: skip it, keep the session
+    if (f.metadata.message_type === 'notification' && f.metadata.subscription_type === 'channel.chat.message') {
+      if (s.seen.has(f.metadata.message_id)) return;
+      s.seen.add(f.metadata.message_id);
+      if (s.seen.size > SEEN_LIMIT) s.seen.delete(s.seen.values().next().value!);
+      const ev = twitchChatMessageEvent.safeParse(f.payload.event);
+      if (!ev.success) return;
+      s.messages++;
+      s.chatters.add(chatterIdOf('twitch', ev.data.chatter_user_id));
+    } else if (f.metadata.message_type === 'session_reconnect' && f.payload.session?.reconnect_url) {
+      const old = ws;
+      // New socket first; the old one closes only once the new one is welcomed.
+      this.connect(f.payload.session.reconnect_url, s.channelId, s).then(
+        () => old.close(1000),
+        (err: unknown) => {
+          this.o.logger?.warn({ module: 'twitch-eventsub', channelId: s.channelId, err: (err as Error).message }, 'EventSub reconnect failed');
+          this.markDead(s);
+        },
+      );
+    } else if (f.metadata.message_type === 'revocation') {
+      this.markDead(s);
+    }
+  }
+
+  /** Keepalive watchdog: silence longer than the advertised timeout means a dead socket. */
+  private arm(s: Session): void {
+    if (s.watchdog) clearTimeout(s.watchdog);
+    s.watchdog = setTimeout(() => this.markDead(s), s.keepaliveMs + 2000);
+    s.watchdog.unref();
+  }
+
+  private markDead(s: Session): void {
+    if (s.dead) return;
+    this.kill(s, 1000);
+    if (!this.closed) this.o.logger?.info({ module: 'twitch-eventsub', channelId: s.channelId }, 'EventSub session ended; reopening on next poll');
+  }
+
+  private kill(s: Session, code: number): void {
+    s.dead = true;
+    if (s.watchdog) clearTimeout(s.watchdog);
+    s.watchdog = null;
+    try {
+      if (s.ws.readyState === WebSocket.OPEN) s.ws.close(code);
+      else s.ws.terminate();
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function parseFrame(raw: WebSocket.RawData) {
+  try {
+    const r = twitchEventSubFrame.safeParse(JSON.parse(raw.toString()));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * TwitchService: the PlatformAdapter for Twitch (id.twitch.tv OAuth authorization-code flow, Helix).
+ * Raw payloads are validated against twitch.external.ts and mapped to our domain types here only.
+ * Every Helix call spends a point of the (client id, user) bucket, paced by Ratelimit-* headers.
+ */
+import type { ZodType, ZodTypeDef } from 'zod';
+import type { Logger } from '../../shared/logging/logger';
+import type { AuthorizationRequest, ChannelIdentity, ChatBatch, FollowerState, OAuthTokens, PlatformAdapter, StreamState } from '../platform.adapter';
+import { PlatformError } from '../http/platform-error';
+import { ErrorMapper, PlatformHttpClient } from '../http/platform-http.client';
+import { RateLimitBuckets, RateLimiter } from '../http/rate-limit.bucket';
+import { rateLimitWaits } from '../http/platform.metrics';
+import { expiryOf } from '../oauth/token-expiry';
+import { TwitchChatSource } from './twitch-chat.eventsub';
+import {
+  TWITCH_SCOPES,
+  twitchErrorBody,
+  twitchEventSubCreateResponse,
+  twitchFollowersResponse,
+  twitchStreamsResponse,
+  twitchTokenResponse,
+  TwitchTokenResponse,
+  twitchUsersResponse,
+  twitchValidateResponse,
+  TwitchFollower,
+} from './twitch.external';
+
+export interface TwitchSettings {
+  clientId: string;
+  clientSecret: string | undefined;
+  authBaseUrl: string;
+  apiBaseUrl: string;
+  /** wss://eventsub.wss.twitch.tv/ws, or the simulator's /ws. */
+  eventSubUrl: string;
+  timeoutMs: number;
+  logger?: Logger;
+  /** Points per bucket before the first answer tells us the real figure (Twitch: 800/min). */
+  defaultRateLimit?: number;
+  /** Shared bucket across processes (Redis); default: an in-process bucket. */
+  rateLimiter?: RateLimiter;
+  now?: () => number;
+}
+
+/** Twitch answers a refused refresh or code with 400 { status, message }; that is OAuth's invalid_grant. */
+const mapTwitchError: ErrorMapper = (status, body, endpoint) => {
+  const b = twitchErrorBody.safeParse(body);
+  const message = b.success ? b.data.message : undefined;
+  if (endpoint.startsWith('oauth2.token') && (status === 400 || status === 401)) return { code: 'INVALID_GRANT', reason: 'invalid_grant', message: message ?? `answered ${status}` };
+  return message ? { code: status === 401 ? 'UNAUTHORIZED' : status === 429 ? 'RATE_LIMITED' : status >= 500 ? 'SERVER_ERROR' : status === 404 ? 'NOT_FOUND' : status === 403 ? 'FORBIDDEN' : 'BAD_REQUEST', message: `answered ${status}: ${message}` } : undefined;
+};
+
+export class TwitchService implements PlatformAdapter {
+  readonly platform = 'twitch' as const;
+  readonly supportsPkce = false;
+  readonly scopes = TWITCH_SCOPES;
+  readonly rateLimiter: RateLimiter;
+  private readonly http: PlatformHttpClient;
+  private readonly chatSource: TwitchChatSource;
+  private readonly now: () => number;
+
+  constructor(private readonly s: TwitchSettings) {
+    this.now = s.now ?? Date.now;
+    this.rateLimiter = s.rateLimiter ?? new RateLimitBuckets({ defaultLimit: s.defaultRateLimit ?? 800, onWait: () => rateLimitWaits.inc({ platform: 'twitch' }) });
+    this.http = new PlatformHttpClient({ platform: 'twitch', timeoutMs: s.timeoutMs, logger: s.logger, rateLimiter: this.rateLimiter, mapError: mapTwitchError });
+    this.chatSource = new TwitchChatSource({
+      eventSubUrl: s.eventSubUrl,
+      subscribe: (token, sessionId, channelId) => this.subscribeChat(token, sessionId, channelId),
+      logger: s.logger,
+      now: this.now,
+    });
+  }
+
+  authorizationUrl(p: { state: string; redirectUri: string }): string {
+    const u = new URL('/oauth2/authorize', this.s.authBaseUrl);
+    u.search = new URLSearchParams({ response_type: 'code', client_id: this.s.clientId, redirect_uri: p.redirectUri, scope: this.scopes.join(' '), state: p.state }).toString();
+    return u.toString();
+  }
+
+  /** The adapter interface's authorization request with a fresh state (StreamingService stores it). */
+  authorization(state: string, redirectUri: string): AuthorizationRequest {
+    return { url: this.authorizationUrl({ state, redirectUri }), state };
+  }
+
+  async exchangeCode(p: { code: string; redirectUri: string }): Promise<OAuthTokens> {
+    const t = await this.token('oauth2.token.code', { grant_type: 'authorization_code', code: p.code, redirect_uri: p.redirectUri });
+    return this.tokensOf(t);
+  }
+
+  async refresh(refreshToken: string): Promise<OAuthTokens> {
+    return this.tokensOf(await this.token('oauth2.token.refresh', { grant_type: 'refresh_token', refresh_token: refreshToken }));
+  }
+
+  /** GET /oauth2/validate — Twitch requires it at start-up and hourly for every user token. */
+  async validate(accessToken: string): Promise<boolean> {
+    try {
+      await this.http.request({ endpoint: 'oauth2.validate', baseUrl: this.s.authBaseUrl, path: '/oauth2/validate', headers: { Authorization: `OAuth ${accessToken}` }, schema: twitchValidateResponse });
+      return true;
+    } catch (err) {
+      if (err instanceof PlatformError && err.code === 'UNAUTHORIZED') return false;
+      throw err;
+    }
+  }
+
+  async revoke(token: string): Promise<void> {
+    try {
+      await this.http.request({ endpoint: 'oauth2.revoke', method: 'POST', baseUrl: this.s.authBaseUrl, path: '/oauth2/revoke', form: { client_id: this.s.clientId, token }, schema: null });
+    } catch (err) {
+      // 400 "Invalid token": already revoked or expired — the outcome the caller wanted.
+      if (err instanceof PlatformError && err.code === 'BAD_REQUEST') return;
+      throw err;
+    }
+  }
+
+  async identity(accessToken: string): Promise<ChannelIdentity> {
+    const r = await this.helix('helix.users', '/helix/users', accessToken, `token:${accessToken.slice(-6)}`, {}, twitchUsersResponse);
+    const u = r.data[0];
+    if (!u) throw new PlatformError('MALFORMED_RESPONSE', 'no user for this token', { platform: 'twitch', endpoint: 'helix.users', status: 200, retriable: false });
+    return { channelId: u.id, login: u.login, displayName: u.display_name };
+  }
+
+  async streamState(accessToken: string, channelId: string): Promise<StreamState> {
+    const r = await this.helix('helix.streams', '/helix/streams', accessToken, channelId, { user_id: channelId, first: 1 }, twitchStreamsResponse);
+    const s = r.data.find((x) => x.user_id === channelId);
+    const observedAt = this.now();
+    if (!s) return { channelId, observedAt, live: false, viewers: null, streamId: null, startedAt: null, title: null, category: null, language: null };
+    const startedAt = Date.parse(s.started_at);
+    return {
+      channelId,
+      observedAt,
+      live: s.type === 'live',
+      viewers: s.viewer_count,
+      streamId: s.id,
+      startedAt: Number.isFinite(startedAt) ? startedAt : null,
+      title: s.title,
+      category: s.game_name || null,
+      language: s.language || null,
+    };
+  }
+
+  /** `total` comes with the first page; `first=1` keeps the answer small. */
+  async followers(accessToken: string, channelId: string): Promise<FollowerState> {
+    const r = await this.helix('helix.channels.followers', '/helix/channels/followers', accessToken, channelId, { broadcaster_id: channelId, first: 1 }, twitchFollowersResponse);
+    return { channelId, observedAt: this.now(), followers: r.total };
+  }
+
+  /** The most recent followers, following `pagination.cursor` 100 at a time until `limit`. */
+  async recentFollowers(accessToken: string, channelId: string, limit: number): Promise<TwitchFollower[]> {
+    const out: TwitchFollower[] = [];
+    let after: string | undefined;
+    do {
+      const first = Math.min(100, limit - out.length);
+      const r = await this.helix('helix.channels.followers', '/helix/channels/followers', accessToken, channelId, { broadcaster_id: channelId, first, after }, twitchFollowersResponse);
+      out.push(...r.data);
+      after = r.pagination.cursor;
+      if (r.data.length === 0) break;
+    } while (after && out.length < limit);
+    return out;
+  }
+
+  /**
+   * Chat activity since the previous call, from an EventSub WebSocket subscription to
+   * `channel.chat.message` (Helix has no endpoint to read chat, so polling is not an option).
+   * The first call opens the subscription and returns an empty batch.
+   */
+  chat(accessToken: string, channelId: string, cursor: string | null): Promise<ChatBatch> {
+    return this.chatSource.drain(accessToken, channelId, cursor);
+  }
+
+  async close(): Promise<void> {
+    this.rateLimiter.close();
+    await this.chatSource.close();
+    this.http.close();
+  }
+
+  private async subscribeChat(accessToken: string, sessionId: string, channelId: string): Promise<void> {
+    await this.http.request({
+      endpoint: 'helix.eventsub.subscriptions',
+      method: 'POST',
+      baseUrl: this.s.apiBaseUrl,
+      path: '/helix/eventsub/subscriptions',
+      headers: { Authorization: `Bearer ${accessToken}`, 'Client-Id': this.s.clientId },
+      json: { type: 'channel.chat.message', version: '1', condition: { broadcaster_user_id: channelId, user_id: channelId }, transport: { method: 'websocket', session_id: sessionId } },
+      schema: twitchEventSubCreateResponse,
+      bucket: `${this.s.clientId}:${channelId}`,
+    });
+  }
+
+  private helix<T>(endpoint: string, path: string, accessToken: string, bucketOf: string, params: Record<string, string | number | undefined>, schema: ZodType<T, ZodTypeDef, unknown>): Promise<T> {
+    return this.http.request({
+      endpoint,
+      baseUrl: this.s.apiBaseUrl,
+      path,
+      params,
+      headers: { Authorization: `Bearer ${accessToken}`, 'Client-Id': this.s.clientId },
+      schema,
+      bucket: `${this.s.clientId}:${bucketOf}`,
+    });
+  }
+
+  private token(endpoint: string, form: Record<string, string>): Promise<TwitchTokenResponse> {
+    if (!this.s.clientSecret) throw new PlatformError('BAD_REQUEST', 'TWITCH_CLIENT_SECRET is not configured', { platform: 'twitch', endpoint, retriable: false });
+    return this.http.request({ endpoint, method: 'POST', baseUrl: this.s.authBaseUrl, path: '/oauth2/token', form: { client_id: this.s.clientId, client_secret: this.s.clientSecret, ...form }, schema: twitchTokenResponse });
+  }
+
+  private tokensOf(t: TwitchTokenResponse): OAuthTokens {
+    return { accessToken: t.access_token, refreshToken: t.refresh_token, expiresAt: expiryOf(this.now(), t.expires_in), scopes: t.scope };
+  }
+}
