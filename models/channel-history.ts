@@ -1,0 +1,42 @@
+/**
+ * What the models know about a channel: its ended sessions and its hourly live viewers, read from
+ * ClickHouse (stream_sessions, metrics_1m) by history.repository.ts. Times are epoch milliseconds, UTC.
+ */
+export interface SessionRecord {
+  streamId: string;
+  startedAt: number;
+  endedAt: number;
+  avgViewers: number;
+  peakViewers: number;
+  category: string | null;
+}
+
+/** One UTC hour of metrics_1m rows while live: the mean of the minutes' avg_viewers. */
+export interface HourRecord {
+  hourStart: number;
+  viewers: number;
+  liveMinutes: number;
+  followers: number | null;
+}
+
+export interface ChannelHistory {
+  platform: string;
+  channelId: string;
+  /** Sorted by startedAt. */
+  sessions: SessionRecord[];
+  /** Sorted by hourStart. */
+  hours: HourRecord[];
+}
+
+export interface ChannelRef {
+  platform: string;
+  channelId: string;
+}
+
+export const channelKey = (c: ChannelRef): string => `${c.platform}:${c.channelId}`;
+
+/** "twitch:123" → { platform, channelId }; a bare id matches the channel on any platform. */
+export function parseChannelArg(arg: string): { platform?: string; channelId: string } {
+  const m = /^(twitch|youtube):(.+)$/.exec(arg.trim());
+  return m ? { platform: m[1]!, channelId: m[2]! } : { channelId: arg.trim() };
+}

@@ -1,0 +1,227 @@
+import type { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
+import type { World } from '../platforms/simulator/world';
+import { gaussian, seededRandom } from './seeded-random';
+import type { ChannelHistory } from './channel-history';
+
+/**
+ * Backfill: weeks of history from the deterministic simulator world, written as the processors would
+ * have written it (metric definitions: processors/state/window.accumulator.ts — metrics_1m one row per
+ * channel and live minute from two 30-second polls; stream_sessions one `ended` row per session with the
+ * processors' summary), so models, tests and demos have data without waiting
+ * weeks for the live pipeline. Rows are keyed like the processors' (ReplacingMergeTree), so running a
+ * backfill twice replaces instead of doubling.
+ *
+ * `noise` adds what the world leaves out on purpose — session-to-session swings (a raid, a popular
+ * game, a bad title) and minute jitter — so evaluations run on realistically noisy data. It is seeded.
+ * Offline minutes are not written (the models read live minutes only); sessions still running at `to`
+ * are left out.
+ */
+export type HistoryWorld = Pick<World, 'channels' | 'sessionsBetween' | 'stateAt' | 'followersAt' | 'chatMessagesBetween'>;
+
+export interface BackfillOptions {
+  fromMs: number;
+  toMs: number;
+  /** Channel ids to include; default all of the world's channels. */
+  channelIds?: string[];
+  /** Log-normal sigma of a per-session audience factor (0 = the world as it is). */
+  sessionNoise?: number;
+  /** Log-normal sigma of per-poll jitter. */
+  pollNoise?: number;
+  /** Seed of the noise. */
+  seed?: number;
+  /** Chat counts per minute from the world (costly for big channels; the models do not read them). */
+  chat?: boolean;
+  /** user_id written with each row; default "sim:<login>". */
+  userIdOf?: (c: World['channels'][number]) => string;
+  /** ReplacingMergeTree version; default now. */
+  version?: number;
+}
+
+export interface MetricRow {
+  platform: string;
+  channel_id: string;
+  user_id: string;
+  window_start: number;
+  samples: number;
+  avg_viewers: number;
+  peak_viewers: number;
+  min_viewers: number;
+  viewer_minutes: number;
+  followers: number;
+  follower_delta: number;
+  chat_messages: number;
+  unique_chatters: number;
+  engagement_rate: number;
+  messages_per_viewer_minute: number;
+  live: number;
+  stream_id: string;
+  version: number;
+}
+
+export interface SessionRow {
+  platform: string;
+  channel_id: string;
+  user_id: string;
+  stream_id: string;
+  started_at: string;
+  ended_at: string;
+  duration_seconds: number;
+  peak_viewers: number;
+  avg_viewers: number;
+  hours_watched: number;
+  followers_gained: number;
+  chat_messages: number;
+  title: string;
+  category: string;
+  status: 'ended';
+  version: number;
+}
+
+const MINUTE = 60_000;
+const POLL_MS = 30_000;
+
+/** Generates the rows for one channel (pure: same world, options and seed → same rows). */
+export function channelHistoryRows(world: HistoryWorld, channelId: string, o: BackfillOptions): { metrics: MetricRow[]; sessions: SessionRow[] } {
+  const c = world.channels.find((x) => x.channelId === channelId);
+  if (!c) throw new Error(`backfill: the simulator world has no channel ${channelId}`);
+  const userId = o.userIdOf ? o.userIdOf(c) : `sim:${c.login}`;
+  const version = o.version ?? Date.now();
+  const random = seededRandom(((o.seed ?? 1) * 2654435761) ^ hash(channelId));
+  const metrics: MetricRow[] = [];
+  const sessions: SessionRow[] = [];
+  for (const s of world.sessionsBetween(channelId, o.fromMs, o.toMs)) {
+    if (s.endedAt === null || s.startedAt < o.fromMs || s.endedAt > o.toMs) continue;
+    const sessionFactor = o.sessionNoise ? Math.exp(o.sessionNoise * gaussian(random) - o.sessionNoise ** 2 / 2) : 1;
+    const chatByMinute = new Map<number, { messages: number; chatters: Set<string> }>();
+    if (o.chat) {
+      for (const m of world.chatMessagesBetween(channelId, s.startedAt, s.endedAt)) {
+        const k = Math.floor(m.publishedAt / MINUTE) * MINUTE;
+        const b = chatByMinute.get(k) ?? { messages: 0, chatters: new Set<string>() };
+        b.messages++;
+        b.chatters.add(m.authorId);
+        chatByMinute.set(k, b);
+      }
+    }
+    const rows: MetricRow[] = [];
+    let prevFollowers = world.followersAt(channelId, s.startedAt);
+    for (let w = Math.floor(s.startedAt / MINUTE) * MINUTE; w < s.endedAt; w += MINUTE) {
+      const polls: number[] = [];
+      for (let t = w; t < w + MINUTE; t += POLL_MS) {
+        if (t < s.startedAt || t >= s.endedAt) continue;
+        const v = world.stateAt(channelId, t).viewers;
+        const jitter = o.pollNoise ? Math.exp(o.pollNoise * gaussian(random) - o.pollNoise ** 2 / 2) : 1;
+        polls.push(Math.max(1, Math.round(v * sessionFactor * jitter)));
+      }
+      if (polls.length === 0) continue;
+      const avg = polls.reduce((a, b) => a + b, 0) / polls.length;
+      const followers = world.followersAt(channelId, w);
+      const chat = chatByMinute.get(w);
+      rows.push({
+        platform: c.platform,
+        channel_id: channelId,
+        user_id: userId,
+        window_start: w / 1000,
+        samples: polls.length,
+        avg_viewers: avg,
+        peak_viewers: Math.max(...polls),
+        min_viewers: Math.min(...polls),
+        // processors/state/window.accumulator.ts: avgViewers × the window's length (1 minute).
+        viewer_minutes: avg,
+        followers,
+        follower_delta: followers - prevFollowers,
+        chat_messages: chat?.messages ?? 0,
+        unique_chatters: chat?.chatters.size ?? 0,
+        engagement_rate: chat && avg > 0 ? chat.chatters.size / avg : 0,
+        messages_per_viewer_minute: chat && avg > 0 ? chat.messages / avg : 0,
+        live: 1,
+        stream_id: s.streamId,
+        version,
+      });
+      prevFollowers = followers;
+    }
+    if (rows.length === 0) continue;
+    metrics.push(...rows);
+    const state = world.stateAt(channelId, s.startedAt);
+    sessions.push({
+      platform: c.platform,
+      channel_id: channelId,
+      user_id: userId,
+      stream_id: s.streamId,
+      started_at: new Date(s.startedAt).toISOString(),
+      ended_at: new Date(s.endedAt).toISOString(),
+      duration_seconds: Math.round((s.endedAt - s.startedAt) / 1000),
+      peak_viewers: Math.max(...rows.map((r) => r.peak_viewers)),
+      // The processors' session summary: mean of the windows' avg_viewers, Σ viewer_minutes / 60.
+      avg_viewers: rows.reduce((a, r) => a + r.avg_viewers, 0) / rows.length,
+      hours_watched: rows.reduce((a, r) => a + r.viewer_minutes, 0) / 60,
+      followers_gained: rows.reduce((a, r) => a + r.follower_delta, 0),
+      chat_messages: rows.reduce((a, r) => a + r.chat_messages, 0),
+      title: state.title,
+      category: state.category,
+      status: 'ended',
+      version,
+    });
+  }
+  return { metrics, sessions };
+}
+
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+export interface BackfillResult {
+  channels: number;
+  sessions: number;
+  metricRows: number;
+}
+
+/** Writes the history of every selected channel to ClickHouse in batches. */
+export async function backfillHistory(repo: ClickHouseRepository, world: HistoryWorld, o: BackfillOptions, onChannel?: (done: number, total: number) => void): Promise<BackfillResult> {
+  const ids = o.channelIds ?? world.channels.map((c) => c.channelId);
+  const version = o.version ?? Date.now();
+  const result: BackfillResult = { channels: 0, sessions: 0, metricRows: 0 };
+  let pending: MetricRow[] = [];
+  const flush = async () => {
+    await repo.insert('backfill metrics_1m', 'metrics_1m', pending);
+    pending = [];
+  };
+  for (const [i, id] of ids.entries()) {
+    const { metrics, sessions } = channelHistoryRows(world, id, { ...o, version });
+    pending.push(...metrics);
+    if (pending.length >= 50_000) await flush();
+    await repo.insert('backfill stream_sessions', 'stream_sessions', sessions);
+    result.channels++;
+    result.sessions += sessions.length;
+    result.metricRows += metrics.length;
+    onChannel?.(i + 1, ids.length);
+  }
+  await flush();
+  return result;
+}
+
+/**
+ * The same rows as ChannelHistory without a round trip through ClickHouse (benchmarks, unit tests).
+ * Mirrors history.repository.ts: live minutes rolled up to UTC hours, ended sessions.
+ */
+export function historyFromRows(platform: string, channelId: string, rows: { metrics: MetricRow[]; sessions: SessionRow[] }): ChannelHistory {
+  const hours = new Map<number, { sum: number; n: number; followers: number | null }>();
+  for (const m of rows.metrics) {
+    if (!m.live) continue;
+    const h = Math.floor(m.window_start / 3600) * 3_600_000;
+    const b = hours.get(h) ?? { sum: 0, n: 0, followers: null };
+    b.sum += m.avg_viewers;
+    b.n++;
+    b.followers = Math.max(b.followers ?? 0, m.followers);
+    hours.set(h, b);
+  }
+  return {
+    platform,
+    channelId,
+    sessions: rows.sessions
+      .map((s) => ({ streamId: s.stream_id, startedAt: Date.parse(s.started_at), endedAt: Date.parse(s.ended_at), avgViewers: s.avg_viewers, peakViewers: s.peak_viewers, category: s.category }))
+      .sort((a, b) => a.startedAt - b.startedAt),
+    hours: [...hours.entries()].sort((a, b) => a[0] - b[0]).map(([hourStart, b]) => ({ hourStart, viewers: b.sum / b.n, liveMinutes: b.n, followers: b.followers })),
+  };
+}

@@ -1,0 +1,124 @@
+import { tf } from './tf.backend';
+import { seededRandom, shuffled } from './seeded-random';
+
+/**
+ * The one network shape both models use: a small dense net on standardised features. Determinism:
+ * every initialiser takes a seed derived from the run's seed, batches come from a seeded shuffle done
+ * here (tfjs' own shuffle uses Math.random), and no dropout is used.
+ */
+export interface MlpSpec {
+  inputDim: number;
+  hidden: number[];
+  outputs: number;
+  seed: number;
+  l2?: number;
+}
+
+export function buildMlp(spec: MlpSpec): tf.LayersModel {
+  const model = tf.sequential();
+  spec.hidden.forEach((units, i) => {
+    model.add(
+      tf.layers.dense({
+        units,
+        activation: 'relu',
+        inputShape: i === 0 ? [spec.inputDim] : undefined,
+        kernelInitializer: tf.initializers.heNormal({ seed: spec.seed + i }),
+        kernelRegularizer: spec.l2 ? tf.regularizers.l2({ l2: spec.l2 }) : undefined,
+      }),
+    );
+  });
+  model.add(
+    tf.layers.dense({
+      units: spec.outputs,
+      inputShape: spec.hidden.length === 0 ? [spec.inputDim] : undefined,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: spec.seed + 100 }),
+    }),
+  );
+  return model;
+}
+
+export type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
+
+/**
+ * Gaussian negative log-likelihood for a [mean, log-variance] output: the network learns how unsure it
+ * is per input, which becomes the uncertainty of a slot's score.
+ */
+export const gaussianNll: LossFn = (yTrue, yPred) =>
+  tf.tidy(() => {
+    const mu = yPred.slice([0, 0], [-1, 1]);
+    const logVar = yPred.slice([0, 1], [-1, 1]).clipByValue(-7, 5);
+    return tf.mean(tf.add(logVar, tf.div(tf.square(tf.sub(yTrue.slice([0, 0], [-1, 1]), mu)), tf.exp(logVar))).mul(0.5)) as tf.Scalar;
+  });
+
+/**
+ * Huber loss weighted per sample: targets carry [value, weight]. Weighting by the channel's level makes
+ * log-space training care about big channels as much as the viewer-space MAE we report does.
+ * tfjs-layers' fit() has no sampleWeight and wants targets shaped like the output, so a model trained
+ * with this loss has two outputs and only the first is a prediction.
+ */
+export const weightedHuber: LossFn = (yTrue, yPred) =>
+  tf.tidy(() => {
+    const y = yTrue.slice([0, 0], [-1, 1]);
+    const w = yTrue.slice([0, 1], [-1, 1]);
+    const err = tf.abs(tf.sub(y, yPred.slice([0, 0], [-1, 1])));
+    const quadratic = tf.minimum(err, 1);
+    const huber = tf.add(tf.mul(0.5, tf.square(quadratic)), tf.sub(err, quadratic));
+    return tf.div(tf.sum(tf.mul(huber, w)), tf.sum(w)) as tf.Scalar;
+  });
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  loss: 'meanSquaredError' | 'huberLoss' | LossFn;
+  onEpoch?: (epoch: number, loss: number) => void;
+}
+
+export interface FitResult {
+  epochs: number;
+  samples: number;
+  finalLoss: number;
+  trainMs: number;
+}
+
+export async function fitMlp(model: tf.LayersModel, x: number[][], y: number[][], o: FitOptions): Promise<FitResult> {
+  const order = shuffled(
+    x.map((_, i) => i),
+    seededRandom(o.seed),
+  );
+  const xs = tf.tensor2d(order.map((i) => x[i]!));
+  const ys = tf.tensor2d(order.map((i) => y[i]!));
+  const loss = o.loss === 'huberLoss' ? (a: tf.Tensor, b: tf.Tensor) => tf.losses.huberLoss(a, b) as tf.Scalar : o.loss;
+  model.compile({ optimizer: tf.train.adam(o.learningRate), loss });
+  const started = Date.now();
+  let finalLoss = NaN;
+  try {
+    await model.fit(xs, ys, {
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      shuffle: false,
+      verbose: 0,
+      callbacks: {
+        onEpochEnd: async (epoch, logs) => {
+          finalLoss = Number(logs?.loss);
+          o.onEpoch?.(epoch + 1, finalLoss);
+        },
+      },
+    });
+  } finally {
+    xs.dispose();
+    ys.dispose();
+  }
+  if (!Number.isFinite(finalLoss)) throw new Error(`training diverged: loss is ${finalLoss}`);
+  return { epochs: o.epochs, samples: x.length, finalLoss, trainMs: Date.now() - started };
+}
+
+/** Predicts in one batch; returns plain rows. */
+export function predictRows(model: tf.LayersModel, x: number[][]): number[][] {
+  if (x.length === 0) return [];
+  return tf.tidy(() => {
+    const out = model.predict(tf.tensor2d(x)) as tf.Tensor2D;
+    return out.arraySync();
+  });
+}

@@ -1,0 +1,100 @@
+import type { Args } from '../cli/service';
+import { createWorld } from '../platforms/simulator/world';
+import { parseChannelArg } from './channel-history';
+import { DAY_MS, HOUR_MS } from './features';
+import { backfillHistory } from './history';
+import { ModelRegistry } from './model.registry';
+import { ModelRunsRepository } from './model-runs.repository';
+import { trainModels } from './trainer';
+import { flagInt, flagNumber, flagString, flagTime, parseModels, progressReporter, runCommand, withClickHouse } from './cli-support';
+import { ModelInputError } from './errors';
+
+/**
+ * The models' CLI command bodies, loaded on demand by models.module.ts (so other `spacehub` commands do
+ * not load TensorFlow.js). Exit 0 = done, 1 = data or artifact problem, 2 = bad arguments.
+ */
+
+/** `spacehub train`: see models/README.md. */
+export const runTrain = (args: Args): Promise<number> =>
+  runCommand('train', async () => {
+    const models = parseModels(flagString(args, 'model'));
+    const channels = flagString(args, 'channel')?.split(',').filter(Boolean).map(parseChannelArg);
+    const since = flagTime(args, 'since');
+    const until = flagTime(args, 'until');
+    const seedFlag = flagInt(args, 'seed', 0, 2 ** 31 - 1);
+    const holdoutFlag = flagInt(args, 'holdout-days', 1, 90);
+    const epochs = flagInt(args, 'epochs', 1, 10_000);
+    return withClickHouse(async ({ config, logger, repo }) => {
+      const summaries = await trainModels(
+        { repo, logger },
+        {
+          models,
+          channels,
+          since,
+          until,
+          seed: seedFlag ?? config.MODELS_SEED,
+          holdoutDays: holdoutFlag ?? config.MODELS_HOLDOUT_DAYS,
+          epochs: epochs === undefined ? undefined : { viewers: epochs, timing: epochs },
+          trigger: 'cli',
+          backend: config.MODELS_BACKEND,
+          modelsDir: config.MODELS_DIR,
+          progress: progressReporter(logger),
+        },
+      );
+      console.log(JSON.stringify(summaries, null, 2));
+      return 0;
+    });
+  });
+
+/** `spacehub backfill`: weeks of simulator history into metrics_1m and stream_sessions. */
+export const runBackfill = (args: Args): Promise<number> =>
+  runCommand('backfill', async () => {
+    const weeks = flagInt(args, 'weeks', 1, 104) ?? 6;
+    const noise = flagNumber(args, 'noise', 0, 2) ?? 0.2;
+    const to = Math.floor((flagTime(args, 'to') ?? Date.now()) / HOUR_MS) * HOUR_MS;
+    return withClickHouse(async ({ config, logger, repo }) => {
+      const seed = flagInt(args, 'seed', 0, 2 ** 31 - 1) ?? config.SIMULATOR_SEED;
+      const channels = flagInt(args, 'channels', 1, 10_000) ?? config.SIMULATOR_CHANNELS;
+      // Same seed and channel count as the simulator by default, so the history is of the channels it serves.
+      const world = createWorld({ seed, channels });
+      const r = await backfillHistory(
+        repo,
+        world,
+        { fromMs: to - weeks * 7 * DAY_MS, toMs: to, sessionNoise: noise, pollNoise: noise / 2, seed, chat: args.flags.chat === true },
+        (done, total) => {
+          if (done === total || done % 10 === 0) logger.info({ module: 'models.backfill', done, total }, 'channels written');
+        },
+      );
+      console.log(JSON.stringify({ ...r, from: new Date(to - weeks * 7 * DAY_MS).toISOString(), to: new Date(to).toISOString() }));
+      return 0;
+    });
+  });
+
+/** `spacehub models runs|predict|recommend`: inspect runs and query the served models from a shell. */
+export const runModels = (args: Args): Promise<number> =>
+  runCommand('models', async () => {
+    const [sub] = args.positional;
+    if (sub !== 'runs' && sub !== 'predict' && sub !== 'recommend') throw new ModelInputError('usage: spacehub models runs [--limit N] | predict --channel PLATFORM:ID [--at DATE] [--duration MIN] | recommend --channel PLATFORM:ID');
+    return withClickHouse(async ({ config, logger, repo }) => {
+      if (sub === 'runs') {
+        console.log(JSON.stringify(await new ModelRunsRepository(repo).recent(flagInt(args, 'limit', 1, 1000) ?? 10), null, 2));
+        return 0;
+      }
+      const arg = flagString(args, 'channel');
+      const ch = arg ? parseChannelArg(arg) : undefined;
+      if (!ch?.platform) throw new ModelInputError('--channel must be PLATFORM:ID, e.g. twitch:123456');
+      const channel = { platform: ch.platform, channelId: ch.channelId };
+      const registry = new ModelRegistry(repo, { modelsDir: config.MODELS_DIR, reloadIntervalMs: config.MODELS_RELOAD_INTERVAL_MS, backend: config.MODELS_BACKEND, logger });
+      try {
+        await registry.start();
+        const out =
+          sub === 'predict'
+            ? await registry.predictViewers(channel, flagTime(args, 'at') ?? Date.now() + HOUR_MS, { durationMinutes: flagInt(args, 'duration', 1, 1440) })
+            : await registry.recommendSlots(channel);
+        console.log(JSON.stringify(sub === 'recommend' && 'top' in out ? { ...out, slots: undefined } : out, null, 2));
+        return 0;
+      } finally {
+        await registry.close();
+      }
+    });
+  });
