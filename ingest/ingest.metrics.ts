@@ -1,0 +1,71 @@
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { getOrCreate, metricsRegistry } from '../shared/metrics/metrics';
+
+/**
+ * Ingest's Prometheus metrics (STYLE habit 6: every external call has a metric). Exposed on
+ * METRICS_PORT by shared/metrics; names are prefixed spacehub_ingest_.
+ */
+export const ingestMetrics = {
+  jobs: getOrCreate(
+    'spacehub_ingest_jobs_total',
+    () =>
+      new Counter({
+        name: 'spacehub_ingest_jobs_total',
+        help: 'Poll job runs by outcome (done, skipped, retried, rate_limited, dead_lettered, reauth)',
+        labelNames: ['platform', 'resource', 'outcome'] as const,
+        registers: [metricsRegistry],
+      }),
+  ),
+  platformLatency: getOrCreate(
+    'spacehub_ingest_platform_request_seconds',
+    () =>
+      new Histogram({
+        name: 'spacehub_ingest_platform_request_seconds',
+        help: 'Latency of adapter calls (token + platform request), by outcome',
+        labelNames: ['platform', 'resource', 'outcome'] as const,
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+        registers: [metricsRegistry],
+      }),
+  ),
+  produceLatency: getOrCreate(
+    'spacehub_ingest_kafka_produce_seconds',
+    () =>
+      new Histogram({
+        name: 'spacehub_ingest_kafka_produce_seconds',
+        help: 'Latency of producing one poll\'s events until Kafka acknowledged them (encode, group commit, acks=all)',
+        labelNames: ['outcome'] as const,
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+        registers: [metricsRegistry],
+      }),
+  ),
+  events: getOrCreate(
+    'spacehub_ingest_events_produced_total',
+    () =>
+      new Counter({
+        name: 'spacehub_ingest_events_produced_total',
+        help: 'Events produced to Kafka by topic name (snapshots, followers, chat, lifecycle, alerts)',
+        labelNames: ['topic'] as const,
+        registers: [metricsRegistry],
+      }),
+  ),
+  schedulers: getOrCreate(
+    'spacehub_ingest_schedulers',
+    () =>
+      new Gauge({
+        name: 'spacehub_ingest_schedulers',
+        help: 'Job schedulers after the last reconciliation, by platform',
+        labelNames: ['platform'] as const,
+        registers: [metricsRegistry],
+      }),
+  ),
+  chatIntervalMs: getOrCreate(
+    'spacehub_ingest_chat_interval_ms',
+    () =>
+      new Gauge({
+        name: 'spacehub_ingest_chat_interval_ms',
+        help: 'The chat poll interval last chosen, by platform (YouTube: stretched by pollingIntervalMillis and the daily quota)',
+        labelNames: ['platform'] as const,
+        registers: [metricsRegistry],
+      }),
+  ),
+};

@@ -1,0 +1,165 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { Redis } from 'ioredis';
+import type { Runtime } from '../shared/runtime';
+import { createRedis } from '../shared/redis/redis';
+import { Closer } from '../shared/lifecycle/lifecycle';
+import { acquireMetricsServer, type MetricsServerHandle } from '../shared/metrics/metrics.server';
+import { IngestQueues, pollJobOptions } from './jobs/ingest.queues';
+import { ChannelStateStore } from './lifecycle/channel-state.store';
+import { EventProducer } from './output/event.producer';
+import { raiseReauthAlert, reauthAlert } from './output/reauth-alert';
+import { ConnectionEventsListener, type ConnectionEvent } from './scheduler/connection-events.listener';
+import { IngestScheduler } from './scheduler/ingest.scheduler';
+import { PollPolicy } from './scheduler/poll-policy';
+import { createHandlers } from './worker/poll.handlers';
+import { IngestWorkers } from './worker/ingest.worker';
+import type { IngestPorts } from './ingest.ports';
+
+const TOKEN_VALIDATION_EVERY_MS = 3_600_000;
+
+export interface IngestServiceOptions {
+  ports: IngestPorts;
+  /** Prometheus port; 0 = any free port, null = none (default METRICS_PORT). */
+  metricsPort?: number | null;
+  /** Run workers (default true); false = scheduler and event listener only. */
+  workers?: boolean;
+}
+
+/**
+ * The composition root of `spacehub ingest`: queues, scheduler, connection-event listener, workers,
+ * Kafka producer and the metrics endpoint, started in dependency order and closed in reverse.
+ * Start-up reconciles the schedulers with the active connections before workers take jobs.
+ */
+export class IngestService {
+  readonly queues: IngestQueues;
+  readonly scheduler: IngestScheduler;
+  readonly producer: EventProducer;
+  readonly states: ChannelStateStore;
+  private readonly redis: Redis;
+  private readonly bullConnection: Redis;
+  private workers: IngestWorkers | undefined;
+  private listener: ConnectionEventsListener | undefined;
+  private metrics: MetricsServerHandle | undefined;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private reconciling: Promise<unknown> = Promise.resolve();
+  private readonly closer = new Closer();
+  private validateTimer: NodeJS.Timeout | undefined;
+  private readonly processId = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
+
+  private constructor(private readonly rt: Runtime, private readonly opts: IngestServiceOptions) {
+    const c = rt.config;
+    this.redis = createRedis(c.REDIS_URL);
+    this.bullConnection = createRedis(c.REDIS_URL, { forBullMQ: true });
+    this.queues = new IngestQueues(this.bullConnection, c.REDIS_KEY_PREFIX, opts.ports.platforms);
+    this.states = new ChannelStateStore(this.redis, c.REDIS_KEY_PREFIX);
+    this.producer = new EventProducer(rt);
+    this.scheduler = new IngestScheduler({
+      queues: this.queues, policy: new PollPolicy(c), states: this.states, redis: this.redis,
+      redisKeyPrefix: c.REDIS_KEY_PREFIX, jobOptions: pollJobOptions(c), logger: rt.logger.child({ module: 'ingest-scheduler' }),
+      youtubeQuota: opts.ports.youtubeQuota, youtubeChatQuotaShare: c.INGEST_YOUTUBE_CHAT_QUOTA_SHARE,
+    });
+  }
+
+  static async start(rt: Runtime, opts: IngestServiceOptions): Promise<IngestService> {
+    const svc = new IngestService(rt, opts);
+    try {
+      await svc.startParts();
+    } catch (err) {
+      await svc.close().catch(() => undefined);
+      throw err;
+    }
+    return svc;
+  }
+
+  private async startParts(): Promise<void> {
+    const { rt, opts } = this;
+    const c = rt.config;
+    const log = rt.logger.child({ module: 'ingest' });
+    this.closer.add('redis', () => this.redis.disconnect());
+    this.closer.add('bullmq redis', () => this.bullConnection.disconnect());
+    this.closer.add('queues', () => this.queues.close());
+    if (opts.ports.close) this.closer.add('platform ports', () => opts.ports.close!());
+    await this.producer.waitUntilReady();
+    this.closer.add('producer', () => this.producer.close());
+
+    this.listener = new ConnectionEventsListener(createRedis(c.REDIS_URL), c.REDIS_KEY_PREFIX, (e) => this.onConnectionEvent(e), log);
+    await this.listener.start();
+    this.closer.add('connection events', () => this.listener!.close());
+
+    await this.reconcile();
+    this.reconcileTimer = setInterval(() => void this.reconcile().catch((err: Error) => log.warn({ err: err.message }, 'reconciliation failed; will try again')), c.INGEST_RECONCILE_SECONDS * 1000);
+    this.closer.add('reconcile timer', async () => {
+      clearInterval(this.reconcileTimer);
+      await this.reconciling.catch(() => undefined);
+    });
+
+    if (opts.workers !== false) {
+      const handlerDeps = { ports: opts.ports, producer: this.producer, states: this.states, scheduler: this.scheduler, redis: this.redis, processId: this.processId };
+      this.workers = new IngestWorkers({
+        config: c, connection: this.bullConnection, queues: this.queues, ports: opts.ports, scheduler: this.scheduler,
+        producer: this.producer, redis: this.redis, handlers: createHandlers(handlerDeps), logger: rt.logger,
+      });
+      this.workers.start();
+      // Workers close first (registered last): in-flight jobs finish while producer and Redis are still up.
+      // Leave a few seconds of SHUTDOWN_GRACE_MS for the rest of the clean-up after the drain.
+      this.closer.add('workers', () => this.workers!.close(Math.max(1000, c.SHUTDOWN_GRACE_MS - 3000)));
+      await this.workers.waitUntilReady();
+    }
+
+    // Twitch requires validating every user token at start-up and hourly; one process per hour does it.
+    const validate = () => void this.validateTokens().catch((err: Error) => log.warn({ err: err.message }, 'token validation failed; next hour again'));
+    validate();
+    this.validateTimer = setInterval(validate, TOKEN_VALIDATION_EVERY_MS);
+    this.closer.add('token validation timer', () => clearInterval(this.validateTimer));
+
+    const port = opts.metricsPort === undefined ? c.METRICS_PORT : opts.metricsPort;
+    if (port !== null) {
+      this.metrics = await acquireMetricsServer(port);
+      this.closer.add('metrics server', () => this.metrics!.close());
+    }
+    log.info({ platforms: this.queues.platforms, concurrency: c.INGEST_CONCURRENCY, metrics: this.metrics?.url }, 'ingest started');
+  }
+
+  get metricsUrl(): string | undefined {
+    return this.metrics?.url;
+  }
+
+  /** Converges schedulers on the active connections; concurrent calls share one run. */
+  reconcile(): Promise<{ added: number; removed: number }> {
+    const run = this.reconciling.catch(() => undefined).then(async () => this.scheduler.reconcile(await this.opts.ports.connections.listActive()));
+    this.reconciling = run;
+    return run;
+  }
+
+  private async validateTokens(): Promise<void> {
+    const { tokens, platforms } = this.opts.ports;
+    if (!tokens.validateAll || !platforms.includes('twitch')) return;
+    const claim = `${this.rt.config.REDIS_KEY_PREFIX}:ingest:twitch-token-validation`;
+    if ((await this.redis.set(claim, this.processId, 'PX', TOKEN_VALIDATION_EVERY_MS - 60_000, 'NX')) !== 'OK') return;
+    const outcome = await tokens.validateAll('twitch');
+    this.rt.logger.info({ module: 'ingest', outcome }, 'validated Twitch user tokens');
+  }
+
+  /** Resolves once every connection event received so far has been applied (tests). */
+  async eventsApplied(): Promise<void> {
+    await this.listener?.idle();
+  }
+
+  private async onConnectionEvent(e: ConnectionEvent): Promise<void> {
+    if (e.type === 'connected') {
+      const conn = await this.opts.ports.connections.get(e.connectionId);
+      if (conn && conn.status === 'active') await this.scheduler.ensureConnection(conn);
+      return;
+    }
+    await this.scheduler.removeConnection(e.connectionId, e.platform);
+    if (e.type === 'reauth_required') {
+      const conn = (await this.opts.ports.connections.get(e.connectionId)) ?? e;
+      await raiseReauthAlert(this.redis, this.rt.config.REDIS_KEY_PREFIX, this.producer, reauthAlert(conn));
+    }
+  }
+
+  close(): Promise<void> {
+    return this.closer.close((name, err) => this.rt.logger.warn({ module: 'ingest', part: name, err: (err as Error).message }, 'close failed'));
+  }
+}

@@ -1,0 +1,39 @@
+import { toChatActivity, toFollowerCount, toStreamSnapshot } from './normalise';
+import { MalformedPlatformDataError } from '../ingest.errors';
+import { parseSchedulerId, schedulerId, slotOf } from '../jobs/ingest-job';
+
+const s = { platform: 'youtube', channelId: 'UCabc', userId: 'u7' };
+const state = { channelId: 'UCabc', observedAt: 1_000_500, live: true, viewers: 12.4, streamId: 'v1', startedAt: 900_000, title: 'Live', category: 'Music', language: 'en' };
+
+describe('normalisation of adapter results into events', () => {
+  it('a snapshot carries the connection identity and an id from platform, channel and poll slot', () => {
+    const e = toStreamSnapshot(s, state, 1_000_000);
+    expect(e).toEqual({ eventId: 'youtube:UCabc:1000000', platform: 'youtube', channelId: 'UCabc', userId: 'u7', observedAt: 1_000_500, live: true, viewers: 12, streamId: 'v1', startedAt: 900_000, title: 'Live', category: 'Music', language: 'en', source: 'poll' });
+    expect(toStreamSnapshot(s, { ...state, observedAt: 1_002_000 }, 1_000_000).eventId).toBe(e.eventId); // a retry of the slot
+  });
+
+  it('an offline snapshot has no viewers, stream id or start', () => {
+    expect(toStreamSnapshot(s, { ...state, live: false }, 1)).toMatchObject({ live: false, viewers: null, streamId: null, startedAt: null });
+  });
+
+  it('bad adapter output is a typed, retriable error naming the field, not a broken event', () => {
+    expect(() => toStreamSnapshot(s, { ...state, viewers: -1 }, 1)).toThrow(MalformedPlatformDataError);
+    expect(() => toStreamSnapshot(s, { ...state, viewers: Number.NaN }, 1)).toThrow(/viewers/);
+    expect(() => toFollowerCount(s, { channelId: 'UCabc', observedAt: 5, followers: Number.POSITIVE_INFINITY }, 1)).toThrow(/followers/);
+    expect(() => toChatActivity(s, { channelId: 'UCabc', intervalStart: 10, intervalEnd: 5, messages: 1, chatterIds: [], cursor: null, nextPollMs: null })).toThrow(/interval/);
+  });
+
+  it('follower and chat events have deterministic ids; chatter ids are de-duplicated', () => {
+    expect(toFollowerCount(s, { channelId: 'UCabc', observedAt: 5, followers: 10 }, 3).eventId).toBe('youtube:UCabc:followers:3');
+    const c = toChatActivity(s, { channelId: 'UCabc', intervalStart: 100, intervalEnd: 200, messages: 3, chatterIds: ['a', 'b', 'a'], cursor: 'n', nextPollMs: 5000 });
+    expect(c).toMatchObject({ eventId: 'youtube:UCabc:chat:100', messages: 3, chatterIds: ['a', 'b'] });
+  });
+
+  it('scheduler ids round-trip and the slot comes from the scheduler iteration', () => {
+    expect(parseSchedulerId(schedulerId('conn.with.dots', 'chat'))).toEqual({ connectionId: 'conn.with.dots', resource: 'chat' });
+    expect(parseSchedulerId('nonsense')).toBeNull();
+    expect(slotOf({ id: 'repeat:c_1.snapshot:1795666462000', opts: {}, timestamp: 7 })).toBe(1795666462000);
+    expect(slotOf({ opts: { prevMillis: 42 }, timestamp: 7 })).toBe(42);
+    expect(slotOf({ opts: {}, timestamp: 7 })).toBe(7);
+  });
+});

@@ -1,0 +1,71 @@
+import type { ChatBatch, FollowerState, StreamState } from '../../platforms/platform.adapter';
+import type { ChatActivity, FollowerCount, StreamSnapshot } from '../../shared/events/events';
+import { MalformedPlatformDataError } from '../ingest.errors';
+
+/** Who a poll is for: the connection's identity, copied onto every event. */
+export interface PollSubject {
+  platform: string;
+  channelId: string;
+  userId: string;
+}
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function check(ok: boolean, subject: PollSubject, what: string): void {
+  if (!ok) throw new MalformedPlatformDataError(subject.platform, subject.channelId, what);
+}
+
+/**
+ * Event ids (deterministic, so downstream de-duplicates re-runs):
+ * - snapshot/followers: platform, channel and the poll slot — a retry or a re-run of a stalled job
+ *   re-observes the same slot and produces the same id (the newer observation replaces the older);
+ * - chat: platform, channel and the start of the chat interval — a retry (cursor not yet advanced)
+ *   re-reads from the same start and replaces the earlier, shorter batch.
+ */
+export const snapshotEventId = (s: PollSubject, slot: number) => `${s.platform}:${s.channelId}:${slot}`;
+export const followersEventId = (s: PollSubject, slot: number) => `${s.platform}:${s.channelId}:followers:${slot}`;
+export const chatEventId = (s: PollSubject, intervalStart: number) => `${s.platform}:${s.channelId}:chat:${intervalStart}`;
+
+export function toStreamSnapshot(s: PollSubject, state: StreamState, slot: number): StreamSnapshot {
+  check(finite(state.observedAt), s, 'observedAt is not a number');
+  check(typeof state.live === 'boolean', s, 'live is not a boolean');
+  check(state.viewers === null || (finite(state.viewers) && state.viewers >= 0), s, 'viewers is not a non-negative number');
+  check(state.startedAt === null || finite(state.startedAt), s, 'startedAt is not a number');
+  return {
+    eventId: snapshotEventId(s, slot),
+    platform: s.platform,
+    channelId: s.channelId,
+    userId: s.userId,
+    observedAt: state.observedAt,
+    live: state.live,
+    viewers: state.live && state.viewers !== null ? Math.round(state.viewers) : null,
+    streamId: state.live ? state.streamId : null,
+    startedAt: state.live ? state.startedAt : null,
+    title: state.title,
+    category: state.category,
+    language: state.language,
+    source: 'poll',
+  };
+}
+
+export function toFollowerCount(s: PollSubject, f: FollowerState, slot: number): FollowerCount {
+  check(finite(f.observedAt), s, 'observedAt is not a number');
+  check(finite(f.followers) && f.followers >= 0, s, 'followers is not a non-negative number');
+  return { eventId: followersEventId(s, slot), platform: s.platform, channelId: s.channelId, userId: s.userId, observedAt: f.observedAt, followers: Math.round(f.followers) };
+}
+
+export function toChatActivity(s: PollSubject, b: ChatBatch): ChatActivity {
+  check(finite(b.intervalStart) && finite(b.intervalEnd) && b.intervalEnd >= b.intervalStart, s, 'chat interval is not a valid range');
+  check(finite(b.messages) && b.messages >= 0, s, 'messages is not a non-negative number');
+  check(Array.isArray(b.chatterIds) && b.chatterIds.every((c) => typeof c === 'string'), s, 'chatterIds is not a list of strings');
+  return {
+    eventId: chatEventId(s, b.intervalStart),
+    platform: s.platform,
+    channelId: s.channelId,
+    userId: s.userId,
+    intervalStart: b.intervalStart,
+    intervalEnd: b.intervalEnd,
+    messages: Math.round(b.messages),
+    chatterIds: [...new Set(b.chatterIds)],
+  };
+}

@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import type { StreamLifecycle, StreamSnapshot } from '../../shared/events/events';
+import { createRedis } from '../../shared/redis/redis';
+import { Queue } from 'bullmq';
+import { bullPrefix } from '../../ingest/jobs/ingest.queues';
+import { pollQueueName, slotOf, type PollJobData } from '../../ingest/jobs/ingest-job';
+import { snapshotEventId } from '../../ingest/output/normalise';
+import { eventually, testStack, TestStack } from '../support/stack';
+import { duplicates, FAST_INGEST, simulatedPlatforms, TopicCollector } from './ingest.harness';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** `bin/spacehub ingest` as its own process, configured like this test's stack. */
+async function startIngestProcess(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+  const child = spawn(path.join(ROOT, 'bin/spacehub'), ['ingest'], { cwd: ROOT, env: { ...process.env, ...env, SPACEHUB_DEV: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await eventually(async () => out, (o) => o.includes('spacehub ready') || child.exitCode !== null, 120_000, 200);
+  if (!out.includes('spacehub ready')) throw new Error(`ingest process did not start:\n${out.slice(-3000)}`);
+  return { child, output: () => out, exited };
+}
+
+describe('ingest survives kill -9 of a worker mid-job (child process, real Redis, Kafka, Schema Registry)', () => {
+  let stack: TestStack;
+  let platforms: Awaited<ReturnType<typeof simulatedPlatforms>>;
+  let collector: TopicCollector;
+  const children: ChildProcess[] = [];
+  const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:16379', { forBullMQ: true });
+
+  beforeAll(async () => {
+    stack = await testStack({ ...FAST_INGEST, INGEST_STALLED_INTERVAL_MS: '2000' });
+    platforms = await simulatedPlatforms(stack.rt, 10);
+    collector = new TopicCollector(stack.rt, ['snapshots', 'lifecycle']);
+    await collector.start();
+  });
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await collector?.stop();
+    await platforms?.close();
+    const keys = await redis.keys(`${stack.rt.config.REDIS_KEY_PREFIX}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    await stack?.cleanup();
+  });
+
+  it('loses no snapshot of the jobs in flight and produces every lifecycle event exactly once', async () => {
+    const { sim } = platforms;
+    const world = sim.world;
+    const c = stack.rt.config;
+    const env: Record<string, string> = {
+      ...FAST_INGEST,
+      INGEST_STALLED_INTERVAL_MS: '2000',
+      LOG_LEVEL: 'warn',
+      KAFKA_BROKERS: c.KAFKA_BROKERS,
+      SCHEMA_REGISTRY_URL: c.SCHEMA_REGISTRY_URL,
+      CLICKHOUSE_URL: c.CLICKHOUSE_URL,
+      REDIS_URL: c.REDIS_URL,
+      KAFKA_TOPIC_PREFIX: c.KAFKA_TOPIC_PREFIX,
+      KAFKA_PARTITIONS: String(c.KAFKA_PARTITIONS),
+      CLICKHOUSE_DATABASE: c.CLICKHOUSE_DATABASE,
+      REDIS_KEY_PREFIX: c.REDIS_KEY_PREFIX,
+      TOKEN_ENCRYPTION_KEYS: c.TOKEN_ENCRYPTION_KEYS!,
+      PLATFORMS_MODE: 'simulator',
+      SIMULATOR_PORT: String(sim.port),
+      METRICS_PORT: String(await freePort()),
+      SHUTDOWN_GRACE_MS: '5000',
+      // Held calls stay in flight (no client timeout) so the shutdown below has jobs to hand back.
+      PLATFORM_HTTP_TIMEOUT_MS: '30000',
+      INGEST_JOB_TIMEOUT_MS: '30000',
+    };
+    const [a, b] = [world.channels[0]!, world.channels[3]!]; // one Twitch, one YouTube
+    const since = Date.now() - 10 * 60_000;
+    for (const ch of world.channels) world.forceLive(ch.channelId, ch === a, since);
+    await platforms.connect('creator-crash', 10);
+
+    const first = await startIngestProcess(env);
+    children.push(first.child);
+    const lifecycle = () => collector.of<StreamLifecycle>('lifecycle').map((e) => e.value);
+    await eventually(async () => lifecycle().filter((e) => e.channelId === a.channelId && e.type === 'started').length, (n) => n === 1, 60_000);
+
+    // Hold the next stream-state calls mid-flight, and start B's stream so its transition is in flight too.
+    sim.inject({ route: '/helix/streams', kind: 'slow', delayMs: 6000, times: 30 });
+    sim.inject({ route: '/youtube/v3/liveBroadcasts', kind: 'slow', delayMs: 6000, times: 30 });
+    world.forceLive(b.channelId, true, since);
+    const queues = ['twitch', 'youtube'].map((p) => new Queue<PollJobData>(pollQueueName(p), { connection: redis, prefix: bullPrefix(c.REDIS_KEY_PREFIX) }));
+    const activeSnapshots = async () => (await Promise.all(queues.map((q) => q.getActive()))).flat().filter((j) => j.data.resource === 'snapshot');
+    const inFlight = await eventually(activeSnapshots, (jobs) => jobs.length >= 3, 30_000, 100);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    sim.clearFaults();
+    const lost = inFlight.map((j) => snapshotEventId(j.data, slotOf(j)));
+
+    const second = await startIngestProcess(env);
+    children.push(second.child);
+    // Every snapshot that was in flight when the worker died is produced after the restart.
+    const snapshotIds = () => new Set(collector.of<StreamSnapshot>('snapshots').map((e) => e.value.eventId));
+    await eventually(async () => lost.filter((id) => !snapshotIds().has(id)), (missing) => missing.length === 0, 60_000);
+    await eventually(async () => lifecycle().filter((e) => e.channelId === b.channelId && e.type === 'started').length, (n) => n >= 1, 60_000);
+
+    // End both streams, then look at the whole topic.
+    world.forceLive(a.channelId, false);
+    world.forceLive(b.channelId, false);
+    await eventually(async () => lifecycle().filter((e) => e.type === 'ended').length, (n) => n >= 2, 60_000);
+    const settled = collector.of<StreamSnapshot>('snapshots').length;
+    await eventually(async () => collector.of<StreamSnapshot>('snapshots').length, (n) => n >= settled + 20, 60_000);
+
+    expect(duplicates(lifecycle().map((e) => e.eventId))).toEqual([]);
+    for (const ch of [a, b]) expect(lifecycle().filter((e) => e.channelId === ch.channelId).map((e) => e.type)).toEqual(['started', 'ended']);
+    expect(new Set(lifecycle().map((e) => e.channelId))).toEqual(new Set([a.channelId, b.channelId]));
+
+    // Graceful shutdown with jobs that cannot finish in time: SIGTERM drains for SHUTDOWN_GRACE_MS − 3 s,
+    // then hands the unfinished jobs back to the queue (waiting, not stuck active) and exits cleanly.
+    sim.inject({ route: '/helix/streams', kind: 'slow', delayMs: 20_000, times: 30 });
+    sim.inject({ route: '/youtube/v3/liveBroadcasts', kind: 'slow', delayMs: 20_000, times: 30 });
+    const held = await eventually(activeSnapshots, (jobs) => jobs.length >= 1, 30_000, 100);
+    second.child.kill('SIGTERM');
+    const code = await second.exited;
+    if (code !== 0) console.log(second.output().slice(-4000));
+    expect(code).toBe(0);
+    for (const j of held) expect(await j.getState()).toBe('waiting');
+    sim.clearFaults();
+    await Promise.all(queues.map((q) => q.close()));
+  });
+});

@@ -1,0 +1,128 @@
+import type { KafkaMessage } from 'kafkajs';
+import { createRedis } from '../../shared/redis/redis';
+import type { Alert } from '../../shared/events/events';
+import { IngestService } from '../../ingest/ingest.service';
+import type { IngestConnection, IngestPorts } from '../../ingest/ingest.ports';
+import { schedulerId } from '../../ingest/jobs/ingest-job';
+import { ChannelStateStore } from '../../ingest/lifecycle/channel-state.store';
+import { connectionEventsChannel } from '../../ingest/scheduler/connection-events.listener';
+import { eventually, randomSuffix, testStack, TestStack } from '../support/stack';
+
+/** Connections as platforms/ would list them; the scheduler only reads them (adapters are never called here). */
+function connectionsPort(list: IngestConnection[]): IngestPorts {
+  return {
+    platforms: ['twitch', 'youtube'],
+    connections: {
+      get: async (id) => list.find((c) => c.connectionId === id) ?? null,
+      listActive: async () => list.filter((c) => c.status === 'active'),
+    },
+    tokens: { getAccessToken: async () => { throw new Error('not used'); } },
+    adapterFor: () => { throw new Error('not used'); },
+  };
+}
+
+const conn = (id: string, platform: 'twitch' | 'youtube', channelId: string): IngestConnection => ({ connectionId: id, userId: `user-${id}`, platform, channelId, status: 'active', updatedAt: 1000 });
+
+describe('ingest scheduler against real Redis and Kafka', () => {
+  let stack: TestStack;
+  const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:16379');
+
+  beforeAll(async () => {
+    stack = await testStack({ INGEST_RECONCILE_SECONDS: '3600' });
+  });
+  afterAll(async () => {
+    const keys = await redis.keys(`${stack.rt.config.REDIS_KEY_PREFIX}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    await stack?.cleanup();
+  });
+
+  it('keeps exactly one scheduler per (connection, resource): start-up, restarts, orphans, live transitions', async () => {
+    const list = [conn('c1', 'twitch', '111'), conn('c2', 'twitch', '222'), conn('c3', 'youtube', 'UC3')];
+    const ports = connectionsPort(list);
+    let svc = await IngestService.start(stack.rt, { ports, workers: false, metricsPort: null });
+    try {
+      const ids = async () => [...(await svc.queues.poll('twitch').getJobSchedulers()), ...(await svc.queues.poll('youtube').getJobSchedulers())].map((s) => s.key).sort();
+      // Unknown channels start offline: snapshot (offline cadence) and followers, no chat.
+      expect(await ids()).toEqual(['c1.followers', 'c1.snapshot', 'c2.followers', 'c2.snapshot', 'c3.followers', 'c3.snapshot']);
+      expect((await svc.queues.poll('twitch').getJobScheduler(schedulerId('c1', 'snapshot')))!.every).toBe(stack.rt.config.INGEST_OFFLINE_POLL_SECONDS * 1000);
+
+      // An orphan (a connection deleted while no ingest ran) and a missing scheduler are both repaired.
+      await svc.queues.poll('twitch').upsertJobScheduler('ghost.snapshot', { every: 60_000 }, { name: 'snapshot', data: { connectionId: 'ghost' } as never });
+      await svc.queues.poll('twitch').removeJobScheduler('c2.followers');
+      expect(await svc.reconcile()).toEqual({ added: 1, removed: 1 });
+      expect(await ids()).toHaveLength(6);
+
+      // A restart reconciles again and changes nothing.
+      await svc.close();
+      svc = await IngestService.start(stack.rt, { ports, workers: false, metricsPort: null });
+      expect(await svc.reconcile()).toEqual({ added: 0, removed: 0 });
+      expect(await ids()).toHaveLength(6);
+
+      // Going live switches the snapshot cadence and starts chat; going offline stops chat.
+      const twitch = svc.queues.poll('twitch');
+      await svc.scheduler.onLiveChanged(list[0]!, true);
+      expect((await twitch.getJobScheduler('c1.snapshot'))!.every).toBe(stack.rt.config.INGEST_LIVE_POLL_SECONDS * 1000);
+      expect((await twitch.getJobScheduler('c1.chat'))?.every).toBe(stack.rt.config.INGEST_CHAT_MIN_POLL_MS);
+      await svc.scheduler.onLiveChanged(list[0]!, false);
+      expect((await twitch.getJobScheduler('c1.chat'))?.every).toBeUndefined();
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('connection events add and remove schedulers at once; reauth_required also raises one Alert on the alerts topic', async () => {
+    const list: IngestConnection[] = [];
+    const ports = connectionsPort(list);
+    const svc = await IngestService.start(stack.rt, { ports, workers: false, metricsPort: null });
+    const publisher = createRedis(stack.rt.config.REDIS_URL);
+    const channel = connectionEventsChannel(stack.rt.config.REDIS_KEY_PREFIX);
+    const publish = (type: string, c: IngestConnection) => publisher.publish(channel, JSON.stringify({ type, connectionId: c.connectionId, userId: c.userId, platform: c.platform, channelId: c.channelId }));
+    try {
+      const yt = conn(`y${randomSuffix()}`, 'youtube', 'UCx');
+      list.push(yt);
+      await publish('connected', yt);
+      await eventually(async () => (await svc.queues.poll('youtube').getJobSchedulers()).length, (n) => n === 2, 10_000);
+
+      await publisher.publish(channel, '{"type":"connected","connectionId":42}'); // invalid: ignored, not fatal
+      yt.status = 'reauth_required';
+      await publish('reauth_required', yt);
+      await publish('reauth_required', yt); // twice (two publishers): one alert
+      await eventually(async () => (await svc.queues.poll('youtube').getJobSchedulers()).length, (n) => n === 0, 10_000);
+      await svc.eventsApplied();
+
+      const alerts: Alert[] = [];
+      const consumer = stack.rt.kafka.consumer({ groupId: `alerts-${randomSuffix()}` });
+      await consumer.connect();
+      await consumer.subscribe({ topic: stack.rt.topics.alerts, fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ message }: { message: KafkaMessage }) => { alerts.push(await stack.rt.registry.decode<Alert>(stack.rt.topics.alerts, message.value)); } });
+      await eventually(async () => alerts.length, (n) => n >= 1, 20_000);
+      await new Promise((r) => setTimeout(r, 1000));
+      await consumer.disconnect();
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]).toMatchObject({ type: 'reauth_required', userId: yt.userId, platform: 'youtube', channelId: 'UCx', severity: 'critical', alertId: `${yt.connectionId}:reauth_required:1000` });
+      expect(alerts[0]!.message).not.toMatch(/token/i);
+    } finally {
+      publisher.disconnect();
+      await svc.close();
+    }
+  });
+
+  it('channel state commits are compare-and-set, and the outbox keeps events until acknowledged', async () => {
+    const store = new ChannelStateStore(redis, stack.rt.config.REDIS_KEY_PREFIX);
+    const id = `ch${randomSuffix()}`;
+    const live = { live: true, streamId: 's1', startedAt: 1, title: null, category: null, observedAt: 10 };
+    const started = { eventId: `twitch:${id}:s1:started`, type: 'started', platform: 'twitch', channelId: id, userId: 'u', streamId: 's1', occurredAt: 1, title: null, category: null, source: 'poll' };
+    const { raw } = await store.read('twitch', id);
+    expect(raw).toBeNull();
+    // Two runs computed the same transition from the same state: only one commits it.
+    const results = await Promise.all([store.commit('twitch', id, raw, live, [started]), store.commit('twitch', id, raw, live, [started])]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const pending = await store.pending('twitch', id);
+    expect(pending.events).toEqual([started]);
+    await store.ack('twitch', id, pending.raw);
+    await store.ack('twitch', id, pending.raw); // a second ack of the same items is a no-op
+    expect((await store.pending('twitch', id)).events).toEqual([]);
+    expect((await store.read('twitch', id)).state).toEqual(live);
+  });
+});
