@@ -1,13 +1,22 @@
 import type { CommandModule, ServiceModule } from './service';
 import { HeartbeatProducer } from '../ingest/heartbeat.producer';
 import { RawSink } from '../processors/raw-sink';
+import { processService } from '../processors/processor.module';
 import { tokensCommand, usersCommand } from './auth.commands';
+import { simulateService } from '../platforms/simulator/simulate.service';
+import { apiService } from '../api/api.service';
+import { gatewayService } from '../api/gateway/gateway.service';
+import { modelCommands, retrainSchedulerService } from '../models/models.module';
+import { ingestService } from '../ingest/ingest.module';
+import { dlqCommand } from '../ingest/dlq.command';
 
 /**
  * Every service and command of the `spacehub` CLI, declared once. Start-up fails on a duplicate name
  * (STYLE: immich's job registry). Add a part by adding its module here.
  */
 export const SERVICES: ServiceModule[] = [
+  // First: in simulator mode the other services talk to it.
+  simulateService,
   {
     name: 'heartbeat',
     describe: 'emit a heartbeat event to Kafka every HEARTBEAT_INTERVAL_MS',
@@ -28,9 +37,14 @@ export const SERVICES: ServiceModule[] = [
       return { close: () => sink.close() };
     },
   },
+  apiService,
+  gatewayService,
+  processService,
+  ingestService,
+  retrainSchedulerService,
 ];
 
-export const COMMANDS: CommandModule[] = [usersCommand, tokensCommand];
+export const COMMANDS: CommandModule[] = [usersCommand, tokensCommand, ...modelCommands, dlqCommand];
 
 export function checkRegistry(): void {
   const names = [...SERVICES.map((s) => s.name), ...COMMANDS.map((c) => c.name), 'all', 'bootstrap', 'help'];

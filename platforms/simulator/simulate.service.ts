@@ -43,6 +43,9 @@ export const simulateService: ServiceModule = {
         redis.disconnect();
       }
     }
-    return { urls: { simulator: url }, close: () => sim.close() };
+    const urls: Record<string, string> = { simulator: url };
+    // The token itself is never printed: it is a secret, and console output ends up in logs.
+    if (c.PLATFORMS_MODE === 'simulator') urls['demo login'] = `bin/spacehub tokens create --user ${DEMO_USER_ID}`;
+    return { urls, close: () => sim.close() };
   },
 };

@@ -30,7 +30,10 @@ function isTransportError(err: unknown): boolean {
   return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET'].includes(code ?? '') || /socket hang up|timeout/i.test(String((err as Error)?.message));
 }
 
-export function createClickHouse(s: ClickHouseSettings, database: string | undefined = s.database): ClickHouseClient {
+export function createClickHouse(s: ClickHouseSettings, ...db: [database?: string | undefined]): ClickHouseClient {
+  // An explicit `undefined` means "no database" (admin clients that create it); a default parameter
+  // would turn it back into s.database.
+  const database = db.length > 0 ? db[0] : s.database;
   return createClient({
     url: s.url,
     username: s.user,

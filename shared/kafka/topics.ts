@@ -22,4 +22,17 @@ export function topicsFor(prefix: string): Topics {
   return out;
 }
 
+/**
+ * Topics that carry raw bytes, not Avro — dead letters keep the original key, value and headers plus
+ * x-dlq-* headers saying why. They have no schema, so bootstrap neither registers nor (by default)
+ * creates them; the part that writes one creates it (e.g. processors/processor.service.ts).
+ */
+export const RAW_TOPIC_DEFS = {
+  processorDlq: { suffix: 'processor.dlq' },
+} as const;
+
+export type RawTopicName = keyof typeof RAW_TOPIC_DEFS;
+
+export const rawTopicFor = (prefix: string, name: RawTopicName) => `${prefix}.${RAW_TOPIC_DEFS[name].suffix}`;
+
 export const channelKey = (platform: string, channelId: string) => `${platform}:${channelId}`;

@@ -1,0 +1,179 @@
+/**
+ * Processor benchmark (issue 5): `npx tsx bench/processors.bench.ts [--channels 2000] [--minutes 30] [--keep]`
+ * against the native stack (`bash infra/stack.sh up`).
+ *
+ *  1. A namespace of its own (topics, ClickHouse database) gets CHANNELS × MINUTES × 16 events: per
+ *     channel and minute 12 snapshots (every 5 s), 3 chat records (every 20 s) and 1 follower count,
+ *     Avro through the Schema Registry, keyed by channel over KAFKA_PARTITIONS (3) partitions.
+ *  2. Baseline, same run, same topics: a bare kafkajs consumer group (eachBatch, no decoding) reading
+ *     every message.
+ *  3. Measured: one ProcessorService — decode, merge, windows, sessions, alerts, ClickHouse inserts,
+ *     MetricWindow messages to Kafka, offset commits — until every event is processed and the final
+ *     flush is committed. Both rates count from the moment the group was joined (join time left out).
+ * Kafka, ClickHouse and the processor share this machine's cores; the ratio is the comparable figure.
+ */
+import { parseArgs } from '../cli/service';
+import { createLogger } from '../shared/logging/logger';
+import { bootstrap, createRuntime } from '../shared/runtime';
+import { createIdempotentProducer } from '../shared/kafka/kafka.client';
+import { channelKey } from '../shared/kafka/topics';
+import { ClickHouseRepository, createClickHouse } from '../shared/clickhouse/clickhouse.repository';
+import { ProcessorService } from '../processors/processor.service';
+import { testConfig, randomSuffix } from '../test/support/stack';
+
+const args = parseArgs(process.argv.slice(2));
+const CHANNELS = Number(args.flags.channels ?? 2000);
+const MINUTES = Number(args.flags.minutes ?? 30);
+const T0 = Date.UTC(2025, 0, 6, 12, 0, 0);
+const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+async function main() {
+  const id = randomSuffix();
+  const config = testConfig({ KAFKA_TOPIC_PREFIX: `bench-proc-${id}`, CLICKHOUSE_DATABASE: `bench_proc_${id}`, LOG_LEVEL: 'warn', KAFKA_PARTITIONS: '3' });
+  const rt = createRuntime(config, createLogger('warn'));
+  await bootstrap(rt);
+
+  // 1. input
+  const producer = createIdempotentProducer(rt.kafka);
+  await producer.connect();
+  let total = 0;
+  const p0 = Date.now();
+  for (let minute = 0; minute < MINUTES; minute++) {
+    const snapshots = [];
+    const chat = [];
+    const followers = [];
+    for (let c = 0; c < CHANNELS; c++) {
+      const platform = c % 2 === 0 ? 'twitch' : 'youtube';
+      const channelId = `b${c}`;
+      const userId = `bu${c >> 1}`;
+      const key = channelKey(platform, channelId);
+      const base = T0 + minute * 60_000;
+      for (let s = 0; s < 12; s++) {
+        const t = base + s * 5000 + 1000;
+        snapshots.push({ key, value: await rt.registry.encode('snapshots', {
+          eventId: `${key}:${t}`, platform, channelId, userId, observedAt: t, live: true, viewers: 100 + ((c * 7 + s * 13 + minute) % 50),
+          streamId: `bs${c}`, startedAt: T0, title: 'bench', category: 'Bench', language: 'en', source: 'poll',
+        }) });
+      }
+      for (let k = 1; k <= 3; k++) {
+        const end = base + k * 20_000;
+        chat.push({ key, value: await rt.registry.encode('chat', {
+          eventId: `${key}:chat:${end}`, platform, channelId, userId, intervalStart: end - 20_000, intervalEnd: end, messages: (c + k) % 9,
+          chatterIds: [`a${k}`, `b${(c + k) % 5}`],
+        }) });
+      }
+      followers.push({ key, value: await rt.registry.encode('followers', { eventId: `${key}:f:${base}`, platform, channelId, userId, observedAt: base + 30_000, followers: 1000 + minute * 2 + c }) });
+    }
+    // A minute of event time at once, like ingest publishes it.
+    await producer.sendBatch({ acks: -1, topicMessages: [
+      { topic: rt.topics.snapshots, messages: snapshots },
+      { topic: rt.topics.chat, messages: chat },
+      { topic: rt.topics.followers, messages: followers },
+    ] });
+    total += snapshots.length + chat.length + followers.length;
+  }
+  // One far-future tick per channel closes every remaining window.
+  const ticks = [];
+  for (let c = 0; c < CHANNELS; c++) {
+    const platform = c % 2 === 0 ? 'twitch' : 'youtube';
+    const key = channelKey(platform, `b${c}`);
+    const t = T0 + (MINUTES + 10) * 60_000;
+    ticks.push({ key, value: await rt.registry.encode('snapshots', {
+      eventId: `${key}:tick`, platform, channelId: `b${c}`, userId: `bu${c >> 1}`, observedAt: t, live: false, viewers: null,
+      streamId: null, startedAt: null, title: null, category: null, language: null, source: 'poll',
+    }) });
+  }
+  await producer.send({ topic: rt.topics.snapshots, acks: -1, messages: ticks });
+  total += ticks.length;
+  await producer.disconnect();
+  console.log(`produced ${f(total)} events (${CHANNELS} channels × ${MINUTES} min) in ${f((Date.now() - p0) / 1000, 1)} s`);
+
+  // 2. baseline: bare kafkajs consume of the same topics
+  const bare = rt.kafka.consumer({ groupId: `bench-proc-${id}.bare`, maxBytesPerPartition: 4 * 1024 * 1024 });
+  await bare.connect();
+  await bare.subscribe({ topics: [rt.topics.snapshots, rt.topics.followers, rt.topics.chat, rt.topics.lifecycle], fromBeginning: true });
+  let seen = 0;
+  let bareFirst = 0;
+  let bareLast = 0;
+  bare.on(bare.events.GROUP_JOIN, () => (bareFirst ||= performance.now()));
+  const bareDone = new Promise<void>((resolve) => {
+    void bare.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        seen += batch.messages.length;
+        if (seen >= total) {
+          bareLast = performance.now();
+          resolve();
+        }
+      },
+    });
+  });
+  await bareDone;
+  await bare.disconnect();
+  const bareRate = total / ((bareLast - bareFirst) / 1000);
+
+  // 3. the processor
+  const processor = new ProcessorService(rt, { groupId: `bench-proc-${id}.processor` });
+  const cpu0 = process.cpuUsage();
+  await processor.start();
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      if (processor.stats.processed >= total) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 50);
+  });
+  await processor.flushNow();
+  const last = performance.now();
+  const first = processor.joinedAt!;
+  const cpu = process.cpuUsage(cpu0);
+  const seconds = (last - first) / 1000;
+  const rate = total / seconds;
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const s = processor.stats;
+  await processor.close();
+
+  const repo = new ClickHouseRepository(rt.clickhouseSettings);
+  const [rows] = await repo.query<{ n: number }>('bench windows', 'SELECT count() AS n FROM metrics_1m_latest');
+  await repo.close();
+
+  const stage = (name: string, ms: number) => console.log(`  ${name.padEnd(50)} ${f(ms / 1000, 2).padStart(7)} s  ${f((100 * ms) / (last - first), 0).padStart(3)} %`);
+  console.log('');
+  console.log(`bare kafkajs consume (baseline)      ${f(bareRate).padStart(9)} events/s`);
+  console.log(`processor Kafka→windows→ClickHouse   ${f(rate).padStart(9)} events/s   (${f(seconds, 1)} s wall, ${f(cpuSeconds, 1)} s CPU of this process)`);
+  console.log(`ratio processor / bare               ${f(rate / bareRate, 2).padStart(9)}`);
+  console.log(`events per CPU-second (per core)     ${f(total / cpuSeconds).padStart(9)}`);
+  console.log(`windows written ${f(rows!.n)} (expected ${f(CHANNELS * MINUTES)}), flushes ${f(s.flushes)}, commits ${f(s.commits)}, lane verifications ${f(s.verifications)}, late ${s.late}`);
+  console.log('where the wall time goes (loop: decode, state, verification; writer, overlapping the loop: ClickHouse, Kafka, commit):');
+  stage('Avro decode', s.ms.decode);
+  stage('merge + windows + alerts (state)', s.ms.state - s.ms.verify);
+  stage('lane verification (broker offsets)', s.ms.verify);
+  stage('ClickHouse inserts + session reads', s.ms.clickhouse);
+  stage('Kafka produce (MetricWindow, alerts)', s.ms.kafka);
+  stage('offset commit', s.ms.commit);
+  stage('loop idle (kafkajs fetch, waiting for the writer)', Math.max(0, last - first - s.ms.decode - s.ms.state));
+
+  if (!args.flags.keep) {
+    const admin = rt.kafka.admin();
+    await admin.connect();
+    const mine = (await admin.listTopics()).filter((t) => t.startsWith(`bench-proc-${id}.`));
+    await admin.deleteTopics({ topics: mine }).catch(() => undefined);
+    await admin.disconnect();
+    const ch = createClickHouse(rt.clickhouseSettings, undefined);
+    await ch.command({ query: 'DROP DATABASE IF EXISTS {db:Identifier}', query_params: { db: rt.clickhouseSettings.database } });
+    await ch.close();
+  }
+  if (rows!.n !== CHANNELS * MINUTES) {
+    console.error('window count mismatch');
+    process.exitCode = 1;
+  }
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,77 @@
+import type { IHeaders } from 'kafkajs';
+import type { RaisedAlert } from '../alerts/alert.rules';
+import type { ClosedWindow } from '../state/window.accumulator';
+import type { Position, ProcessorEvent } from '../state/processor-event';
+
+/** A stream session as stored in stream_sessions: `live` while it runs, `ended` with the summary. */
+export interface SessionRow {
+  platform: string;
+  channelId: string;
+  userId: string;
+  streamId: string;
+  startedAt: number;
+  endedAt: number | null;
+  durationSeconds: number;
+  peakViewers: number;
+  avgViewers: number;
+  hoursWatched: number;
+  followersGained: number;
+  chatMessages: number;
+  title: string | null;
+  category: string | null;
+  status: 'live' | 'ended';
+}
+
+/** A session whose end was seen; it is summarised once the watermark has closed its last window. */
+export interface PendingEnd {
+  platform: string;
+  channelId: string;
+  userId: string;
+  streamId: string;
+  /** Null when the start was never seen by this processor (found again from ClickHouse at summary time). */
+  startedAt: number | null;
+  endedAt: number;
+  title: string | null;
+  category: string | null;
+  pos: Position;
+}
+
+export interface LateRow {
+  event: ProcessorEvent;
+  pos: Position;
+  watermark: number;
+}
+
+export interface DlqMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: IHeaders;
+}
+
+/**
+ * The named outputs of the pipeline (STYLE: PostHog's outputs): steps and the window state append
+ * here; the consumer loop writes them all — ClickHouse, then Kafka — before it commits.
+ */
+export class Outputs {
+  windows: ClosedWindow[] = [];
+  late: LateRow[] = [];
+  alerts: RaisedAlert[] = [];
+  sessions: SessionRow[] = [];
+  dlq: DlqMessage[] = [];
+
+  get size(): number {
+    return this.windows.length + this.late.length + this.alerts.length + this.sessions.length + this.dlq.length;
+  }
+
+  /** Hands the current contents to a flush and starts empty. */
+  take(): Outputs {
+    const taken = new Outputs();
+    [taken.windows, taken.late, taken.alerts, taken.sessions, taken.dlq] = [this.windows, this.late, this.alerts, this.sessions, this.dlq];
+    this.windows = [];
+    this.late = [];
+    this.alerts = [];
+    this.sessions = [];
+    this.dlq = [];
+    return taken;
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The processor's view of one input event, normalised from the four Avro records. `t` is the event
+ * time used for windowing and the watermark (epoch ms).
+ */
+interface Base {
+  eventId: string;
+  platform: string;
+  channelId: string;
+  userId: string;
+  t: number;
+}
+
+export interface SnapshotEvent extends Base {
+  kind: 'snapshot';
+  live: boolean;
+  viewers: number | null;
+  streamId: string | null;
+  startedAt: number | null;
+  title: string | null;
+  category: string | null;
+}
+
+export interface FollowersEvent extends Base {
+  kind: 'followers';
+  followers: number;
+}
+
+/** Chat over [intervalStart, intervalEnd): counted in the window of its last instant, `intervalEnd − 1`. */
+export interface ChatEvent extends Base {
+  kind: 'chat';
+  messages: number;
+  chatterIds: string[];
+}
+
+export interface LifecycleEvent extends Base {
+  kind: 'lifecycle';
+  type: 'started' | 'ended' | 'updated';
+  streamId: string;
+  title: string | null;
+  category: string | null;
+}
+
+export type ProcessorEvent = SnapshotEvent | FollowersEvent | ChatEvent | LifecycleEvent;
+
+/** Where a message came from: the correlation id of logs and the unit of offset tracking. */
+export interface Position {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export const WINDOW_MS = 60_000;
+export const windowStartOf = (t: number) => Math.floor(t / WINDOW_MS) * WINDOW_MS;
+export const channelKeyOf = (e: { platform: string; channelId: string }) => `${e.platform}:${e.channelId}`;
