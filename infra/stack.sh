@@ -42,12 +42,21 @@ external() { # service -> 0 when its endpoint is configured
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pid_of() { local f="$STACK_DIR/run/$1.pid"; [[ -f "$f" ]] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"; }
 
+redis_ping() { # RESP over bash's /dev/tcp: no dependency on redis-cli
+  local reply
+  exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT" 2>/dev/null || return 1
+  printf 'PING\r\n' >&3
+  read -r -t 2 reply <&3 || true
+  exec 3>&- 3<&-
+  [[ "$reply" == "+PONG"* ]]
+}
+
 healthy() {
   case "$1" in
     kafka) port_open "$KAFKA_PORT" ;;
     registry) curl -fsS -m 2 "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/subjects" >/dev/null 2>&1 ;;
     clickhouse) [[ "$(curl -fsS -m 2 "http://127.0.0.1:$CLICKHOUSE_PORT/ping" 2>/dev/null)" == "Ok." ]] ;;
-    redis) [[ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" == "PONG" ]] ;;
+    redis) redis_ping ;;
   esac
 }
 

@@ -109,8 +109,13 @@ describe('gateway, plain JSON protocol at /ws (real Kafka, Schema Registry, Redi
     const big = { blob: 'x'.repeat(16 * 1024) };
     const before = await counter('spacehub_gateway_backpressure_total{protocol="ws",action="close"}');
     // Loopback socket buffers absorb a few MB before uWS starts buffering; publish until the policy acts.
+    // Small bursts with a yield between them: the fast client lives in this same process and must get
+    // event-loop time to read, or on a loaded machine it falls behind and is (rightly) closed too.
     await eventually(async () => {
-      for (let i = 0; i < 100; i++) f.gateway.publish({ userId: f.alice.userId, event: 'metrics_update', data: big });
+      for (let i = 0; i < 10; i++) {
+        f.gateway.publish({ userId: f.alice.userId, event: 'metrics_update', data: big });
+        await new Promise((r) => setImmediate(r));
+      }
       return counter('spacehub_gateway_backpressure_total{protocol="ws",action="close"}');
     }, (n) => n > before, 30000, 20);
     (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
