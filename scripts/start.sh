@@ -13,4 +13,4 @@ if [[ ! -f .env ]]; then
 fi
 bash infra/stack.sh up
 npx tsc -p tsconfig.json
-exec node --enable-source-maps dist/cli/spacehub.js all "$@"
+exec node --enable-source-maps "$ROOT/dist/cli/spacehub.js" all "$@"
