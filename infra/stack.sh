@@ -44,7 +44,7 @@ pid_of() { local f="$STACK_DIR/run/$1.pid"; [[ -f "$f" ]] && kill -0 "$(cat "$f"
 
 redis_ping() { # RESP over bash's /dev/tcp: no dependency on redis-cli
   local reply
-  exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT" 2>/dev/null || return 1
+  { exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT"; } 2>/dev/null || return 1
   printf 'PING\r\n' >&3
   read -r -t 2 reply <&3 || true
   exec 3>&- 3<&-

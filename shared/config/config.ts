@@ -102,6 +102,13 @@ const env = z.object({
   METRICS_PORT: port(9464),
   HEARTBEAT_INTERVAL_MS: int(5000, 100),
   ALLOW_PRIVATE_WEBHOOK_TARGETS: bool(false),
+  NOTIFY_CONCURRENCY: int(8, 1),
+  NOTIFY_MAX_ATTEMPTS: int(8, 1),
+  NOTIFY_BACKOFF_INITIAL_MS: int(2000, 1),
+  NOTIFY_BACKOFF_MAX_MS: int(600000, 1),
+  NOTIFY_HTTP_TIMEOUT_MS: int(10000, 100),
+  NOTIFY_MAX_RETRY_AFTER_SECONDS: int(3600, 1),
+  NOTIFY_GROUP_ID: optionalStr(),
   CHDB_LIB: optionalStr(),
   STATE_DIR: str('.stack'),
   // Numbers only used to tune behaviour in tests and benchmarks.
@@ -119,7 +126,8 @@ export class ConfigError extends Error {
 }
 
 /** Parse a config from an explicit source (tests) — never touches the cache. */
-export function parseConfig(source: Record<string, string | undefined>): Config {
+export function parseConfig(input: Record<string, string | undefined>): Config {
+  const source = withStackEndpoints(input);
   const result = env.safeParse(source);
   if (!result.success) {
     const issue = result.error.issues[0]!;
@@ -128,6 +136,24 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     throw new ConfigError(variable, given === undefined ? `is missing or empty: ${issue.message}` : `= ${JSON.stringify(variable.includes('SECRET') || variable.includes('KEY') || variable.includes('PASSWORD') ? '***' : given)}: ${issue.message}`);
   }
   return result.data;
+}
+
+/**
+ * The native stack (infra/stack.sh) listens on STACK_*_PORT; where an endpoint is not configured, the
+ * services use the stack's, so moving the stack's ports moves every client with it.
+ */
+function withStackEndpoints(source: Record<string, string | undefined>): Record<string, string | undefined> {
+  const out = { ...source };
+  const port = (name: string) => (source[name] && /^\d+$/.test(source[name]!) ? source[name] : undefined);
+  const kafka = port('STACK_KAFKA_PORT');
+  const registry = port('STACK_SCHEMA_REGISTRY_PORT');
+  const clickhouse = port('STACK_CLICKHOUSE_PORT');
+  const redis = port('STACK_REDIS_PORT');
+  if (!out.KAFKA_BROKERS && kafka) out.KAFKA_BROKERS = `127.0.0.1:${kafka}`;
+  if (!out.SCHEMA_REGISTRY_URL && registry) out.SCHEMA_REGISTRY_URL = `http://127.0.0.1:${registry}/apis/ccompat/v7`;
+  if (!out.CLICKHOUSE_URL && clickhouse) out.CLICKHOUSE_URL = `http://127.0.0.1:${clickhouse}`;
+  if (!out.REDIS_URL && redis) out.REDIS_URL = `redis://127.0.0.1:${redis}`;
+  return out;
 }
 
 let cached: Config | undefined;

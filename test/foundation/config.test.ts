@@ -37,3 +37,16 @@ describe('configuration', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('native stack ports', () => {
+  it('moving the stack (STACK_*_PORT) moves every unconfigured endpoint with it', () => {
+    const c = parseConfig({ STACK_KAFKA_PORT: '39092', STACK_SCHEMA_REGISTRY_PORT: '38081', STACK_CLICKHOUSE_PORT: '38123', STACK_REDIS_PORT: '36379' });
+    expect([c.KAFKA_BROKERS, c.SCHEMA_REGISTRY_URL, c.CLICKHOUSE_URL, c.REDIS_URL]).toEqual([
+      '127.0.0.1:39092', 'http://127.0.0.1:38081/apis/ccompat/v7', 'http://127.0.0.1:38123', 'redis://127.0.0.1:36379',
+    ]);
+  });
+
+  it('a configured endpoint wins over the stack port', () => {
+    expect(parseConfig({ STACK_REDIS_PORT: '36379', REDIS_URL: 'redis://cache:6379' }).REDIS_URL).toBe('redis://cache:6379');
+  });
+});
