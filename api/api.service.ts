@@ -21,6 +21,8 @@ import type { ConnectionDirectory, PredictionPort, StreamingPort } from './ports
 import { platformParts } from './wiring/platforms.wiring';
 import { PLATFORMS } from '../platforms/registry';
 import { modelParts } from './wiring/models.wiring';
+import { ChannelExporter } from './exports/channel-export';
+import { notificationParts } from './wiring/notifications.wiring';
 
 export interface StartApiOptions {
   host?: string;
@@ -65,6 +67,8 @@ export async function startApi(rt: Runtime, o: StartApiOptions = {}): Promise<Ru
   const kafkaProbe = kafkaCheck(createKafka(rt.kafkaSettings, logger, { retries: 0 }));
   closer.add('kafka probe', () => kafkaProbe.close());
   const tokens = new ApiTokenStore(redis, config.REDIS_KEY_PREFIX);
+  const notifications = notificationParts(config, redis, logger);
+  closer.add('notifications', () => notifications.close());
   const { app } = createApp(
     {
       platforms: PLATFORMS,
@@ -82,6 +86,8 @@ export async function startApi(rt: Runtime, o: StartApiOptions = {}): Promise<Ru
         schemaRegistry: schemaRegistryCheck(config.SCHEMA_REGISTRY_URL),
       }, config.API_READINESS_TIMEOUT_MS),
       config,
+      exporter: new ChannelExporter(ch.client),
+      webhooks: notifications.webhooks,
     },
     {
       logger: rt.logger,

@@ -12,6 +12,7 @@ import { connectionRoutes } from './routes/connections.routes';
 import type { ApiContext } from './routes/context';
 import { creatorRoutes } from './routes/creators.routes';
 import { systemRoutes } from './routes/system.routes';
+import { webhookRoutes } from './routes/webhooks.routes';
 
 export interface AppOptions {
   logger: Logger;
@@ -38,6 +39,7 @@ export function createApp(ctx: ApiContext, o: AppOptions): { app: Express; route
     ...connectionRoutes(ctx),
     ...channelRoutes(ctx),
     ...creatorRoutes(ctx),
+    ...webhookRoutes(ctx),
   );
   const router = express.Router();
   mountRoutes(router, routes, [authenticate(ctx.authenticator), rateLimit(o.rateLimiter)]);

@@ -9,6 +9,7 @@ import { gatewayService } from '../api/gateway/gateway.service';
 import { modelCommands, retrainSchedulerService } from '../models/models.module';
 import { ingestService } from '../ingest/ingest.module';
 import { dlqCommand } from '../ingest/dlq.command';
+import { notifyService } from '../notifications/notify.service';
 
 /**
  * Every service and command of the `spacehub` CLI, declared once. Start-up fails on a duplicate name
@@ -42,6 +43,7 @@ export const SERVICES: ServiceModule[] = [
   processService,
   ingestService,
   retrainSchedulerService,
+  notifyService,
 ];
 
 export const COMMANDS: CommandModule[] = [usersCommand, tokensCommand, ...modelCommands, dlqCommand];

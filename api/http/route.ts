@@ -39,6 +39,8 @@ export interface RouteDef<P extends AnyObject = AnyObject, Q extends AnyObject =
   public?: boolean;
   params?: P;
   query?: Q;
+  /** JSON request body, for the document; the handler validates it with `parseOrThrow(schema, req.body, 'body')`. */
+  body?: z.ZodType;
   /** The success response comes first; error statuses list what this route can answer besides 401/429/500. */
   success: { status: 200 | 201 | 204; description: string; schema?: z.ZodType; contentType?: string };
   errors?: number[];

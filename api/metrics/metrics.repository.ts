@@ -143,6 +143,19 @@ export function seriesQuery(c: ChannelKey, range: TimeRange, stepSeconds: number
   };
 }
 
+/** The sessions query as text and parameters (also what the CSV/Parquet export wraps). */
+export function sessionsQuery(c: ChannelKey, range: TimeRange, limit: number) {
+  return {
+    query: `SELECT platform, channel_id, stream_id, started_at, ended_at, duration_seconds, peak_viewers, avg_viewers,
+              hours_watched, followers_gained, chat_messages, title, category, status
+       FROM (${CHANNELS_SESSIONS})
+       WHERE started_at < {to:DateTime64(3, 'UTC')} AND (ended_at IS NULL OR ended_at >= {from:DateTime64(3, 'UTC')})
+       ORDER BY started_at DESC, stream_id
+       LIMIT {limit:UInt32}`,
+    params: { ...keyParams([c]), ...rangeParams(range), limit },
+  };
+}
+
 export class MetricsRepository {
   constructor(private readonly ch: ClickHouseRepository) {}
 
@@ -187,16 +200,8 @@ export class MetricsRepository {
 
   /** Sessions overlapping [from, to), newest first. */
   sessions(c: ChannelKey, range: TimeRange, limit: number): Promise<SessionRow[]> {
-    return this.ch.query<SessionRow>(
-      'api.sessions',
-      `SELECT platform, channel_id, stream_id, started_at, ended_at, duration_seconds, peak_viewers, avg_viewers,
-              hours_watched, followers_gained, chat_messages, title, category, status
-       FROM (${CHANNELS_SESSIONS})
-       WHERE started_at < {to:DateTime64(3, 'UTC')} AND (ended_at IS NULL OR ended_at >= {from:DateTime64(3, 'UTC')})
-       ORDER BY started_at DESC, stream_id
-       LIMIT {limit:UInt32}`,
-      { ...keyParams([c]), ...rangeParams(range), limit },
-    );
+    const q = sessionsQuery(c, range, limit);
+    return this.ch.query<SessionRow>('api.sessions', q.query, q.params);
   }
 
   async latestSession(c: ChannelKey): Promise<SessionRow | null> {

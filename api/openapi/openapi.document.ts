@@ -61,6 +61,7 @@ export function buildOpenApiDocument(routes: RouteDef[], info: { title: string; 
       tags: r.tags,
       security: r.public ? [] : [{ bearer: [] }],
       parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
+      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
       responses,
     };
   }

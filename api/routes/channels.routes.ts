@@ -1,6 +1,7 @@
 import { z } from 'zod/v4';
 import { defineRoute, fail, RouteDef } from '../http/route';
-import { channelIdParam, granularityParam, instant, MAX_SPAN_MS, platformParam, resolveRange } from '../schemas/common.schemas';
+import { channelIdParam, GRANULARITIES, granularityParam, instant, MAX_SPAN_MS, platformParam, resolveRange } from '../schemas/common.schemas';
+import { formatParam, negotiateExport, seriesExportQuery, sessionsExportQuery } from '../exports/channel-export';
 import { MetricSeries, Predictions, Recommendations, SessionList, StreamMetrics } from '../schemas/responses.schemas';
 import { NO_MODEL_REASON, slotOut } from '../metrics/streaming-metrics.service';
 import type { PredictionPort } from '../ports';
@@ -42,12 +43,18 @@ export function channelRoutes(ctx: ApiContext): RouteDef[] {
       description: 'Ranges are [from, to). At most 7 days at 1m, 400 days at 1h, 3660 days at 1d.',
       tags: ['channels'],
       params: channel,
-      query: z.strictObject({ ...range, granularity: granularityParam }),
-      success: { status: 200, description: 'Buckets with data, oldest first', schema: MetricSeries },
+      query: z.strictObject({ ...range, granularity: granularityParam, format: formatParam }),
+      success: { status: 200, description: 'Buckets with data, oldest first (also text/csv or application/vnd.apache.parquet, by Accept or ?format=)', schema: MetricSeries },
       errors: [400, 403],
-      async handler({ params, query, principal }) {
+      async handler({ params, query, principal, req, res }) {
         await ctx.access.requireChannel(principal, params.platform, params.channelId);
         const r = resolveRange(query, { defaultSpanMs: DAY, maxSpanMs: MAX_SPAN_MS[query.granularity] });
+        const exportAs = negotiateExport(query.format, req.headers.accept);
+        if (exportAs) {
+          if (!ctx.exporter) fail(503, 'unavailable', 'Exports are not available', 'no exporter is configured on this server');
+          const q = seriesExportQuery(params, r, GRANULARITIES[query.granularity]);
+          return ctx.exporter.stream(req, res, q, exportAs, `${params.platform}-${params.channelId}-metrics-${query.granularity}`);
+        }
         return ctx.metrics.getMetricsSeries(params, r, query.granularity);
       },
     }),
@@ -62,12 +69,18 @@ export function channelRoutes(ctx: ApiContext): RouteDef[] {
         from: instant('Range start (default: `to` minus 30 days)'),
         to: instant('Range end, exclusive (default: now)'),
         limit: z.coerce.number({ error: 'must be an integer' }).int('must be an integer').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100).describe('Most sessions to return'),
+        format: formatParam,
       }),
-      success: { status: 200, description: 'Sessions', schema: SessionList },
+      success: { status: 200, description: 'Sessions (also text/csv or application/vnd.apache.parquet, by Accept or ?format=)', schema: SessionList },
       errors: [400, 403],
-      async handler({ params, query, principal }) {
+      async handler({ params, query, principal, req, res }) {
         await ctx.access.requireChannel(principal, params.platform, params.channelId);
         const r = resolveRange(query, { defaultSpanMs: 30 * DAY, maxSpanMs: MAX_SPAN_MS.sessions });
+        const exportAs = negotiateExport(query.format, req.headers.accept);
+        if (exportAs) {
+          if (!ctx.exporter) fail(503, 'unavailable', 'Exports are not available', 'no exporter is configured on this server');
+          return ctx.exporter.stream(req, res, sessionsExportQuery(params, r, query.limit), exportAs, `${params.platform}-${params.channelId}-sessions`);
+        }
         const sessions = await ctx.metrics.getSessions(params, r, query.limit);
         return { platform: params.platform, channelId: params.channelId, from: new Date(r.fromMs).toISOString(), to: new Date(r.toMs).toISOString(), sessions };
       },

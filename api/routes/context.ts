@@ -5,6 +5,8 @@ import type { Authenticator } from '../http/auth.middleware';
 import type { ReadinessService } from '../health/readiness.service';
 import type { StreamingMetricsService } from '../metrics/streaming-metrics.service';
 import type { PredictionPort, StreamingPort } from '../ports';
+import type { ChannelExporter } from '../exports/channel-export';
+import type { WebhookService } from '../../notifications/webhook.service';
 
 /** What the controllers are given (services only; they never see a client of an outside system). */
 export interface ApiContext {
@@ -20,4 +22,8 @@ export interface ApiContext {
   predictions: PredictionPort | null;
   readiness: ReadinessService;
   config: Pick<Config, 'API_RATE_LIMIT_PER_MINUTE'>;
+  /** CSV/Parquet exports streamed from ClickHouse; absent → those formats answer 503. */
+  exporter?: ChannelExporter;
+  /** Outbound webhooks (notifications/); null when TOKEN_ENCRYPTION_KEYS is not set → 503. */
+  webhooks?: WebhookService | null;
 }

@@ -251,6 +251,26 @@
     });
   });
   $('logout').addEventListener('click', function () { logout(); });
+  // The export needs the Bearer header, so it is fetched and handed to the browser as a blob download.
+  $('download').addEventListener('click', function () {
+    var c = state.channel;
+    if (!c) return;
+    var format = $('export-format').value;
+    var from = new Date(Date.now() - 7 * 86400000).toISOString();
+    var path = '/v1/channels/' + encodeURIComponent(c.platform) + '/' + encodeURIComponent(c.channelId) +
+      '/metrics?granularity=1h&format=' + format + '&from=' + encodeURIComponent(from);
+    fetch(path, { headers: { Authorization: 'Bearer ' + state.token } }).then(function (res) {
+      if (!res.ok) throw new Error('export failed (HTTP ' + res.status + ')');
+      return res.blob();
+    }).then(function (blob) {
+      var a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = c.platform + '-' + c.channelId + '-metrics-1h.' + format;
+      document.body.appendChild(a);
+      a.click();
+      setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+    }).catch(showError($('status')));
+  });
   $('channel').addEventListener('change', function (e) {
     var c = state.channels.find(function (x) { return channelKey(x) === e.target.value; });
     if (c) selectChannel(c);

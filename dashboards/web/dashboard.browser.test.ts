@@ -173,4 +173,22 @@ describe('built-in web dashboard in headless Chromium (real API + gateway)', () 
     expect(pageErrors.filter((e) => !/favicon/.test(e))).toEqual([]);
     await page.close();
   });
+
+  it('the Download button saves the channel\'s hourly metrics as CSV (and Parquet) from the export API', async () => {
+    const page = await openPage();
+    await page.fill('#token', token);
+    await page.click('#login-form button[type=submit]');
+    await page.waitForSelector('#app:not([hidden])');
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(csv.suggestedFilename()).toBe('twitch-9001-metrics-1h.csv');
+    const text = fs.readFileSync((await csv.path())!, 'utf8');
+    expect(text.split('\n')[0]).toBe('"start","liveMinutes","samples","avgViewers","peakViewers","minViewers","viewerMinutes","followers","followerDelta","chatMessages","uniqueChatters","engagementRate"');
+    expect(text.trim().split('\n').length).toBeGreaterThan(1);
+    await page.selectOption('#export-format', 'parquet');
+    const [pq] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(pq.suggestedFilename()).toBe('twitch-9001-metrics-1h.parquet');
+    expect(fs.readFileSync((await pq.path())!).subarray(0, 4).toString()).toBe('PAR1');
+    expect(pageErrors.filter((e) => !/favicon/.test(e))).toEqual([]);
+    await page.close();
+  });
 });

@@ -1,0 +1,98 @@
+import type { Consumer, EachMessagePayload } from 'kafkajs';
+import type { Queue } from 'bullmq';
+import type { Runtime } from '../shared/runtime';
+import type { Logger } from '../shared/logging/logger';
+import type { Alert } from '../shared/events/events';
+import { UndecodableMessageError } from '../shared/schema-registry/schema-registry';
+import { retry } from '../shared/errors/retry';
+import { enqueueDelivery, type DeliveryJobData } from './delivery.queue';
+import { notifyMetrics } from './notify.metrics';
+import type { WebhookRepository } from './webhook.repository';
+import { isWebhookEventType, type WebhookEvent } from './webhook.types';
+
+export function alertToEvent(a: Alert): WebhookEvent {
+  let details: Record<string, unknown> = {};
+  try {
+    const v: unknown = JSON.parse(a.detailsJson);
+    if (v && typeof v === 'object' && !Array.isArray(v)) details = v as Record<string, unknown>;
+  } catch {
+    // details are optional decoration; the alert itself is still worth delivering
+  }
+  return {
+    alertId: a.alertId, type: a.type, userId: a.userId, platform: a.platform, channelId: a.channelId,
+    occurredAt: Number(a.occurredAt), severity: a.severity, message: a.message, details,
+  };
+}
+
+/**
+ * Reads the alerts topic with the notify consumer group (shared by every notify process, so each alert
+ * is fanned out once) and turns each alert into one BullMQ job per subscribed endpoint of its user.
+ * The offset is committed only after the jobs were added; a crash in between re-reads the alert and the
+ * deterministic job ids / delivered markers make the re-add harmless.
+ * A group that has never committed starts at the topic's end: a new deployment does not notify history.
+ */
+export class AlertsConsumer {
+  private consumer: Consumer | undefined;
+  private readonly log: Logger;
+  private undecodableLogged = false;
+
+  constructor(private readonly rt: Runtime, private readonly repo: WebhookRepository, private readonly queue: Queue<DeliveryJobData>, readonly groupId: string) {
+    this.log = rt.logger.child({ module: 'notify.alerts' });
+  }
+
+  async start(): Promise<void> {
+    const topic = this.rt.topics.alerts;
+    await this.startAtEndIfNew(topic);
+    const consumer = this.rt.kafka.consumer({ groupId: this.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxWaitTimeInMs: 200, allowAutoTopicCreation: false });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.run({ autoCommit: false, eachMessage: (p) => this.onMessage(p) });
+    await joined;
+    this.log.info({ groupId: this.groupId }, 'notify consumer running');
+  }
+
+  private async startAtEndIfNew(topic: string): Promise<void> {
+    const admin = this.rt.kafka.admin();
+    await admin.connect();
+    try {
+      const committed = await admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
+      const none = committed.every((t) => t.partitions.every((p) => p.offset === '-1'));
+      if (!none) return;
+      const ends = await retry(() => admin.fetchTopicOffsets(topic), { what: 'read the alerts topic end offsets', attempts: 6, initialDelayMs: 200, maxDelayMs: 2000, retryOn: () => true });
+      // Fails harmlessly when another notify process of the group is already running (it did the same).
+      await admin.setOffsets({ groupId: this.groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.offset })) }).catch((err: Error) => this.log.debug({ err: err.message }, 'setOffsets skipped'));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async onMessage({ topic, partition, message }: EachMessagePayload): Promise<void> {
+    const commit = () => this.consumer!.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+    let alert: Alert;
+    try {
+      alert = await this.rt.registry.decode<Alert>(topic, message.value);
+    } catch (err) {
+      if (!(err instanceof UndecodableMessageError)) throw err; // e.g. registry down: kafkajs retries
+      notifyMetrics.enqueued.inc({ outcome: 'undecodable' });
+      if (!this.undecodableLogged) this.log.warn({ topic, partition, offset: message.offset, err: err.message }, 'undecodable alert skipped');
+      this.undecodableLogged = true;
+      await commit();
+      return;
+    }
+    if (isWebhookEventType(alert.type)) {
+      const endpoints = (await this.repo.listByUser(alert.userId)).filter((e) => e.events.includes(alert.type as never));
+      const event = alertToEvent(alert);
+      for (const e of endpoints) await enqueueDelivery(this.queue, this.repo, this.rt.config, e, event);
+      notifyMetrics.enqueued.inc({ outcome: endpoints.length ? 'enqueued' : 'no_endpoint' });
+    }
+    await commit();
+  }
+
+  async close(): Promise<void> {
+    const c = this.consumer;
+    this.consumer = undefined;
+    await c?.disconnect();
+  }
+}

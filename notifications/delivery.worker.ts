@@ -1,0 +1,183 @@
+import http from 'node:http';
+import https from 'node:https';
+import axios, { AxiosError } from 'axios';
+import { Job, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../shared/config/config';
+import type { Logger } from '../shared/logging/logger';
+import { backoffDelay } from '../shared/errors/retry';
+import { bullPrefix } from '../ingest/jobs/ingest.queues';
+import { DELIVERY_BACKOFF, DELIVERY_QUEUE, type DeliveryJobData } from './delivery.queue';
+import { notifyMetrics } from './notify.metrics';
+import { buildBody } from './payload.format';
+import { assertWebhookUrl, guardedLookup } from './webhook-url.guard';
+import type { WebhookRepository } from './webhook.repository';
+import { sign, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './webhook.signature';
+
+/** A failure worth another attempt (5xx, timeout, network, 429); `retryAfterMs` comes from a 429's Retry-After. */
+export class RetriableDeliveryError extends Error {
+  constructor(message: string, readonly retryAfterMs: number | null = null) {
+    super(message);
+    this.name = 'RetriableDeliveryError';
+  }
+}
+
+/** Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3); null when absent or unreadable. */
+export function parseRetryAfter(value: unknown, now = Date.now()): number | null {
+  if (typeof value !== 'string' || value.trim() === '') return null;
+  // Integer per the RFC; some services (Discord among them) have sent fractional seconds.
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.ceil(Number(value.trim()) * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+export type Verdict = { kind: 'delivered' } | { kind: 'retry'; reason: string; retryAfterMs: number | null } | { kind: 'failed'; reason: string };
+
+/** HTTP status → what to do: 2xx delivered; 429 retry (Retry-After); 5xx retry; any other status is final. */
+export function classifyStatus(status: number, retryAfter: unknown): Verdict {
+  if (status >= 200 && status < 300) return { kind: 'delivered' };
+  if (status === 429) return { kind: 'retry', reason: 'HTTP 429', retryAfterMs: parseRetryAfter(retryAfter) };
+  if (status >= 500) return { kind: 'retry', reason: `HTTP ${status}`, retryAfterMs: null };
+  return { kind: 'failed', reason: `HTTP ${status}` };
+}
+
+export interface DeliveryWorkerDeps {
+  redis: Redis;
+  repo: WebhookRepository;
+  config: Pick<Config, 'REDIS_KEY_PREFIX' | 'NOTIFY_CONCURRENCY' | 'NOTIFY_BACKOFF_INITIAL_MS' | 'NOTIFY_BACKOFF_MAX_MS' | 'NOTIFY_HTTP_TIMEOUT_MS' | 'NOTIFY_MAX_RETRY_AFTER_SECONDS' | 'ALLOW_PRIVATE_WEBHOOK_TARGETS' | 'PUBLIC_BASE_URL'>;
+  logger: Logger;
+}
+
+/**
+ * BullMQ worker that POSTs one alert to one endpoint. Exactly one successful POST per (alert, endpoint):
+ * the "delivered" marker is checked before posting and set after a 2xx, before the job is acknowledged.
+ * (A crash between the receiver's 2xx and the marker can still repeat a POST — receivers de-duplicate
+ * by the `id` / X-SpaceHub-Delivery they get, which is the alert id.)
+ */
+export class DeliveryWorker {
+  private readonly worker: Worker<DeliveryJobData>;
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+  private readonly log: Logger;
+
+  constructor(private readonly d: DeliveryWorkerDeps) {
+    const lookup = guardedLookup(d.config.ALLOW_PRIVATE_WEBHOOK_TARGETS) as unknown as http.AgentOptions['lookup'];
+    // The guard runs as the sockets' DNS lookup: the address connected to is the address checked.
+    this.httpAgent = new http.Agent({ keepAlive: true, lookup } as http.AgentOptions);
+    this.httpsAgent = new https.Agent({ keepAlive: true, lookup } as https.AgentOptions);
+    this.log = d.logger.child({ module: 'notify.delivery' });
+    const c = d.config;
+    this.worker = new Worker<DeliveryJobData>(DELIVERY_QUEUE, (job) => this.process(job), {
+      connection: d.redis,
+      prefix: bullPrefix(c.REDIS_KEY_PREFIX),
+      concurrency: c.NOTIFY_CONCURRENCY,
+      autorun: true,
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string, err?: Error) => {
+          if (type !== DELIVERY_BACKOFF) return 0;
+          if (err instanceof RetriableDeliveryError && err.retryAfterMs !== null) return Math.min(err.retryAfterMs, c.NOTIFY_MAX_RETRY_AFTER_SECONDS * 1000);
+          return backoffDelay(Math.max(1, attemptsMade), { initialDelayMs: c.NOTIFY_BACKOFF_INITIAL_MS, maxDelayMs: c.NOTIFY_BACKOFF_MAX_MS });
+        },
+      },
+    });
+    this.worker.on('error', (err) => this.log.warn({ err: err.message }, 'delivery worker error'));
+  }
+
+  waitUntilReady(): Promise<unknown> {
+    return this.worker.waitUntilReady();
+  }
+
+  private async process(job: Job<DeliveryJobData>): Promise<string> {
+    const { endpointId, event } = job.data;
+    const attempt = job.attemptsMade + 1;
+    const maxAttempts = job.opts.attempts ?? 1;
+    const endpoint = await this.d.repo.get(endpointId);
+    if (!endpoint) {
+      // Deleted after the alert was enqueued: nothing to deliver to.
+      notifyMetrics.deliveries.inc({ format: 'unknown', outcome: 'skipped' });
+      await this.d.repo.updateDelivery(endpointId, event.alertId, { status: 'skipped', attempts: attempt - 1, lastError: 'endpoint deleted' });
+      return 'skipped';
+    }
+    const format = endpoint.format;
+    if (await this.d.repo.isDelivered(endpointId, event.alertId)) {
+      notifyMetrics.deliveries.inc({ format, outcome: 'duplicate' });
+      return 'duplicate';
+    }
+    const body = buildBody(format, event, this.d.config.PUBLIC_BASE_URL);
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'SpaceHub-Webhooks/1' };
+    if (format === 'json') {
+      const ts = Math.floor(Date.now() / 1000);
+      headers[TIMESTAMP_HEADER] = String(ts);
+      headers[SIGNATURE_HEADER] = sign(this.d.repo.secretOf(endpoint), ts, body);
+      headers['X-SpaceHub-Event'] = event.type;
+      headers['X-SpaceHub-Delivery'] = event.alertId;
+    }
+
+    let verdict: Verdict;
+    let statusCode: number | null = null;
+    const started = performance.now();
+    try {
+      // Literal IP hosts never reach a DNS lookup, so the agent's guard alone would not see them.
+      await assertWebhookUrl(endpoint.url, this.d.config.ALLOW_PRIVATE_WEBHOOK_TARGETS);
+      const res = await axios.post(endpoint.url, body, {
+        headers,
+        timeout: this.d.config.NOTIFY_HTTP_TIMEOUT_MS,
+        maxRedirects: 0, // a redirect could lead anywhere, including past the SSRF guard's verdict
+        validateStatus: () => true,
+        responseType: 'text',
+        transformResponse: (x: unknown) => x,
+        maxContentLength: 64 * 1024,
+        httpAgent: this.httpAgent,
+        httpsAgent: this.httpsAgent,
+        proxy: false,
+      });
+      statusCode = res.status;
+      verdict = classifyStatus(res.status, res.headers['retry-after']);
+    } catch (err) {
+      verdict = networkVerdict(err);
+    }
+    const outcome = verdict.kind === 'retry' ? (attempt >= maxAttempts ? 'dead_lettered' : 'retrying') : verdict.kind;
+    notifyMetrics.latency.observe({ format, outcome }, (performance.now() - started) / 1000);
+    notifyMetrics.deliveries.inc({ format, outcome });
+    const ctx = { endpointId, alertId: event.alertId, attempt, statusCode };
+
+    if (verdict.kind === 'delivered') {
+      await this.d.repo.markDelivered(endpointId, event.alertId);
+      await this.d.repo.updateDelivery(endpointId, event.alertId, { status: 'delivered', attempts: attempt, lastStatusCode: statusCode });
+      this.log.debug(ctx, 'webhook delivered');
+      return 'delivered';
+    }
+    if (verdict.kind === 'failed') {
+      await this.d.repo.updateDelivery(endpointId, event.alertId, { status: 'failed', attempts: attempt, lastStatusCode: statusCode, lastError: verdict.reason });
+      this.log.info({ ...ctx, reason: verdict.reason }, 'webhook delivery failed (not retried)');
+      throw new UnrecoverableError(verdict.reason);
+    }
+    if (outcome === 'dead_lettered') {
+      notifyMetrics.deadLettered.inc();
+      await this.d.repo.updateDelivery(endpointId, event.alertId, { status: 'dead_lettered', attempts: attempt, lastStatusCode: statusCode, lastError: verdict.reason });
+      this.log.warn({ ...ctx, reason: verdict.reason }, 'webhook delivery dead-lettered');
+      throw new UnrecoverableError(`gave up after ${attempt} attempts: ${verdict.reason}`);
+    }
+    await this.d.repo.updateDelivery(endpointId, event.alertId, { status: 'retrying', attempts: attempt, lastStatusCode: statusCode, lastError: verdict.reason });
+    throw new RetriableDeliveryError(verdict.reason, verdict.retryAfterMs);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.worker.close();
+    } finally {
+      this.httpAgent.destroy();
+      this.httpsAgent.destroy();
+    }
+  }
+}
+
+/** No answer: timeouts and network errors are retried; a refused target (SSRF guard) is final. */
+export function networkVerdict(err: unknown): Verdict {
+  const e = err as AxiosError & { code?: string };
+  if (e.code === 'WEBHOOK_TARGET_REFUSED' || (e.cause as { code?: string } | undefined)?.code === 'WEBHOOK_TARGET_REFUSED' || e.name === 'WebhookTargetError') {
+    return { kind: 'failed', reason: `target refused: ${e.message}` };
+  }
+  if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') return { kind: 'retry', reason: 'timeout', retryAfterMs: null };
+  return { kind: 'retry', reason: `network error ${e.code ?? ''}`.trim(), retryAfterMs: null };
+}

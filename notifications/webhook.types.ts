@@ -1,0 +1,57 @@
+/**
+ * The vocabulary of outbound notifications: which alert types a user can subscribe to, the two payload
+ * formats, and what is stored per endpoint and per delivery. Alert types are the `type` values of the
+ * Avro `Alert` record (shared/events/events.ts), so a new alert type is one entry here.
+ */
+export const WEBHOOK_EVENT_TYPES = ['stream_started', 'stream_ended', 'viewer_spike', 'follower_milestone', 'engagement_drop', 'reauth_required'] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export const WEBHOOK_FORMATS = ['json', 'discord'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+export const isWebhookEventType = (t: string): t is WebhookEventType => (WEBHOOK_EVENT_TYPES as readonly string[]).includes(t);
+
+/** One endpoint as stored (the secret only as an AES-GCM blob). */
+export interface StoredEndpoint {
+  id: string;
+  userId: string;
+  url: string;
+  format: WebhookFormat;
+  events: WebhookEventType[];
+  description: string;
+  secretBlob: string;
+  createdAt: number;
+}
+
+/** What the API returns: never the secret (it is shown once, in the creation answer). */
+export type PublicEndpoint = Omit<StoredEndpoint, 'secretBlob'>;
+
+export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | 'dead_lettered' | 'skipped';
+
+export interface DeliveryRecord {
+  alertId: string;
+  endpointId: string;
+  eventType: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+  deliveredAt: number | null;
+}
+
+/** What every payload is built from: the alert, decoded, with its details parsed. */
+export interface WebhookEvent {
+  alertId: string;
+  type: string;
+  userId: string;
+  platform: string;
+  channelId: string;
+  occurredAt: number;
+  severity: string;
+  message: string;
+  details: Record<string, unknown>;
+  /** True for `POST /v1/webhooks/{id}/test`. */
+  test?: boolean;
+}
