@@ -5,6 +5,8 @@ import { ConnectionRepository } from '../../platforms/connections/connection.rep
 import { TokenCipher } from '../../platforms/tokens/token-cipher';
 import { ConnectionOwnership } from './channel-ownership';
 import { GatewayServer } from './gateway.server';
+import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
+import { ModelRegistry, startRecommendationFeed } from '../../models';
 
 /** `spacehub gateway`: the composition root of one gateway instance (scale out by running more). */
 export const gatewayService: ServiceModule = {
@@ -24,13 +26,31 @@ export const gatewayService: ServiceModule = {
       redis.disconnect();
       throw err;
     }
+    // `recommendation` events: each time a new timing model is loaded, every active channel's next
+    // best slots go to its owner (channels with too little history are skipped, never guessed).
+    const modelsRepo = new ClickHouseRepository(rt.clickhouseSettings);
+    const models = new ModelRegistry(modelsRepo, {
+      modelsDir: c.MODELS_DIR,
+      reloadIntervalMs: c.MODELS_RELOAD_INTERVAL_MS,
+      backend: c.MODELS_BACKEND,
+      logger: rt.logger,
+    });
+    const stopFeed = startRecommendationFeed(models, {
+      channels: async () => (await connections.listActive()).map((x) => ({ userId: x.userId, channel: { platform: x.platform, channelId: x.channelId } })),
+      publish: (m) => gateway.publish(m),
+      logger: rt.logger,
+    });
+    await models.start();
     const http = `http://${c.GATEWAY_HOST}:${gateway.port}`;
     return {
       urls: { 'gateway ws': `${gateway.url}/ws`, 'socket.io': `${http}/socket.io/` },
       async close() {
+        stopFeed();
         try {
           await gateway.close();
         } finally {
+          await models.close().catch(() => undefined);
+          await modelsRepo.close().catch(() => undefined);
           redis.disconnect();
         }
       },
