@@ -28,6 +28,7 @@ import { ConnectionRepository } from '../platforms/connections/connection.reposi
 import { TokenCipher } from '../platforms/tokens/token-cipher';
 import { seriesQuery } from '../api/metrics/metrics.repository';
 import { testConfig } from '../test/support/stack';
+import { emitBenchResult, figure } from './bench-result';
 
 const args = parseArgs(process.argv.slice(2));
 const CHANNELS = 24;
@@ -139,6 +140,14 @@ async function main() {
   console.log(`\n30-day hourly metrics, ${CONNECTIONS} concurrent, ${ROUNDS} alternating rounds of ${SECONDS / ROUNDS} s per side, medians (Node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)})`);
   for (const r of rows) console.log(`  ${r[0]!.padEnd(28)}${r.slice(1).map((v) => v.padStart(10)).join('')}`);
   console.log(`  per-round p50 ratios: ${rounds.map((r) => f(r.api.p50 / r.direct.p50)).join(' ')}`);
+  emitBenchResult({
+    bench: 'api', params: { rows: ROWS, connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS },
+    figures: [
+      { ...figure('API p50 latency (30-day hourly series)', m('api', 'p50'), 'ms', 'direct @clickhouse/client query p50', m('direct', 'p50')), ratio: ratio('p50') },
+      { ...figure('API p99 latency (30-day hourly series)', m('api', 'p99'), 'ms', 'direct @clickhouse/client query p99', m('direct', 'p99')), ratio: ratio('p99') },
+      { ...figure('API throughput', m('api', 'rps'), 'req/s', 'direct @clickhouse/client query throughput', m('direct', 'rps')), ratio: ratio('rps') },
+    ],
+  });
 
   await api.close();
   await client.close();

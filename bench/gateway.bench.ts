@@ -19,6 +19,7 @@ import { createIdempotentProducer } from '../shared/kafka/kafka.client';
 import type { Alert } from '../shared/events/events';
 import { gatewayStack } from '../api/gateway/integration/gateway.fixture';
 import { GatewayServer } from '../api/gateway/gateway.server';
+import { emitBenchResult, figure } from './bench-result';
 
 const CLIENTS = Number(process.env.CLIENTS ?? 10_000);
 const PER_USER = 10;
@@ -211,6 +212,20 @@ async function main(): Promise<void> {
       `p50 latency Socket.IO/plain ${f2(fanout.sio!.p50 / fanout.plain!.p50)}, Kafka path Socket.IO/plain ${f2(kSio.p50 / kPlain.p50)}`,
   ];
   console.log(lines.join('\n'));
+  const base = fanout.bare!;
+  emitBenchResult({
+    bench: 'gateway', params: { clients: CLIENTS, connected: scale.connected, fanoutClients: FANOUT_CLIENTS, burst: BURST, rounds: ROUNDS },
+    figures: [
+      // The Kafka path has no bare-uWS twin; its baseline is the bare broadcast of the same payload.
+      figure(`alert latency p50, Kafka → ${scale.connected} plain-WS clients`, kScale.p50, 'ms', 'bare uWS app.publish fan-out p50 (no Kafka)', base.p50),
+      figure(`alert latency p99, Kafka → ${scale.connected} plain-WS clients`, kScale.p99, 'ms', 'bare uWS app.publish fan-out p99 (no Kafka)', base.p99),
+      figure(`fan-out latency p50, gateway plain WS (${FANOUT_CLIENTS} clients)`, fanout.plain!.p50, 'ms', 'bare uWS app.publish p50', base.p50),
+      figure(`fan-out latency p99, gateway plain WS (${FANOUT_CLIENTS} clients)`, fanout.plain!.p99, 'ms', 'bare uWS app.publish p99', base.p99),
+      figure(`fan-out latency p50, gateway Socket.IO (${FANOUT_CLIENTS} clients)`, fanout.sio!.p50, 'ms', 'bare uWS app.publish p50', base.p50),
+      figure('fan-out throughput, gateway plain WS', fanout.plain!.perSec, 'deliveries/s', 'bare uWS app.publish throughput', base.perSec),
+      figure('fan-out throughput, gateway Socket.IO', fanout.sio!.perSec, 'deliveries/s', 'bare uWS app.publish throughput', base.perSec),
+    ],
+  });
 }
 
 main().then(

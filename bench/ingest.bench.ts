@@ -25,6 +25,7 @@ import { createPlatformServices } from '../platforms/platform-services';
 import { seedDemo } from '../platforms/simulator/demo-seed';
 import { startSimulator } from '../platforms/simulator/simulator.server';
 import { testStack } from '../test/support/stack';
+import { emitBenchResult, figure } from './bench-result';
 
 const args = parseArgs(process.argv.slice(2));
 const JOBS = Number(args.flags.jobs ?? 3000);
@@ -114,6 +115,13 @@ async function main(): Promise<void> {
     const bare = (bareBefore + (await runBare('after'))) / 2;
     console.log(`ratio     ingest (default limiter) / bare loop = ${(limited / bare).toFixed(3)}   (the limiter caps at ${2 * defaults.INGEST_PLATFORM_JOBS_PER_SECOND}/s for 2 platforms)`);
     console.log(`ratio     ingest (capacity) / bare loop        = ${(capacity / bare).toFixed(3)}`);
+    emitBenchResult({
+      bench: 'ingest', params: { jobs: JOBS, seconds: SECONDS, channels: CHANNELS },
+      figures: [
+        figure(`ingest polls/s, default limiter (${defaults.INGEST_PLATFORM_JOBS_PER_SECOND}/s per platform)`, limited, 'polls/s', 'bare axios loop, same HTTP calls', bare),
+        figure('ingest polls/s, limiter raised (capacity)', capacity, 'polls/s', 'bare axios loop, same HTTP calls', bare),
+      ],
+    });
     agent.destroy();
   } finally {
     await platform.close();

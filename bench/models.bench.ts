@@ -16,6 +16,7 @@ import { channelContext, DAY_MS } from '../models/features';
 import { BackendName, useBackend } from '../models/tf.backend';
 import { nextWeekSlots, scoreSlots, trainTimingModel, TIMING_DEFAULTS } from '../models/timing.model';
 import { trainViewerModel, VIEWER_DEFAULTS } from '../models/viewers.model';
+import { emitBenchResult, figure } from './bench-result';
 
 const args = parseArgs(process.argv.slice(2));
 const CHANNELS = Number(args.flags.channels ?? 24);
@@ -106,6 +107,14 @@ async function main() {
       `${r.backend.padEnd(11)} ${f(r.viewersMs, 0).padStart(16)} ${f(r.viewersSps, 0).padStart(10)} ${f(r.timingMs, 0).padStart(17)} ${f(r.timingSps, 0).padStart(10)} ${f(r.p50, 2).padStart(16)} ${f(r.p99, 2).padStart(7)}   ${f((cpu.viewersMs + cpu.timingMs) / (r.viewersMs + r.timingMs), 2)}×`,
     );
   }
+  emitBenchResult({
+    bench: 'models', params: { channels: CHANNELS, weeks: WEEKS, runs: RUNS, rounds: ROUNDS, hidden: HIDDEN ? HIDDEN.join(',') : 'default' },
+    figures: results.filter((r) => r.backend !== 'cpu').flatMap((r) => [
+      figure(`viewer-model training samples/s (${r.backend})`, r.viewersSps, 'samples/s', 'same training on the tfjs cpu backend', cpu.viewersSps),
+      figure(`timing-model training samples/s (${r.backend})`, r.timingSps, 'samples/s', 'same training on the tfjs cpu backend', cpu.timingSps),
+      figure(`168-slot scoring p50 (${r.backend})`, r.p50, 'ms', 'same scoring on the tfjs cpu backend', cpu.p50),
+    ]),
+  });
 }
 
 main().catch((err: unknown) => {

@@ -18,6 +18,7 @@ import { authorizeViaRedirect } from '../platforms/simulator/demo-seed';
 import { startSimulator } from '../platforms/simulator/simulator.server';
 import { TwitchService } from '../platforms/twitch/twitch.adapter';
 import { testConfig } from '../test/support/stack';
+import { emitBenchResult, figure } from './bench-result';
 
 const args = parseArgs(process.argv.slice(2));
 const N = Number(args.flags.n ?? 2000);
@@ -63,6 +64,13 @@ async function main(): Promise<void> {
     const l = await rate('baseline: Helix streams poll, in-process bucket', () => local.streamState(token, conn.channelId));
     const s = await rate('Helix streams poll, Redis-shared bucket', () => shared.streamState(token, conn.channelId));
     console.log(`  ratio in-process / shared throughput = ${(l / s).toFixed(2)} (>1: sharing costs)`);
+    emitBenchResult({
+      bench: 'platforms', params: { n: N, concurrency: C },
+      figures: [
+        figure('TokenProvider.getAccessToken (HGETs + AES-256-GCM decrypt)', tok, 'ops/s', '2 × bare HGET on the same keys', base),
+        figure('Helix streams poll, Redis-shared rate-limit bucket', s, 'ops/s', 'same poll, in-process bucket', l),
+      ],
+    });
     await local.close();
   } finally {
     const keys = await redis.keys(`${config.REDIS_KEY_PREFIX}:*`);

@@ -20,6 +20,7 @@ import { channelKey } from '../shared/kafka/topics';
 import { ClickHouseRepository, createClickHouse } from '../shared/clickhouse/clickhouse.repository';
 import { ProcessorService } from '../processors/processor.service';
 import { testConfig, randomSuffix } from '../test/support/stack';
+import { emitBenchResult, figure } from './bench-result';
 
 const args = parseArgs(process.argv.slice(2));
 const CHANNELS = Number(args.flags.channels ?? 2000);
@@ -144,6 +145,10 @@ async function main() {
   console.log(`processor Kafka→windows→ClickHouse   ${f(rate).padStart(9)} events/s   (${f(seconds, 1)} s wall, ${f(cpuSeconds, 1)} s CPU of this process)`);
   console.log(`ratio processor / bare               ${f(rate / bareRate, 2).padStart(9)}`);
   console.log(`events per CPU-second (per core)     ${f(total / cpuSeconds).padStart(9)}`);
+  emitBenchResult({
+    bench: 'processors', params: { channels: CHANNELS, minutes: MINUTES, events: total },
+    figures: [figure('processor events/s (Kafka → windows → ClickHouse)', rate, 'events/s', 'bare kafkajs consume of the same topics', bareRate)],
+  });
   console.log(`windows written ${f(rows!.n)} (expected ${f(CHANNELS * MINUTES)}), flushes ${f(s.flushes)}, commits ${f(s.commits)}, lane verifications ${f(s.verifications)}, late ${s.late}`);
   console.log('where the wall time goes (loop: decode, state, verification; writer, overlapping the loop: ClickHouse, Kafka, commit):');
   stage('Avro decode', s.ms.decode);

@@ -1,0 +1,32 @@
+/**
+ * One machine-readable line per bench run, `BENCH_RESULT {json}`, that bench/report.ts collects into
+ * bench/reports/latest.{md,json}. The human-readable output of each bench stays as it is.
+ */
+export interface BenchFigure {
+  /** What was measured, e.g. "processor events/s". */
+  name: string;
+  value: number;
+  unit: string;
+  /** What the same run measured as the baseline for this figure, and its value. */
+  baseline: string;
+  baselineValue: number;
+  /** value / baselineValue (for latencies >1 means slower than the baseline). */
+  ratio: number;
+}
+
+export interface BenchResult {
+  bench: string;
+  /** The sizes this run used (--rows, CLIENTS, …), so a report says what it measured. */
+  params: Record<string, number | string>;
+  figures: BenchFigure[];
+}
+
+export const BENCH_RESULT_MARK = 'BENCH_RESULT ';
+
+export function figure(name: string, value: number, unit: string, baseline: string, baselineValue: number): BenchFigure {
+  return { name, value, unit, baseline, baselineValue, ratio: baselineValue ? value / baselineValue : NaN };
+}
+
+export function emitBenchResult(result: BenchResult): void {
+  console.log(BENCH_RESULT_MARK + JSON.stringify(result));
+}
