@@ -57,7 +57,10 @@ export class AlertsConsumer {
     const admin = this.rt.kafka.admin();
     await admin.connect();
     try {
-      const committed = await admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
+      const committed = await retry(() => admin.fetchOffsets({ groupId: this.groupId, topics: [topic] }), {
+        what: 'read the notify group offsets', attempts: 10, initialDelayMs: 200, maxDelayMs: 2000,
+        retryOn: (err) => (err as { retriable?: boolean }).retriable === true,
+      });
       const none = committed.every((t) => t.partitions.every((p) => p.offset === '-1'));
       if (!none) return;
       const ends = await retry(() => admin.fetchTopicOffsets(topic), { what: 'read the alerts topic end offsets', attempts: 6, initialDelayMs: 200, maxDelayMs: 2000, retryOn: () => true });

@@ -57,6 +57,9 @@ export async function waitForKafka(kafka: Kafka, brokers: string[], timeoutMs = 
     try {
       await admin.connect();
       await admin.describeCluster();
+      // A group-coordinator request: on a fresh broker this creates __consumer_offsets and answers
+      // NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS until the coordinator is really up.
+      await admin.fetchOffsets({ groupId: '__spacehub-readiness' });
       await admin.disconnect();
       return;
     } catch (err) {
