@@ -122,3 +122,16 @@ export function predictRows(model: tf.LayersModel, x: number[][]): number[][] {
     return out.arraySync();
   });
 }
+
+/** How a model of this folder is trained: the time split, the seed and the network's hyper-parameters. */
+export interface TrainingOptions {
+  /** Epoch ms: samples before it train, samples from it on are the holdout. */
+  splitAt: number;
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  hidden: number[];
+  l2: number;
+  onEpoch?: (epoch: number, loss: number) => void;
+}

@@ -3,7 +3,7 @@ import {
   buildVocabulary, channelContext, ChannelContext, featureNames, fitNormalization, HOUR_MS, hourOfWeek, normalize,
   Normalization, SLOTS_PER_WEEK, TIMING_FEATURE_NAMES, timingFeatures, Vocabulary, WEEK_MS,
 } from './features';
-import { buildMlp, fitMlp, FitResult, gaussianNll, predictRows } from './mlp';
+import { buildMlp, fitMlp, FitResult, gaussianNll, predictRows, TrainingOptions } from './mlp';
 import { argMax, expectedHitAtK, round } from './evaluation';
 import { InsufficientDataError } from './errors';
 import type { tf } from './tf.backend';
@@ -15,16 +15,7 @@ import type { tf } from './tf.backend';
  * features as of that hour; the network outputs the mean and log-variance of log((v+1)/(level+1))
  * (Gaussian likelihood), so each slot carries its own spread.
  */
-export interface TimingTrainingOptions {
-  splitAt: number;
-  seed: number;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  hidden: number[];
-  l2: number;
-  onEpoch?: (epoch: number, loss: number) => void;
-}
+export type TimingTrainingOptions = TrainingOptions;
 
 export const TIMING_DEFAULTS = { epochs: 30, batchSize: 64, learningRate: 0.003, hidden: [8], l2: 0.01 };
 export const MIN_TRAIN_HOURS = 100;

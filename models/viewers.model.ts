@@ -3,7 +3,7 @@ import {
   buildVocabulary, channelContext, ChannelContext, featureNames, fitNormalization, normalize, Normalization,
   sameHourLastWeek, VIEWER_FEATURE_NAMES, viewerFeatures, Vocabulary,
 } from './features';
-import { buildMlp, fitMlp, FitResult, predictRows, weightedHuber } from './mlp';
+import { buildMlp, fitMlp, FitResult, predictRows, TrainingOptions, weightedHuber } from './mlp';
 import { mae, mape, round } from './evaluation';
 import { InsufficientDataError } from './errors';
 import type { tf } from './tf.backend';
@@ -14,16 +14,7 @@ import type { tf } from './tf.backend';
  * predicts log((avg+1)/(level+1)) — the session relative to the channel's recent level — so big and
  * small channels share what they teach about hours, weekdays and trends.
  */
-export interface ViewerTrainingOptions {
-  splitAt: number;
-  seed: number;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  hidden: number[];
-  l2: number;
-  onEpoch?: (epoch: number, loss: number) => void;
-}
+export type ViewerTrainingOptions = TrainingOptions;
 
 export const VIEWER_DEFAULTS = { epochs: 60, batchSize: 64, learningRate: 0.003, hidden: [8], l2: 0.01 };
 export const MIN_TRAIN_SESSIONS = 30;
