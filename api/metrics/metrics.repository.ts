@@ -156,8 +156,35 @@ export function sessionsQuery(c: ChannelKey, range: TimeRange, limit: number) {
   };
 }
 
+export interface AlertRow {
+  alertId: string;
+  type: string;
+  platform: string;
+  channelId: string;
+  occurredAtMs: number;
+  severity: string;
+  message: string;
+  details: string;
+}
+
 export class MetricsRepository {
   constructor(private readonly ch: ClickHouseRepository) {}
+
+  /** A user's alerts in a range, newest first; replayed alerts (same id) appear once. */
+  alerts(userId: string, range: TimeRange, limit: number): Promise<AlertRow[]> {
+    return this.ch.query<AlertRow>(
+      'api.alerts',
+      `SELECT alert_id AS alertId, type, platform, channel_id AS channelId,
+              toUnixTimestamp64Milli(occurred_at) AS occurredAtMs, severity, message, details
+       FROM alerts
+       WHERE user_id = {userId:String}
+         AND occurred_at >= {from:DateTime64(3, 'UTC')} AND occurred_at < {to:DateTime64(3, 'UTC')}
+       ORDER BY occurred_at DESC, alert_id, version DESC
+       LIMIT 1 BY alert_id
+       LIMIT {limit:UInt32}`,
+      { userId, ...rangeParams(range), limit },
+    );
+  }
 
   /** Buckets of `stepSeconds` (60, 3600, 86400; aligned to UTC) that have at least one window. */
   series(c: ChannelKey, range: TimeRange, stepSeconds: number): Promise<SeriesRow[]> {

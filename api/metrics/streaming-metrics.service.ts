@@ -1,7 +1,7 @@
 import { AppError } from '../../shared/errors/app-error';
 import type { ConnectionDirectory, ConnectionRecord, PredictionPort, SlotScoreOut } from '../ports';
 import { GRANULARITIES, Granularity, isoOf, TimeRange } from '../schemas/common.schemas';
-import type { CreatorSummaryT, MetricSeriesT, SessionT, StreamMetricsT } from '../schemas/responses.schemas';
+import type { AlertListT, CreatorSummaryT, MetricSeriesT, SessionT, StreamMetricsT } from '../schemas/responses.schemas';
 import type { ChannelKey, MetricsRepository, SessionRow } from './metrics.repository';
 
 /** A window older than this is not evidence of being live now (1 min window + 2 min lateness + slack). */
@@ -152,6 +152,23 @@ export class StreamingMetricsService {
     return (await this.deps.metrics.sessions(key, range, limit)).map(sessionOut);
   }
 
+  /** The user's alert history (what the live feed pushed), newest first. */
+  async getAlerts(userId: string, range: TimeRange, limit: number): Promise<AlertListT> {
+    const rows = await this.deps.metrics.alerts(userId, range, limit);
+    return {
+      alerts: rows.map((a) => ({
+        alertId: a.alertId,
+        type: a.type,
+        platform: a.platform,
+        channelId: a.channelId,
+        occurredAt: new Date(Number(a.occurredAtMs)).toISOString(),
+        severity: a.severity,
+        message: a.message,
+        details: parseDetails(a.details),
+      })),
+    };
+  }
+
   /** Totals over the user's connected channels (revoked connections excluded). */
   async getCreatorSummary(userId: string, range: TimeRange): Promise<CreatorSummaryT> {
     const conns = (await this.deps.connections.listByUser(userId)).filter((c) => c.status !== 'revoked');
@@ -228,4 +245,13 @@ function sessionOut(s: SessionRow): SessionT {
     title: s.title,
     category: s.category,
   };
+}
+
+function parseDetails(json: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(json);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }

@@ -193,3 +193,16 @@ export type SessionT = z.infer<typeof Session>;
 export type StreamMetricsT = z.infer<typeof StreamMetrics>;
 export type CreatorSummaryT = z.infer<typeof CreatorSummary>;
 export type ConnectionOutT = z.infer<typeof ConnectionOut>;
+
+export const AlertOut = z.object({
+  alertId: z.string(),
+  type: z.string().describe('stream_started | stream_ended | viewer_spike | follower_milestone | engagement_drop | reauth_required'),
+  platform: z.string(),
+  channelId: z.string(),
+  occurredAt: iso,
+  severity: z.string().describe('info | warning | critical'),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).describe('Type-specific details, e.g. the session summary of stream_ended'),
+});
+export const AlertList = z.object({ alerts: z.array(AlertOut) });
+export type AlertListT = z.infer<typeof AlertList>;

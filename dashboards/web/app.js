@@ -70,7 +70,17 @@
       if (!state.channels.length) { $('status').textContent = 'No connected channels yet: connect one through the API (/v1/auth/{platform}/authorize).'; }
       else selectChannel(state.channels[0]);
       connectFeed();
+      loadAlertHistory();
     });
+  }
+
+  // The feed starts from the stored history; live alerts are added on top as they arrive.
+  function loadAlertHistory() {
+    return api('/v1/creators/me/alerts?limit=' + MAX_ALERTS).then(function (body) {
+      (body.alerts || []).slice().reverse().forEach(function (a) {
+        pushAlert({ platform: a.platform, message: a.message, severity: a.severity, occurredAt: Date.parse(a.occurredAt) }, a.type);
+      });
+    }).catch(function () { /* history is a convenience; the live feed still works */ });
   }
 
   function logout(message) {
