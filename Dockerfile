@@ -11,6 +11,8 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app /app
+# The models volume (docker-compose.yml) mounts here; it must be writable by the unprivileged user.
+RUN mkdir -p /app/.stack/models && chown -R node:node /app/.stack
 USER node
 ENTRYPOINT ["node", "--enable-source-maps", "dist/cli/spacehub.js"]
 CMD ["all"]
