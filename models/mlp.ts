@@ -135,3 +135,13 @@ export interface TrainingOptions {
   l2: number;
   onEpoch?: (epoch: number, loss: number) => void;
 }
+
+/** What training a model of this folder yields besides its scorer: features, holdout metrics, sizes. */
+export interface TrainingOutcome {
+  featureNames: string[];
+  metrics: Record<string, number>;
+  fit: FitResult;
+  trainSamples: number;
+  holdoutSamples: number;
+  channels: number;
+}

@@ -3,7 +3,7 @@ import {
   buildVocabulary, channelContext, ChannelContext, featureNames, fitNormalization, HOUR_MS, hourOfWeek, normalize,
   Normalization, SLOTS_PER_WEEK, TIMING_FEATURE_NAMES, timingFeatures, Vocabulary, WEEK_MS,
 } from './features';
-import { buildMlp, fitMlp, FitResult, gaussianNll, predictRows, TrainingOptions } from './mlp';
+import { buildMlp, fitMlp, gaussianNll, predictRows, TrainingOptions, TrainingOutcome } from './mlp';
 import { argMax, expectedHitAtK, round } from './evaluation';
 import { InsufficientDataError } from './errors';
 import type { tf } from './tf.backend';
@@ -46,14 +46,7 @@ export interface SlotScore {
   high: number;
 }
 
-export interface TrainedTimingModel extends TimingScorer {
-  featureNames: string[];
-  metrics: Record<string, number>;
-  fit: FitResult;
-  trainSamples: number;
-  holdoutSamples: number;
-  channels: number;
-}
+export interface TrainedTimingModel extends TimingScorer, TrainingOutcome {}
 
 interface Candidate {
   x: HourRecord;

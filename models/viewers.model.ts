@@ -3,7 +3,7 @@ import {
   buildVocabulary, channelContext, ChannelContext, featureNames, fitNormalization, normalize, Normalization,
   sameHourLastWeek, VIEWER_FEATURE_NAMES, viewerFeatures, Vocabulary,
 } from './features';
-import { buildMlp, fitMlp, FitResult, predictRows, TrainingOptions, weightedHuber } from './mlp';
+import { buildMlp, fitMlp, predictRows, TrainingOptions, TrainingOutcome, weightedHuber } from './mlp';
 import { mae, mape, round } from './evaluation';
 import { InsufficientDataError } from './errors';
 import type { tf } from './tf.backend';
@@ -25,14 +25,7 @@ export interface ViewerScorer {
   vocabulary: Vocabulary;
 }
 
-export interface TrainedViewerModel extends ViewerScorer {
-  featureNames: string[];
-  metrics: Record<string, number>;
-  fit: FitResult;
-  trainSamples: number;
-  holdoutSamples: number;
-  channels: number;
-}
+export interface TrainedViewerModel extends ViewerScorer, TrainingOutcome {}
 
 interface Candidate {
   s: SessionRecord;

@@ -1,3 +1,4 @@
+import { parseAlertDetails } from '../shared/events/alert-details';
 import type { Consumer, EachMessagePayload } from 'kafkajs';
 import type { Queue } from 'bullmq';
 import type { Runtime } from '../shared/runtime';
@@ -11,13 +12,7 @@ import type { WebhookRepository } from './webhook.repository';
 import { isWebhookEventType, type WebhookEvent } from './webhook.types';
 
 export function alertToEvent(a: Alert): WebhookEvent {
-  let details: Record<string, unknown> = {};
-  try {
-    const v: unknown = JSON.parse(a.detailsJson);
-    if (v && typeof v === 'object' && !Array.isArray(v)) details = v as Record<string, unknown>;
-  } catch {
-    // details are optional decoration; the alert itself is still worth delivering
-  }
+  const details = parseAlertDetails(a.detailsJson);
   return {
     alertId: a.alertId, type: a.type, userId: a.userId, platform: a.platform, channelId: a.channelId,
     occurredAt: Number(a.occurredAt), severity: a.severity, message: a.message, details,

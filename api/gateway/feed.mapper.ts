@@ -1,3 +1,4 @@
+import { parseAlertDetails } from '../../shared/events/alert-details';
 import type { Alert, MetricWindow } from '../../shared/events/events';
 import type { AlertNotification, ServerEvent, StreamNotification } from './gateway.protocol';
 
@@ -12,17 +13,9 @@ export interface FeedMessage {
   data: object;
 }
 
-function parseDetails(json: string): Record<string, unknown> {
-  try {
-    const v: unknown = JSON.parse(json);
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
 
 export function alertToFeed(a: Alert): FeedMessage {
-  const details = parseDetails(a.detailsJson);
+  const details = parseAlertDetails(a.detailsJson);
   const base = { alertId: a.alertId, userId: a.userId, platform: a.platform, channelId: a.channelId, occurredAt: Number(a.occurredAt), message: a.message };
   if (a.type === 'stream_started') {
     const data: StreamNotification = { type: 'start', ...base, details };

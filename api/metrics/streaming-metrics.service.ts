@@ -1,4 +1,5 @@
 import { AppError } from '../../shared/errors/app-error';
+import { parseAlertDetails } from '../../shared/events/alert-details';
 import type { ConnectionDirectory, ConnectionRecord, PredictionPort, SlotScoreOut } from '../ports';
 import { GRANULARITIES, Granularity, isoOf, TimeRange } from '../schemas/common.schemas';
 import type { AlertListT, CreatorSummaryT, MetricSeriesT, SessionT, StreamMetricsT } from '../schemas/responses.schemas';
@@ -164,7 +165,7 @@ export class StreamingMetricsService {
         occurredAt: new Date(Number(a.occurredAtMs)).toISOString(),
         severity: a.severity,
         message: a.message,
-        details: parseDetails(a.details),
+        details: parseAlertDetails(a.details),
       })),
     };
   }
@@ -245,13 +246,4 @@ function sessionOut(s: SessionRow): SessionT {
     title: s.title,
     category: s.category,
   };
-}
-
-function parseDetails(json: string): Record<string, unknown> {
-  try {
-    const v: unknown = JSON.parse(json);
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }
