@@ -8,7 +8,7 @@ import { createKafka } from '../shared/kafka/kafka.client';
 import { Closer } from '../shared/lifecycle/lifecycle';
 import { repoPath } from '../shared/paths';
 import { createRedis } from '../shared/redis/redis';
-import type { Runtime } from '../shared/runtime';
+import { readOnlyClickhouseSettingsOf, type Runtime } from '../shared/runtime';
 import type { ServiceModule } from '../cli/service';
 import { createApp } from './app';
 import { OAuthStateStore } from './auth/oauth-state.store';
@@ -49,7 +49,8 @@ export async function startApi(rt: Runtime, o: StartApiOptions = {}): Promise<Ru
   const closer = new Closer();
   const redis = createRedis(config.REDIS_URL);
   closer.add('redis', () => void redis.disconnect());
-  const ch = new ClickHouseRepository(rt.clickhouseSettings);
+  // Read-only and capped, whatever the configured user may do (ClickHouseSettings.readOnly).
+  const ch = new ClickHouseRepository(readOnlyClickhouseSettingsOf(config));
   closer.add('clickhouse', () => ch.close());
 
   const parts = o.connections ? null : platformParts(rt, redis);

@@ -42,6 +42,11 @@ export function clickhouseSettingsOf(c: Config): ClickHouseSettings {
   };
 }
 
+/** The settings of read-side processes (API, gateway): every query read-only and capped (ClickHouseSettings.readOnly). */
+export function readOnlyClickhouseSettingsOf(c: Config): ClickHouseSettings {
+  return { ...clickhouseSettingsOf(c), readOnly: { maxExecutionSeconds: c.API_QUERY_MAX_EXECUTION_SECONDS, maxMemoryBytes: c.API_QUERY_MAX_MEMORY_BYTES } };
+}
+
 export function createRuntime(config: Config = loadConfig(), logger?: Logger): Runtime {
   const log = logger ?? createLogger(config.LOG_LEVEL);
   const kafkaSettings = kafkaSettingsOf(config);

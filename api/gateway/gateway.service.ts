@@ -6,6 +6,7 @@ import { TokenCipher } from '../../platforms/tokens/token-cipher';
 import { ConnectionOwnership } from './channel-ownership';
 import { GatewayServer } from './gateway.server';
 import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
+import { readOnlyClickhouseSettingsOf } from '../../shared/runtime';
 import { ModelRegistry, startRecommendationFeed } from '../../models';
 
 /** `spacehub gateway`: the composition root of one gateway instance (scale out by running more). */
@@ -28,7 +29,7 @@ export const gatewayService: ServiceModule = {
     }
     // `recommendation` events: each time a new timing model is loaded, every active channel's next
     // best slots go to its owner (channels with too little history are skipped, never guessed).
-    const modelsRepo = new ClickHouseRepository(rt.clickhouseSettings);
+    const modelsRepo = new ClickHouseRepository(readOnlyClickhouseSettingsOf(c));
     const models = new ModelRegistry(modelsRepo, {
       modelsDir: c.MODELS_DIR,
       reloadIntervalMs: c.MODELS_RELOAD_INTERVAL_MS,

@@ -1,4 +1,4 @@
-import type { Runtime } from '../../shared/runtime';
+import { readOnlyClickhouseSettingsOf, type Runtime } from '../../shared/runtime';
 import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
 import { ModelRegistry } from '../../models/model.registry';
 import type { PredictionPort } from '../ports';
@@ -9,7 +9,7 @@ import type { PredictionPort } from '../ports';
  * which the API answers as 404 "no model is trained".
  */
 export async function modelParts(rt: Runtime): Promise<{ predictions: PredictionPort; close(): Promise<void> }> {
-  const repo = new ClickHouseRepository(rt.clickhouseSettings);
+  const repo = new ClickHouseRepository(readOnlyClickhouseSettingsOf(rt.config));
   const registry = new ModelRegistry(repo, {
     modelsDir: rt.config.MODELS_DIR,
     reloadIntervalMs: rt.config.MODELS_RELOAD_INTERVAL_MS,

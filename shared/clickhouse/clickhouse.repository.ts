@@ -11,6 +11,13 @@ export interface ClickHouseSettings {
   password: string;
   database: string;
   rawTtlDays: number;
+  /**
+   * Set for read-side processes (the API, Grafana's queries, the gateway's model reads): every query
+   * then runs with `readonly=2` (reads and settings only — no INSERT, DDL or ALTER, whatever the user's
+   * grants; on chDB, whose default user can do anything, this is the only barrier), a time and memory
+   * cap, and is cancelled by the server when the client closes the connection (an abandoned export).
+   */
+  readOnly?: { maxExecutionSeconds: number; maxMemoryBytes: number };
 }
 
 /** A ClickHouse error keeps the server's code and type (STYLE habit 12). */
@@ -44,8 +51,24 @@ export function createClickHouse(s: ClickHouseSettings, ...db: [database?: strin
       // 64-bit integers as JSON numbers: our counts stay far below 2^53.
       output_format_json_quote_64bit_integers: 0,
       date_time_input_format: 'best_effort',
+      ...(s.readOnly ? readOnlySettings(s.readOnly) : {}),
     },
   });
+}
+
+/**
+ * readonly=2, not 1: 1 would also refuse the settings the client sends with every query (these and the
+ * ones above), and Grafana's datasource sends its own. The server's users.d profile for the reader user
+ * (infra/clickhouse/users.d) pins the same values with constraints, so a client cannot raise them.
+ */
+export function readOnlySettings(r: NonNullable<ClickHouseSettings['readOnly']>) {
+  return {
+    readonly: '2',
+    max_execution_time: r.maxExecutionSeconds,
+    max_memory_usage: String(r.maxMemoryBytes),
+    // Only honoured for read-only queries: the server polls the socket and cancels when the client left.
+    cancel_http_readonly_queries_on_client_close: 1,
+  } as const;
 }
 
 /**
