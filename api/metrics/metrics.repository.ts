@@ -231,6 +231,20 @@ export class MetricsRepository {
     return this.ch.query<SessionRow>('api.sessions', q.query, q.params);
   }
 
+  /** One stream of a channel, in its newest version; null when the channel has no such stream. */
+  async session(c: ChannelKey, streamId: string): Promise<SessionRow | null> {
+    const rows = await this.ch.query<SessionRow>(
+      'api.session',
+      `SELECT platform, channel_id, stream_id, started_at, ended_at, duration_seconds, peak_viewers, avg_viewers,
+              hours_watched, followers_gained, chat_messages, title, category, status
+       FROM (${CHANNELS_SESSIONS})
+       WHERE stream_id = {streamId:String}
+       LIMIT 1`,
+      { ...keyParams([c]), streamId },
+    );
+    return rows[0] ?? null;
+  }
+
   async latestSession(c: ChannelKey): Promise<SessionRow | null> {
     const rows = await this.ch.query<SessionRow>(
       'api.latest-session',

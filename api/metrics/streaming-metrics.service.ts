@@ -1,8 +1,8 @@
 import { AppError } from '../../shared/errors/app-error';
 import { parseAlertDetails } from '../../shared/events/alert-details';
 import type { ConnectionDirectory, ConnectionRecord, PredictionPort, SlotScoreOut } from '../ports';
-import { GRANULARITIES, Granularity, isoOf, TimeRange } from '../schemas/common.schemas';
-import type { AlertListT, CreatorSummaryT, MetricSeriesT, SessionT, StreamMetricsT } from '../schemas/responses.schemas';
+import { GRANULARITIES, Granularity, isoOf, MAX_SPAN_MS, TimeRange } from '../schemas/common.schemas';
+import type { AlertListT, CreatorSummaryT, MetricSeriesT, SessionT, StreamMetricsT, StreamReportT } from '../schemas/responses.schemas';
 import type { ChannelKey, MetricsRepository, SessionRow } from './metrics.repository';
 
 /** A window older than this is not evidence of being live now (1 min window + 2 min lateness + slack). */
@@ -153,6 +153,53 @@ export class StreamingMetricsService {
     return (await this.deps.metrics.sessions(key, range, limit)).map(sessionOut);
   }
 
+  /**
+   * One stream's report: the session, its windows, the peak moment, and the mean of the channel's
+   * `compare` previous ended streams. While the stream is open its stored figures are not final, so
+   * they are taken from its closed windows (as the current view does) and the duration runs to now.
+   */
+  async getStreamReport(key: ChannelKey, streamId: string, compare: number): Promise<StreamReportT | null> {
+    const row = await this.deps.metrics.session(key, streamId);
+    if (!row) return null;
+    const now = this.now();
+    const session = sessionOut(row);
+    const startedMs = Date.parse(session.startedAt);
+    const endedMs = session.endedAt ? Date.parse(session.endedAt) : null;
+    const open = session.status === 'live' && endedMs === null;
+    // Windows of [start's minute, end rounded up to a minute): the offline window after the end is not the stream's.
+    const range = { fromMs: startedMs - (startedMs % 60_000), toMs: Math.ceil((endedMs ?? now + 1) / 60_000) * 60_000 };
+    const granularity = range.toMs - range.fromMs > MAX_SPAN_MS['1m'] ? '1h' : '1m';
+    const [series, earlier] = await Promise.all([
+      this.getMetricsSeries(key, range, granularity),
+      this.deps.metrics.sessions(key, { fromMs: startedMs - MAX_SPAN_MS.sessions, toMs: startedMs }, compare),
+    ]);
+    const points = series.points;
+    if (open) Object.assign(session, runningFigures(points), { durationSeconds: Math.max(0, Math.floor((now - startedMs) / 1000)) });
+    const top = points.reduce<(typeof points)[number] | null>((best, p) => (best === null || p.peakViewers > best.peakViewers ? p : best), null);
+    const previous = earlier.map(sessionOut).filter((s) => s.status === 'ended');
+    const mean = (f: (s: SessionT) => number) => previous.reduce((a, s) => a + f(s), 0) / previous.length;
+    return {
+      platform: key.platform,
+      channelId: key.channelId,
+      session,
+      granularity,
+      points,
+      peak: top && top.peakViewers > 0 ? { viewers: top.peakViewers, at: top.start } : null,
+      comparison: {
+        count: previous.length,
+        previous,
+        average: previous.length === 0 ? null : {
+          durationSeconds: mean((s) => s.durationSeconds),
+          peakViewers: mean((s) => s.peakViewers),
+          avgViewers: mean((s) => s.avgViewers),
+          hoursWatched: mean((s) => s.hoursWatched),
+          followersGained: mean((s) => s.followersGained),
+          chatMessages: mean((s) => s.chatMessages),
+        },
+      },
+    };
+  }
+
   /** The user's alert history (what the live feed pushed), newest first. */
   async getAlerts(userId: string, range: TimeRange, limit: number): Promise<AlertListT> {
     const rows = await this.deps.metrics.alerts(userId, range, limit);
@@ -229,6 +276,19 @@ function reasonOf(err: unknown): string {
   if (code === 'MODEL_NOT_READY') return NO_MODEL_REASON;
   if (code === 'INSUFFICIENT_DATA') return (err as Error).message;
   return 'the model could not answer';
+}
+
+/** A stream's figures so far from its 1-minute points (the same definitions as the processors' session row). */
+function runningFigures(points: MetricSeriesT['points']) {
+  const withViewers = points.filter((p) => p.avgViewers !== null);
+  const sum = (f: (p: MetricSeriesT['points'][number]) => number) => points.reduce((a, p) => a + f(p), 0);
+  return {
+    peakViewers: points.reduce((a, p) => Math.max(a, p.peakViewers), 0),
+    avgViewers: withViewers.length ? withViewers.reduce((a, p) => a + p.avgViewers!, 0) / withViewers.length : 0,
+    hoursWatched: sum((p) => p.viewerMinutes) / 60,
+    followersGained: sum((p) => p.followerDelta),
+    chatMessages: sum((p) => p.chatMessages),
+  };
 }
 
 function sessionOut(s: SessionRow): SessionT {

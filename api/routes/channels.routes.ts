@@ -1,8 +1,9 @@
 import { z } from 'zod/v4';
 import { defineRoute, fail, RouteDef } from '../http/route';
-import { channelIdParam, GRANULARITIES, granularityParam, instant, MAX_SPAN_MS, platformParam, resolveRange } from '../schemas/common.schemas';
+import { notFound } from '../http/problem';
+import { channelIdParam, GRANULARITIES, granularityParam, instant, MAX_SPAN_MS, platformParam, resolveRange, streamIdParam } from '../schemas/common.schemas';
 import { formatParam, negotiateExport, seriesExportQuery, sessionsExportQuery } from '../exports/channel-export';
-import { MetricSeries, Predictions, Recommendations, SessionList, StreamMetrics } from '../schemas/responses.schemas';
+import { MetricSeries, Predictions, Recommendations, SessionList, StreamMetrics, StreamReport } from '../schemas/responses.schemas';
 import { NO_MODEL_REASON, slotOut } from '../metrics/streaming-metrics.service';
 import type { PredictionPort } from '../ports';
 import type { ApiContext } from './context';
@@ -83,6 +84,26 @@ export function channelRoutes(ctx: ApiContext): RouteDef[] {
         }
         const sessions = await ctx.metrics.getSessions(params, r, query.limit);
         return { platform: params.platform, channelId: params.channelId, from: new Date(r.fromMs).toISOString(), to: new Date(r.toMs).toISOString(), sessions };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/channels/{platform}/{channelId}/sessions/{streamId}',
+      operationId: 'getChannelStream',
+      summary: 'One stream\'s report: the session, viewers/chat/followers over time, the peak moment, compared with the channel\'s previous streams',
+      description: 'While the stream is live its figures are running ones (duration until now). 404 when the channel has no such stream.',
+      tags: ['channels'],
+      params: channel.extend({ streamId: streamIdParam }),
+      query: z.strictObject({
+        compare: z.coerce.number({ error: 'must be an integer' }).int('must be an integer').min(1, 'must be at least 1').max(50, 'must be at most 50').default(10).describe('How many earlier streams to compare with'),
+      }),
+      success: { status: 200, description: 'The stream report', schema: StreamReport },
+      errors: [400, 403, 404],
+      async handler({ params, query, principal }) {
+        await ctx.access.requireChannel(principal, params.platform, params.channelId);
+        const report = await ctx.metrics.getStreamReport(params, params.streamId, query.compare);
+        if (!report) throw notFound(`${params.platform} channel ${params.channelId} has no stream ${params.streamId}`, 'stream-not-found');
+        return report;
       },
     }),
     defineRoute({

@@ -14,6 +14,11 @@ export const channelIdParam = z
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or - (the platform\'s channel id)')
   .describe('The platform\'s channel id (Twitch user id, YouTube channel id)');
 
+export const streamIdParam = z
+  .string()
+  .regex(/^[A-Za-z0-9_:-]{1,128}$/, 'must be 1-128 letters, digits, _, : or - (a stream id from the sessions list)')
+  .describe('The stream\'s id (streamId of GET …/sessions)');
+
 export const connectionIdParam = z.string().regex(/^[A-Za-z0-9_:-]{1,128}$/, 'must be 1-128 letters, digits, _, : or -').describe('Connection id (from GET /v1/connections)');
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;

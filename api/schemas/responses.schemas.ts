@@ -49,6 +49,30 @@ export const Session = z.object({
 
 export const SessionList = z.object({ platform: z.string(), channelId: z.string(), from: iso, to: iso, sessions: z.array(Session) });
 
+const SessionFigures = z.object({
+  durationSeconds: z.number(),
+  peakViewers: z.number(),
+  avgViewers: z.number(),
+  hoursWatched: z.number(),
+  followersGained: z.number(),
+  chatMessages: z.number(),
+});
+
+/** One stream's report: the web dashboard's stream page (Twitch's Stream Summary, YouTube's post-stream report). */
+export const StreamReport = z.object({
+  platform: z.string(),
+  channelId: z.string(),
+  session: Session.describe('While live, the figures are running ones from the closed 1-minute windows (duration until now)'),
+  granularity: z.enum(['1m', '1h']).describe('1m; 1h for a stream longer than 7 days'),
+  points: z.array(MetricPoint).describe('The stream\'s windows, oldest first (viewers, chat, followers over time)'),
+  peak: z.object({ viewers: z.number(), at: iso.describe('Start of the window with the highest peak') }).nullable().describe('Null when no window was recorded'),
+  comparison: z.object({
+    count: z.number().int().describe('How many earlier streams are compared with'),
+    previous: z.array(Session).describe('The channel\'s earlier streams, newest first'),
+    average: SessionFigures.nullable().describe('Mean of their figures; null when there is no earlier stream'),
+  }),
+});
+
 const ModelRef = z.object({ name: z.string(), version: z.string() });
 
 export const Prediction = z.object({
@@ -190,6 +214,7 @@ export const Readiness = z.object({ status: z.enum(['ready', 'unavailable']), ch
 
 export type MetricSeriesT = z.infer<typeof MetricSeries>;
 export type SessionT = z.infer<typeof Session>;
+export type StreamReportT = z.infer<typeof StreamReport>;
 export type StreamMetricsT = z.infer<typeof StreamMetrics>;
 export type CreatorSummaryT = z.infer<typeof CreatorSummary>;
 export type ConnectionOutT = z.infer<typeof ConnectionOut>;
