@@ -77,8 +77,9 @@ export async function startApi(rt: Runtime, o: StartApiOptions = {}): Promise<Ru
       access: new ChannelAccessService(connections),
       metrics: new StreamingMetricsService({ metrics: new MetricsRepository(ch), connections, predictions }),
       streaming,
-      oauthStates: new OAuthStateStore(redis, config.REDIS_KEY_PREFIX),
+      oauthStates: new OAuthStateStore(redis, config.REDIS_KEY_PREFIX, config.OAUTH_STATE_TTL_SECONDS),
       authenticator: tokens,
+      tokens,
       predictions,
       readiness: new ReadinessService({
         kafka: kafkaProbe,

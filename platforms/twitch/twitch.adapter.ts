@@ -72,7 +72,10 @@ export class TwitchService implements PlatformAdapter {
 
   authorizationUrl(p: { state: string; redirectUri: string }): string {
     const u = new URL('/oauth2/authorize', this.s.authBaseUrl);
-    u.search = new URLSearchParams({ response_type: 'code', client_id: this.s.clientId, redirect_uri: p.redirectUri, scope: this.scopes.join(' '), state: p.state }).toString();
+    u.search = new URLSearchParams({ response_type: 'code', client_id: this.s.clientId, redirect_uri: p.redirectUri, scope: this.scopes.join(' '), state: p.state,
+      // Always show the consent screen: an already-granted app is otherwise re-approved silently, so a
+      // link sent to a creator would connect their channel without them seeing anything.
+      force_verify: 'true' }).toString();
     return u.toString();
   }
 

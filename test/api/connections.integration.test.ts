@@ -43,8 +43,12 @@ describe('REST API connections: /v1/auth/{platform}/authorize → platform → /
     await sim?.close();
   });
 
+  /** The binding cookie /authorize set (what the browser that started the flow sends back). */
+  let cookie: string | undefined;
   const call = async (method: string, path: string, token?: string) => {
-    const res = await fetch(`${api.url}${path}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {}, redirect: 'manual' });
+    const res = await fetch(`${api.url}${path}`, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(cookie ? { cookie } : {}) }, redirect: 'manual' });
+    const set = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => !c.endsWith('='));
+    if (set) cookie = set;
     const text = await res.text();
     return { status: res.status, type: res.headers.get('content-type'), body: text ? JSON.parse(text) : undefined };
   };
@@ -62,7 +66,7 @@ describe('REST API connections: /v1/auth/{platform}/authorize → platform → /
     return back.pathname + back.search; // the browser lands here, on the API
   }
 
-  it('connects a Twitch channel from a browser redirect (no Bearer token: the single-use state authenticates), lists it, reads it, disconnects it', async () => {
+  it('connects a Twitch channel from a browser redirect (no Bearer token: the single-use state and the browser\'s binding cookie authenticate), lists it, reads it, disconnects it', async () => {
     const landing = await consent('twitch', alice);
     const done = await call('GET', landing);
     expect(done.status).toBe(201);

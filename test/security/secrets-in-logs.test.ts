@@ -65,10 +65,10 @@ describe('security: no secret reaches the logs during a full OAuth + ingest flow
     const users = new ApiTokenStore(redis, rt.config.REDIS_KEY_PREFIX);
     await users.createUser('Alice', 'alice');
     const alice = (await users.createToken('alice')).token;
-    const call = async (path: string, token?: string) => {
-      const res = await fetch(`${api.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, redirect: 'manual' });
+    const call = async (path: string, token?: string, cookie?: string) => {
+      const res = await fetch(`${api.url}${path}`, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(cookie ? { cookie } : {}) }, redirect: 'manual' });
       const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+      return { status: res.status, cookie: res.headers.getSetCookie().map((c) => c.split(';')[0]!)[0], body: text ? JSON.parse(text) : undefined };
     };
 
     // OAuth through the API, as a browser does it.
@@ -78,10 +78,11 @@ describe('security: no secret reaches the logs during a full OAuth + ingest flow
     const landing = new URL(consent.headers.get('location')!);
     const code = landing.searchParams.get('code')!;
     const state = landing.searchParams.get('state')!;
-    const done = await call(landing.pathname + landing.search);
+    // The browser that started the flow comes back with its binding cookie.
+    const done = await call(landing.pathname + landing.search, undefined, start.cookie);
     expect(done.status).toBe(201);
     // OAuth state replay: the spent state (with its code) is refused and connects nothing more.
-    expect((await call(landing.pathname + landing.search)).status).toBe(401);
+    expect((await call(landing.pathname + landing.search, undefined, start.cookie)).status).toBe(401);
     expect((await call('/v1/connections', alice)).body.connections).toHaveLength(1);
     const { connectionId, channelId } = done.body as { connectionId: string; channelId: string };
     const first = (await platform.connections.getTokens(connectionId))!;
