@@ -11,12 +11,14 @@ import { type ChannelKey, seriesQuery, sessionsQuery } from '../metrics/metrics.
  * file. The SQL is the JSON route's own bound-parameter query, wrapped to rename its columns to the
  * JSON answer's field names, so a CSV row and a JSON point describe the same thing with the same name.
  * Times are ClickHouse DateTime64(3, 'UTC') values: `YYYY-MM-DD hh:mm:ss.sss` (UTC) in CSV, timestamps in Parquet.
+ * CSV is spreadsheet-safe: strings quoted, formula-looking text cells prefixed with `'`, NULL as an empty cell.
  */
 export type ExportFormat = 'csv' | 'parquet';
 
-export const EXPORT_TYPES: Record<ExportFormat, { contentType: string; clickhouse: string; ext: string }> = {
-  csv: { contentType: 'text/csv; charset=utf-8', clickhouse: 'CSVWithNames', ext: 'csv' },
-  parquet: { contentType: 'application/vnd.apache.parquet', clickhouse: 'Parquet', ext: 'parquet' },
+export const EXPORT_TYPES: Record<ExportFormat, { contentType: string; clickhouse: string; ext: string; settings: Record<string, string> }> = {
+  // NULL is an empty (unquoted) cell, as spreadsheets and CSV readers expect — not ClickHouse's `\N`.
+  csv: { contentType: 'text/csv; charset=utf-8', clickhouse: 'CSVWithNames', ext: 'csv', settings: { format_csv_null_representation: '' } },
+  parquet: { contentType: 'application/vnd.apache.parquet', clickhouse: 'Parquet', ext: 'parquet', settings: {} },
 };
 
 export const formatParam = z.enum(['json', 'csv', 'parquet'], { error: 'must be one of json, csv, parquet' }).optional()
@@ -44,12 +46,21 @@ export function seriesExportQuery(c: ChannelKey, range: TimeRange, stepSeconds: 
   };
 }
 
-export function sessionsExportQuery(c: ChannelKey, range: TimeRange, limit: number) {
+/**
+ * A string column as a spreadsheet-safe CSV cell (OWASP "CSV injection"): a cell starting with = + - @
+ * tab or CR would run as a formula in Excel, LibreOffice or Sheets, so it gets a leading single quote.
+ * Titles and categories are whatever the creator (or a compromised account) typed. Constant SQL text,
+ * applied to our own column names only; Parquet keeps the values as they are (no formulas there).
+ */
+const csvText = (column: string, format: ExportFormat) => (format === 'csv' ? `if(match(${column}, '^[=+\\-@\\t\\r]'), concat('''', ${column}), ${column})` : column);
+
+export function sessionsExportQuery(c: ChannelKey, range: TimeRange, limit: number, format: ExportFormat = 'csv') {
   const q = sessionsQuery(c, range, limit);
+  const text = (column: string) => csvText(column, format);
   return {
-    query: `SELECT stream_id AS streamId, status, started_at AS startedAt, ended_at AS endedAt, duration_seconds AS durationSeconds,
+    query: `SELECT ${text('stream_id')} AS streamId, ${text('status')} AS status, started_at AS startedAt, ended_at AS endedAt, duration_seconds AS durationSeconds,
               peak_viewers AS peakViewers, avg_viewers AS avgViewers, hours_watched AS hoursWatched,
-              followers_gained AS followersGained, chat_messages AS chatMessages, title, category
+              followers_gained AS followersGained, chat_messages AS chatMessages, ${text('title')} AS title, ${text('category')} AS category
        FROM (${q.query})`,
     params: q.params,
   };
@@ -73,7 +84,7 @@ export class ChannelExporter {
     };
     res.once('close', onClose);
     try {
-      const result = await this.client.exec({ query: `${q.query}\nFORMAT ${t.clickhouse}`, query_params: q.params, abort_signal: abort.signal });
+      const result = await this.client.exec({ query: `${q.query}\nFORMAT ${t.clickhouse}`, query_params: q.params, clickhouse_settings: t.settings, abort_signal: abort.signal });
       res.status(200);
       res.setHeader('Content-Type', t.contentType);
       res.setHeader('Content-Disposition', `attachment; filename="${filename}.${t.ext}"`);

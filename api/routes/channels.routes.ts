@@ -80,7 +80,7 @@ export function channelRoutes(ctx: ApiContext): RouteDef[] {
         const exportAs = negotiateExport(query.format, req.headers.accept);
         if (exportAs) {
           if (!ctx.exporter) fail(503, 'unavailable', 'Exports are not available', 'no exporter is configured on this server');
-          return ctx.exporter.stream(req, res, sessionsExportQuery(params, r, query.limit), exportAs, `${params.platform}-${params.channelId}-sessions`);
+          return ctx.exporter.stream(req, res, sessionsExportQuery(params, r, query.limit, exportAs), exportAs, `${params.platform}-${params.channelId}-sessions`);
         }
         const sessions = await ctx.metrics.getSessions(params, r, query.limit);
         return { platform: params.platform, channelId: params.channelId, from: new Date(r.fromMs).toISOString(), to: new Date(r.toMs).toISOString(), sessions };

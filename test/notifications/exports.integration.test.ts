@@ -13,23 +13,25 @@ import { insertAll, T0 } from '../api/api-fixtures';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-/** CSVWithNames as ClickHouse writes it: a header row, strings in double quotes ("" escapes), NULL as \N. */
+/** CSVWithNames as the API writes it: a header row, strings in double quotes ("" escapes), NULL as an unquoted empty cell. */
 function parseCsv(text: string): Array<Record<string, string | null>> {
-  const rows: string[][] = [];
-  let row: string[] = [];
+  const rows: Array<Array<string | null>> = [];
+  let row: Array<string | null> = [];
   let cell = '';
   let quoted = false;
+  let wasQuoted = false;
+  const end = () => { row.push(cell === '' && !wasQuoted ? null : cell); cell = ''; wasQuoted = false; };
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
       if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
-    } else if (c === '"') quoted = true; else if (c === ',') { row.push(cell); cell = ''; } else if (c === '\n') {
-      row.push(cell); rows.push(row); row = []; cell = '';
+    } else if (c === '"') { quoted = true; wasQuoted = true; } else if (c === ',') end(); else if (c === '\n') {
+      end(); rows.push(row); row = [];
     } else cell += c;
   }
-  if (cell || row.length) { row.push(cell); rows.push(row); }
+  if (cell || row.length) { end(); rows.push(row); }
   const [header, ...body] = rows;
-  return body.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] === '\\N' ? null : r[i]!])));
+  return body.map((r) => Object.fromEntries(header!.map((h, i) => [h!, r[i] ?? null])));
 }
 
 /** A CSV/Parquet cell vs the JSON value: instants compared as instants, numbers as numbers, null as null. */
