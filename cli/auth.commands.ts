@@ -15,8 +15,18 @@ async function withStore<T>(fn: (s: ApiTokenStore) => Promise<T>): Promise<T> {
 
 export const usersCommand: CommandModule = {
   name: 'users',
-  usage: 'users create|list',
-  describe: 'create a user (--name N [--id ID] prints the user id) or list users',
+  describe: 'create a user (prints its id) or list users',
+  subcommands: [
+    {
+      name: 'create',
+      describe: 'create a user',
+      options: [
+        { flags: '--name <name>', describe: 'display name (required)' },
+        { flags: '--id <id>', describe: 'user id (default: generated)' },
+      ],
+    },
+    { name: 'list', describe: 'every user' },
+  ],
   async run(args) {
     const [sub] = args.positional;
     if (sub === 'create') {
@@ -37,8 +47,17 @@ export const usersCommand: CommandModule = {
 
 export const tokensCommand: CommandModule = {
   name: 'tokens',
-  usage: 'tokens create',
-  describe: 'issue an API token for a user (--user ID [--label L]); the token is printed once',
+  describe: 'issue an API token for a user; the token is printed once',
+  subcommands: [
+    {
+      name: 'create',
+      describe: 'issue a token (printed once, stored hashed)',
+      options: [
+        { flags: '--user <id>', describe: 'the user it acts for (required)' },
+        { flags: '--label <label>', describe: 'what it is for', default: 'cli' },
+      ],
+    },
+  ],
   async run(args) {
     const [sub] = args.positional;
     if (sub === 'create' && typeof args.flags.user === 'string') {

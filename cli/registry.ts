@@ -10,10 +10,12 @@ import { modelCommands, retrainSchedulerService } from '../models/models.module'
 import { ingestService } from '../ingest/ingest.module';
 import { dlqCommand } from '../ingest/dlq.command';
 import { notifyService } from '../notifications/notify.service';
+import { statusCommand } from './status.command';
 
 /**
  * Every service and command of the `spacehub` CLI, declared once. Start-up fails on a duplicate name
- * (STYLE: immich's job registry). Add a part by adding its module here.
+ * (STYLE: immich's job registry). Add a part by adding its module here; cli/program.ts builds the
+ * commander program (help, flags, suggestions) from these declarations. See cli/README.md.
  */
 export const SERVICES: ServiceModule[] = [
   // First: in simulator mode the other services talk to it.
@@ -46,10 +48,15 @@ export const SERVICES: ServiceModule[] = [
   notifyService,
 ];
 
-export const COMMANDS: CommandModule[] = [usersCommand, tokensCommand, ...modelCommands, dlqCommand];
+export const COMMANDS: CommandModule[] = [statusCommand, usersCommand, tokensCommand, ...modelCommands, dlqCommand];
 
 export function checkRegistry(): void {
   const names = [...SERVICES.map((s) => s.name), ...COMMANDS.map((c) => c.name), 'all', 'bootstrap', 'help'];
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new Error(`spacehub: two commands are named "${dup}"`);
+  for (const c of COMMANDS) {
+    const subs = (c.subcommands ?? []).map((s) => s.name);
+    const d = subs.find((n, i) => subs.indexOf(n) !== i);
+    if (d) throw new Error(`spacehub: "${c.name}" has two subcommands named "${d}"`);
+  }
 }

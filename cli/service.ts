@@ -1,6 +1,38 @@
 import type { Runtime } from '../shared/runtime';
+import type { Output } from './output';
 
+/**
+ * What a command body receives from the CLI (cli/program.ts parses with commander): the positional
+ * operands (for a command with subcommands, the subcommand's name first) and every declared flag by its
+ * long name (`holdout-days`), with its default when absent. Undeclared flags never get here: commander
+ * rejects them with a suggestion and exit 2.
+ */
 export type Args = { positional: string[]; flags: Record<string, string | boolean> };
+
+/** One flag, in commander's syntax: `--weeks <n>` (takes a value), `--chat` (boolean). */
+export interface OptionSpec {
+  flags: string;
+  describe: string;
+  /** Shown in --help and passed to the body when the flag is absent. Strings, as typed on a shell. */
+  default?: string | boolean;
+  /** Accepted values; anything else exits 2 naming them. */
+  choices?: string[];
+}
+
+/** A positional operand: `<name>` required, `[name]` optional. */
+export interface ArgumentSpec {
+  name: string;
+  describe: string;
+  required?: boolean;
+}
+
+/** A subcommand (`dlq list`): its own flags; the parent's `run` gets its name as positional[0]. */
+export interface SubcommandSpec {
+  name: string;
+  describe: string;
+  options?: OptionSpec[];
+  arguments?: ArgumentSpec[];
+}
 
 /** A long-running part of the pipeline that `spacehub <name>` runs alone and `spacehub all` runs together. */
 export interface ServiceModule {
@@ -8,6 +40,7 @@ export interface ServiceModule {
   describe: string;
   /** Included in `spacehub all` (npm start). */
   inAll: boolean;
+  options?: OptionSpec[];
   start(rt: Runtime, args: Args): Promise<RunningService>;
 }
 
@@ -17,14 +50,23 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-/** A one-shot command (`spacehub users create …`); returns the exit code. */
+/**
+ * A one-shot command (`spacehub users create …`); returns the exit code (0 done, 1 failed, 2 bad
+ * usage). Results go through `out` (JSON when piped or with --json, lines for people on a terminal);
+ * logs go to stderr. Nothing may connect anywhere before commander has parsed, so `--help` is inert.
+ */
 export interface CommandModule {
   name: string;
   describe: string;
+  /** Shown in the command list instead of the name, e.g. "models runs|predict". Derived from subcommands when absent. */
   usage?: string;
-  run(args: Args): Promise<number>;
+  options?: OptionSpec[];
+  arguments?: ArgumentSpec[];
+  subcommands?: SubcommandSpec[];
+  run(args: Args, out: Output): Promise<number>;
 }
 
+/** A bare flag parser for bench/ scripts (which are not CLI commands); the CLI itself parses with commander. */
 export function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
   const flags: Record<string, string | boolean> = {};

@@ -1,46 +1,33 @@
 import { ConfigError, loadConfig } from '../shared/config/config';
-import { bootstrap, createRuntime } from '../shared/runtime';
+import { bootstrap, createRuntime, Runtime } from '../shared/runtime';
 import { Closer, onShutdown } from '../shared/lifecycle/lifecycle';
 import { AppError } from '../shared/errors/app-error';
+import { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
 import { COMMANDS, SERVICES, checkRegistry } from './registry';
-import { parseArgs, RunningService } from './service';
+import { runProgram } from './program';
+import { createOutput, keyValues, Output, routeLogsToStderr } from './output';
+import type { Args, RunningService, ServiceModule } from './service';
 
-function help(): string {
-  const lines = [
-    'usage: spacehub <command> [options]',
-    '',
-    '  all                 bootstrap, then run every service in this process (what npm start runs)',
-    '  bootstrap           wait for Kafka, Schema Registry, ClickHouse, Redis; migrate; create topics; register schemas',
-    ...SERVICES.map((s) => `  ${s.name.padEnd(19)} ${s.describe}`),
-    ...COMMANDS.map((c) => `  ${(c.usage ?? c.name).padEnd(19)} ${c.describe}`),
-  ];
-  return lines.join('\n');
+/** The `spacehub` entry point: logs to stderr, commander parses (cli/program.ts), then one handler runs. */
+
+/** `spacehub all` in simulator mode on an empty database: history and models before "ready" (models/demo-history.ts). */
+async function firstStart(rt: Runtime): Promise<void> {
+  const { ensureDemoHistory } = await import('../models/demo-history');
+  const { progressReporter } = await import('../models/cli-support');
+  const { DEMO_USER_ID } = await import('../platforms/simulator/simulate.service');
+  const repo = new ClickHouseRepository(rt.clickhouseSettings);
+  try {
+    await ensureDemoHistory({ config: rt.config, logger: rt.logger, repo, progress: progressReporter(rt.logger) }, { userId: DEMO_USER_ID });
+  } finally {
+    await repo.close();
+  }
 }
 
-async function main(argv: string[]): Promise<number> {
-  checkRegistry();
-  const [name, ...rest] = argv;
-  const args = parseArgs(rest);
-  if (!name || name === 'help' || name === '--help') {
-    console.log(help());
-    return name ? 0 : 2;
-  }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (command) return command.run(args);
-
+async function runServices(selected: ServiceModule[], args: Args, out: Output, opts: { all: boolean }): Promise<number> {
   const config = loadConfig();
   const rt = createRuntime(config);
-  if (name === 'bootstrap') {
-    await bootstrap(rt);
-    rt.logger.info('bootstrap complete');
-    return 0;
-  }
-  const selected = name === 'all' ? SERVICES.filter((s) => s.inAll) : SERVICES.filter((s) => s.name === name);
-  if (selected.length === 0) {
-    console.error(`spacehub: unknown command "${name}"\n\n${help()}`);
-    return 2;
-  }
   await bootstrap(rt);
+  if (opts.all) await firstStart(rt);
   const closer = new Closer();
   onShutdown(async (signal) => {
     rt.logger.info({ signal }, 'shutting down');
@@ -53,10 +40,23 @@ async function main(argv: string[]): Promise<number> {
     Object.assign(urls, running.urls ?? {});
     rt.logger.info({ service: svc.name }, 'service started');
   }
-  rt.logger.info({ services: selected.map((s) => s.name), urls }, 'ready');
-  for (const [k, v] of Object.entries(urls)) console.log(`  ${k.padEnd(12)} ${v}`);
-  console.log('spacehub ready');
+  const services = selected.map((s) => s.name);
+  rt.logger.info({ services, urls }, 'ready');
+  out.result({ status: 'ready', message: 'spacehub ready', services, urls }, (r) => `${keyValues(Object.entries(r.urls).map(([k, v]) => [`  ${k}`, v]))}\nspacehub ready`);
   return new Promise<number>(() => undefined); // runs until a signal
+}
+
+async function runBootstrap(out: Output): Promise<number> {
+  const rt = createRuntime(loadConfig());
+  await bootstrap(rt);
+  out.result({ status: 'bootstrapped' }, () => 'bootstrap complete');
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  routeLogsToStderr();
+  checkRegistry();
+  return runProgram({ services: SERVICES, commands: COMMANDS }, { runServices, bootstrap: runBootstrap, output: (json) => createOutput({ json }) }, argv);
 }
 
 main(process.argv.slice(2)).then(

@@ -19,8 +19,11 @@ export async function listDeadLetters(dlq: Queue<DeadLetter>, limit = 50): Promi
  */
 export const dlqCommand: CommandModule = {
   name: 'dlq',
-  usage: 'dlq list|clear',
-  describe: 'ingest dead-letter queue: list entries with their reasons (--limit N), or clear it',
+  describe: 'ingest dead-letter queue: list entries with their reasons, or clear it',
+  subcommands: [
+    { name: 'list', describe: 'dead-lettered polls, newest first, as JSON lines', options: [{ flags: '--limit <n>', describe: 'how many', default: '50' }] },
+    { name: 'clear', describe: 'empty the queue' },
+  ],
   async run(args) {
     const c = loadConfig();
     const connection = createRedis(c.REDIS_URL, { forBullMQ: true });

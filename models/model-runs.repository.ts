@@ -7,7 +7,7 @@ export interface ModelRun {
   model: ModelKind;
   version: string;
   status: 'succeeded' | 'failed';
-  trigger: 'cli' | 'schedule' | 'test';
+  trigger: 'cli' | 'schedule' | 'test' | 'first-start';
   backend: string;
   seed: number;
   params: Record<string, unknown>;

@@ -1,4 +1,5 @@
 import type { Args } from '../cli/service';
+import type { Output } from '../cli/output';
 import { createWorld } from '../platforms/simulator/world';
 import { parseChannelArg } from './channel-history';
 import { DAY_MS, HOUR_MS } from './features';
@@ -8,14 +9,15 @@ import { ModelRunsRepository } from './model-runs.repository';
 import { trainModels } from './trainer';
 import { flagInt, flagNumber, flagString, flagTime, parseModels, progressReporter, runCommand, withClickHouse } from './cli-support';
 import { ModelInputError } from './errors';
+import { renderTrainingSummaries } from './training.report';
 
 /**
  * The models' CLI command bodies, loaded on demand by models.module.ts (so other `spacehub` commands do
  * not load TensorFlow.js). Exit 0 = done, 1 = data or artifact problem, 2 = bad arguments.
  */
 
-/** `spacehub train`: see models/README.md. */
-export const runTrain = (args: Args): Promise<number> =>
+/** `spacehub train`: see models/README.md. A table on a terminal, JSON with --json or in a pipe; logs on stderr. */
+export const runTrain = (args: Args, out: Output): Promise<number> =>
   runCommand('train', async () => {
     const models = parseModels(flagString(args, 'model'));
     const channels = flagString(args, 'channel')?.split(',').filter(Boolean).map(parseChannelArg);
@@ -41,13 +43,13 @@ export const runTrain = (args: Args): Promise<number> =>
           progress: progressReporter(logger),
         },
       );
-      console.log(JSON.stringify(summaries, null, 2));
+      out.result(summaries, renderTrainingSummaries);
       return 0;
     });
   });
 
 /** `spacehub backfill`: weeks of simulator history into metrics_1m and stream_sessions. */
-export const runBackfill = (args: Args): Promise<number> =>
+export const runBackfill = (args: Args, out: Output): Promise<number> =>
   runCommand('backfill', async () => {
     const weeks = flagInt(args, 'weeks', 1, 104) ?? 6;
     const noise = flagNumber(args, 'noise', 0, 2) ?? 0.2;
@@ -65,7 +67,9 @@ export const runBackfill = (args: Args): Promise<number> =>
           if (done === total || done % 10 === 0) logger.info({ module: 'models.backfill', done, total }, 'channels written');
         },
       );
-      console.log(JSON.stringify({ ...r, from: new Date(to - weeks * 7 * DAY_MS).toISOString(), to: new Date(to).toISOString() }));
+      out.result({ ...r, from: new Date(to - weeks * 7 * DAY_MS).toISOString(), to: new Date(to).toISOString() }, (x) =>
+        `${x.channels} channels, ${x.sessions} sessions, ${x.metricRows} minute rows written (${x.from} → ${x.to})`,
+      );
       return 0;
     });
   });

@@ -23,20 +23,49 @@ export const retrainSchedulerService: ServiceModule = {
 
 export const trainCommand: CommandModule = {
   name: 'train',
-  describe: 'train the viewer/timing models from ClickHouse ([--model viewers|timing|all] [--channel twitch:ID,…] [--since DATE|30d] [--until DATE] [--seed N] [--holdout-days N] [--epochs N])',
-  run: async (args) => (await import('./models.commands')).runTrain(args),
+  describe: 'train the viewer and timing models on the history in ClickHouse; prints a table (JSON with --json or when piped)',
+  options: [
+    { flags: '--model <name>', describe: 'viewers, timing or all', default: 'all' },
+    { flags: '--channel <list>', describe: 'only these channels, comma-separated PLATFORM:ID (default: every channel)' },
+    { flags: '--since <date>', describe: 'ISO date or days ago like 30d (default: 180 days ago)' },
+    { flags: '--until <date>', describe: 'ISO date or days ago (default: now)' },
+    { flags: '--seed <n>', describe: 'training seed (default: MODELS_SEED)' },
+    { flags: '--holdout-days <n>', describe: 'last days held out for evaluation (default: MODELS_HOLDOUT_DAYS)' },
+    { flags: '--epochs <n>', describe: "epochs for each model (default: each model's own)" },
+  ],
+  run: async (args, out) => (await import('./models.commands')).runTrain(args, out),
 };
 
 export const backfillCommand: CommandModule = {
   name: 'backfill',
-  describe: 'write weeks of simulator history to ClickHouse for models and demos ([--weeks 6] [--channels N] [--seed N] [--noise 0.2] [--to DATE] [--chat])',
-  run: async (args) => (await import('./models.commands')).runBackfill(args),
+  describe: 'write weeks of simulator history to ClickHouse for models and demos',
+  options: [
+    { flags: '--weeks <n>', describe: 'weeks of history', default: '6' },
+    { flags: '--channels <n>', describe: 'simulator channels (default: SIMULATOR_CHANNELS, the channels the simulator serves)' },
+    { flags: '--seed <n>', describe: 'world and noise seed (default: SIMULATOR_SEED)' },
+    { flags: '--noise <sigma>', describe: 'log-normal sigma of session-to-session swings (polls get half)', default: '0.2' },
+    { flags: '--to <date>', describe: 'end of the history, ISO date (default: now, to the hour)' },
+    { flags: '--chat', describe: 'also write chat counts per minute (slower)' },
+  ],
+  run: async (args, out) => (await import('./models.commands')).runBackfill(args, out),
 };
 
 export const modelsCommand: CommandModule = {
   name: 'models',
-  usage: 'models runs|predict|recommend',
-  describe: 'recent training runs, or a prediction/recommendation from the latest models (--channel twitch:ID [--at DATE] [--duration MIN])',
+  describe: 'recent training runs, or a prediction/recommendation from the latest models',
+  subcommands: [
+    { name: 'runs', describe: 'recent training runs, newest first', options: [{ flags: '--limit <n>', describe: 'how many', default: '10' }] },
+    {
+      name: 'predict',
+      describe: 'expected viewers of a stream on a channel',
+      options: [
+        { flags: '--channel <platform:id>', describe: 'e.g. twitch:123456 (required)' },
+        { flags: '--at <date>', describe: 'stream start, ISO date (default: in an hour)' },
+        { flags: '--duration <minutes>', describe: 'planned length (default: the channel\'s typical)' },
+      ],
+    },
+    { name: 'recommend', describe: 'best hours of the week to stream on a channel', options: [{ flags: '--channel <platform:id>', describe: 'e.g. twitch:123456 (required)' }] },
+  ],
   run: async (args) => (await import('./models.commands')).runModels(args),
 };
 

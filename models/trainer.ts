@@ -32,7 +32,7 @@ export interface TrainOptions {
   holdoutDays: number;
   /** Override the default epochs per model (tests keep training short). */
   epochs?: Partial<Record<ModelKind, number>>;
-  trigger: 'cli' | 'schedule' | 'test';
+  trigger: 'cli' | 'schedule' | 'test' | 'first-start';
   backend: BackendPreference;
   modelsDir: string;
   progress?: TrainingProgress;

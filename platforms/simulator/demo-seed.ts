@@ -31,15 +31,28 @@ export async function authorizeViaRedirect(authUrl: string, loginHint?: string):
   return { code, state };
 }
 
+/** The demo's channels: Twitch and YouTube alternately, in world order (the first-start history uses the same ones). */
+export function pickDemoChannels<C extends Pick<SimChannel, 'platform'>>(channels: C[], n: number): C[] {
+  const twitch = channels.filter((c) => c.platform === 'twitch');
+  const youtube = channels.filter((c) => c.platform === 'youtube');
+  const picked: C[] = [];
+  for (let i = 0; picked.length < n && (i < twitch.length || i < youtube.length); i++) {
+    if (twitch[i] && picked.length < n) picked.push(twitch[i]!);
+    if (youtube[i] && picked.length < n) picked.push(youtube[i]!);
+  }
+  return picked;
+}
+
+/** The demo channel with the largest audience on each platform: the ones kept live from the first minute. */
+export function showcaseChannels<C extends Pick<SimChannel, 'platform' | 'baseViewers'>>(demo: C[]): C[] {
+  const best = new Map<string, C>();
+  for (const c of demo) if ((best.get(c.platform)?.baseViewers ?? -1) < c.baseViewers) best.set(c.platform, c);
+  return [...best.values()];
+}
+
 export async function seedDemo(deps: DemoSeedDeps, o: { userId: string; channels: number }): Promise<Connection[]> {
   const { data } = await axios.get<{ channels: SimChannel[] }>(`${deps.simulatorUrl}/__sim/channels`, { timeout: 10_000 });
-  const twitch = data.channels.filter((c) => c.platform === 'twitch');
-  const youtube = data.channels.filter((c) => c.platform === 'youtube');
-  const picked: SimChannel[] = [];
-  for (let i = 0; picked.length < o.channels && (i < twitch.length || i < youtube.length); i++) {
-    if (twitch[i] && picked.length < o.channels) picked.push(twitch[i]!);
-    if (youtube[i] && picked.length < o.channels) picked.push(youtube[i]!);
-  }
+  const picked = pickDemoChannels(data.channels, o.channels);
   const out: Connection[] = [];
   for (const ch of picked) {
     const redirectUri = deps.redirectUri(ch.platform);

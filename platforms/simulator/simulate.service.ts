@@ -8,7 +8,7 @@ import { ApiTokenStore } from '../../shared/auth/api-tokens';
 import { createRedis } from '../../shared/redis/redis';
 import { simulatorUrl } from '../endpoints';
 import { createPlatformServices } from '../platform-services';
-import { seedDemo } from './demo-seed';
+import { pickDemoChannels, seedDemo, showcaseChannels } from './demo-seed';
 import { startSimulator } from './simulator.server';
 
 export const DEMO_USER_ID = 'demo';
@@ -17,6 +17,7 @@ export const simulateService: ServiceModule = {
   name: 'simulate',
   describe: 'platform simulator (Twitch + YouTube APIs and OAuth) on SIMULATOR_PORT; demo channels in simulator mode',
   inAll: true,
+  options: [{ flags: '--force', describe: 'run the simulator even when PLATFORMS_MODE=live' }],
   async start(rt, args) {
     const c = rt.config;
     const log = rt.logger.child({ module: 'simulate' });
@@ -36,6 +37,12 @@ export const simulateService: ServiceModule = {
           { streaming: platform.streaming, simulatorUrl: url, redirectUri: (p) => `${c.PUBLIC_BASE_URL.replace(/\/$/, '')}/v1/auth/${p}/callback`, logger: log },
           { userId: DEMO_USER_ID, channels: c.SIMULATOR_DEMO_CHANNELS },
         );
+        // A demo worth looking at from the first minute: the biggest demo channel of each platform is
+        // live (chat and followers move with its audience) whatever the schedule says right now.
+        for (const ch of showcaseChannels(pickDemoChannels(sim.world.channels, c.SIMULATOR_DEMO_CHANNELS))) {
+          if (!sim.world.stateAt(ch.channelId, Date.now()).live) sim.world.forceLive(ch.channelId, true);
+          log.info({ platform: ch.platform, channelId: ch.channelId, login: ch.login }, 'demo channel live');
+        }
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'demo seed failed; the simulator keeps running');
       } finally {

@@ -15,6 +15,15 @@ export const REDACT_PATHS = [
 ];
 
 let root: Logger | undefined;
+let defaultDestination: pino.DestinationStream | undefined;
+
+/**
+ * Where loggers created without an explicit destination write. The `spacehub` CLI sets it once at
+ * start-up (cli/output.ts): stderr, pretty on a terminal, so stdout carries only command results.
+ */
+export function setDefaultLogDestination(destination: pino.DestinationStream | undefined): void {
+  defaultDestination = destination;
+}
 
 export function createLogger(level = 'info', destination?: pino.DestinationStream): Logger {
   return pino(
@@ -24,7 +33,7 @@ export function createLogger(level = 'info', destination?: pino.DestinationStrea
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination,
+    destination ?? defaultDestination,
   );
 }
 
