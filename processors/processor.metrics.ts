@@ -18,6 +18,12 @@ export const processorMetrics = {
     labelNames: ['topic'] as const,
     registers: [metricsRegistry],
   })),
+  clampedEvents: getOrCreate('spacehub_processor_event_time_clamped_total', () => new Counter({
+    name: 'spacehub_processor_event_time_clamped_total',
+    help: 'Events whose event time lay more than PROCESSOR_MAX_FUTURE_SKEW_SECONDS after their arrival (Kafka record timestamp) and was bounded to it; topic "checkpoint" for a restored checkpoint that lay in the future',
+    labelNames: ['topic'] as const,
+    registers: [metricsRegistry],
+  })),
   deadLetters: getOrCreate('spacehub_processor_dlq_total', () => new Counter({
     name: 'spacehub_processor_dlq_total',
     help: 'Messages sent to the processor DLQ topic, by reason (undecodable, invalid)',

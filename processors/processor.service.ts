@@ -18,6 +18,7 @@ import { DlqMessage, Outputs, PendingEnd, SessionRow } from './sink/outputs';
 import type { Position, ProcessorEvent } from './state/processor-event';
 import { Checkpoint, ShardState } from './state/shard.state';
 import type { ClosedWindow } from './state/window.accumulator';
+import { boundEventTime } from './state/event-time';
 
 type CommitPlan = Array<{ topic: string; partition: number; offset: string; metadata: string | null }>;
 
@@ -75,6 +76,8 @@ export class ProcessorService {
   private readonly latenessMs: number;
   /** How far the merge may run ahead of an idle-looking lane before asking the broker (half the lateness). */
   private readonly skewMs: number;
+  /** How far an event time may lie ahead of its record's arrival (PROCESSOR_MAX_FUTURE_SKEW_SECONDS). */
+  private readonly maxFutureSkewMs: number;
   private readonly dlqTopic: string;
   readonly groupId: string;
 
@@ -96,7 +99,7 @@ export class ProcessorService {
   joinedAt: number | undefined;
   /** Counters for tests and the benchmark. */
   readonly stats = {
-    processed: 0, late: 0, dlq: 0, windows: 0, flushes: 0, commits: 0, retries: 0, verifications: 0,
+    processed: 0, late: 0, dlq: 0, clamped: 0, windows: 0, flushes: 0, commits: 0, retries: 0, verifications: 0,
     /** Wall-clock ms spent per stage (the benchmark's "where time goes"). */
     ms: { decode: 0, state: 0, verify: 0, clickhouse: 0, kafka: 0, commit: 0 },
   };
@@ -121,6 +124,7 @@ export class ProcessorService {
     };
     this.latenessMs = c.PROCESSOR_ALLOWED_LATENESS_SECONDS * 1000;
     this.skewMs = Math.max(1000, this.latenessMs / 2);
+    this.maxFutureSkewMs = c.PROCESSOR_MAX_FUTURE_SKEW_SECONDS * 1000;
     this.dlqTopic = rawTopicFor(rt.kafkaSettings.topicPrefix, 'processorDlq');
   }
 
@@ -186,16 +190,26 @@ export class ProcessorService {
     // Decoding needs no state, so it runs outside the lock.
     const decodeStarted = performance.now();
     const items: { t: number; offset: number; payload: Item }[] = [];
+    const clamped: Record<string, { n: number }> = {};
     for (const m of batch.messages) {
       const offset = Number(m.offset);
       const pending = this.decode(topic, m.value);
       const r = pending instanceof Promise ? await pending : pending;
-      if (r.kind === 'ok') items.push({ t: r.value.t, offset, payload: { kind: 'event', event: r.value } });
+      if (r.kind === 'ok') {
+        // Event time is bounded by arrival (the record timestamp our producer wrote): no source can move the shard's clock ahead.
+        const bounded = boundEventTime(r.value, Number(m.timestamp), this.maxFutureSkewMs);
+        if (bounded.clamped) (clamped[this.logicalName.get(topic) ?? topic] ??= { n: 0 }).n++;
+        items.push({ t: bounded.event.t, offset, payload: { kind: 'event', event: bounded.event } });
+      }
       else if (r.kind === 'dlq') {
         items.push({ t: Number.NEGATIVE_INFINITY, offset, payload: { kind: 'dlq', reason: r.reason, detail: r.detail, key: m.key, value: m.value, headers: m.headers ?? {} } });
       }
     }
     this.stats.ms.decode += performance.now() - decodeStarted;
+    for (const [name, { n }] of Object.entries(clamped)) {
+      M.clampedEvents.inc({ topic: name }, n);
+      this.stats.clamped += n;
+    }
     const caughtUp = batch.offsetLag() === '0';
     if (this.stateGeneration !== this.generation || !this.shards.has(partition)) {
       await this.exclusive(async () => {
@@ -281,6 +295,14 @@ export class ProcessorService {
         maxEventTime = Math.max(maxEventTime, meta.m);
         replayUntil.set(topic, meta.p);
       }
+    }
+    // A checkpoint from before event time was bounded by arrival may lie in the future; its clock
+    // would keep every channel's events late until the wall clock caught up, so it is brought back.
+    const ceiling = Date.now() + this.maxFutureSkewMs;
+    if (Number.isFinite(maxEventTime) && maxEventTime > ceiling) {
+      this.log.warn({ partition, checkpointEventTime: new Date(maxEventTime).toISOString() }, 'checkpoint event time lies in the future; bounded by the wall clock');
+      M.clampedEvents.inc({ topic: 'checkpoint' });
+      maxEventTime = ceiling;
     }
     let checkpoint: Checkpoint | null = null;
     let restored: Awaited<ReturnType<ProcessorClickHouseSink['restoreShard']>> = [];

@@ -44,12 +44,13 @@ export interface Simulator {
 
 const faultSchema = z.object({
   route: z.string().min(1),
-  kind: z.enum(['rate_limit', 'server_error', 'slow', 'timeout', 'expired_token', 'revoked_token', 'malformed', 'truncated', 'drift']),
+  kind: z.enum(['rate_limit', 'server_error', 'slow', 'timeout', 'expired_token', 'revoked_token', 'malformed', 'truncated', 'drift', 'clock_ahead']),
   times: z.number().int().min(1).optional(),
   status: z.number().int().min(500).max(599).optional(),
   delayMs: z.number().int().min(0).max(600_000).optional(),
   resetSeconds: z.number().int().min(0).max(3600).optional(),
   removeField: z.string().optional(),
+  offsetMs: z.number().int().min(-86_400_000 * 366).max(86_400_000 * 366).optional(),
 });
 const configSchema = z.object({
   twitchRateLimit: z.object({ points: z.number().int().min(1), windowMs: z.number().int().min(1000) }).optional(),
@@ -57,6 +58,16 @@ const configSchema = z.object({
   accessTokenTtlSeconds: z.object({ twitch: z.number().int().min(0), youtube: z.number().int().min(0) }).partial().optional(),
   chatPollingIntervalMillis: z.number().int().min(0).optional(),
 });
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** Every ISO-8601 instant in a body (stream starts, chat message times…) moved by offsetMs: a platform whose clock is off. */
+function shiftInstants(body: unknown, offsetMs: number): unknown {
+  if (typeof body === 'string') return ISO_INSTANT.test(body) ? new Date(Date.parse(body) + offsetMs).toISOString().replace('.000Z', 'Z') : body;
+  if (Array.isArray(body)) return body.map((v) => shiftInstants(v, offsetMs));
+  if (body && typeof body === 'object') return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, shiftInstants(v, offsetMs)]));
+  return body;
+}
 
 /** Removes `field` from every element of `data`/`items` and adds fields nobody documented. */
 function drift(body: unknown, field: string | undefined): unknown {
@@ -107,6 +118,11 @@ function faultMiddleware(state: SimState) {
       }
       case 'malformed':
         return res.status(200).type('application/json').send('<html><body>502 Bad Gateway</body></html>');
+      case 'clock_ahead': {
+        const json = res.json.bind(res);
+        res.json = (body: unknown) => json(shiftInstants(body, f.offsetMs ?? 10 * 60_000));
+        return next();
+      }
       case 'truncated':
       case 'drift': {
         const json = res.json.bind(res);

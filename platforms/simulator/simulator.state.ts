@@ -14,7 +14,8 @@ export type FaultKind =
   | 'revoked_token' // the caller's grant is revoked, then 401 (refresh → invalid_grant)
   | 'malformed' // 200 with a body that is not JSON
   | 'truncated' // 200 with the real JSON cut in half
-  | 'drift'; // 200 with unknown fields added and `removeField` removed from every item
+  | 'drift' // 200 with unknown fields added and `removeField` removed from every item
+  | 'clock_ahead'; // 200 with every ISO instant in the body moved by offsetMs (default +10 min): a platform clock that runs ahead
 
 export interface FaultSpec {
   /** Request path it applies to, e.g. "/helix/streams"; "*" for every non-admin route. */
@@ -27,6 +28,8 @@ export interface FaultSpec {
   /** For rate_limit: seconds until the advertised reset (default 1). */
   resetSeconds?: number;
   removeField?: string;
+  /** For clock_ahead: how far the platform's clock is off (ms; default +10 min). */
+  offsetMs?: number;
 }
 
 export interface Grant {

@@ -255,6 +255,18 @@ export const StreamLifecycleSchema = {
       "type": "string",
       "default": "poll",
       "doc": "poll | creator_tool"
+    },
+    {
+      "name": "reportedAt",
+      "type": [
+        "null",
+        {
+          "type": "long",
+          "logicalType": "timestamp-millis"
+        }
+      ],
+      "default": null,
+      "doc": "creator_tool only: the tool's own instant, kept when it agrees with the gateway's receive time (occurredAt) within PROCESSOR_MAX_FUTURE_SKEW_SECONDS."
     }
   ]
 } as const;

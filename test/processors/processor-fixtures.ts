@@ -14,6 +14,8 @@ export interface FixtureEvent {
   t: number;
   /** Raw bytes instead of Avro (poison). */
   raw?: Buffer;
+  /** The record's Kafka timestamp — when it reached Kafka (default: when it is produced). */
+  arrival?: number;
 }
 
 export const T0 = Date.UTC(2025, 5, 2, 18, 0, 0);
@@ -46,7 +48,7 @@ export function generateStream(plan: StreamPlan): { events: FixtureEvent[]; expe
     const end = T0 + plan.minutes * MIN;
     const life = (type: 'started' | 'ended', t: number): FixtureEvent => ({
       topic: 'lifecycle', key, t,
-      value: { eventId: `${platform}:${channelId}:${streamId}:${type}`, type, platform, channelId, userId, streamId, occurredAt: t, title: `Stream ${i}`, category: 'Just Chatting', source: 'poll' },
+      value: { eventId: `${platform}:${channelId}:${streamId}:${type}`, type, platform, channelId, userId, streamId, occurredAt: t, title: `Stream ${i}`, category: 'Just Chatting', source: 'poll', reportedAt: null },
     });
     const snap = (t: number, viewers: number, id = `${platform}:${channelId}:${t}`): FixtureEvent => ({
       topic: 'snapshots', key, t,
@@ -94,12 +96,12 @@ export async function produceEvents(rt: Runtime, producer: Producer, events: Fix
     const chunkStart = events[i]!.t;
     const chunk: FixtureEvent[] = [];
     while (i < events.length && (chunk.length === 0 || events[i]!.t - chunkStart < chunkMs) && events[i]!.t >= chunkStart) chunk.push(events[i++]!);
-    const byTopic = new Map<string, { key: string; value: Buffer }[]>();
+    const byTopic = new Map<string, { key: string; value: Buffer; timestamp?: string }[]>();
     for (const e of chunk) {
       const topic = rt.topics[e.topic];
       const value = e.raw ?? (await rt.registry.encode(e.topic, e.value));
       if (!byTopic.has(topic)) byTopic.set(topic, []);
-      byTopic.get(topic)!.push({ key: e.key, value });
+      byTopic.get(topic)!.push({ key: e.key, value, ...(e.arrival !== undefined ? { timestamp: String(e.arrival) } : {}) });
     }
     await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
   }

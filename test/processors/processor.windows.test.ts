@@ -22,7 +22,7 @@ const chat = (c: typeof hc1, id: string, end: number, messages: number, chatterI
 });
 const fol = (c: typeof hc1, id: string, t: number, followers: number): FixtureEvent => ({ topic: 'followers', key: channelKey(c.platform, c.channelId), t, value: { ...c, eventId: id, observedAt: t, followers } });
 const life = (type: 'started' | 'ended', t: number): FixtureEvent => ({
-  topic: 'lifecycle', key: k1, t, value: { ...hc1, eventId: `twitch:hc1:S:${type}`, type, streamId: 'S', occurredAt: t, title: 'Hand computed', category: 'Science', source: 'poll' },
+  topic: 'lifecycle', key: k1, t, value: { ...hc1, eventId: `twitch:hc1:S:${type}`, type, streamId: 'S', occurredAt: t, title: 'Hand computed', category: 'Science', source: 'poll', reportedAt: null },
 });
 
 async function collect(consumer: Consumer, topics: string[], until: (byTopic: Map<string, KafkaMessage[]>) => boolean): Promise<Map<string, KafkaMessage[]>> {

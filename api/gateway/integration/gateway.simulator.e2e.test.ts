@@ -75,10 +75,12 @@ describe('gateway end to end from the platform simulator: OAuth connect → inge
     await eventually(async () => processor!.stats.processed, (n) => n >= 8, 30_000);
     world.forceLive(channelId, false);
     // Ingest sees the stream end; the processors close the session once event time passes its last
-    // window — minutes of polling in real life, one far-future poll here.
+    // window — minutes of polling in real life, one poll from ten minutes on here. Event time is bounded
+    // by arrival, so the fast-forward is a record that also arrives then (its Kafka timestamp).
     await eventually(async () => lifecycle().filter((e) => e.channelId === channelId && e.type === 'ended'), (e) => e.length === 1, 30_000);
-    const tick: StreamSnapshot = { eventId: `${key}:tick`, platform: conn!.platform, channelId, userId: alice.userId, observedAt: Date.now() + 10 * 60_000, live: false, viewers: null, streamId: null, startedAt: null, title: null, category: null, language: null, source: 'poll' };
-    await f.producer.send({ topic: rt.topics.snapshots, acks: -1, messages: [{ key, value: await rt.registry.encode('snapshots', tick) }] });
+    const later = Date.now() + 10 * 60_000;
+    const tick: StreamSnapshot = { eventId: `${key}:tick`, platform: conn!.platform, channelId, userId: alice.userId, observedAt: later, live: false, viewers: null, streamId: null, startedAt: null, title: null, category: null, language: null, source: 'poll' };
+    await f.producer.send({ topic: rt.topics.snapshots, acks: -1, messages: [{ key, value: await rt.registry.encode('snapshots', tick), timestamp: String(later) }] });
     const end = await plain.waitFor('stream_notification', (d) => d.type === 'end', 45_000);
     await eventually(async () => sio.filter((m) => m.event === 'stream_notification' && m.data.type === 'end'), (e) => e.length === 1, 30_000);
 
