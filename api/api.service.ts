@@ -6,6 +6,7 @@ import { ApiTokenStore } from '../shared/auth/api-tokens';
 import { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
 import { createKafka } from '../shared/kafka/kafka.client';
 import { Closer } from '../shared/lifecycle/lifecycle';
+import { acquireMetricsServer } from '../shared/metrics/metrics.server';
 import { repoPath } from '../shared/paths';
 import { createRedis } from '../shared/redis/redis';
 import { readOnlyClickhouseSettingsOf, type Runtime } from '../shared/runtime';
@@ -33,12 +34,16 @@ export interface StartApiOptions {
   streaming?: StreamingPort | null;
   predictions?: PredictionPort | null;
   staticDir?: string;
+  /** Where Prometheus metrics are served: METRICS_PORT by default (0 = any free port), null = not at all. */
+  metricsPort?: number | null;
 }
 
 export interface RunningApi {
   url: string;
   server: http.Server;
   redis: Redis;
+  /** Prometheus metrics (on METRICS_PORT, never on the API port); undefined when not served. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -86,7 +91,7 @@ export async function startApi(rt: Runtime, o: StartApiOptions = {}): Promise<Ru
         clickhouse: clickhouseCheck(ch.client),
         redis: redisCheck(redis),
         schemaRegistry: schemaRegistryCheck(config.SCHEMA_REGISTRY_URL),
-      }, config.API_READINESS_TIMEOUT_MS),
+      }, { timeoutMs: config.API_READINESS_TIMEOUT_MS, logger }),
       config,
       exporter: new ChannelExporter(ch.client),
       webhooks: notifications.webhooks,
@@ -114,11 +119,23 @@ export async function startApi(rt: Runtime, o: StartApiOptions = {}): Promise<Ru
   }
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.address}:${addr.port}`;
-  logger.info({ url }, 'API listening');
+  // Prometheus is served on its own port (shared with the other services of this process), never on the public API port.
+  const metricsPort = o.metricsPort === undefined ? config.METRICS_PORT : o.metricsPort;
+  let metrics: Awaited<ReturnType<typeof acquireMetricsServer>> | undefined;
+  try {
+    metrics = metricsPort === null ? undefined : await acquireMetricsServer(metricsPort);
+  } catch (err) {
+    server.close();
+    await closer.close();
+    throw err;
+  }
+  if (metrics) closer.add('metrics server', () => metrics.close());
+  logger.info({ url, metrics: metrics?.url }, 'API listening');
   return {
     url,
     server,
     redis,
+    metricsUrl: metrics?.url,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -134,7 +151,7 @@ const packageVersion = () => (JSON.parse(fs.readFileSync(repoPath('package.json'
 /** `spacehub api`: the REST API alone (also part of `spacehub all`). */
 export const apiService: ServiceModule = {
   name: 'api',
-  describe: 'REST API (/v1, /openapi.json, /healthz, /readyz, /metrics) and the web dashboard at /',
+  describe: 'REST API (/v1, /openapi.json, /healthz, /readyz) and the web dashboard at /; Prometheus on METRICS_PORT',
   inAll: true,
   async start(rt) {
     const api = await startApi(rt);

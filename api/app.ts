@@ -5,6 +5,7 @@ import { authenticate } from './http/auth.middleware';
 import { errorHandler, notFoundHandler } from './http/error.middleware';
 import { rateLimit, RateLimiter } from './http/rate-limit';
 import { requestLog } from './http/request-log.middleware';
+import { serveDashboard } from './http/static-assets';
 import { mountRoutes, RouteDef } from './http/route';
 import { buildOpenApiDocument } from './openapi/openapi.document';
 import { channelRoutes } from './routes/channels.routes';
@@ -45,11 +46,8 @@ export function createApp(ctx: ApiContext, o: AppOptions): { app: Express; route
   mountRoutes(router, routes, [authenticate(ctx.authenticator), rateLimit(o.rateLimiter)]);
   app.use(router);
 
-  if (o.staticDir && fs.existsSync(o.staticDir)) {
-    const files = express.static(o.staticDir, { index: 'index.html', fallthrough: true, dotfiles: 'ignore' });
-    // The folder also holds the dashboard's TypeScript tests: only what a browser needs is served.
-    app.use((req, res, next) => (/\.(ts|map)$/.test(req.path) ? next() : files(req, res, next)));
-  }
+  // The folder also holds the dashboard's TypeScript tests: only its browser assets are served (an allowlist).
+  if (o.staticDir && fs.existsSync(o.staticDir)) app.use(serveDashboard(o.staticDir));
   // `/` always answers: the dashboard when it is there, else a pointer to the document.
   app.get('/', (_req, res) => {
     res.json({ name: 'Space HUB Streaming API', openapi: '/openapi.json', health: '/healthz', ready: '/readyz' });

@@ -149,10 +149,12 @@ export class IngestService {
   private async onConnectionEvent(e: ConnectionEvent): Promise<void> {
     if (e.type === 'connected') {
       const conn = await this.opts.ports.connections.get(e.connectionId);
-      if (conn && conn.status === 'active') await this.scheduler.ensureConnection(conn);
+      if (conn && conn.status === 'active') await this.scheduler.ensureChannel(conn);
       return;
     }
-    await this.scheduler.removeConnection(e.connectionId, e.platform);
+    // A channel stays polled while any other owner's connection is active (the owner index already
+    // reflects this event: it is published after the status change).
+    if ((await this.opts.ports.connections.listActiveByChannel(e.platform, e.channelId)).length === 0) await this.scheduler.removeChannel(e);
     if (e.type === 'reauth_required') {
       const conn = (await this.opts.ports.connections.get(e.connectionId)) ?? e;
       await raiseReauthAlert(this.redis, this.rt.config.REDIS_KEY_PREFIX, this.producer, reauthAlert(conn));

@@ -3,11 +3,12 @@ import type { Runtime } from '../../shared/runtime';
 import type { Logger } from '../../shared/logging/logger';
 import type { ApiTokenStore } from '../../shared/auth/api-tokens';
 import { Closer } from '../../shared/lifecycle/lifecycle';
-import { metricsRegistry } from '../../shared/metrics/metrics';
 import { AppError } from '../../shared/errors/app-error';
+import type { ChannelOwnerLookup } from '../../shared/events/channel-audience';
 import type { ChannelOwnership } from './channel-ownership';
 import { FeedConsumer } from './feed.consumer';
 import type { FeedMessage } from './feed.mapper';
+import { FeedRouter } from './feed.router';
 import { GatewayHandlers } from './gateway.handlers';
 import { KafkaLifecyclePublisher, LifecycleSink } from './lifecycle.publisher';
 import { FrontendOptions, PlainWsFrontend } from './plain-ws.frontend';
@@ -15,7 +16,8 @@ import { SocketIoFrontend } from './socketio.frontend';
 
 export interface GatewayDeps {
   tokens: Pick<ApiTokenStore, 'authenticate'>;
-  ownership: ChannelOwnership;
+  /** Who owns a channel: `stream_event` authorisation, and the feed's recipients (active owners). */
+  ownership: ChannelOwnership & ChannelOwnerLookup;
   /** Defaults to the Kafka lifecycle topic. */
   lifecycle?: LifecycleSink & { start?(): Promise<void>; close?(): Promise<void> };
 }
@@ -68,7 +70,9 @@ export class GatewayServer {
     this.closer.add('socket.io', () => sio.close());
     this.closer.add('plain clients', () => plain.closeAll());
 
-    const feed = new FeedConsumer(this.rt, (msg) => this.publish(msg), c.GATEWAY_ALERT_DEDUP_SIZE);
+    // A channel's records go to its active owners, resolved per record (several users may own one channel).
+    const router = new FeedRouter(this.deps.ownership, (msg) => this.publish(msg));
+    const feed = new FeedConsumer(this.rt, (msg) => router.deliver(msg), c.GATEWAY_ALERT_DEDUP_SIZE);
     this.feed = feed;
     this.closer.add('feed consumer', () => feed.close());
     await feed.start();
@@ -90,13 +94,7 @@ export class GatewayServer {
     app.get('/healthz', (res) => {
       res.writeHeader('content-type', 'application/json').end(JSON.stringify({ status: 'ok', connections: this.connectionCounts() }));
     });
-    app.get('/metrics', (res) => {
-      let aborted = false;
-      res.onAborted(() => (aborted = true));
-      void metricsRegistry.metrics().then((text) => {
-        if (!aborted) res.cork(() => res.writeHeader('content-type', metricsRegistry.contentType).end(text));
-      });
-    });
+    // No /metrics here: Prometheus scrapes METRICS_PORT (gateway.service.ts), never the public WebSocket port.
     app.any('/ws', (res) => {
       res.writeStatus('426 Upgrade Required').writeHeader('upgrade', 'websocket').writeHeader('content-type', 'application/json')
         .end(JSON.stringify({ error: { code: 'UPGRADE_REQUIRED', message: 'connect with a WebSocket client' } }));

@@ -1,5 +1,6 @@
 import type { ServiceModule } from '../../cli/service';
 import { ApiTokenStore } from '../../shared/auth/api-tokens';
+import { acquireMetricsServer } from '../../shared/metrics/metrics.server';
 import { createRedis } from '../../shared/redis/redis';
 import { ConnectionRepository } from '../../platforms/connections/connection.repository';
 import { TokenCipher } from '../../platforms/tokens/token-cipher';
@@ -42,11 +43,14 @@ export const gatewayService: ServiceModule = {
       logger: rt.logger,
     });
     await models.start();
+    // Prometheus on METRICS_PORT (shared with the other services of this process), not on the WebSocket port.
+    const metrics = await acquireMetricsServer(c.METRICS_PORT);
     const http = `http://${c.GATEWAY_HOST}:${gateway.port}`;
     return {
       urls: { 'gateway ws': `${gateway.url}/ws`, 'socket.io': `${http}/socket.io/` },
       async close() {
         stopFeed();
+        await metrics.close();
         try {
           await gateway.close();
         } finally {

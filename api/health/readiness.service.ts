@@ -2,24 +2,58 @@ import type { Kafka, Admin } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import axios from 'axios';
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { Logger } from '../../shared/logging/logger';
 
 export interface CheckResult {
   ok: boolean;
   ms: number;
-  error?: string;
+  /** A fixed word (`unavailable`, `timed out`): the real error text (hosts, ports) goes to the log only. */
+  error?: 'unavailable' | 'timed out';
 }
 
 export type Check = () => Promise<void>;
 
+export interface ReadinessOptions {
+  /** Per-check timeout. */
+  timeoutMs?: number;
+  /** How long an answer is reused: probes (and anyone who can reach the port) cannot drive load onto the backing services. */
+  cacheMs?: number;
+  logger?: Pick<Logger, 'warn'>;
+  now?: () => number;
+}
+
+class CheckTimeout extends Error {}
+
 /**
  * /readyz: every backing service the API or the pipeline behind it needs, checked in parallel, each
- * with its own timeout, so a hung service reads as "ClickHouse: timed out after 2000 ms" rather than a
- * hung probe. Error texts name the service; they never carry credentials (URLs are not included).
+ * with its own timeout, so a hung service reads as "clickhouse: timed out" rather than a hung probe.
+ * The route is public, so answers name services only — the underlying error (which carries hosts and
+ * ports) is logged, never returned — and one answer serves every probe for `cacheMs` (concurrent probes
+ * share the run in flight).
  */
 export class ReadinessService {
-  constructor(private readonly checks: Record<string, Check>, private readonly timeoutMs = 2000) {}
+  private readonly timeoutMs: number;
+  private readonly cacheMs: number;
+  private readonly now: () => number;
+  private cached: { at: number; answer: Promise<{ ready: boolean; checks: Record<string, CheckResult> }> } | undefined;
 
-  async check(): Promise<{ ready: boolean; checks: Record<string, CheckResult> }> {
+  constructor(private readonly checks: Record<string, Check>, o: ReadinessOptions | number = {}) {
+    const opts = typeof o === 'number' ? { timeoutMs: o } : o;
+    this.timeoutMs = opts.timeoutMs ?? 2000;
+    this.cacheMs = opts.cacheMs ?? 1000;
+    this.now = opts.now ?? Date.now;
+    this.logger = opts.logger;
+  }
+
+  private readonly logger?: Pick<Logger, 'warn'>;
+
+  check(): Promise<{ ready: boolean; checks: Record<string, CheckResult> }> {
+    const t = this.now();
+    if (!this.cached || t - this.cached.at >= this.cacheMs) this.cached = { at: t, answer: this.run() };
+    return this.cached.answer;
+  }
+
+  private async run(): Promise<{ ready: boolean; checks: Record<string, CheckResult> }> {
     const entries = await Promise.all(
       Object.entries(this.checks).map(async ([name, fn]): Promise<[string, CheckResult]> => {
         const start = Date.now();
@@ -28,12 +62,13 @@ export class ReadinessService {
           await Promise.race([
             fn(),
             new Promise<never>((_, reject) => {
-              timer = setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+              timer = setTimeout(() => reject(new CheckTimeout(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
             }),
           ]);
           return [name, { ok: true, ms: Date.now() - start }];
         } catch (err) {
-          return [name, { ok: false, ms: Date.now() - start, error: (err as Error)?.message ?? String(err) }];
+          this.logger?.warn({ module: 'readiness', check: name, err: (err as Error)?.message ?? String(err) }, 'readiness check failed');
+          return [name, { ok: false, ms: Date.now() - start, error: err instanceof CheckTimeout ? 'timed out' : 'unavailable' }];
         } finally {
           clearTimeout(timer);
         }

@@ -1,11 +1,14 @@
 import { z } from 'zod/v4';
-import { metricsRegistry } from '../../shared/metrics/metrics';
 import { defineRoute, RouteDef } from '../http/route';
 import { ProblemError } from '../http/problem';
 import { Health, Readiness } from '../schemas/responses.schemas';
 import type { ApiContext } from './context';
 
-/** Probes and Prometheus: public, unauthenticated, not rate limited (they carry no user data). */
+/**
+ * Probes and the document: public, unauthenticated, not rate limited (they carry no user data). Prometheus
+ * metrics are not here: they are served on METRICS_PORT only (shared/metrics/metrics.server.ts), which is
+ * not meant to be reachable from where users are.
+ */
 export function systemRoutes(ctx: ApiContext, openapi: () => unknown): RouteDef[] {
   return [
     defineRoute({
@@ -36,18 +39,6 @@ export function systemRoutes(ctx: ApiContext, openapi: () => unknown): RouteDef[
           throw new ProblemError(503, 'not-ready', 'Not ready', failing.map(([n, c]) => `${n}: ${c.error}`).join('; '), { failing: failing.map(([n]) => n), checks: r.checks });
         }
         return { status: 'ready', checks: r.checks };
-      },
-    }),
-    defineRoute({
-      method: 'get',
-      path: '/metrics',
-      operationId: 'metrics',
-      summary: 'Prometheus metrics of this process',
-      tags: ['system'],
-      public: true,
-      success: { status: 200, description: 'Prometheus text exposition format', schema: z.string(), contentType: 'text/plain' },
-      async handler({ res }) {
-        res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
       },
     }),
     defineRoute({

@@ -102,7 +102,8 @@ const env = z.object({
   MODELS_RETRAIN_CRON: optionalStr(),
   MODELS_RETRAIN_EVERY_MINUTES: int(0, 0),
 
-  METRICS_PORT: port(9464),
+  // 0 = any free port (tests).
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   HEARTBEAT_INTERVAL_MS: int(5000, 100),
   ALLOW_PRIVATE_WEBHOOK_TARGETS: bool(false),
   NOTIFY_CONCURRENCY: int(8, 1),

@@ -303,7 +303,8 @@ describe('REST API /v1 (real ClickHouse, Redis, Kafka, Schema Registry)', () => 
       const tokens = new ApiTokenStore(redis, stack.rt.config.REDIS_KEY_PREFIX);
       t1 = (await tokens.createToken('bob', 'rl-1')).token;
       t2 = (await tokens.createToken('bob', 'rl-2')).token;
-      const rt = { ...stack.rt, config: { ...stack.rt.config, API_RATE_LIMIT_PER_MINUTE: 3 }, clickhouseSettings: { ...stack.rt.clickhouseSettings, url: 'http://127.0.0.1:9' } };
+      // The API builds its (read-only) ClickHouse settings from config: both point at a dead port.
+      const rt = { ...stack.rt, config: { ...stack.rt.config, API_RATE_LIMIT_PER_MINUTE: 3, CLICKHOUSE_URL: 'http://127.0.0.1:9' }, clickhouseSettings: { ...stack.rt.clickhouseSettings, url: 'http://127.0.0.1:9' } };
       degraded = await startApi(rt, { port: 0, streaming: null, predictions: null });
     });
     afterAll(() => degraded?.close());
@@ -375,18 +376,18 @@ describe('REST API /v1 (real ClickHouse, Redis, Kafka, Schema Registry)', () => 
       expect(op.responses['200'].content['application/json'].schema.properties.points.type).toBe('array');
       expect(op.responses['403'].content['application/problem+json'].schema.$ref).toBe('#/components/schemas/Problem');
       expect(op.security).toEqual([{ bearer: [] }]);
-      for (const p of ['/v1/auth/{platform}/authorize', '/v1/auth/{platform}/callback', '/v1/connections', '/v1/connections/{id}', '/v1/channels/{platform}/{channelId}/sessions', '/v1/creators/me/summary', '/v1/channels/{platform}/{channelId}/predictions', '/v1/channels/{platform}/{channelId}/recommendations', '/healthz', '/readyz', '/metrics']) {
+      for (const p of ['/v1/auth/{platform}/authorize', '/v1/auth/{platform}/callback', '/v1/connections', '/v1/connections/{id}', '/v1/channels/{platform}/{channelId}/sessions', '/v1/creators/me/summary', '/v1/channels/{platform}/{channelId}/predictions', '/v1/channels/{platform}/{channelId}/recommendations', '/healthz', '/readyz']) {
         expect(r.body.paths[p]).toBeDefined();
       }
     });
 
-    it('/healthz, /readyz (all four services), /metrics and / answer without a token', async () => {
+    it('/healthz, /readyz (all four services) and / answer without a token; /metrics is on METRICS_PORT only', async () => {
       expect((await json('/healthz')).body).toEqual({ status: 'ok' });
       const ready = await json('/readyz');
       expect(ready.status).toBe(200);
       expect(Object.keys(ready.body.checks).sort()).toEqual(['clickhouse', 'kafka', 'redis', 'schemaRegistry']);
-      const metrics = await get('/metrics');
-      const text = await metrics.text();
+      expect((await get('/metrics')).status).toBe(404);
+      const text = await (await fetch(api.metricsUrl!)).text();
       expect(text).toContain('spacehub_api_http_request_duration_seconds_bucket');
       expect(text).toContain('route="/v1/channels/:platform/:channelId/metrics"');
       expect((await get('/')).status).toBe(200);

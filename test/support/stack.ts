@@ -24,6 +24,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     CLICKHOUSE_DATABASE: `t_${id}`,
     REDIS_KEY_PREFIX: `t${id}`,
     TOKEN_ENCRYPTION_KEYS: testEncryptionKeys(),
+    // Prometheus on any free port: test files run in parallel processes.
+    METRICS_PORT: '0',
     ...overrides,
   });
 }

@@ -183,11 +183,12 @@ describe('gateway, plain JSON protocol at /ws (real Kafka, Schema Registry, Redi
       expect(await again.request('ping')).toMatchObject({ ok: true });
     });
 
-    it('serves /healthz and Prometheus /metrics on the same app; unknown paths are 404', async () => {
+    it('serves /healthz; Prometheus metrics are not on the public port (METRICS_PORT only); unknown paths are 404', async () => {
       const noKeepAlive = { headers: { connection: 'close' } };
       const health = await fetch(`${f.httpUrl}/healthz`, noKeepAlive);
       expect(await health.json()).toMatchObject({ status: 'ok' });
-      const metrics = await (await fetch(`${f.httpUrl}/metrics`, noKeepAlive)).text();
+      expect((await fetch(`${f.httpUrl}/metrics`, noKeepAlive)).status).toBe(404);
+      const metrics = await metricsRegistry.metrics();
       expect(metrics).toContain('spacehub_gateway_auth_failures_total{protocol="ws"}');
       expect(metrics).toContain('spacehub_gateway_closed_by_server_total{protocol="ws",reason="rate_limited"}');
       expect((await fetch(`${f.httpUrl}/nope`, noKeepAlive)).status).toBe(404);
