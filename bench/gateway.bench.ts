@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const bcastPlain = await mkUser('bench_bcast_plain');
   const bcastSio = await mkUser('bench_bcast_sio');
 
-  const gateway = new GatewayServer(rt, { tokens, ownership: { ownedChannel: async () => ({ ok: false, reason: 'not_connected' }) } }, { host: '127.0.0.1', port: 0 });
+  const gateway = new GatewayServer(rt, { tokens, ownership: { ownedChannel: async () => ({ ok: false, reason: 'not_connected' }), activeOwners: async (_p, channelId) => [channelId.slice('ch-'.length)] } }, { host: '127.0.0.1', port: 0 });
   await gateway.start();
   // The baseline: a bare uWS broadcast, no auth, no per-user topics, same payload.
   const bare = uWS.App().ws('/bare', { compression: uWS.DISABLED, maxBackpressure: 4 * 1024 * 1024, open: (ws) => void ws.subscribe('bench') });
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   await producer.connect();
   let alertSeq = 0;
   const produceAlert = async (userId: string) => {
-    const alert: Alert = { alertId: `bench-${alertSeq++}`, type: 'viewer_spike', userId, platform: 'twitch', channelId: 'c', occurredAt: Date.now(), severity: 'info', message: 'bench', detailsJson: '' };
+    const alert: Alert = { alertId: `bench-${alertSeq++}`, type: 'viewer_spike', userId, platform: 'twitch', channelId: `ch-${userId}`, occurredAt: Date.now(), severity: 'info', message: 'bench', detailsJson: '' };
     const value = await rt.registry.encode('alerts', { ...alert, detailsJson: JSON.stringify({ sentAt: nowMs() }) });
     await producer.send({ topic: rt.topics.alerts, acks: -1, messages: [{ key: userId, value }] });
   };

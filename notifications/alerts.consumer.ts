@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import type { Runtime } from '../shared/runtime';
 import type { Logger } from '../shared/logging/logger';
 import type { Alert } from '../shared/events/events';
+import { recipientsOf, type ChannelOwnerLookup } from '../shared/events/channel-audience';
 import { UndecodableMessageError } from '../shared/schema-registry/schema-registry';
 import { retry } from '../shared/errors/retry';
 import { enqueueDelivery, type DeliveryJobData } from './delivery.queue';
@@ -21,7 +22,9 @@ export function alertToEvent(a: Alert): WebhookEvent {
 
 /**
  * Reads the alerts topic with the notify consumer group (shared by every notify process, so each alert
- * is fanned out once) and turns each alert into one BullMQ job per subscribed endpoint of its user.
+ * is fanned out once) and turns each alert into one BullMQ job per subscribed endpoint of each of its
+ * recipients: the channel's active owners at this moment (shared/events/channel-audience.ts), not the
+ * alert's `userId` — a channel several users connected notifies them all, one who left is not notified.
  * The offset is committed only after the jobs were added; a crash in between re-reads the alert and the
  * deterministic job ids / delivered markers make the re-add harmless.
  * A group that has never committed starts at the topic's end: a new deployment does not notify history.
@@ -31,7 +34,7 @@ export class AlertsConsumer {
   private readonly log: Logger;
   private undecodableLogged = false;
 
-  constructor(private readonly rt: Runtime, private readonly repo: WebhookRepository, private readonly queue: Queue<DeliveryJobData>, readonly groupId: string) {
+  constructor(private readonly rt: Runtime, private readonly repo: WebhookRepository, private readonly queue: Queue<DeliveryJobData>, readonly groupId: string, private readonly owners: ChannelOwnerLookup) {
     this.log = rt.logger.child({ module: 'notify.alerts' });
   }
 
@@ -80,9 +83,11 @@ export class AlertsConsumer {
       return;
     }
     if (isWebhookEventType(alert.type)) {
-      const endpoints = (await this.repo.listByUser(alert.userId)).filter((e) => e.events.includes(alert.type as never));
+      const endpoints = [];
+      for (const userId of await recipientsOf(alert, this.owners)) endpoints.push(...(await this.repo.listByUser(userId)).filter((e) => e.events.includes(alert.type as never)));
       const event = alertToEvent(alert);
-      for (const e of endpoints) await enqueueDelivery(this.queue, this.repo, this.rt.config, e, event);
+      // Each recipient's copy names that recipient (never a co-owner's user id).
+      for (const e of endpoints) await enqueueDelivery(this.queue, this.repo, this.rt.config, e, { ...event, userId: e.userId });
       notifyMetrics.enqueued.inc({ outcome: endpoints.length ? 'enqueued' : 'no_endpoint' });
     }
     await commit();

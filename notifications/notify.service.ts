@@ -6,6 +6,7 @@ import { Closer } from '../shared/lifecycle/lifecycle';
 import { createRedis } from '../shared/redis/redis';
 import { acquireMetricsServer, type MetricsServerHandle } from '../shared/metrics/metrics.server';
 import { cipherFromConfig } from '../platforms/platform-services';
+import { ConnectionRepository } from '../platforms/connections/connection.repository';
 import { AlertsConsumer } from './alerts.consumer';
 import { createDeliveryQueue, type DeliveryJobData } from './delivery.queue';
 import { DeliveryWorker } from './delivery.worker';
@@ -27,13 +28,16 @@ export class NotifyService {
     try {
       const redis: Redis = createRedis(c.REDIS_URL, { forBullMQ: true });
       closer.add('redis', () => void redis.disconnect());
-      const repo = new WebhookRepository(redis, c.REDIS_KEY_PREFIX, cipherFromConfig(c, rt.logger));
+      const cipher = cipherFromConfig(c, rt.logger);
+      const repo = new WebhookRepository(redis, c.REDIS_KEY_PREFIX, cipher);
+      // Read-only here: who owns an alert's channel now (the owner index), never tokens.
+      const connections = new ConnectionRepository(redis, c.REDIS_KEY_PREFIX, cipher);
       const queue = createDeliveryQueue(redis, c.REDIS_KEY_PREFIX);
       closer.add('queue', () => queue.close());
       const worker = new DeliveryWorker({ redis, repo, config: c, logger: rt.logger });
       closer.add('worker', () => worker.close());
       await worker.waitUntilReady();
-      const consumer = new AlertsConsumer(rt, repo, queue, c.NOTIFY_GROUP_ID ?? `${c.KAFKA_TOPIC_PREFIX}.notify`);
+      const consumer = new AlertsConsumer(rt, repo, queue, c.NOTIFY_GROUP_ID ?? `${c.KAFKA_TOPIC_PREFIX}.notify`, connections);
       closer.add('consumer', () => consumer.close());
       await consumer.start();
       const port = o.metricsPort === undefined ? c.METRICS_PORT : o.metricsPort;

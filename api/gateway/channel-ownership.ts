@@ -1,8 +1,11 @@
 /**
- * Which connected channel a user owns on a platform — the authorisation behind `stream_event`.
+ * Which connected channel a user owns on a platform — the authorisation behind `stream_event` — and,
+ * the other way round, who owns a channel now (the feed's recipients: shared/events/channel-audience.ts).
  * The gateway asks this seam; the production implementation reads the platforms' ConnectionRepository
  * (ConnectionOwnership below).
  */
+import type { ChannelOwnerLookup } from '../../shared/events/channel-audience';
+
 export interface OwnedChannel {
   platform: string;
   channelId: string;
@@ -32,15 +35,19 @@ export function chooseOwnedChannel(
 }
 
 /** The part of the platforms' ConnectionRepository the gateway needs (structural, so tests can pass the real one). */
-export interface ConnectionLister {
+export interface ConnectionLister extends ChannelOwnerLookup {
   listByUser(userId: string): Promise<Array<{ platform: string; channelId: string; status: string }>>;
 }
 
 /** Ownership answered from the user's connections (platforms/connections/connection.repository.ts). */
-export class ConnectionOwnership implements ChannelOwnership {
+export class ConnectionOwnership implements ChannelOwnership, ChannelOwnerLookup {
   constructor(private readonly connections: ConnectionLister) {}
 
   async ownedChannel(userId: string, platform: string, channelId?: string): Promise<OwnershipAnswer> {
     return chooseOwnedChannel(await this.connections.listByUser(userId), platform, channelId);
+  }
+
+  activeOwners(platform: string, channelId: string): Promise<string[]> {
+    return this.connections.activeOwners(platform, channelId);
   }
 }

@@ -23,7 +23,7 @@ export class FeedConsumer {
   private readonly log: Logger;
   private undecodableLogged = false;
 
-  constructor(private readonly rt: Runtime, private readonly deliver: (msg: FeedMessage) => void, dedupSize: number) {
+  constructor(private readonly rt: Runtime, private readonly deliver: (msg: FeedMessage) => unknown, dedupSize: number) {
     this.groupId = `${rt.config.KAFKA_CLIENT_ID}.gateway.${os.hostname()}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
     this.dedup = new LruSet(dedupSize);
     this.log = rt.logger.child({ module: 'gateway.feed' });
@@ -78,7 +78,8 @@ export class FeedConsumer {
     }
     gatewayMetrics.feed.inc({ kind, outcome: 'delivered' });
     try {
-      this.deliver(msg);
+      // Awaited (owners are looked up in Redis): records reach each client in partition order.
+      await this.deliver(msg);
     } catch (err) {
       // A bug in fan-out must not stop the feed for everyone else.
       this.log.error({ topic, offset: message.offset, err: (err as Error).message }, 'feed delivery failed');

@@ -1,4 +1,5 @@
 import { parseAlertDetails } from '../../shared/events/alert-details';
+import type { ChannelRecordRef } from '../../shared/events/channel-audience';
 import type { Alert, MetricWindow } from '../../shared/events/events';
 import type { AlertNotification, ServerEvent, StreamNotification } from './gateway.protocol';
 
@@ -11,24 +12,30 @@ export interface FeedMessage {
   userId: string;
   event: ServerEvent;
   data: object;
+  /**
+   * A channel's record: it goes to the channel's owners at delivery time (FeedRouter), not to
+   * `userId` (only the owner whose connection polled it). Absent = for `userId` alone (recommendations).
+   */
+  audience?: ChannelRecordRef;
 }
 
 
 export function alertToFeed(a: Alert): FeedMessage {
   const details = parseAlertDetails(a.detailsJson);
   const base = { alertId: a.alertId, userId: a.userId, platform: a.platform, channelId: a.channelId, occurredAt: Number(a.occurredAt), message: a.message };
+  const audience: ChannelRecordRef = { type: a.type, userId: a.userId, platform: a.platform, channelId: a.channelId };
   if (a.type === 'stream_started') {
     const data: StreamNotification = { type: 'start', ...base, details };
-    return { userId: a.userId, event: 'stream_notification', data };
+    return { userId: a.userId, event: 'stream_notification', data, audience };
   }
   if (a.type === 'stream_ended') {
     // Processors put the summary either at the top of detailsJson or under `summary`.
     const summary = (details.summary && typeof details.summary === 'object' ? details.summary : details) as Record<string, unknown>;
     const data: StreamNotification = { type: 'end', ...base, summary };
-    return { userId: a.userId, event: 'stream_notification', data };
+    return { userId: a.userId, event: 'stream_notification', data, audience };
   }
   const data: AlertNotification = { ...base, type: a.type, severity: a.severity, details };
-  return { userId: a.userId, event: 'alert', data };
+  return { userId: a.userId, event: 'alert', data, audience };
 }
 
 export function windowToFeed(w: MetricWindow): FeedMessage {
@@ -36,5 +43,6 @@ export function windowToFeed(w: MetricWindow): FeedMessage {
     userId: w.userId,
     event: 'metrics_update',
     data: { ...w, windowStart: Number(w.windowStart), windowEnd: Number(w.windowStart) + 60_000 },
+    audience: { userId: w.userId, platform: w.platform, channelId: w.channelId },
   };
 }

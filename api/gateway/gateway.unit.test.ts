@@ -1,6 +1,7 @@
 import { LruSet } from './alert-dedup';
 import { chooseOwnedChannel } from './channel-ownership';
-import { alertToFeed, windowToFeed } from './feed.mapper';
+import { alertToFeed, windowToFeed, type FeedMessage } from './feed.mapper';
+import { FeedRouter } from './feed.router';
 import { ClientSession, GatewayHandlers, toLifecycle } from './gateway.handlers';
 import { createLogger } from '../../shared/logging/logger';
 import type { StreamLifecycle } from '../../shared/events/events';
@@ -98,6 +99,7 @@ describe('feed mapping', () => {
     expect(alertToFeed({ ...alert, type: 'stream_started', detailsJson: '{"streamId":"s1"}' })).toEqual({
       userId: 'u1', event: 'stream_notification',
       data: { type: 'start', alertId: 'a1', userId: 'u1', platform: 'twitch', channelId: 'c1', occurredAt: 1764100000000, message: 'm', details: { streamId: 's1' } },
+      audience: { type: 'stream_started', userId: 'u1', platform: 'twitch', channelId: 'c1' },
     });
     const end = alertToFeed({ ...alert, type: 'stream_ended', detailsJson: '{"summary":{"peakViewers":50}}' });
     expect(end.data).toMatchObject({ type: 'end', summary: { peakViewers: 50 } });
@@ -110,7 +112,29 @@ describe('feed mapping', () => {
   });
   it('a MetricWindow → metrics_update with windowEnd', () => {
     const w = { platform: 'twitch', channelId: 'c1', userId: 'u1', windowStart: 1764100020000, samples: 2, avgViewers: 10, peakViewers: 12, minViewers: 8, viewerMinutes: 10, followers: null, followerDelta: 0, chatMessages: 3, uniqueChatters: 2, engagementRate: 0.2, live: true };
-    expect(windowToFeed(w)).toEqual({ userId: 'u1', event: 'metrics_update', data: { ...w, windowEnd: 1764100080000 } });
+    expect(windowToFeed(w)).toEqual({ userId: 'u1', event: 'metrics_update', data: { ...w, windowEnd: 1764100080000 }, audience: { userId: 'u1', platform: 'twitch', channelId: 'c1' } });
+  });
+});
+
+describe('feed routing to a channel\'s owners (issue 16)', () => {
+  const owners = { activeOwners: async (platform: string, channelId: string) => (platform === 'twitch' && channelId === 'shared' ? ['alice', 'bob'] : []) };
+  const route = async (msg: FeedMessage) => {
+    const out: FeedMessage[] = [];
+    const n = await new FeedRouter(owners, (m) => out.push(m)).deliver(msg);
+    return { n, out };
+  };
+  const alert = { alertId: 'a1', platform: 'twitch', channelId: 'shared', occurredAt: 1, severity: 'info', message: 'm', detailsJson: '{}' };
+  it('every active owner gets a copy naming them, whoever the record names', async () => {
+    const { n, out } = await route(alertToFeed({ ...alert, type: 'stream_started', userId: 'alice' }));
+    expect(n).toBe(2);
+    expect(out.map((m) => [m.userId, (m.data as { userId: string }).userId])).toEqual([['alice', 'alice'], ['bob', 'bob']]);
+    // The record names a user who left: still the owners now, and only them.
+    expect((await route(alertToFeed({ ...alert, type: 'viewer_spike', userId: 'carol' }))).out.map((m) => m.userId)).toEqual(['alice', 'bob']);
+  });
+  it('a channel nobody owns any more reaches nobody; a reauth alert only its connection\'s user; no audience → its user', async () => {
+    expect((await route(alertToFeed({ ...alert, channelId: 'gone', type: 'stream_started', userId: 'alice' }))).n).toBe(0);
+    expect((await route(alertToFeed({ ...alert, type: 'reauth_required', userId: 'bob' }))).out.map((m) => m.userId)).toEqual(['bob']);
+    expect((await route({ userId: 'dave', event: 'recommendation', data: {} })).out).toEqual([{ userId: 'dave', event: 'recommendation', data: {} }]);
   });
 });
 

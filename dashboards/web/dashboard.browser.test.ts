@@ -41,6 +41,7 @@ const connections: ConnectionRecord[] = SEED_CHANNELS.filter((c) => c.userId ===
 const directory = {
   get: async (id: string) => connections.find((c) => c.connectionId === id) ?? null,
   listByUser: async (userId: string) => connections.filter((c) => c.userId === userId),
+  activeOwners: async (platform: string, channelId: string) => connections.filter((c) => c.platform === platform && c.channelId === channelId && c.status === 'active').map((c) => c.userId),
 };
 const streaming: StreamingPort = {
   listConnections: directory.listByUser,
@@ -85,7 +86,7 @@ describe('built-in web dashboard in headless Chromium (real API + gateway)', () 
     await tokens.createUser('Nova', SEED_USER);
     token = (await tokens.createToken(SEED_USER, 'browser-test')).token;
     api = await startApi(rt, { host: '127.0.0.1', port: 0, connections: directory, streaming, predictions });
-    gateway = new GatewayServer(rt, { tokens, ownership: new ConnectionOwnership({ listByUser: directory.listByUser }) }, { host: '127.0.0.1', port: 0 });
+    gateway = new GatewayServer(rt, { tokens, ownership: new ConnectionOwnership({ listByUser: directory.listByUser, activeOwners: directory.activeOwners }) }, { host: '127.0.0.1', port: 0 });
     await gateway.start();
     producer = createIdempotentProducer(rt.kafka);
     await producer.connect();

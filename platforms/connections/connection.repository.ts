@@ -4,7 +4,12 @@
  * the connection id), and are only returned by `getTokens`, which TokenProvider alone should call.
  *
  * Keys: `<prefix>:connections:<id>` (hash: meta, tokens), `<prefix>:connections:by-user:<userId>` (set),
- * `<prefix>:connections:active` (set of ids that ingest should poll).
+ * `<prefix>:connections:active` (set of ids that ingest should poll), and the owner index
+ * `<prefix>:connections:by-channel:<platform>:<channelId>` (hash: connection id → user id of every
+ * *active* connection to that channel). Several users may own one channel (a team account, a manager,
+ * a creator who reconnected under a new user); the index is what makes the channel one thing: ingest
+ * polls it once with any owner's token, and alerts and windows go to every active owner. It is written
+ * in the same MULTI as the status it mirrors (upsert, setStatus), so it never disagrees with `active`.
  */
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -51,6 +56,13 @@ export class ConnectionRepository {
   private get activeKey(): string {
     return `${this.prefix}:connections:active`;
   }
+  private channelKey(platform: string, channelId: string): string {
+    return `${this.prefix}:connections:by-channel:${platform}:${channelId}`;
+  }
+  /** Set once the owner index covers every active connection (connections stored before it existed). */
+  private get channelIndexMarker(): string {
+    return `${this.prefix}:connections:by-channel-index:v1`;
+  }
 
   async upsert(input: NewConnection, tokens: OAuthTokens): Promise<Connection> {
     const connectionId = connectionIdOf(input.userId, input.platform, input.channelId);
@@ -62,6 +74,7 @@ export class ConnectionRepository {
       .hset(this.key(connectionId), { meta: JSON.stringify(conn), tokens: this.seal(connectionId, tokens) })
       .sadd(this.userKey(input.userId), connectionId)
       .sadd(this.activeKey, connectionId)
+      .hset(this.channelKey(input.platform, input.channelId), connectionId, input.userId)
       .exec();
     return conn;
   }
@@ -79,6 +92,43 @@ export class ConnectionRepository {
 
   async listActive(): Promise<Connection[]> {
     return (await this.many(await this.redis.smembers(this.activeKey))).filter((c) => c.status === 'active');
+  }
+
+  /**
+   * The active connections to one channel, earliest connected first — the first is the channel's
+   * *primary* owner: ingest polls with its token (failing over to the next when it is refused) and
+   * stamps its user id on the records (processors/README.md says what that user id means).
+   */
+  async listActiveByChannel(platform: string, channelId: string): Promise<Connection[]> {
+    await this.ensureChannelIndex();
+    const ids = await this.redis.hkeys(this.channelKey(platform, channelId));
+    return (await this.many(ids)).filter((c) => c.status === 'active');
+  }
+
+  /** The users with an active connection to the channel (who gets its alerts and windows now). */
+  async activeOwners(platform: string, channelId: string): Promise<string[]> {
+    await this.ensureChannelIndex();
+    return [...new Set(await this.redis.hvals(this.channelKey(platform, channelId)))].sort();
+  }
+
+  private indexReady: Promise<void> | undefined;
+
+  /**
+   * Connections stored before the owner index existed are indexed once (idempotent: any number of
+   * processes may run it; the marker is set only after every active connection was added).
+   */
+  private ensureChannelIndex(): Promise<void> {
+    this.indexReady ??= (async () => {
+      if (await this.redis.exists(this.channelIndexMarker)) return;
+      const active = await this.many(await this.redis.smembers(this.activeKey));
+      const m = this.redis.multi();
+      for (const c of active) if (c.status === 'active') m.hset(this.channelKey(c.platform, c.channelId), c.connectionId, c.userId);
+      await m.set(this.channelIndexMarker, '1').exec();
+    })().catch((err: unknown) => {
+      this.indexReady = undefined;
+      throw err;
+    });
+    return this.indexReady;
   }
 
   /** Decrypted tokens; rewrites the blob with the active key when it was sealed with an older one. */
@@ -99,8 +149,8 @@ export class ConnectionRepository {
     if (!conn) return null;
     const next: Connection = { ...conn, status, updatedAt: this.now() };
     const m = this.redis.multi().hset(this.key(connectionId), 'meta', JSON.stringify(next));
-    if (status === 'active') m.sadd(this.activeKey, connectionId);
-    else m.srem(this.activeKey, connectionId);
+    if (status === 'active') m.sadd(this.activeKey, connectionId).hset(this.channelKey(conn.platform, conn.channelId), connectionId, conn.userId);
+    else m.srem(this.activeKey, connectionId).hdel(this.channelKey(conn.platform, conn.channelId), connectionId);
     // A revoked connection keeps its record (history, audit) but no tokens.
     if (status === 'revoked') m.hdel(this.key(connectionId), 'tokens');
     await m.exec();

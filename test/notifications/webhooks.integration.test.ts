@@ -11,6 +11,8 @@ import { verifySignature } from '../../notifications/webhook.signature';
 import { eventually, testStack, TestStack } from '../support/stack';
 import { discordProblems } from './discord.validator';
 import { cleanupNotify, WebhookReceiver } from './webhook-receiver';
+import { ConnectionRepository, connectionIdOf } from '../../platforms/connections/connection.repository';
+import { TokenCipher } from '../../platforms/tokens/token-cipher';
 
 // Response bodies are asserted field by field.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -33,7 +35,11 @@ describe('notifications: go-live webhooks (real Kafka, Registry, Redis)', () => 
   let redis: Redis;
   let alice: string;
   let bob: string;
+  let connections: ConnectionRepository;
   const rx = new WebhookReceiver();
+  /** Alerts go to the active owners of their channel (issue 16): a user connects the channel first. */
+  const connect = (userId: string, platform: string, channelId: string) =>
+    connections.upsert({ userId, platform, channelId, login: channelId, displayName: channelId, scopes: [] }, { accessToken: 'sim-access', refreshToken: 'sim-refresh', expiresAt: null, scopes: [] });
 
   const call = async (base: string, method: string, path: string, token: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
@@ -64,6 +70,9 @@ describe('notifications: go-live webhooks (real Kafka, Registry, Redis)', () => 
     await tokens.createUser('Bob', 'bob');
     alice = (await tokens.createToken('alice')).token;
     bob = (await tokens.createToken('bob')).token;
+    connections = new ConnectionRepository(redis, stack.rt.config.REDIS_KEY_PREFIX, TokenCipher.fromKeyRing(stack.rt.config.TOKEN_ENCRYPTION_KEYS));
+    await connect('alice', 'twitch', '1001');
+    await connect('alice', 'youtube', 'UCalice');
     api = await startApi(stack.rt, { port: 0, streaming: null, predictions: null, connections: noConnections });
     // The same stack with the production default: private targets refused.
     strictApi = await startApi({ ...stack.rt, config: { ...stack.rt.config, ALLOW_PRIVATE_WEBHOOK_TARGETS: false } }, { port: 0, streaming: null, predictions: null, connections: noConnections });
@@ -105,6 +114,37 @@ describe('notifications: go-live webhooks (real Kafka, Registry, Redis)', () => 
     expect(all[1].summary).toEqual(summary);
     const ds = await eventually(() => deliveries(hook.id), (d) => d.length === 2 && d.every((x) => x.status === 'delivered'));
     expect(ds.map((d) => d.attempts)).toEqual([1, 1]);
+  });
+
+  it('a channel two users connected notifies both; once one disconnects, only the other — whoever the alert names', async () => {
+    await connect('alice', 'twitch', '2002');
+    const bobConn = await connect('bob', 'twitch', '2002');
+    await createHook('/shared-alice', [200], ['stream_started']);
+    const rB = await call(api.url, 'POST', '/v1/webhooks', bob, { url: rx.script('/shared-bob', [200]), format: 'json', events: ['stream_started'] });
+    expect(rB.status).toBe(201);
+    // The alert names alice (her connection polled the channel); both owners are notified.
+    const first = `stream_started:twitch:2002:${uid()}`;
+    await produce({ alertId: first, type: 'stream_started', channelId: '2002', userId: 'alice' });
+    await eventually(async () => [rx.on('/shared-alice').length, rx.on('/shared-bob').length], ([a, b]) => a === 1 && b === 1, 60_000);
+    expect(JSON.parse(rx.on('/shared-bob')[0]!.body)).toMatchObject({ id: first, channelId: '2002' });
+
+    // Alice disconnects; the next alert still names her (the record was stamped before the failover):
+    // only Bob, the remaining owner, gets it. Bob then leaves too and a third alert reaches nobody.
+    await connections.setStatus(connectionIdOf('alice', 'twitch', '2002'), 'revoked');
+    const second = `stream_started:twitch:2002:${uid()}`;
+    await produce({ alertId: second, type: 'stream_started', channelId: '2002', userId: 'alice' });
+    await eventually(async () => rx.on('/shared-bob').length, (n) => n === 2, 60_000);
+    await connections.setStatus(bobConn.connectionId, 'revoked');
+    const third = `stream_started:twitch:2002:${uid()}`;
+    await produce({ alertId: third, type: 'stream_started', channelId: '2002', userId: 'alice' });
+    // Then an alert of alice's other channel, on the same partition (key = the alert's user): once it
+    // arrived, the third alert was consumed before it.
+    const marker = `stream_started:twitch:1001:${uid()}`;
+    await produce({ alertId: marker, type: 'stream_started' });
+    await eventually(async () => rx.on('/shared-alice').length, (n) => n === 2, 60_000);
+    expect(rx.on('/shared-alice').map((r) => JSON.parse(r.body).id)).toEqual([first, marker]);
+    expect(rx.on('/shared-bob').map((r) => JSON.parse(r.body).id)).toEqual([first, second]);
+    expect((await call(api.url, 'DELETE', `/v1/webhooks/${rB.body.id}`, bob)).status).toBe(204);
   });
 
   it('a receiver answering 500 twice then 200 gets the event once, after retries', async () => {

@@ -7,6 +7,8 @@ import { eventually, testStack, TestStack } from '../support/stack';
 import { generateStream, produceEvents } from '../processors/processor-fixtures';
 import { cleanupNotify, WebhookReceiver } from './webhook-receiver';
 import { createRedis } from '../../shared/redis/redis';
+import { ConnectionRepository } from '../../platforms/connections/connection.repository';
+import { TokenCipher } from '../../platforms/tokens/token-cipher';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -29,7 +31,11 @@ describe('notifications: a stream through the processor gives one start and one 
     repo = new ClickHouseRepository(stack.rt.clickhouseSettings);
     await rx.start();
     notify = await NotifyService.start(stack.rt, { metricsPort: null });
-    // generateStream's channel 0 is twitch:ch0 of user0.
+    // generateStream's channel 0 is twitch:ch0 of user0, who connected it (alerts go to a channel's active owners).
+    const redis = createRedis(stack.rt.config.REDIS_URL);
+    await new ConnectionRepository(redis, stack.rt.config.REDIS_KEY_PREFIX, TokenCipher.fromKeyRing(stack.rt.config.TOKEN_ENCRYPTION_KEYS))
+      .upsert({ userId: 'user0', platform: 'twitch', channelId: 'ch0', login: 'ch0', displayName: 'ch0', scopes: [] }, { accessToken: 'a', refreshToken: 'r', expiresAt: null, scopes: [] });
+    redis.disconnect();
     await notify.repo.create({ userId: 'user0', url: rx.script('/pipeline', [200]), format: 'json', events: ['stream_started', 'stream_ended'], description: '', secret });
     processor = new ProcessorService(stack.rt);
     await processor.start();
