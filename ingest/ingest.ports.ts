@@ -15,6 +15,8 @@ export interface IngestPorts {
   connections: {
     get(connectionId: string): Promise<IngestConnection | null | undefined>;
     listActive(): Promise<IngestConnection[]>;
+    /** A channel's active connections, earliest connected first (platforms' owner index). */
+    listActiveByChannel(platform: string, channelId: string): Promise<IngestConnection[]>;
   };
   tokens: {
     getAccessToken(connectionId: string): Promise<string>;

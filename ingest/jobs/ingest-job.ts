@@ -1,15 +1,16 @@
 /**
  * The jobs ingest runs, their data, and their deterministic ids. One BullMQ job scheduler exists per
- * (connection, resource); its id is a pure function of both, so adding it twice is an upsert and a
- * restart finds the schedulers it made before (nothing orphaned, nothing doubled).
+ * (platform, channel, resource) — not per connection: a channel several users connected is polled
+ * once (issue 16), with any one owner's token. Its id is a pure function of the three, so adding it
+ * twice is an upsert and a restart finds the schedulers it made before (nothing orphaned, nothing doubled).
  */
+import crypto from 'node:crypto';
+
 export const RESOURCES = ['snapshot', 'followers', 'chat'] as const;
 export type Resource = (typeof RESOURCES)[number];
 
-/** The template data of every poll job. Identity fields only; the connection is re-read per run. */
+/** The template data of every poll job. Identity fields only; the channel's owners are re-read per run. */
 export interface PollJobData {
-  connectionId: string;
-  userId: string;
   platform: string;
   channelId: string;
   resource: Resource;
@@ -26,18 +27,27 @@ export interface PollJobResult {
   reason?: string;
 }
 
-/**
- * No ':' in scheduler ids: BullMQ reads a missing scheduler whose id has colons as a legacy
- * repeatable key and returns a phantom entry for it.
- */
-export const schedulerId = (connectionId: string, resource: Resource) => `${connectionId}.${resource}`;
+/** A channel as ingest sees it: the queue is per platform, the scheduler per channel. */
+export interface ChannelRef {
+  platform: string;
+  channelId: string;
+}
 
-export function parseSchedulerId(id: string): { connectionId: string; resource: Resource } | null {
+/**
+ * `ch_<hash of platform and channel id>`: channel ids are the platforms' (any characters), while
+ * scheduler ids must hold no ':' — BullMQ reads a missing scheduler whose id has colons as a legacy
+ * repeatable key and returns a phantom entry for it — and no '.' (our resource separator).
+ */
+export const channelSlug = (c: ChannelRef) => `ch_${crypto.createHash('sha256').update(`${c.platform}\n${c.channelId}`).digest('base64url').slice(0, 22)}`;
+
+export const schedulerId = (c: ChannelRef, resource: Resource) => `${channelSlug(c)}.${resource}`;
+
+export function parseSchedulerId(id: string): { slug: string; resource: Resource } | null {
   const i = id.lastIndexOf('.');
   if (i <= 0) return null;
   const resource = id.slice(i + 1) as Resource;
   if (!RESOURCES.includes(resource)) return null;
-  return { connectionId: id.slice(0, i), resource };
+  return { slug: id.slice(0, i), resource };
 }
 
 /** One queue per platform, so BullMQ's limiter (which is per queue) is a per-platform rate limit. */

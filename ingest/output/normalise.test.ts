@@ -1,6 +1,6 @@
 import { toChatActivity, toFollowerCount, toStreamSnapshot } from './normalise';
 import { MalformedPlatformDataError } from '../ingest.errors';
-import { parseSchedulerId, schedulerId, slotOf } from '../jobs/ingest-job';
+import { channelSlug, parseSchedulerId, schedulerId, slotOf } from '../jobs/ingest-job';
 
 const s = { platform: 'youtube', channelId: 'UCabc', userId: 'u7' };
 const state = { channelId: 'UCabc', observedAt: 1_000_500, live: true, viewers: 12.4, streamId: 'v1', startedAt: 900_000, title: 'Live', category: 'Music', language: 'en' };
@@ -30,7 +30,10 @@ describe('normalisation of adapter results into events', () => {
   });
 
   it('scheduler ids round-trip and the slot comes from the scheduler iteration', () => {
-    expect(parseSchedulerId(schedulerId('conn.with.dots', 'chat'))).toEqual({ connectionId: 'conn.with.dots', resource: 'chat' });
+    const id = schedulerId({ platform: 'youtube', channelId: 'UC.with:odd.chars' }, 'chat');
+    expect(id).toMatch(/^ch_[A-Za-z0-9_-]{22}\.chat$/); // no ':' (BullMQ) and one '.' (ours)
+    expect(parseSchedulerId(id)).toEqual({ slug: channelSlug({ platform: 'youtube', channelId: 'UC.with:odd.chars' }), resource: 'chat' });
+    expect(schedulerId({ platform: 'twitch', channelId: '1' }, 'chat')).not.toBe(schedulerId({ platform: 'youtube', channelId: '1' }, 'chat'));
     expect(parseSchedulerId('nonsense')).toBeNull();
     expect(slotOf({ id: 'repeat:c_1.snapshot:1795666462000', opts: {}, timestamp: 7 })).toBe(1795666462000);
     expect(slotOf({ opts: { prevMillis: 42 }, timestamp: 7 })).toBe(42);

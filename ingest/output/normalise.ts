@@ -2,7 +2,11 @@ import type { ChatBatch, FollowerState, StreamState } from '../../platforms/plat
 import type { ChatActivity, FollowerCount, StreamSnapshot } from '../../shared/events/events';
 import { MalformedPlatformDataError } from '../ingest.errors';
 
-/** Who a poll is for: the connection's identity, copied onto every event. */
+/**
+ * Who a poll is for: the channel, and the user whose connection's token polled it (the channel's
+ * earliest-connected active owner, or the next one after a refused grant) — copied onto every event
+ * as `userId`, which routes nothing (shared/events/channel-audience.ts).
+ */
 export interface PollSubject {
   platform: string;
   channelId: string;
@@ -22,8 +26,8 @@ function check(ok: boolean, subject: PollSubject, what: string): void {
  * - chat: platform, channel and the start of the chat interval — a retry (cursor not yet advanced)
  *   re-reads from the same start and replaces the earlier, shorter batch.
  */
-export const snapshotEventId = (s: PollSubject, slot: number) => `${s.platform}:${s.channelId}:${slot}`;
-export const followersEventId = (s: PollSubject, slot: number) => `${s.platform}:${s.channelId}:followers:${slot}`;
+export const snapshotEventId = (s: Pick<PollSubject, 'platform' | 'channelId'>, slot: number) => `${s.platform}:${s.channelId}:${slot}`;
+export const followersEventId = (s: Pick<PollSubject, 'platform' | 'channelId'>, slot: number) => `${s.platform}:${s.channelId}:followers:${slot}`;
 export const chatEventId = (s: PollSubject, intervalStart: number) => `${s.platform}:${s.channelId}:chat:${intervalStart}`;
 
 export function toStreamSnapshot(s: PollSubject, state: StreamState, slot: number): StreamSnapshot {

@@ -1,19 +1,26 @@
 import type { Redis } from 'ioredis';
 import type { JobsOptions } from 'bullmq';
 import type { Logger } from '../../shared/logging/logger';
-import { RESOURCES, parseSchedulerId, schedulerId, type PollJobData, type Resource } from '../jobs/ingest-job';
+import { RESOURCES, channelSlug, parseSchedulerId, schedulerId, type ChannelRef, type PollJobData, type Resource } from '../jobs/ingest-job';
 import type { IngestQueues } from '../jobs/ingest.queues';
 import type { ChannelStateStore } from '../lifecycle/channel-state.store';
 import { PollPolicy, YOUTUBE_CHAT_UNITS_PER_CALL } from './poll-policy';
 import { ingestMetrics } from '../ingest.metrics';
 import type { IngestPorts } from '../ingest.ports';
 
-/** The fields of a platform connection the scheduler needs (platforms/connections Connection has them all). */
-export interface ConnectionRef {
+/** The fields of a platform connection ingest needs (platforms/connections Connection has them all). */
+export interface ConnectionRef extends ChannelRef {
   connectionId: string;
   userId: string;
-  platform: string;
-  channelId: string;
+}
+
+export const channelKeyOf = (c: ChannelRef) => `${c.platform}:${c.channelId}`;
+
+/** The channels behind a list of connections, each once (several users may have connected one channel). */
+export function channelsOf(conns: ChannelRef[]): ChannelRef[] {
+  const byKey = new Map<string, ChannelRef>();
+  for (const c of conns) if (!byKey.has(channelKeyOf(c))) byKey.set(channelKeyOf(c), { platform: c.platform, channelId: c.channelId });
+  return [...byKey.values()];
 }
 
 /**
@@ -24,9 +31,9 @@ export interface ConnectionRef {
 const YOUTUBE_UNITS: Record<Resource, (live: boolean) => number> = { snapshot: (live) => (live ? 2 : 1), followers: () => 1, chat: () => YOUTUBE_CHAT_UNITS_PER_CALL };
 
 /**
- * Owns the job schedulers: one per (connection, resource), with deterministic ids, created and removed
+ * Owns the job schedulers: one per (channel, resource), with deterministic ids, created and removed
  * by connection events, by workers on live/offline transitions, and by reconciliation against the
- * active connections (at start-up and every INGEST_RECONCILE_SECONDS), so nothing is left orphaned
+ * channels of the active connections (at start-up and every INGEST_RECONCILE_SECONDS), so nothing is left orphaned
  * when an event was missed while no ingest process ran. Every operation is idempotent, so any number
  * of ingest processes may run it concurrently.
  */
@@ -46,17 +53,17 @@ export class IngestScheduler {
     },
   ) {}
 
-  /** Connection ids of live YouTube chats being polled: the chat quota is shared among them. */
+  /** Channel ids of live YouTube chats being polled: the chat quota is shared among them. */
   private get liveYouTubeChatsKey() {
     return `${this.deps.redisKeyPrefix}:ingest:live-chats:youtube`;
   }
-  /** Connection ids of YouTube connections being polled: the rest of the quota is shared among them. */
+  /** Channel ids of YouTube channels being polled: the rest of the quota is shared among them. */
   private get youtubeConnectionsKey() {
     return `${this.deps.redisKeyPrefix}:ingest:connections:youtube`;
   }
 
-  chatCursorKey(connectionId: string) {
-    return `${this.deps.redisKeyPrefix}:ingest:chat-cursor:${connectionId}`;
+  chatCursorKey(channel: ChannelRef) {
+    return `${this.deps.redisKeyPrefix}:ingest:chat-cursor:${channelSlug(channel)}`;
   }
 
   async liveYouTubeChats(): Promise<number> {
@@ -71,7 +78,7 @@ export class IngestScheduler {
    * The interval a resource should run at now: the policy's, and for YouTube stretched so that every
    * poller of that kind fits its share of the quota left until the Pacific midnight reset.
    */
-  async everyFor(conn: ConnectionRef, resource: Resource, live: boolean, platformNextPollMs: number | null = null): Promise<number> {
+  async everyFor(conn: ChannelRef, resource: Resource, live: boolean, platformNextPollMs: number | null = null): Promise<number> {
     const youtube = conn.platform === 'youtube';
     const chats = youtube && resource === 'chat' ? Math.max(1, await this.liveYouTubeChats()) : 0;
     let every =
@@ -88,23 +95,23 @@ export class IngestScheduler {
   }
 
   /** The scheduler if it really exists (BullMQ can return a key-only phantom for ids of legacy shape). */
-  private async scheduler(conn: ConnectionRef, r: Resource) {
-    const s = await this.deps.queues.poll(conn.platform).getJobScheduler(schedulerId(conn.connectionId, r));
+  private async scheduler(conn: ChannelRef, r: Resource) {
+    const s = await this.deps.queues.poll(conn.platform).getJobScheduler(schedulerId(conn, r));
     return s && s.every !== undefined ? s : undefined;
   }
 
-  private async upsert(conn: ConnectionRef, resource: Resource, everyMs: number): Promise<void> {
-    const data: PollJobData = { connectionId: conn.connectionId, userId: conn.userId, platform: conn.platform, channelId: conn.channelId, resource, everyMs };
-    await this.deps.queues.poll(conn.platform).upsertJobScheduler(schedulerId(conn.connectionId, resource), { every: everyMs }, { name: resource, data, opts: this.deps.jobOptions });
+  private async upsert(conn: ChannelRef, resource: Resource, everyMs: number): Promise<void> {
+    const data: PollJobData = { platform: conn.platform, channelId: conn.channelId, resource, everyMs };
+    await this.deps.queues.poll(conn.platform).upsertJobScheduler(schedulerId(conn, resource), { every: everyMs }, { name: resource, data, opts: this.deps.jobOptions });
     if (resource === 'chat') ingestMetrics.chatIntervalMs.set({ platform: conn.platform }, everyMs);
   }
 
-  /** Makes sure a connection has its schedulers at about the right interval. Returns how many it created. */
-  async ensureConnection(conn: ConnectionRef): Promise<number> {
+  /** Makes sure a channel has its schedulers at about the right interval. Returns how many it created. */
+  async ensureChannel(conn: ChannelRef): Promise<number> {
     const { state } = await this.deps.states.read(conn.platform, conn.channelId);
     const live = state?.live ?? false;
-    if (conn.platform === 'youtube') await this.deps.redis.sadd(this.youtubeConnectionsKey, conn.connectionId);
-    if (conn.platform === 'youtube' && live) await this.deps.redis.sadd(this.liveYouTubeChatsKey, conn.connectionId);
+    if (conn.platform === 'youtube') await this.deps.redis.sadd(this.youtubeConnectionsKey, conn.channelId);
+    if (conn.platform === 'youtube' && live) await this.deps.redis.sadd(this.liveYouTubeChatsKey, conn.channelId);
     let created = 0;
     for (const r of RESOURCES) {
       const have = await this.scheduler(conn, r);
@@ -122,28 +129,28 @@ export class IngestScheduler {
     return created;
   }
 
-  private async removeScheduler(conn: Pick<ConnectionRef, 'connectionId' | 'platform'>, r: Resource): Promise<void> {
-    await this.deps.queues.poll(conn.platform).removeJobScheduler(schedulerId(conn.connectionId, r));
+  private async removeScheduler(conn: ChannelRef, r: Resource): Promise<void> {
+    if (!this.deps.queues.platforms.includes(conn.platform)) return;
+    await this.deps.queues.poll(conn.platform).removeJobScheduler(schedulerId(conn, r));
     if (r === 'chat') {
-      await this.deps.redis.srem(this.liveYouTubeChatsKey, conn.connectionId);
-      await this.deps.redis.del(this.chatCursorKey(conn.connectionId));
+      if (conn.platform === 'youtube') await this.deps.redis.srem(this.liveYouTubeChatsKey, conn.channelId);
+      await this.deps.redis.del(this.chatCursorKey(conn));
     }
   }
 
-  /** Stops all polling of a connection (disconnected, revoked, reauth_required). Platform unknown → every queue. */
-  async removeConnection(connectionId: string, platform?: string): Promise<void> {
-    const platforms = platform && this.deps.queues.platforms.includes(platform) ? [platform] : this.deps.queues.platforms;
-    for (const p of platforms) for (const r of RESOURCES) await this.removeScheduler({ connectionId, platform: p }, r);
-    await this.deps.redis.srem(this.youtubeConnectionsKey, connectionId);
+  /** Stops all polling of a channel: its last active owner left (disconnected, revoked, reauth_required). */
+  async removeChannel(conn: ChannelRef): Promise<void> {
+    for (const r of RESOURCES) await this.removeScheduler(conn, r);
+    if (conn.platform === 'youtube') await this.deps.redis.srem(this.youtubeConnectionsKey, conn.channelId);
   }
 
   /** Called by the snapshot worker on a live/offline transition: the snapshot cadence changes, chat starts or stops. */
-  async onLiveChanged(conn: ConnectionRef, live: boolean): Promise<void> {
+  async onLiveChanged(conn: ChannelRef, live: boolean): Promise<void> {
     const snapEvery = await this.everyFor(conn, 'snapshot', live);
     const snap = await this.scheduler(conn, 'snapshot');
     if (!snap || snap.every === undefined || PollPolicy.worthRescheduling(snap.every, snapEvery)) await this.upsert(conn, 'snapshot', snapEvery);
     if (live) {
-      if (conn.platform === 'youtube') await this.deps.redis.sadd(this.liveYouTubeChatsKey, conn.connectionId);
+      if (conn.platform === 'youtube') await this.deps.redis.sadd(this.liveYouTubeChatsKey, conn.channelId);
       const chat = await this.scheduler(conn, 'chat');
       if (!chat) await this.upsert(conn, 'chat', await this.everyFor(conn, 'chat', true));
     } else {
@@ -155,7 +162,7 @@ export class IngestScheduler {
    * Called after every successful run: follow the platform's pace (chat) and the quota (YouTube),
    * re-scheduling only on a real change so slot alignment and Redis are not churned.
    */
-  async adapt(conn: ConnectionRef, resource: Resource, currentEveryMs: number, live: boolean, platformNextPollMs: number | null = null): Promise<number> {
+  async adapt(conn: ChannelRef, resource: Resource, currentEveryMs: number, live: boolean, platformNextPollMs: number | null = null): Promise<number> {
     if (conn.platform !== 'youtube' && resource !== 'chat') return currentEveryMs;
     const every = await this.everyFor(conn, resource, live, platformNextPollMs);
     if (PollPolicy.worthRescheduling(currentEveryMs, every)) await this.upsert(conn, resource, every);
@@ -163,30 +170,33 @@ export class IngestScheduler {
   }
 
   /**
-   * Converges the schedulers on the active connections: creates what is missing, removes what belongs
-   * to no active connection (an orphan from a missed event, a deleted connection, a crash mid-change).
+   * Converges the schedulers on the channels of the active connections (each channel once, however
+   * many users connected it): creates what is missing, removes what belongs to no channel with an
+   * active owner (an orphan from a missed event, a deleted connection, a crash mid-change, or a
+   * per-connection scheduler of the layout before issue 16).
    */
-  async reconcile(active: ConnectionRef[]): Promise<{ added: number; removed: number }> {
+  async reconcile(active: ChannelRef[]): Promise<{ added: number; removed: number }> {
     let added = 0;
     let removed = 0;
-    const byId = new Map(active.map((c) => [c.connectionId, c]));
+    const channels = channelsOf(active).filter((c) => this.deps.queues.platforms.includes(c.platform));
+    const bySlug = new Map(channels.map((c) => [channelSlug(c), c]));
     for (const platform of this.deps.queues.platforms) {
       const queue = this.deps.queues.poll(platform);
       for (const s of await queue.getJobSchedulers(0, -1, true)) {
         const parsed = parseSchedulerId(s.key);
-        const conn = parsed && byId.get(parsed.connectionId);
+        const conn = parsed && bySlug.get(parsed.slug);
         if (parsed && conn && conn.platform === platform) continue;
         await queue.removeJobScheduler(s.key);
-        if (parsed?.resource === 'chat') await this.deps.redis.srem(this.liveYouTubeChatsKey, parsed.connectionId);
         removed++;
       }
     }
-    // Quota sharing counts only connections that are still polled.
+    // Quota sharing counts only channels that are still polled.
+    const youtube = new Set(channels.filter((c) => c.platform === 'youtube').map((c) => c.channelId));
     for (const key of [this.youtubeConnectionsKey, this.liveYouTubeChatsKey]) {
-      const stale = (await this.deps.redis.smembers(key)).filter((id) => byId.get(id)?.platform !== 'youtube');
+      const stale = (await this.deps.redis.smembers(key)).filter((id) => !youtube.has(id));
       if (stale.length) await this.deps.redis.srem(key, ...stale);
     }
-    for (const conn of active) if (this.deps.queues.platforms.includes(conn.platform)) added += await this.ensureConnection(conn);
+    for (const conn of channels) added += await this.ensureChannel(conn);
     for (const platform of this.deps.queues.platforms) ingestMetrics.schedulers.set({ platform }, await this.deps.queues.poll(platform).getJobSchedulersCount());
     if (added || removed) this.deps.logger.info({ module: 'ingest-scheduler', added, removed, active: active.length }, 'reconciled job schedulers');
     return { added, removed };

@@ -91,7 +91,7 @@ export class IngestWorkers {
   private async process(job: Job<PollJobData>, token?: string, signal?: AbortSignal): Promise<PollJobResult> {
     const { data } = job;
     const labels = { platform: data.platform, resource: data.resource };
-    const log = this.d.logger.child({ module: 'ingest-worker', jobId: job.id, ...labels, connectionId: data.connectionId });
+    const log = this.d.logger.child({ module: 'ingest-worker', jobId: job.id, ...labels, channelId: data.channelId });
     let onAbort: (() => void) | undefined;
     const shutdown = new Promise<'shutdown'>((resolve) => {
       onAbort = () => resolve('shutdown');
@@ -120,13 +120,29 @@ export class IngestWorkers {
 
   private async run(job: Job<PollJobData>): Promise<PollJobResult> {
     const { data } = job;
-    const conn = await this.d.ports.connections.get(data.connectionId);
-    if (!conn || conn.status !== 'active') {
-      // An orphan: the connection went away while no event reached us. Stop its schedulers now.
-      await this.d.scheduler.removeConnection(data.connectionId, data.platform);
-      return { outcome: 'skipped', events: 0, reason: conn ? `connection is ${conn.status}` : 'connection not found' };
+    const channel = { platform: data.platform, channelId: data.channelId };
+    const owners = await this.d.ports.connections.listActiveByChannel(data.platform, data.channelId);
+    if (owners.length === 0) {
+      // An orphan: the channel's last owner went away while no event reached us. Stop its schedulers now.
+      await this.d.scheduler.removeChannel(channel);
+      return { outcome: 'skipped', events: 0, reason: 'no active connection to the channel' };
     }
-    return this.d.handlers[data.resource](job, conn);
+    // The earliest-connected owner's token first; a refused grant fails over to the next owner's, so one
+    // owner's revoked grant stops nothing for the others. Re-running the handler is safe: a refused token
+    // fails before anything is produced or committed, and every id is deterministic.
+    let refused: unknown;
+    for (const conn of owners) {
+      try {
+        return await this.d.handlers[data.resource](job, conn);
+      } catch (err) {
+        if (classify(err).kind !== 'reauth') throw err;
+        refused = err;
+        // TokenProvider has marked it reauth_required by now; the alert is for that connection's user only.
+        const current = (await this.d.ports.connections.get(conn.connectionId).catch(() => null)) ?? conn;
+        await raiseReauthAlert(this.d.redis, this.d.config.REDIS_KEY_PREFIX, this.d.producer, reauthAlert(current));
+      }
+    }
+    throw refused;
   }
 
   private async onFailure(job: Job<PollJobData>, token: string | undefined, verdict: Verdict, err: unknown, log: Logger): Promise<PollJobResult> {
@@ -136,10 +152,10 @@ export class IngestWorkers {
     switch (verdict.kind) {
       case 'reauth': {
         ingestMetrics.jobs.inc({ ...labels, outcome: 'reauth' });
-        const conn = (await this.d.ports.connections.get(data.connectionId).catch(() => null)) ?? { ...data, updatedAt: undefined };
-        await this.d.scheduler.removeConnection(data.connectionId, data.platform);
-        await raiseReauthAlert(this.d.redis, this.d.config.REDIS_KEY_PREFIX, this.d.producer, reauthAlert(conn));
-        log.warn({ errCode: verdict.code }, 'connection needs re-authorisation; polling stopped');
+        // Every owner's grant was refused (run() alerted each one): nobody left to poll the channel for.
+        const left = await this.d.ports.connections.listActiveByChannel(data.platform, data.channelId).catch(() => []);
+        if (left.length === 0) await this.d.scheduler.removeChannel({ platform: data.platform, channelId: data.channelId });
+        log.warn({ errCode: verdict.code, owners: left.length }, 'no owner\'s grant was accepted; polling of the channel stopped');
         return { outcome: 'skipped', events: 0, reason: 'reauth_required' };
       }
       case 'rate-limited': {

@@ -116,10 +116,10 @@ export function createChatHandler(d: HandlerDeps): PollHandler {
     const adapter = d.ports.adapterFor(conn.platform);
     if (PROCESS_LOCAL_CHAT.has(conn.platform)) {
       const leaseMs = Math.max(30_000, 3 * job.data.everyMs);
-      const owned = await d.redis.eval(LEASE, 1, `${d.scheduler.chatCursorKey(conn.connectionId)}:owner`, d.processId, String(leaseMs));
+      const owned = await d.redis.eval(LEASE, 1, `${d.scheduler.chatCursorKey(conn)}:owner`, d.processId, String(leaseMs));
       if (owned !== 1) return { outcome: 'skipped', events: 0, reason: 'chat is drained by another ingest process' };
     }
-    const cursorKey = d.scheduler.chatCursorKey(conn.connectionId);
+    const cursorKey = d.scheduler.chatCursorKey(conn);
     const cursor = await d.redis.get(cursorKey);
     let batch;
     try {

@@ -15,6 +15,7 @@ function connectionsPort(list: IngestConnection[]): IngestPorts {
     connections: {
       get: async (id) => list.find((c) => c.connectionId === id) ?? null,
       listActive: async () => list.filter((c) => c.status === 'active'),
+      listActiveByChannel: async (platform, channelId) => list.filter((c) => c.status === 'active' && c.platform === platform && c.channelId === channelId),
     },
     tokens: { getAccessToken: async () => { throw new Error('not used'); } },
     adapterFor: () => { throw new Error('not used'); },
@@ -37,19 +38,21 @@ describe('ingest scheduler against real Redis and Kafka', () => {
     await stack?.cleanup();
   });
 
-  it('keeps exactly one scheduler per (connection, resource): start-up, restarts, orphans, live transitions', async () => {
+  it('keeps exactly one scheduler per (channel, resource): start-up, restarts, orphans, live transitions', async () => {
     const list = [conn('c1', 'twitch', '111'), conn('c2', 'twitch', '222'), conn('c3', 'youtube', 'UC3')];
+    const [t1, t2, y3] = list.map((c) => ({ platform: c.platform, channelId: c.channelId }));
     const ports = connectionsPort(list);
     let svc = await IngestService.start(stack.rt, { ports, workers: false, metricsPort: null });
     try {
       const ids = async () => [...(await svc.queues.poll('twitch').getJobSchedulers()), ...(await svc.queues.poll('youtube').getJobSchedulers())].map((s) => s.key).sort();
       // Unknown channels start offline: snapshot (offline cadence) and followers, no chat.
-      expect(await ids()).toEqual(['c1.followers', 'c1.snapshot', 'c2.followers', 'c2.snapshot', 'c3.followers', 'c3.snapshot']);
-      expect((await svc.queues.poll('twitch').getJobScheduler(schedulerId('c1', 'snapshot')))!.every).toBe(stack.rt.config.INGEST_OFFLINE_POLL_SECONDS * 1000);
+      expect(await ids()).toEqual([t1, t2, y3].flatMap((c) => [schedulerId(c!, 'followers'), schedulerId(c!, 'snapshot')]).sort());
+      expect((await svc.queues.poll('twitch').getJobScheduler(schedulerId(t1!, 'snapshot')))!.every).toBe(stack.rt.config.INGEST_OFFLINE_POLL_SECONDS * 1000);
 
-      // An orphan (a connection deleted while no ingest ran) and a missing scheduler are both repaired.
+      // An orphan (a connection deleted while no ingest ran; a per-connection scheduler of the old layout)
+      // and a missing scheduler are both repaired.
       await svc.queues.poll('twitch').upsertJobScheduler('ghost.snapshot', { every: 60_000 }, { name: 'snapshot', data: { connectionId: 'ghost' } as never });
-      await svc.queues.poll('twitch').removeJobScheduler('c2.followers');
+      await svc.queues.poll('twitch').removeJobScheduler(schedulerId(t2!, 'followers'));
       expect(await svc.reconcile()).toEqual({ added: 1, removed: 1 });
       expect(await ids()).toHaveLength(6);
 
@@ -62,10 +65,10 @@ describe('ingest scheduler against real Redis and Kafka', () => {
       // Going live switches the snapshot cadence and starts chat; going offline stops chat.
       const twitch = svc.queues.poll('twitch');
       await svc.scheduler.onLiveChanged(list[0]!, true);
-      expect((await twitch.getJobScheduler('c1.snapshot'))!.every).toBe(stack.rt.config.INGEST_LIVE_POLL_SECONDS * 1000);
-      expect((await twitch.getJobScheduler('c1.chat'))?.every).toBe(stack.rt.config.INGEST_CHAT_MIN_POLL_MS);
+      expect((await twitch.getJobScheduler(schedulerId(t1!, 'snapshot')))!.every).toBe(stack.rt.config.INGEST_LIVE_POLL_SECONDS * 1000);
+      expect((await twitch.getJobScheduler(schedulerId(t1!, 'chat')))?.every).toBe(stack.rt.config.INGEST_CHAT_MIN_POLL_MS);
       await svc.scheduler.onLiveChanged(list[0]!, false);
-      expect((await twitch.getJobScheduler('c1.chat'))?.every).toBeUndefined();
+      expect((await twitch.getJobScheduler(schedulerId(t1!, 'chat')))?.every).toBeUndefined();
     } finally {
       await svc.close();
     }
@@ -102,6 +105,45 @@ describe('ingest scheduler against real Redis and Kafka', () => {
       expect(alerts).toHaveLength(1);
       expect(alerts[0]).toMatchObject({ type: 'reauth_required', userId: yt.userId, platform: 'youtube', channelId: 'UCx', severity: 'critical', alertId: `${yt.connectionId}:reauth_required:1000` });
       expect(alerts[0]!.message).not.toMatch(/token/i);
+    } finally {
+      publisher.disconnect();
+      await svc.close();
+    }
+  });
+
+  it('a channel two users connected has one set of schedulers; it stays polled until its last owner leaves', async () => {
+    const shared = { platform: 'youtube' as const, channelId: `UCshared${randomSuffix()}` };
+    const a = { ...conn(`a${randomSuffix()}`, 'youtube', shared.channelId), userId: 'alice' };
+    const b = { ...conn(`b${randomSuffix()}`, 'youtube', shared.channelId), userId: 'bob' };
+    const list: IngestConnection[] = [a, b];
+    const svc = await IngestService.start(stack.rt, { ports: connectionsPort(list), workers: false, metricsPort: null });
+    const publisher = createRedis(stack.rt.config.REDIS_URL);
+    const channel = connectionEventsChannel(stack.rt.config.REDIS_KEY_PREFIX);
+    const publish = (type: string, c: IngestConnection) => publisher.publish(channel, JSON.stringify({ type, connectionId: c.connectionId, userId: c.userId, platform: c.platform, channelId: c.channelId }));
+    const youtube = svc.queues.poll('youtube');
+    const mine = async () => (await youtube.getJobSchedulers()).map((s) => s.key).filter((k) => k.startsWith(`${schedulerId(shared, 'snapshot').split('.')[0]}.`)).sort();
+    try {
+      expect(await mine()).toEqual([schedulerId(shared, 'followers'), schedulerId(shared, 'snapshot')]);
+      // A third connection event for the same channel adds nothing.
+      await publish('connected', b);
+      await svc.eventsApplied();
+      expect(await svc.reconcile()).toEqual({ added: 0, removed: 0 });
+      expect(await mine()).toHaveLength(2);
+      // The quota is shared among channels, not connections: one YouTube poller.
+      expect(await redis.scard(`${stack.rt.config.REDIS_KEY_PREFIX}:ingest:connections:youtube`)).toBe(1);
+
+      // Alice leaves: Bob's connection keeps the channel polled.
+      a.status = 'revoked';
+      await publish('disconnected', a);
+      await new Promise((r) => setTimeout(r, 500));
+      await svc.eventsApplied();
+      expect(await mine()).toHaveLength(2);
+      expect(await svc.reconcile()).toEqual({ added: 0, removed: 0 });
+
+      // Bob leaves too: nothing is left to poll for.
+      b.status = 'revoked';
+      await publish('disconnected', b);
+      await eventually(mine, (ids) => ids.length === 0, 10_000);
     } finally {
       publisher.disconnect();
       await svc.close();
