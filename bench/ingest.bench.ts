@@ -92,7 +92,7 @@ async function main(): Promise<void> {
         const before = (await Promise.all(svc.queues.all().map((q) => q.getCompletedCount()))).reduce((a, b) => a + b, 0);
         const jobs = Array.from({ length: JOBS }, (_, i) => {
           const c = conns[i % conns.length]!;
-          const data: PollJobData = { connectionId: c.connectionId, userId: c.userId, platform: c.platform, channelId: c.channelId, resource: 'snapshot', everyMs: 3_600_000 };
+          const data: PollJobData = { platform: c.platform, channelId: c.channelId, resource: 'snapshot', everyMs: 3_600_000 };
           return { platform: c.platform, data };
         });
         const start = Date.now();
