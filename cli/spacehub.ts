@@ -53,17 +53,23 @@ async function runBootstrap(out: Output): Promise<number> {
   return 0;
 }
 
-async function main(argv: string[]): Promise<number> {
+/** The whole CLI on `argv` (without node and script); resolves with the exit code. Services never resolve. */
+export async function runCli(argv: string[]): Promise<number> {
   routeLogsToStderr();
   checkRegistry();
   return runProgram({ services: SERVICES, commands: COMMANDS }, { runServices, bootstrap: runBootstrap, output: (json) => createOutput({ json }) }, argv);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof AppError) console.error(`spacehub: ${err.message}`);
-    else console.error('spacehub: fatal:', err);
-    process.exit(1);
-  },
-);
+// Run as a program (bin/spacehub); imported (test/support/cli-help.driver.ts), it only exports runCli.
+if (require.main === module) main();
+
+function main(): void {
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      if (err instanceof ConfigError || err instanceof AppError) console.error(`spacehub: ${err.message}`);
+      else console.error('spacehub: fatal:', err);
+      process.exit(1);
+    },
+  );
+}
