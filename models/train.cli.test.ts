@@ -35,12 +35,13 @@ describe('spacehub train / models CLI', () => {
     LOG_LEVEL: 'error',
     SPACEHUB_DEV: '1',
   };
-  const spacehub = (...args: string[]) =>
+  const spacehubWith = (extraEnv: Record<string, string>, ...args: string[]) =>
     new Promise<Result>((resolve) => {
-      execFile(path.join(REPO_ROOT, 'bin', 'spacehub'), args, { env, cwd: REPO_ROOT, timeout: 120_000 }, (err, stdout, stderr) => {
+      execFile(path.join(REPO_ROOT, 'bin', 'spacehub'), args, { env: { ...env, ...extraEnv }, cwd: REPO_ROOT, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
       });
     });
+  const spacehub = (...args: string[]) => spacehubWith({}, ...args);
 
   beforeAll(async () => {
     await migrate(settings);
@@ -80,6 +81,22 @@ describe('spacehub train / models CLI', () => {
     const short = await spacehub('train', '--since', '2026-01-01');
     expect(short.code).toBe(1);
     expect(short.stderr).toMatch(/not enough history: .* days of sessions; training needs at least 21/);
+  });
+
+  it('backfill then train, piped: stdout is one JSON document (the summaries), every log line is on stderr', async () => {
+    const fill = await spacehubWith({ LOG_LEVEL: 'info' }, 'backfill', '--weeks', '4', '--channels', '4', '--seed', '9', '--to', '2026-10-01');
+    expect(fill.code).toBe(0);
+    expect(JSON.parse(fill.stdout)).toMatchObject({ channels: 4, to: '2026-10-01T00:00:00.000Z' });
+    const r = await spacehubWith({ LOG_LEVEL: 'info' }, 'train', '--since', '2026-08-01', '--until', '2026-10-02', '--epochs', '2');
+    expect(r.code).toBe(0);
+    const summaries = JSON.parse(r.stdout) as Array<{ model: string; metrics: Record<string, number> }>;
+    expect(summaries.map((x) => x.model)).toEqual(['viewers', 'timing']);
+    expect(r.stdout).not.toMatch(/"msg"/);
+    const logs = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string });
+    expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['training data loaded', 'model trained']));
+    // --json gives the same document; it is what a terminal user asks for to get JSON instead of the table.
+    const again = await spacehubWith({ LOG_LEVEL: 'silent' }, 'models', 'runs', '--limit', '2', '--json');
+    expect((JSON.parse(again.stdout) as unknown[]).length).toBe(2);
   });
 
   it('a corrupt model artifact makes `models predict` exit 1 naming the artifact, and nothing is served from it', async () => {
