@@ -11,6 +11,7 @@ import { EventProducer } from './output/event.producer';
 import { raiseReauthAlert, reauthAlert } from './output/reauth-alert';
 import { ConnectionEventsListener, type ConnectionEvent } from './scheduler/connection-events.listener';
 import { IngestScheduler } from './scheduler/ingest.scheduler';
+import { CadenceKeeper } from './scheduler/cadence-keeper';
 import { PollPolicy } from './scheduler/poll-policy';
 import { createHandlers } from './worker/poll.handlers';
 import { IngestWorkers } from './worker/ingest.worker';
@@ -36,6 +37,7 @@ export class IngestService {
   readonly scheduler: IngestScheduler;
   readonly producer: EventProducer;
   readonly states: ChannelStateStore;
+  private readonly cadence: CadenceKeeper;
   private readonly redis: Redis;
   private readonly bullConnection: Redis;
   private workers: IngestWorkers | undefined;
@@ -54,6 +56,7 @@ export class IngestService {
     this.queues = new IngestQueues(this.bullConnection, c.REDIS_KEY_PREFIX, opts.ports.platforms);
     this.states = new ChannelStateStore(this.redis, c.REDIS_KEY_PREFIX);
     this.producer = new EventProducer(rt);
+    this.cadence = new CadenceKeeper(this.queues, rt.logger.child({ module: 'ingest-cadence' }));
     this.scheduler = new IngestScheduler({
       queues: this.queues, policy: new PollPolicy(c), states: this.states, redis: this.redis,
       redisKeyPrefix: c.REDIS_KEY_PREFIX, jobOptions: pollJobOptions(c), logger: rt.logger.child({ module: 'ingest-scheduler' }),
@@ -125,9 +128,16 @@ export class IngestService {
     return this.metrics?.url;
   }
 
-  /** Converges schedulers on the active connections; concurrent calls share one run. */
+  /**
+   * Converges schedulers on the active connections, then on their cadence (jobs of dead workers back
+   * in the queue, schedulers without a future iteration re-armed); concurrent calls share one run.
+   */
   reconcile(): Promise<{ added: number; removed: number }> {
-    const run = this.reconciling.catch(() => undefined).then(async () => this.scheduler.reconcile(await this.opts.ports.connections.listActive()));
+    const run = this.reconciling.catch(() => undefined).then(async () => {
+      const result = await this.scheduler.reconcile(await this.opts.ports.connections.listActive());
+      await this.cadence.restore();
+      return result;
+    });
     this.reconciling = run;
     return run;
   }

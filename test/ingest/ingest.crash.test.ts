@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { StreamLifecycle, StreamSnapshot } from '../../shared/events/events';
 import { createRedis } from '../../shared/redis/redis';
 import { Queue } from 'bullmq';
@@ -8,29 +6,7 @@ import { bullPrefix } from '../../ingest/jobs/ingest.queues';
 import { pollQueueName, slotOf, type PollJobData } from '../../ingest/jobs/ingest-job';
 import { snapshotEventId } from '../../ingest/output/normalise';
 import { eventually, testStack, TestStack } from '../support/stack';
-import { duplicates, FAST_INGEST, simulatedPlatforms, TopicCollector } from './ingest.harness';
-
-const ROOT = path.resolve(__dirname, '../..');
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-/** `bin/spacehub ingest` as its own process, configured like this test's stack. */
-async function startIngestProcess(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
-  const child = spawn(path.join(ROOT, 'bin/spacehub'), ['ingest'], { cwd: ROOT, env: { ...process.env, ...env, SPACEHUB_DEV: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  await eventually(async () => out, (o) => o.includes('spacehub ready') || child.exitCode !== null, 120_000, 200);
-  if (!out.includes('spacehub ready')) throw new Error(`ingest process did not start:\n${out.slice(-3000)}`);
-  return { child, output: () => out, exited };
-}
+import { childEnv, duplicates, FAST_INGEST, simulatedPlatforms, startIngestProcess, TopicCollector } from './ingest.harness';
 
 describe('ingest survives kill -9 of a worker mid-job (child process, real Redis, Kafka, Schema Registry)', () => {
   let stack: TestStack;
@@ -60,21 +36,9 @@ describe('ingest survives kill -9 of a worker mid-job (child process, real Redis
     const world = sim.world;
     const c = stack.rt.config;
     const env: Record<string, string> = {
+      ...(await childEnv(stack.rt, sim.port)),
       ...FAST_INGEST,
       INGEST_STALLED_INTERVAL_MS: '2000',
-      LOG_LEVEL: 'warn',
-      KAFKA_BROKERS: c.KAFKA_BROKERS,
-      SCHEMA_REGISTRY_URL: c.SCHEMA_REGISTRY_URL,
-      CLICKHOUSE_URL: c.CLICKHOUSE_URL,
-      REDIS_URL: c.REDIS_URL,
-      KAFKA_TOPIC_PREFIX: c.KAFKA_TOPIC_PREFIX,
-      KAFKA_PARTITIONS: String(c.KAFKA_PARTITIONS),
-      CLICKHOUSE_DATABASE: c.CLICKHOUSE_DATABASE,
-      REDIS_KEY_PREFIX: c.REDIS_KEY_PREFIX,
-      TOKEN_ENCRYPTION_KEYS: c.TOKEN_ENCRYPTION_KEYS!,
-      PLATFORMS_MODE: 'simulator',
-      SIMULATOR_PORT: String(sim.port),
-      METRICS_PORT: String(await freePort()),
       SHUTDOWN_GRACE_MS: '5000',
       // Held calls stay in flight (no client timeout) so the shutdown below has jobs to hand back.
       PLATFORM_HTTP_TIMEOUT_MS: '30000',

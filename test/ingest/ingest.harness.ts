@@ -1,3 +1,6 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
 import type { Consumer } from 'kafkajs';
 import { createRedis } from '../../shared/redis/redis';
 import type { Runtime } from '../../shared/runtime';
@@ -7,7 +10,7 @@ import { createPlatformServices, type PlatformServices } from '../../platforms/p
 import { endpointsAt } from '../../platforms/endpoints';
 import { seedDemo } from '../../platforms/simulator/demo-seed';
 import { startSimulator, type Simulator } from '../../platforms/simulator/simulator.server';
-import { randomSuffix } from '../support/stack';
+import { eventually, randomSuffix } from '../support/stack';
 
 /** Short intervals so a test sees many polls in seconds; limits stay on (that is what is being tested). */
 export const FAST_INGEST: Record<string, string> = {
@@ -84,3 +87,50 @@ export class TopicCollector {
 
 /** Ids that occur more than once. */
 export const duplicates = (ids: string[]) => [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
+
+const ROOT = path.resolve(__dirname, '../..');
+
+export async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** The environment of a `bin/spacehub` child process on this test's namespace, against the simulator at `simPort`. */
+export async function childEnv(rt: Runtime, simPort: number): Promise<Record<string, string>> {
+  const c = rt.config;
+  return {
+    LOG_LEVEL: 'warn',
+    KAFKA_BROKERS: c.KAFKA_BROKERS,
+    SCHEMA_REGISTRY_URL: c.SCHEMA_REGISTRY_URL,
+    CLICKHOUSE_URL: c.CLICKHOUSE_URL,
+    REDIS_URL: c.REDIS_URL,
+    KAFKA_TOPIC_PREFIX: c.KAFKA_TOPIC_PREFIX,
+    KAFKA_PARTITIONS: String(c.KAFKA_PARTITIONS),
+    CLICKHOUSE_DATABASE: c.CLICKHOUSE_DATABASE,
+    REDIS_KEY_PREFIX: c.REDIS_KEY_PREFIX,
+    TOKEN_ENCRYPTION_KEYS: c.TOKEN_ENCRYPTION_KEYS!,
+    PLATFORMS_MODE: 'simulator',
+    SIMULATOR_PORT: String(simPort),
+    METRICS_PORT: String(await freePort()),
+  };
+}
+
+/** `bin/spacehub ingest` as its own process; resolves once it printed `spacehub ready` (at `readyAt`). */
+export async function startIngestProcess(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null>; readyAt: number }> {
+  const child = spawn(path.join(ROOT, 'bin/spacehub'), ['ingest'], { cwd: ROOT, env: { ...process.env, ...env, SPACEHUB_DEV: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let readyAt = 0;
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    if (!readyAt && out.includes('spacehub ready')) readyAt = Date.now();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await eventually(async () => out, (o) => o.includes('spacehub ready') || child.exitCode !== null, 120_000, 200);
+  if (!out.includes('spacehub ready')) throw new Error(`ingest process did not start:\n${out.slice(-3000)}`);
+  return { child, output: () => out, exited, readyAt };
+}
