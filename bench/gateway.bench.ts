@@ -66,7 +66,8 @@ class ClientProcess {
 }
 
 async function main(): Promise<void> {
-  const stack = await gatewayStack({ LOG_LEVEL: 'error', GATEWAY_MAX_BACKPRESSURE_BYTES: String(4 * 1024 * 1024) });
+  // One client process opens every connection from 127.0.0.1, up to 1000 of them for one user: lift the per-IP and per-user caps.
+  const stack = await gatewayStack({ LOG_LEVEL: 'error', GATEWAY_MAX_BACKPRESSURE_BYTES: String(4 * 1024 * 1024), GATEWAY_UPGRADES_PER_MINUTE_PER_IP: '1000000', GATEWAY_MAX_SOCKETS_PER_USER: '100000' });
   const { rt } = stack;
   const redis = createRedis(rt.config.REDIS_URL);
   const tokens = new ApiTokenStore(redis, rt.config.REDIS_KEY_PREFIX);

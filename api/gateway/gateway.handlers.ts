@@ -21,6 +21,11 @@ export interface HandlerDeps {
   ownership: ChannelOwnership;
   lifecycle: LifecycleSink;
   logger: Logger;
+  /**
+   * The user's `stream_event` budget, in Redis (api/http/rate-limit.ts' sliding window keyed by user):
+   * it holds across every socket and gateway instance of the user, unlike the per-connection limiter.
+   */
+  streamEventBudget?: { hit(subject: string): Promise<{ allowed: boolean; limit: number; retryAfterSeconds: number }> };
   now?: () => number;
 }
 
@@ -95,6 +100,10 @@ export class GatewayHandlers {
     if (!parsed.success) return fail(ErrorCode.VALIDATION_FAILED, describeZodError(parsed.error));
     const input = parsed.data;
     if (input.userId !== session.principal.userId) return fail(ErrorCode.FORBIDDEN, 'you may only report events for your own channels');
+    if (this.deps.streamEventBudget) {
+      const d = await this.deps.streamEventBudget.hit(`gateway-stream-event:${input.userId}`);
+      if (!d.allowed) return fail(ErrorCode.RATE_LIMITED, `at most ${d.limit} stream events per minute per user, across all your connections; retry after ${d.retryAfterSeconds} s`);
+    }
     const owned = await this.deps.ownership.ownedChannel(input.userId, input.platform, input.streamData.channelId);
     if (!owned.ok) {
       const why = {

@@ -9,6 +9,8 @@ export const gatewayMetrics = {
     new Counter({ name: 'spacehub_gateway_auth_failures_total', help: 'Connections refused for a missing or invalid token', labelNames: ['protocol'], registers: [metricsRegistry] })),
   messagesIn: getOrCreate('spacehub_gateway_messages_in_total', () =>
     new Counter({ name: 'spacehub_gateway_messages_in_total', help: 'Client messages received, by event (unknown events as "other")', labelNames: ['protocol', 'event'], registers: [metricsRegistry] })),
+  upgradesRefused: getOrCreate('spacehub_gateway_upgrades_refused_total', () =>
+    new Counter({ name: 'spacehub_gateway_upgrades_refused_total', help: 'Connection attempts refused before a socket opened, by reason (unauthorized, ip_throttled, user_socket_limit, unavailable)', labelNames: ['protocol', 'reason'], registers: [metricsRegistry] })),
   errors: getOrCreate('spacehub_gateway_errors_total', () =>
     new Counter({ name: 'spacehub_gateway_errors_total', help: 'Errors answered to clients, by code', labelNames: ['protocol', 'code'], registers: [metricsRegistry] })),
   closedByServer: getOrCreate('spacehub_gateway_closed_by_server_total', () =>

@@ -26,6 +26,8 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   CHANNEL_NOT_CONNECTED: 'CHANNEL_NOT_CONNECTED',
   RATE_LIMITED: 'RATE_LIMITED',
+  /** The user already holds GATEWAY_MAX_SOCKETS_PER_USER open connections on this instance. */
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   UNAVAILABLE: 'UNAVAILABLE',
   INTERNAL: 'INTERNAL',
@@ -37,6 +39,8 @@ export const CloseCode = {
   GOING_AWAY: 1001,
   /** A frame over GATEWAY_MAX_PAYLOAD_BYTES (after an error event). */
   MESSAGE_TOO_BIG: 1009,
+  /** The connection's API token was revoked or has expired (found by the periodic recheck). */
+  TOKEN_REVOKED: 4001,
   SLOW_CONSUMER: 4008,
   RATE_LIMITED: 4029,
 } as const;

@@ -13,9 +13,14 @@ import { GatewayHandlers } from './gateway.handlers';
 import { KafkaLifecyclePublisher, LifecycleSink } from './lifecycle.publisher';
 import { FrontendOptions, PlainWsFrontend } from './plain-ws.frontend';
 import { SocketIoFrontend } from './socketio.frontend';
+import { ClientRegistry } from './client-registry';
+import { UpgradeThrottle } from './upgrade-throttle';
+import { RateLimiter } from '../http/rate-limit';
+import { createRedis } from '../../shared/redis/redis';
 
 export interface GatewayDeps {
-  tokens: Pick<ApiTokenStore, 'authenticate'>;
+  /** Authentication at upgrade, and the periodic recheck that closes a revoked token's sockets. */
+  tokens: Pick<ApiTokenStore, 'authenticate' | 'validTokenIds'>;
   /** Who owns a channel: `stream_event` authorisation, and the feed's recipients (active owners). */
   ownership: ChannelOwnership & ChannelOwnerLookup;
   /** Defaults to the Kafka lifecycle topic. */
@@ -53,8 +58,18 @@ export class GatewayServer {
       maxBackpressureBytes: c.GATEWAY_MAX_BACKPRESSURE_BYTES,
       slowConsumerPolicy: c.GATEWAY_SLOW_CONSUMER_POLICY,
     };
+    // The stream_event budget lives in Redis so that it holds across sockets and instances.
+    const budgetRedis = createRedis(c.REDIS_URL);
+    this.closer.add('stream event budget', () => void budgetRedis.disconnect());
+    const streamEventBudget = new RateLimiter(budgetRedis, c.REDIS_KEY_PREFIX, c.GATEWAY_STREAM_EVENTS_PER_MINUTE);
+    const clients = new ClientRegistry(this.deps.tokens, { maxSocketsPerUser: c.GATEWAY_MAX_SOCKETS_PER_USER, recheckMs: c.GATEWAY_AUTH_RECHECK_MS }, this.log);
+    clients.start();
+    this.closer.add('client registry', () => clients.close());
     const frontendDeps = {
-      handlers: new GatewayHandlers({ ownership: this.deps.ownership, lifecycle, logger: this.log }),
+      clients,
+      throttle: new UpgradeThrottle(c.GATEWAY_UPGRADES_PER_MINUTE_PER_IP),
+      maxSocketsPerUser: c.GATEWAY_MAX_SOCKETS_PER_USER,
+      handlers: new GatewayHandlers({ ownership: this.deps.ownership, lifecycle, logger: this.log, streamEventBudget }),
       authenticate: async (token: string | null) => (token ? this.deps.tokens.authenticate(token) : null),
       logger: this.log,
       options,

@@ -9,6 +9,8 @@ import { CloseCode, describeZodError, EnvelopeSchema, ErrorCode, feedTopic } fro
 import { MessageRateLimiter, RateVerdict } from './rate-limiter';
 import { backpressureAction, SlowConsumerPolicy } from './slow-consumer.policy';
 import { extractUpgradeToken } from './upgrade-token';
+import type { ClientRegistry } from './client-registry';
+import type { UpgradeThrottle } from './upgrade-throttle';
 
 export interface FrontendOptions {
   maxPayloadBytes: number;
@@ -23,6 +25,11 @@ export interface FrontendDeps {
   authenticate(token: string | null): Promise<Principal | null>;
   logger: Logger;
   options: FrontendOptions;
+  /** Per-user socket cap and revoked-token closing, shared by both front-ends. */
+  clients: ClientRegistry;
+  /** Per-IP limit on connection attempts, checked before the token. */
+  throttle: UpgradeThrottle;
+  maxSocketsPerUser: number;
 }
 
 interface PlainConn {
@@ -31,6 +38,8 @@ interface PlainConn {
   feeds: Set<string>;
   /** uWS invalidates a socket once closed; async continuations check this before touching it. */
   closed: boolean;
+  /** Stops the ClientRegistry tracking it (set on open). */
+  untrack?: () => void;
 }
 type Ws = uWS.WebSocket<PlainConn>;
 
@@ -61,11 +70,24 @@ export class PlainWsFrontend implements FeedSink {
       open: (ws) => {
         this.open.add(ws);
         gatewayMetrics.connections.inc({ protocol: PROTOCOL });
+        const conn = ws.getUserData();
+        conn.untrack = this.deps.clients.track({
+          protocol: PROTOCOL,
+          principal: conn.principal,
+          closeForRevokedToken: () => {
+            if (conn.closed) return;
+            this.sendError(ws, ErrorCode.UNAUTHORIZED, 'the API token of this connection was revoked or has expired');
+            conn.closed = true;
+            ws.end(CloseCode.TOKEN_REVOKED, 'token revoked');
+          },
+        });
       },
       message: (ws, message, isBinary) => this.message(ws, message, isBinary),
       close: (ws) => {
         const conn = ws.getUserData();
         conn.closed = true;
+        conn.untrack?.();
+        this.deps.clients.release(conn.principal.userId);
         this.open.delete(ws);
         for (const userId of conn.feeds) this.removeFromFeed(userId, ws);
         gatewayMetrics.connections.dec({ protocol: PROTOCOL });
@@ -78,33 +100,51 @@ export class PlainWsFrontend implements FeedSink {
     const key = req.getHeader('sec-websocket-key');
     const extensions = req.getHeader('sec-websocket-extensions');
     const creds = extractUpgradeToken({ authorization: req.getHeader('authorization'), protocol: req.getHeader('sec-websocket-protocol'), query: req.getQuery() ?? '' });
+    const address = Buffer.from(res.getRemoteAddressAsText()).toString();
     let aborted = false;
     res.onAborted(() => {
       aborted = true;
     });
-    const refuse = (status: string, code: ErrorCode, message: string) => {
+    const refuse = (status: string, code: ErrorCode, message: string, headers: Record<string, string> = {}) => {
       if (aborted) return;
       res.cork(() => {
         res.writeStatus(status).writeHeader('content-type', 'application/json');
         if (code === ErrorCode.UNAUTHORIZED) res.writeHeader('www-authenticate', 'Bearer');
+        for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
         res.end(JSON.stringify({ error: { code, message } }));
       });
     };
+    // Refusals are counted, and logged at debug only: unauthenticated clients must not be able to flood the logs.
+    const refused = (reason: string) => {
+      gatewayMetrics.upgradesRefused.inc({ protocol: PROTOCOL, reason });
+      this.deps.logger.debug({ via: creds.via, reason }, 'websocket upgrade refused');
+    };
+    if (!this.deps.throttle.allow(address)) {
+      refused('ip_throttled');
+      const retryAfter = String(this.deps.throttle.retryAfterSeconds(address));
+      return refuse('429 Too Many Requests', ErrorCode.RATE_LIMITED, `too many connection attempts from your address; retry after ${retryAfter} s`, { 'retry-after': retryAfter });
+    }
     this.deps.authenticate(creds.token).then(
       (principal) => {
         if (!principal) {
           gatewayMetrics.authFailures.inc({ protocol: PROTOCOL });
           // The token is never logged, whichever way it came (the query string included).
-          this.deps.logger.info({ via: creds.via }, 'websocket upgrade refused: no valid token');
+          refused('unauthorized');
           return refuse('401 Unauthorized', ErrorCode.UNAUTHORIZED, creds.token
             ? 'invalid API token'
             : 'missing API token: send "Authorization: Bearer <token>" or "Sec-WebSocket-Protocol: bearer, <token>"');
         }
         if (aborted) return;
+        if (!this.deps.clients.reserve(principal.userId)) {
+          refused('user_socket_limit');
+          return refuse('429 Too Many Requests', ErrorCode.TOO_MANY_CONNECTIONS, `at most ${this.deps.maxSocketsPerUser} open connections per user; close one first`);
+        }
         const conn: PlainConn = { principal, limiter: new MessageRateLimiter(this.deps.options.messagesPerSecond), feeds: new Set(), closed: false };
+        // The slot is released by the close handler once the socket opened.
         res.cork(() => res.upgrade(conn, key, creds.protocol, extensions, context));
       },
       (err: unknown) => {
+        refused('unavailable');
         this.deps.logger.warn({ err: (err as Error).message }, 'websocket upgrade: token check failed');
         refuse('503 Service Unavailable', ErrorCode.UNAVAILABLE, 'authentication is temporarily unavailable');
       },

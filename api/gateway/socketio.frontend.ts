@@ -55,19 +55,42 @@ export class SocketIoFrontend implements FeedSink {
     this.io.attachApp(app, { maxBackpressure: o.maxBackpressureBytes, idleTimeout: o.idleTimeoutSeconds } as never);
     this.io.use((socket, next) => {
       const token = tokenOf(socket);
+      // Counted, logged at debug only (unauthenticated clients must not flood the logs).
+      const refuse = (reason: string, message: string, code: ErrorCode) => {
+        gatewayMetrics.upgradesRefused.inc({ protocol: PROTOCOL, reason });
+        this.deps.logger.debug({ reason }, 'socket.io handshake refused');
+        next(Object.assign(new Error(message), { data: { code } }));
+      };
+      const address = socket.handshake.address;
+      if (!this.deps.throttle.allow(address)) {
+        return refuse('ip_throttled', `too many connection attempts from your address; retry after ${this.deps.throttle.retryAfterSeconds(address)} s`, ErrorCode.RATE_LIMITED);
+      }
       this.deps.authenticate(token).then(
         (principal) => {
           if (!principal) {
             gatewayMetrics.authFailures.inc({ protocol: PROTOCOL });
-            const err = new Error(token ? 'unauthorized: invalid API token' : 'unauthorized: missing API token; connect with io(url, { auth: { token } })');
-            return next(Object.assign(err, { data: { code: ErrorCode.UNAUTHORIZED } }));
+            return refuse('unauthorized', token ? 'unauthorized: invalid API token' : 'unauthorized: missing API token; connect with io(url, { auth: { token } })', ErrorCode.UNAUTHORIZED);
+          }
+          // The client may have left while the token was checked: then there is no slot to hold.
+          if (socket.conn.readyState !== 'open') return next(new Error('connection closed'));
+          if (!this.deps.clients.reserve(principal.userId)) {
+            return refuse('user_socket_limit', `at most ${this.deps.maxSocketsPerUser} open connections per user; close one first`, ErrorCode.TOO_MANY_CONNECTIONS);
           }
           (socket.data as SocketData).principal = principal;
+          // Released once, on whichever comes first: the namespace disconnect, or the engine.io connection
+          // closing (Socket.IO emits no disconnect for a client that left while the middleware ran).
+          let held = true;
+          const release = () => {
+            if (held) this.deps.clients.release(principal.userId);
+            held = false;
+          };
+          socket.once('disconnect', release);
+          socket.conn.once('close', release);
           next();
         },
         (e: unknown) => {
           this.deps.logger.warn({ err: (e as Error).message }, 'socket.io handshake: token check failed');
-          next(Object.assign(new Error('authentication is temporarily unavailable'), { data: { code: ErrorCode.UNAVAILABLE } }));
+          refuse('unavailable', 'authentication is temporarily unavailable', ErrorCode.UNAVAILABLE);
         },
       );
     });
@@ -78,6 +101,15 @@ export class SocketIoFrontend implements FeedSink {
     gatewayMetrics.connections.inc({ protocol: PROTOCOL });
     socket.on('disconnect', () => gatewayMetrics.connections.dec({ protocol: PROTOCOL }));
     const principal = (socket.data as SocketData).principal;
+    const untrack = this.deps.clients.track({
+      protocol: PROTOCOL,
+      principal,
+      closeForRevokedToken: () => {
+        socket.emit('error', { code: ErrorCode.UNAUTHORIZED, message: 'the API token of this connection was revoked or has expired' });
+        socket.disconnect(true);
+      },
+    });
+    socket.once('disconnect', untrack);
     const limiter = new MessageRateLimiter(this.deps.options.messagesPerSecond);
     const session: ClientSession = {
       protocol: PROTOCOL,

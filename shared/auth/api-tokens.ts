@@ -11,7 +11,23 @@ export interface ApiUser {
 export interface Principal {
   userId: string;
   tokenId: string;
+  /** Epoch ms after which the token is refused; null = no expiry. */
+  expiresAt?: number | null;
 }
+
+/** What a user may see of their tokens: never the token or its hash. */
+export interface TokenInfo {
+  tokenId: string;
+  label: string;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+interface TokenRecord extends TokenInfo {
+  userId: string;
+}
+
+export const MAX_TOKEN_LABEL = 100;
 
 const TOKEN_PREFIX = 'shub_';
 
@@ -19,6 +35,10 @@ const TOKEN_PREFIX = 'shub_';
  * Users and their API tokens, in Redis. A token is shown once at creation; only its SHA-256 is
  * stored (tokens are 256-bit random, so a fast hash is enough — there is nothing to brute-force).
  * The REST API and the WebSocket gateway authenticate through this one class.
+ *
+ * Keys: `auth:tokens` (hash: sha256 → record), `auth:user-tokens:<userId>` (set of sha256),
+ * `auth:token-ids` (hash: tokenId → sha256), so a token can be revoked, and an open socket re-checked,
+ * by its id. Tokens issued before that index existed are indexed the next time they authenticate.
  */
 export class ApiTokenStore {
   constructor(private readonly redis: Redis, private readonly prefix: string) {}
@@ -49,32 +69,82 @@ export class ApiTokenStore {
     return Object.values(await this.redis.hgetall(this.key('users'))).map((v) => JSON.parse(v) as ApiUser);
   }
 
-  /** Returns the token in clear, once. */
-  async createToken(userId: string, label = 'default'): Promise<{ token: string; tokenId: string }> {
+  /** Returns the token in clear, once. `expiresAt` (epoch ms, in the future) makes it stop working then. */
+  async createToken(userId: string, label = 'default', opts: { expiresAt?: number | null } = {}): Promise<{ token: string; tokenId: string; expiresAt: number | null }> {
     if (!(await this.getUser(userId))) throw new AppError('UNKNOWN_USER', `no user ${userId}`);
+    if (label.length === 0 || label.length > MAX_TOKEN_LABEL) throw new AppError('INVALID_TOKEN_LABEL', `a token label must be 1-${MAX_TOKEN_LABEL} characters`);
+    const expiresAt = opts.expiresAt ?? null;
+    if (expiresAt !== null && !(Number.isFinite(expiresAt) && expiresAt > Date.now())) throw new AppError('INVALID_TOKEN_EXPIRY', 'a token\'s expiry must lie in the future');
     const token = TOKEN_PREFIX + crypto.randomBytes(32).toString('base64url');
     const tokenId = `t_${crypto.randomBytes(6).toString('hex')}`;
-    const record = JSON.stringify({ userId, tokenId, label, createdAt: Date.now() });
-    await this.redis.multi().hset(this.key('tokens'), ApiTokenStore.hash(token), record).sadd(this.key('user-tokens', userId), ApiTokenStore.hash(token)).exec();
-    return { token, tokenId };
+    const record: TokenRecord = { userId, tokenId, label, createdAt: Date.now(), expiresAt };
+    const h = ApiTokenStore.hash(token);
+    await this.exec(this.redis.multi().hset(this.key('tokens'), h, JSON.stringify(record)).sadd(this.key('user-tokens', userId), h).hset(this.key('token-ids'), tokenId, h));
+    return { token, tokenId, expiresAt };
   }
 
   async authenticate(token: string | undefined | null): Promise<Principal | null> {
     if (!token || !token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
-    const raw = await this.redis.hget(this.key('tokens'), ApiTokenStore.hash(token));
+    const h = ApiTokenStore.hash(token);
+    const raw = await this.redis.hget(this.key('tokens'), h);
     if (!raw) return null;
-    const r = JSON.parse(raw) as { userId: string; tokenId: string };
-    return { userId: r.userId, tokenId: r.tokenId };
+    const r = JSON.parse(raw) as TokenRecord;
+    if (isExpired(r)) return null;
+    // Issued before the id index (no expiresAt field): index it. Never rewrites the record, so a
+    // revocation racing this cannot be undone by it.
+    if (r.expiresAt === undefined) await this.redis.hsetnx(this.key('token-ids'), r.tokenId, h);
+    return { userId: r.userId, tokenId: r.tokenId, expiresAt: r.expiresAt ?? null };
   }
 
-  async revokeToken(userId: string, tokenId: string): Promise<boolean> {
-    for (const h of await this.redis.smembers(this.key('user-tokens', userId))) {
-      const raw = await this.redis.hget(this.key('tokens'), h);
-      if (raw && (JSON.parse(raw) as { tokenId: string }).tokenId === tokenId) {
-        await this.redis.multi().hdel(this.key('tokens'), h).srem(this.key('user-tokens', userId), h).exec();
-        return true;
-      }
-    }
-    return false;
+  /** The user's tokens, newest first, expired ones included (marked by expiresAt). */
+  async listTokens(userId: string): Promise<TokenInfo[]> {
+    const hashes = await this.redis.smembers(this.key('user-tokens', userId));
+    if (hashes.length === 0) return [];
+    const raws = await this.redis.hmget(this.key('tokens'), ...hashes);
+    return raws
+      .flatMap((raw) => (raw ? [JSON.parse(raw) as TokenRecord] : []))
+      .map((r) => ({ tokenId: r.tokenId, label: r.label ?? 'default', createdAt: r.createdAt ?? 0, expiresAt: r.expiresAt ?? null }))
+      .sort((a, b) => b.createdAt - a.createdAt || a.tokenId.localeCompare(b.tokenId));
   }
+
+  /** Revokes one of the user's own tokens; false when it is not theirs (or gone). Open sockets notice within GATEWAY_AUTH_RECHECK_MS. */
+  async revokeToken(userId: string, tokenId: string): Promise<boolean> {
+    let h = await this.redis.hget(this.key('token-ids'), tokenId);
+    if (!h) {
+      // Not indexed yet (issued before the index and never used since): look through the user's own.
+      for (const candidate of await this.redis.smembers(this.key('user-tokens', userId))) {
+        const raw = await this.redis.hget(this.key('tokens'), candidate);
+        if (raw && (JSON.parse(raw) as TokenRecord).tokenId === tokenId) h = candidate;
+      }
+      if (!h) return false;
+    }
+    const raw = await this.redis.hget(this.key('tokens'), h);
+    if (!raw || (JSON.parse(raw) as TokenRecord).userId !== userId) return false;
+    await this.exec(this.redis.multi().hdel(this.key('tokens'), h).srem(this.key('user-tokens', userId), h).hdel(this.key('token-ids'), tokenId));
+    return true;
+  }
+
+  /**
+   * Of the given token ids, those still valid (not revoked, not expired): what the gateway asks for the
+   * tokens of its open sockets, in two round trips however many there are.
+   */
+  async validTokenIds(tokenIds: readonly string[]): Promise<Set<string>> {
+    const ids = [...new Set(tokenIds)];
+    if (ids.length === 0) return new Set();
+    const hashes = await this.redis.hmget(this.key('token-ids'), ...ids);
+    const known = ids.flatMap((id, i) => (hashes[i] ? [{ id, h: hashes[i]! }] : []));
+    if (known.length === 0) return new Set();
+    const raws = await this.redis.hmget(this.key('tokens'), ...known.map((k) => k.h));
+    return new Set(known.filter((_k, i) => raws[i] && !isExpired(JSON.parse(raws[i]!) as TokenRecord)).map((k) => k.id));
+  }
+
+  private async exec(m: ReturnType<Redis['multi']>): Promise<void> {
+    const res = await m.exec();
+    if (!res) throw new AppError('REDIS_TRANSACTION_ABORTED', 'token store: Redis transaction aborted', { retriable: true });
+    for (const [err] of res) if (err) throw err;
+  }
+}
+
+function isExpired(r: Pick<TokenRecord, 'expiresAt'>, now = Date.now()): boolean {
+  return typeof r.expiresAt === 'number' && r.expiresAt <= now;
 }
