@@ -10,7 +10,7 @@ import { bullPrefix } from '../ingest/jobs/ingest.queues';
 import { DELIVERY_BACKOFF, DELIVERY_QUEUE, type DeliveryJobData } from './delivery.queue';
 import { notifyMetrics } from './notify.metrics';
 import { buildBody } from './payload.format';
-import { assertWebhookUrl, guardedLookup } from './webhook-url.guard';
+import { assertWebhookUrl, guardedLookup, webhookTargetPolicy } from './webhook-url.guard';
 import type { WebhookRepository } from './webhook.repository';
 import { sign, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './webhook.signature';
 
@@ -44,7 +44,7 @@ export function classifyStatus(status: number, retryAfter: unknown): Verdict {
 export interface DeliveryWorkerDeps {
   redis: Redis;
   repo: WebhookRepository;
-  config: Pick<Config, 'REDIS_KEY_PREFIX' | 'NOTIFY_CONCURRENCY' | 'NOTIFY_BACKOFF_INITIAL_MS' | 'NOTIFY_BACKOFF_MAX_MS' | 'NOTIFY_HTTP_TIMEOUT_MS' | 'NOTIFY_MAX_RETRY_AFTER_SECONDS' | 'ALLOW_PRIVATE_WEBHOOK_TARGETS' | 'PUBLIC_BASE_URL'>;
+  config: Pick<Config, 'REDIS_KEY_PREFIX' | 'NOTIFY_CONCURRENCY' | 'NOTIFY_BACKOFF_INITIAL_MS' | 'NOTIFY_BACKOFF_MAX_MS' | 'NOTIFY_HTTP_TIMEOUT_MS' | 'NOTIFY_MAX_RETRY_AFTER_SECONDS' | 'ALLOW_PRIVATE_WEBHOOK_TARGETS' | 'WEBHOOK_ALLOWED_PORTS' | 'PUBLIC_BASE_URL'>;
   logger: Logger;
 }
 
@@ -118,7 +118,7 @@ export class DeliveryWorker {
     const started = performance.now();
     try {
       // Literal IP hosts never reach a DNS lookup, so the agent's guard alone would not see them.
-      await assertWebhookUrl(endpoint.url, this.d.config.ALLOW_PRIVATE_WEBHOOK_TARGETS);
+      await assertWebhookUrl(endpoint.url, webhookTargetPolicy(this.d.config));
       const res = await axios.post(endpoint.url, body, {
         headers,
         timeout: this.d.config.NOTIFY_HTTP_TIMEOUT_MS,

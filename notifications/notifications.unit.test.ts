@@ -8,6 +8,8 @@ import { classifyStatus, networkVerdict, parseRetryAfter } from './delivery.work
 import { deliveryJobId } from './delivery.queue';
 import { negotiateExport } from '../api/exports/channel-export';
 import type { WebhookEvent } from './webhook.types';
+
+const strict = { allowPrivate: false, allowedPorts: new Set([80, 443]) };
 import { discordProblems } from '../test/notifications/discord.validator';
 
 const ended: WebhookEvent = {
@@ -50,9 +52,9 @@ describe('SSRF guard', () => {
   });
   it('refuses literal private addresses and hostnames resolving to loopback, unless allowed', async () => {
     for (const u of ['http://127.0.0.1:8080/', 'http://169.254.169.254/latest/meta-data/', 'http://10.1.2.3/', 'http://[::1]/', 'http://localhost:9/']) {
-      await expect(assertWebhookUrl(u, false)).rejects.toMatchObject({ code: 'WEBHOOK_TARGET_REFUSED' });
+      await expect(assertWebhookUrl(u, strict)).rejects.toMatchObject({ code: 'WEBHOOK_TARGET_REFUSED' });
     }
-    await expect(assertWebhookUrl('http://127.0.0.1:8080/', true)).resolves.toBeInstanceOf(URL);
+    await expect(assertWebhookUrl('http://127.0.0.1:8080/', { allowPrivate: true, allowedPorts: 'any' })).resolves.toBeInstanceOf(URL);
   });
 });
 
@@ -63,7 +65,7 @@ describe('SSRF guard at delivery time (the socket\'s own DNS lookup)', () => {
       const err = await axios.post('http://localhost:9/hook', '{}', { httpAgent: agent, proxy: false, timeout: 5000 }).then(() => null, (e: unknown) => e);
       expect(networkVerdict(err)).toMatchObject({ kind: 'failed', reason: expect.stringContaining('target refused') });
       // Literal addresses skip DNS (and so the agent's lookup): the worker checks them before the request.
-      const err2 = await assertWebhookUrl('http://169.254.169.254/latest/meta-data/', false).then(() => null, (e: unknown) => e);
+      const err2 = await assertWebhookUrl('http://169.254.169.254/latest/meta-data/', strict).then(() => null, (e: unknown) => e);
       expect(networkVerdict(err2)).toMatchObject({ kind: 'failed', reason: expect.stringContaining('target refused') });
     } finally {
       agent.destroy();

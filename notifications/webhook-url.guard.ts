@@ -1,13 +1,16 @@
 import dns from 'node:dns';
 import net from 'node:net';
+import type { Config } from '../shared/config/config';
 import { AppError } from '../shared/errors/app-error';
 
 /**
- * SSRF guard for webhook targets. A URL must be http(s), without credentials, and every address its
- * host resolves to must be public. Checked at registration (a clear 400) and again at every delivery,
+ * SSRF guard for webhook targets. A URL must be http(s), without credentials, on an allowed port, and
+ * every address its host resolves to must be global unicast. Checked at registration (a clear 400) and again at every delivery,
  * where `guardedLookup` is also the socket's DNS lookup — the connection goes to the very address that
  * was checked, so a hostname re-pointed at 127.0.0.1 after registration (DNS rebinding) is refused.
  * `allowPrivate` (ALLOW_PRIVATE_WEBHOOK_TARGETS) switches the address check off, for local receivers.
+ * Ports are limited to WEBHOOK_ALLOWED_PORTS (80 and 443 by default), so a public host cannot be used to
+ * reach its own SSH, Redis or admin ports.
  */
 export class WebhookTargetError extends AppError {
   constructor(message: string) {
@@ -15,23 +18,45 @@ export class WebhookTargetError extends AppError {
   }
 }
 
-const blocked = new net.BlockList();
+/** What a webhook may point at: from ALLOW_PRIVATE_WEBHOOK_TARGETS and WEBHOOK_ALLOWED_PORTS. */
+export interface WebhookTargetPolicy {
+  /** Switches the address check off (local receivers, tests) — never in production. */
+  allowPrivate: boolean;
+  /** Ports a URL may name (the scheme's default counts as named); 'any' = no port check. */
+  allowedPorts: ReadonlySet<number> | 'any';
+}
+
+export function webhookTargetPolicy(c: Pick<Config, 'ALLOW_PRIVATE_WEBHOOK_TARGETS' | 'WEBHOOK_ALLOWED_PORTS'>): WebhookTargetPolicy {
+  const spec = c.WEBHOOK_ALLOWED_PORTS.trim();
+  return {
+    allowPrivate: c.ALLOW_PRIVATE_WEBHOOK_TARGETS,
+    allowedPorts: spec === '*' ? 'any' : new Set(spec.split(',').map((p) => Number(p.trim()))),
+  };
+}
+
+// IPv4: everything is global unicast except the IANA special-purpose blocks below.
+const blockedV4 = new net.BlockList();
 for (const [net4, bits] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) blocked.addSubnet(net4, bits, 'ipv4');
-for (const [net6, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96]] as const) blocked.addSubnet(net6, bits, 'ipv6');
+  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
+  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) blockedV4.addSubnet(net4, bits, 'ipv4');
 
-/** True for loopback, private (RFC 1918, fc00::/7), link-local (incl. 169.254.169.254), CGNAT, multicast, unspecified. */
+// IPv6: an allowlist. Only 2000::/3 is global unicast — which by itself excludes ::/96, ::ffff:0:0/96,
+// ::ffff:0:0:0/96, 64:ff9b::/96, 64:ff9b:1::/48, 100::/64, fc00::/7, fe80::/10, fec0::/10 and ff00::/8 —
+// minus the blocks inside it that tunnel to IPv4 or are not routed: 2001::/23 (IETF protocol
+// assignments, incl. Teredo 2001::/32), 2001:db8::/32 and 3fff::/20 (documentation), 2002::/16 (6to4,
+// which embeds any IPv4 address, 127.0.0.1 included).
+const globalV6 = new net.BlockList();
+globalV6.addSubnet('2000::', 3, 'ipv6');
+const blockedV6 = new net.BlockList();
+for (const [net6, bits] of [['2001::', 23], ['2001:db8::', 32], ['2002::', 16], ['3fff::', 20]] as const) blockedV6.addSubnet(net6, bits, 'ipv6');
+
+/** True for anything that is not a global unicast address (loopback, private, link-local, NAT64, 6to4, mapped, documentation…). */
 export function isPrivateAddress(address: string): boolean {
   const family = net.isIP(address);
-  if (family === 4) return blocked.check(address, 'ipv4');
-  if (family === 6) {
-    // IPv4-mapped (::ffff:127.0.0.1) is the IPv4 address in disguise.
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped) return blocked.check(mapped[1]!, 'ipv4');
-    return blocked.check(address, 'ipv6');
-  }
+  if (family === 4) return blockedV4.check(address, 'ipv4');
+  if (family === 6) return !globalV6.check(address, 'ipv6') || blockedV6.check(address, 'ipv6');
   return true; // not an address at all: refuse rather than guess
 }
 
@@ -51,7 +76,7 @@ export function parseWebhookUrl(raw: string): URL {
 
 const hostOf = (u: URL) => u.hostname.replace(/^\[(.*)\]$/, '$1');
 
-/** Resolves a host and refuses it when any of its addresses is private (unless allowed). */
+/** Resolves a host and refuses it when any of its addresses is not global unicast (unless allowed). */
 export async function resolveAllowed(host: string, allowPrivate: boolean): Promise<dns.LookupAddress[]> {
   let addrs: dns.LookupAddress[];
   if (net.isIP(host)) addrs = [{ address: host, family: net.isIP(host) }];
@@ -65,14 +90,17 @@ export async function resolveAllowed(host: string, allowPrivate: boolean): Promi
   if (addrs.length === 0) throw new WebhookTargetError(`host ${host} does not resolve`);
   if (!allowPrivate) {
     const bad = addrs.find((a) => isPrivateAddress(a.address));
-    if (bad) throw new WebhookTargetError(`points at a private, loopback or link-local address (${bad.address})`);
+    // The address is not named: it would tell whoever registers URLs what internal names resolve to.
+    if (bad) throw new WebhookTargetError('points at a private, loopback, link-local or otherwise non-public address');
   }
   return addrs;
 }
 
-export async function assertWebhookUrl(raw: string, allowPrivate: boolean): Promise<URL> {
+export async function assertWebhookUrl(raw: string, p: WebhookTargetPolicy): Promise<URL> {
   const u = parseWebhookUrl(raw);
-  await resolveAllowed(hostOf(u), allowPrivate);
+  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+  if (p.allowedPorts !== 'any' && !p.allowedPorts.has(port)) throw new WebhookTargetError(`port ${port} is not allowed (allowed: ${[...p.allowedPorts].join(', ')})`);
+  await resolveAllowed(hostOf(u), p.allowPrivate);
   return u;
 }
 

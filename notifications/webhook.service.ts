@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import type { Config } from '../shared/config/config';
 import { AppError } from '../shared/errors/app-error';
 import { enqueueDelivery, type DeliveryJobData } from './delivery.queue';
-import { assertWebhookUrl } from './webhook-url.guard';
+import { assertWebhookUrl, webhookTargetPolicy } from './webhook-url.guard';
 import { toPublic, type WebhookRepository } from './webhook.repository';
 import { newSecret } from './webhook.signature';
 import type { DeliveryRecord, PublicEndpoint, StoredEndpoint, WebhookEventType, WebhookFormat } from './webhook.types';
@@ -30,11 +30,11 @@ export class WebhookService {
   constructor(
     private readonly repo: WebhookRepository,
     private readonly queue: Queue<DeliveryJobData>,
-    private readonly config: Pick<Config, 'ALLOW_PRIVATE_WEBHOOK_TARGETS' | 'NOTIFY_MAX_ATTEMPTS'>,
+    private readonly config: Pick<Config, 'ALLOW_PRIVATE_WEBHOOK_TARGETS' | 'WEBHOOK_ALLOWED_PORTS' | 'NOTIFY_MAX_ATTEMPTS'>,
   ) {}
 
   async create(userId: string, input: { url: string; format: WebhookFormat; events: WebhookEventType[]; description?: string }): Promise<PublicEndpoint & { secret: string }> {
-    await assertWebhookUrl(input.url, this.config.ALLOW_PRIVATE_WEBHOOK_TARGETS);
+    await assertWebhookUrl(input.url, webhookTargetPolicy(this.config));
     if ((await this.repo.listByUser(userId)).length >= MAX_ENDPOINTS_PER_USER) throw new WebhookLimitError();
     const secret = newSecret();
     const created = await this.repo.create({ userId, url: input.url, format: input.format, events: [...new Set(input.events)], description: input.description ?? '', secret });

@@ -27,7 +27,7 @@ describe('notifications: a stream through the processor gives one start and one 
   const secret = 'whsec_pipeline-test';
 
   beforeAll(async () => {
-    stack = await testStack({ ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true', PROCESSOR_ALLOWED_LATENESS_SECONDS: '60', PROCESSOR_FLUSH_INTERVAL_MS: '100', NOTIFY_BACKOFF_INITIAL_MS: '50', NOTIFY_BACKOFF_MAX_MS: '200' });
+    stack = await testStack({ ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true', WEBHOOK_ALLOWED_PORTS: '*', PROCESSOR_ALLOWED_LATENESS_SECONDS: '60', PROCESSOR_FLUSH_INTERVAL_MS: '100', NOTIFY_BACKOFF_INITIAL_MS: '50', NOTIFY_BACKOFF_MAX_MS: '200' });
     repo = new ClickHouseRepository(stack.rt.clickhouseSettings);
     await rx.start();
     notify = await NotifyService.start(stack.rt, { metricsPort: null });
