@@ -12,6 +12,19 @@ describe('TokenCipher (AES-256-GCM key ring)', () => {
     expect(c.decrypt(x, 'conn1')).toBe('secret-token');
   });
 
+  it('pins the GCM tag to 16 bytes: a truncated tag (which GCM would otherwise verify) is refused (issue 17)', () => {
+    const c = TokenCipher.fromKeyRing(`a:${key()}`);
+    const parts = c.encrypt('secret-token', 'conn1').split('.');
+    for (const bytes of [4, 8, 12, 15]) {
+      const short = [...parts];
+      short[3] = Buffer.from(parts[3]!, 'base64url').subarray(0, bytes).toString('base64url');
+      expect(() => c.decrypt(short.join('.'), 'conn1')).toThrow(/failed authentication|tag/);
+    }
+    const long = [...parts];
+    long[3] = Buffer.concat([Buffer.from(parts[3]!, 'base64url'), Buffer.alloc(1)]).toString('base64url');
+    expect(() => c.decrypt(long.join('.'), 'conn1')).toThrow();
+  });
+
   it('rejects a blob moved to another connection (AAD) or tampered with', () => {
     const c = TokenCipher.fromKeyRing(`a:${key()}`);
     const x = c.encrypt('secret-token', 'conn1');

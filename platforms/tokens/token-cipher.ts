@@ -15,6 +15,8 @@ export class TokenCipherError extends AppError {
 }
 
 const VERSION = 'v1';
+/** GCM tag length, pinned: without it Node accepts 4..16-byte tags, and a truncated tag is a much weaker MAC. */
+const TAG_BYTES = 16;
 
 export class TokenCipher {
   private readonly keys: Map<string, Buffer>;
@@ -52,7 +54,7 @@ export class TokenCipher {
 
   encrypt(plaintext: string, aad: string): string {
     const iv = crypto.randomBytes(12);
-    const c = crypto.createCipheriv('aes-256-gcm', this.keys.get(this.activeKeyId)!, iv);
+    const c = crypto.createCipheriv('aes-256-gcm', this.keys.get(this.activeKeyId)!, iv, { authTagLength: TAG_BYTES });
     c.setAAD(Buffer.from(aad));
     const ct = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
     return [VERSION, this.activeKeyId, iv.toString('base64url'), c.getAuthTag().toString('base64url'), ct.toString('base64url')].join('.');
@@ -64,10 +66,12 @@ export class TokenCipher {
     const [, kid, iv, tag, ct] = parts as [string, string, string, string, string];
     const key = this.keys.get(kid);
     if (!key) throw new TokenCipherError(`token was encrypted with key "${kid}", which is not in the key ring`);
+    const authTag = Buffer.from(tag, 'base64url');
+    if (authTag.length !== TAG_BYTES) throw new TokenCipherError('token blob failed authentication (wrong tag length)');
     try {
-      const d = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+      const d = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: TAG_BYTES });
       d.setAAD(Buffer.from(aad));
-      d.setAuthTag(Buffer.from(tag, 'base64url'));
+      d.setAuthTag(authTag);
       return Buffer.concat([d.update(Buffer.from(ct, 'base64url')), d.final()]).toString('utf8');
     } catch (err) {
       throw new TokenCipherError('token blob failed authentication (wrong key, or tampered)', err);
