@@ -14,6 +14,7 @@ import type { ApiContext } from './routes/context';
 import { creatorRoutes } from './routes/creators.routes';
 import { systemRoutes } from './routes/system.routes';
 import { webhookRoutes } from './routes/webhooks.routes';
+import { tokenRoutes } from './routes/tokens.routes';
 
 export interface AppOptions {
   logger: Logger;
@@ -41,6 +42,7 @@ export function createApp(ctx: ApiContext, o: AppOptions): { app: Express; route
     ...channelRoutes(ctx),
     ...creatorRoutes(ctx),
     ...webhookRoutes(ctx),
+    ...tokenRoutes(ctx),
   );
   const router = express.Router();
   mountRoutes(router, routes, [authenticate(ctx.authenticator), rateLimit(o.rateLimiter)]);

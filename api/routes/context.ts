@@ -7,6 +7,7 @@ import type { StreamingMetricsService } from '../metrics/streaming-metrics.servi
 import type { PredictionPort, StreamingPort } from '../ports';
 import type { ChannelExporter } from '../exports/channel-export';
 import type { WebhookService } from '../../notifications/webhook.service';
+import type { TokenManagement } from './tokens.routes';
 
 /** What the controllers are given (services only; they never see a client of an outside system). */
 export interface ApiContext {
@@ -18,6 +19,8 @@ export interface ApiContext {
   streaming: StreamingPort | null;
   oauthStates: OAuthStateStore;
   authenticator: Authenticator;
+  /** The caller's own tokens (/v1/tokens); absent → 503. */
+  tokens?: TokenManagement;
   /** Null until a model is trained / the models part is wired: the routes then answer 404. */
   predictions: PredictionPort | null;
   readiness: ReadinessService;
