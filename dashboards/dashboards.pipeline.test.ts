@@ -32,7 +32,7 @@ function session(c: (typeof CHANNELS)[number], streamId: string, start: number, 
   const end = start + minutes * MIN;
   const out: Ev[] = [];
   const life = (type: 'started' | 'ended', t: number): Ev => ({
-    topic: 'lifecycle', key, t, value: { ...base, eventId: `${c.platform}:${c.channelId}:${streamId}:${type}`, type, streamId, occurredAt: t, title: 'Pipeline check', category: 'Science', source: 'poll' },
+    topic: 'lifecycle', key, t, value: { ...base, eventId: `${c.platform}:${c.channelId}:${streamId}:${type}`, type, streamId, occurredAt: t, title: 'Pipeline check', category: 'Science', source: 'poll', reportedAt: null },
   });
   out.push(life('started', start));
   for (let t = start + 5_000, k = 0; t < end; t += 10_000, k++) {

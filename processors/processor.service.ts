@@ -6,6 +6,7 @@ import { ClickHouseRepository, ClickHouseSettings } from '../shared/clickhouse/c
 import { createIdempotentProducer } from '../shared/kafka/kafka.client';
 import { rawTopicFor } from '../shared/kafka/topics';
 import { retry } from '../shared/errors/retry';
+import { untilRegistryAnswers } from '../shared/schema-registry/schema-registry';
 import { alertIds, AlertRuleSettings, DEFAULT_ALERT_RULES, RaisedAlert } from './alerts/alert.rules';
 import { CoPartitionedAssigner } from './kafka/copartitioned.assigner';
 import { decodeCommitMetadata, encodeCommitMetadata } from './kafka/checkpoint';
@@ -15,7 +16,7 @@ import type { DlqReason } from './pipeline/step.result';
 import { processorMetrics as M } from './processor.metrics';
 import { ProcessorClickHouseSink } from './sink/clickhouse.sink';
 import { DlqMessage, Outputs, PendingEnd, SessionRow } from './sink/outputs';
-import type { Position, ProcessorEvent } from './state/processor-event';
+import { WINDOW_MS, type Position, type ProcessorEvent } from './state/processor-event';
 import { Checkpoint, ShardState } from './state/shard.state';
 import type { ClosedWindow } from './state/window.accumulator';
 import { boundEventTime } from './state/event-time';
@@ -194,7 +195,17 @@ export class ProcessorService {
     for (const m of batch.messages) {
       const offset = Number(m.offset);
       const pending = this.decode(topic, m.value);
-      const r = pending instanceof Promise ? await pending : pending;
+      // Only the slow path asks the Schema Registry; one that cannot answer is waited out here (backoff,
+      // heartbeats), never dead-lettered: this batch and those behind it wait, nothing is committed past it.
+      const r = pending instanceof Promise
+        ? await untilRegistryAnswers((attempt) => (attempt === 1 ? pending : Promise.resolve(this.decode(topic, m.value))), {
+          what: 'processor decode', signal: this.abort.signal,
+          onRetry: (err, attempt, delayMs) => {
+            this.log.warn({ topic, partition, offset, attempt, delayMs, err: (err as Error).message }, 'Schema Registry unavailable; waiting');
+            void heartbeat().catch(() => undefined);
+          },
+        })
+        : pending;
       if (r.kind === 'ok') {
         // Event time is bounded by arrival (the record timestamp our producer wrote): no source can move the shard's clock ahead.
         const bounded = boundEventTime(r.value, Number(m.timestamp), this.maxFutureSkewMs);
@@ -445,6 +456,16 @@ export class ProcessorService {
       out.sessions.push(row);
       out.alerts.push(endedAlert(row));
     }
+    // Sessions still live get their running summary from the windows just written; a session that
+    // ended in this flush keeps only its final summary. The running row replaces this flush's start row.
+    const sessionKey = (x: { platform: string; channelId: string; streamId: string }) => `${x.platform}:${x.channelId}:${x.streamId}`;
+    const endedNow = new Set(ends.map(sessionKey));
+    const liveRefs = [...out.liveSessions.values()].filter((r) => !endedNow.has(sessionKey(r)));
+    if (liveRefs.length) {
+      const running = await this.withRetry('ClickHouse running session summaries', () => this.sink.summarizeLiveSessions(liveRefs));
+      const updated = new Set(running.map(sessionKey));
+      out.sessions = [...out.sessions.filter((x) => x.status !== 'live' || !updated.has(sessionKey(x))), ...running];
+    }
     this.stats.ms.clickhouse += performance.now() - t;
     t = performance.now();
     await this.withRetry('Kafka produce', () => this.produce(out));
@@ -478,7 +499,8 @@ export class ProcessorService {
     const topicMessages = [];
     if (out.windows.length) {
       const encode = await this.encoderFor('windows');
-      topicMessages.push({ topic: topics.windows, messages: out.windows.map((w) => ({ key: w.userId, value: encode(toMetricWindow(w)) })) });
+      const running = new Map(out.sessions.filter((x) => x.status === 'live').map((x) => [`${x.platform}:${x.channelId}`, x]));
+      topicMessages.push({ topic: topics.windows, messages: out.windows.map((w) => ({ key: w.userId, value: encode(toMetricWindow(w, running.get(`${w.platform}:${w.channelId}`))) })) });
     }
     if (out.alerts.length) {
       const encode = await this.encoderFor('alerts');
@@ -620,8 +642,16 @@ function toAlert(a: RaisedAlert): Alert {
   };
 }
 
-function toMetricWindow(w: ClosedWindow): MetricWindow {
+function toMetricWindow(w: ClosedWindow, running: SessionRow | undefined): MetricWindow {
+  // Only the session's newest closed window carries its running figures (older ones of a catch-up do not).
+  const session = running && running.streamId === w.streamId && Math.abs(running.startedAt + running.durationSeconds * 1000 - (w.windowStart + WINDOW_MS)) < 1000
+    ? {
+      streamId: running.streamId, startedAt: running.startedAt, durationSeconds: running.durationSeconds, peakViewers: running.peakViewers,
+      avgViewers: running.avgViewers, hoursWatched: running.hoursWatched, followersGained: running.followersGained, chatMessages: running.chatMessages,
+    }
+    : null;
   return {
+    session,
     platform: w.platform, channelId: w.channelId, userId: w.userId, windowStart: w.windowStart, samples: w.samples,
     avgViewers: w.avgViewers, peakViewers: w.peakViewers, minViewers: w.minViewers, viewerMinutes: w.viewerMinutes,
     followers: w.followers, followerDelta: w.followerDelta, chatMessages: w.chatMessages, uniqueChatters: w.uniqueChatters,

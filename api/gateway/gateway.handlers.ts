@@ -26,12 +26,13 @@ export interface HandlerDeps {
    * it holds across every socket and gateway instance of the user, unlike the per-connection limiter.
    */
   streamEventBudget?: { hit(subject: string): Promise<{ allowed: boolean; limit: number; retryAfterSeconds: number }> };
+  /** How far a tool's own occurredAt may differ from the receive time and still be kept (as reportedAt). */
+  maxFutureSkewMs?: number;
   now?: () => number;
 }
 
 const TYPE_OF = { start: 'started', end: 'ended', update: 'updated' } as const;
-/** Creator tools may report slightly skewed clocks, but not events from the future. */
-const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+const DEFAULT_MAX_FUTURE_SKEW_MS = 5000;
 
 /**
  * The one implementation of what clients may do — validation, authorisation and effects — behind
@@ -113,12 +114,20 @@ export class GatewayHandlers {
       }[owned.reason];
       return fail(owned.reason === 'ambiguous' ? ErrorCode.VALIDATION_FAILED : ErrorCode.CHANNEL_NOT_CONNECTED, why);
     }
-    const occurredAt = input.streamData.occurredAt ?? this.now();
-    if (occurredAt > this.now() + MAX_FUTURE_SKEW_MS) return fail(ErrorCode.VALIDATION_FAILED, 'streamData.occurredAt: lies in the future');
-    const record = toLifecycle(input, owned.channel.channelId, occurredAt);
+    // The event happened when the gateway received it: a tool's clock (or a hostile client) must not
+    // decide event time, which moves the windows of every channel sharing the Kafka partition. The tool's
+    // own instant is kept, as reportedAt, only when it agrees with the receive time within the skew.
+    const receivedAt = this.now();
+    const reported = input.streamData.occurredAt;
+    const skew = this.deps.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+    const reportedAt = reported !== undefined && Math.abs(reported - receivedAt) <= skew ? reported : null;
+    const record = toLifecycle(input, owned.channel.channelId, receivedAt, reportedAt);
     await this.deps.lifecycle.publish(record);
     gatewayMetrics.streamEvents.inc({ type: record.type });
-    return { ok: true, eventId: record.eventId, type: record.type, channelId: record.channelId, streamId: record.streamId };
+    return {
+      ok: true, eventId: record.eventId, type: record.type, channelId: record.channelId, streamId: record.streamId, occurredAt: receivedAt,
+      ...(reported !== undefined && reportedAt === null ? { note: `streamData.occurredAt differs from the receive time by more than ${skew / 1000} s; the receive time is used` } : {}),
+    };
   }
 }
 
@@ -127,7 +136,7 @@ export class GatewayHandlers {
  * `${platform}:${channelId}:${streamId}:${type}` of the contract, so a tool and the poller reporting
  * the same start produce one event downstream; updates are distinct per instant.
  */
-export function toLifecycle(input: StreamEventInput, channelId: string, occurredAt: number): StreamLifecycle {
+export function toLifecycle(input: StreamEventInput, channelId: string, occurredAt: number, reportedAt: number | null = null): StreamLifecycle {
   const type = TYPE_OF[input.type];
   const d = input.streamData;
   const streamId = d.streamId ?? `creator_tool:${d.startedAt ?? occurredAt}`;
@@ -143,5 +152,6 @@ export function toLifecycle(input: StreamEventInput, channelId: string, occurred
     title: d.title ?? null,
     category: d.category ?? null,
     source: 'creator_tool',
+    reportedAt,
   };
 }

@@ -69,7 +69,7 @@ export class GatewayServer {
       clients,
       throttle: new UpgradeThrottle(c.GATEWAY_UPGRADES_PER_MINUTE_PER_IP),
       maxSocketsPerUser: c.GATEWAY_MAX_SOCKETS_PER_USER,
-      handlers: new GatewayHandlers({ ownership: this.deps.ownership, lifecycle, logger: this.log, streamEventBudget }),
+      handlers: new GatewayHandlers({ ownership: this.deps.ownership, lifecycle, logger: this.log, streamEventBudget, maxFutureSkewMs: c.PROCESSOR_MAX_FUTURE_SKEW_SECONDS * 1000 }),
       authenticate: async (token: string | null) => (token ? this.deps.tokens.authenticate(token) : null),
       logger: this.log,
       options,

@@ -44,7 +44,7 @@ function streamIdOf(state: StreamState): string | null {
 export function deriveLifecycle(prev: ChannelLiveState | null, next: ChannelLiveState, s: PollSubject): StreamLifecycle[] | null {
   if (prev && next.observedAt <= prev.observedAt) return null;
   const out: StreamLifecycle[] = [];
-  const base = { platform: s.platform, channelId: s.channelId, userId: s.userId, source: 'poll' };
+  const base = { platform: s.platform, channelId: s.channelId, userId: s.userId, source: 'poll', reportedAt: null };
   const prevStream = prev?.live ? prev.streamId : null;
   const nextStream = next.live ? next.streamId : null;
   if (prevStream && prevStream !== nextStream) {

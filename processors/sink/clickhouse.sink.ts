@@ -4,7 +4,7 @@ import { partitionOf } from '../kafka/partition-of';
 import { WINDOW_MS } from '../state/processor-event';
 import type { RestoredChannel } from '../state/shard.state';
 import type { ClosedWindow } from '../state/window.accumulator';
-import type { LateRow, PendingEnd, SessionRow } from './outputs';
+import type { LateRow, LiveSessionRef, PendingEnd, SessionRow } from './outputs';
 
 /** ClickHouse DateTime64(3) / DateTime text in UTC. */
 const dt64 = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
@@ -42,6 +42,19 @@ function lateRow(l: LateRow) {
     topic: l.pos.topic, kafka_partition: l.pos.partition, kafka_offset: l.pos.offset, platform: l.event.platform,
     channel_id: l.event.channelId, event_id: l.event.eventId, event_time: dt64(l.event.t), watermark: dt64(l.watermark),
   };
+}
+
+/** A session's figures from its windows: the one definition, for running and final summaries alike. */
+const SESSION_AGGREGATES = `max(peak_viewers) AS peak,
+              if(countIf(samples > 0) > 0, sumIf(avg_viewers, samples > 0) / countIf(samples > 0), 0) AS avg,
+              sum(viewer_minutes) AS vm, sum(chat_messages) AS chat, sum(follower_delta) AS gained`;
+
+interface SessionAggregate {
+  peak: number;
+  avg: number;
+  vm: number;
+  chat: number;
+  gained: number;
 }
 
 interface WindowRecord {
@@ -86,11 +99,9 @@ export class ProcessorClickHouseSink {
       );
       startedAt = known[0]?.started_at ?? null;
     }
-    const [agg] = await this.repo.query<{ windows: number; first_ws: number; peak: number; avg: number; vm: number; chat: number; gained: number }>(
+    const [agg] = await this.repo.query<SessionAggregate & { windows: number; first_ws: number }>(
       'session summary',
-      `SELECT count() AS windows, toUnixTimestamp(min(window_start)) * 1000 AS first_ws, max(peak_viewers) AS peak,
-              if(countIf(samples > 0) > 0, sumIf(avg_viewers, samples > 0) / countIf(samples > 0), 0) AS avg,
-              sum(viewer_minutes) AS vm, sum(chat_messages) AS chat, sum(follower_delta) AS gained
+      `SELECT count() AS windows, toUnixTimestamp(min(window_start)) * 1000 AS first_ws, ${SESSION_AGGREGATES}
        FROM metrics_1m_latest
        WHERE platform = {platform:String} AND channel_id = {channel:String}
          AND window_start >= {from:DateTime} AND window_start <= {to:DateTime} AND stream_id = {stream:String}`,
@@ -107,6 +118,39 @@ export class ProcessorClickHouseSink {
       peakViewers: agg?.peak ?? 0, avgViewers: agg?.avg ?? 0, hoursWatched: (agg?.vm ?? 0) / 60,
       followersGained: agg?.gained ?? 0, chatMessages: agg?.chat ?? 0, title: p.title, category: p.category, status: 'ended',
     };
+  }
+
+  /**
+   * Running summaries of sessions still live, from their windows closed so far (the same aggregates as
+   * the final summary, so a replay rewrites the same figures): one query for every session of a flush.
+   */
+  async summarizeLiveSessions(refs: LiveSessionRef[]): Promise<SessionRow[]> {
+    if (refs.length === 0) return [];
+    const from = Math.min(...refs.map((r) => Math.floor(r.startedAt / WINDOW_MS) * WINDOW_MS));
+    const to = Math.max(...refs.map((r) => r.throughMs));
+    const rows = await this.repo.query<SessionAggregate & { platform: string; channel_id: string; stream_id: string }>(
+      'live session summaries',
+      `SELECT platform, channel_id, stream_id, ${SESSION_AGGREGATES}
+       FROM metrics_1m_latest
+       WHERE platform IN {platforms:Array(String)} AND channel_id IN {channels:Array(String)}
+         AND window_start >= {from:DateTime} AND window_start < {to:DateTime}
+         AND has(arrayZip({kp:Array(String)}, {kc:Array(String)}, {ks:Array(String)}), (platform, channel_id, stream_id))
+       GROUP BY platform, channel_id, stream_id`,
+      {
+        platforms: [...new Set(refs.map((r) => r.platform))], channels: [...new Set(refs.map((r) => r.channelId))],
+        from: secs(from), to: secs(to), kp: refs.map((r) => r.platform), kc: refs.map((r) => r.channelId), ks: refs.map((r) => r.streamId),
+      },
+    );
+    const byKey = new Map(rows.map((r) => [`${r.platform}:${r.channel_id}:${r.stream_id}`, r]));
+    return refs.map((r) => {
+      const agg = byKey.get(`${r.platform}:${r.channelId}:${r.streamId}`);
+      return {
+        platform: r.platform, channelId: r.channelId, userId: r.userId, streamId: r.streamId, startedAt: r.startedAt, endedAt: null,
+        durationSeconds: Math.max(0, Math.round((r.throughMs - r.startedAt) / 1000)),
+        peakViewers: agg?.peak ?? 0, avgViewers: agg?.avg ?? 0, hoursWatched: (agg?.vm ?? 0) / 60,
+        followersGained: agg?.gained ?? 0, chatMessages: agg?.chat ?? 0, title: r.title, category: r.category, status: 'live',
+      };
+    });
   }
 
   /**

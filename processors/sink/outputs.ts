@@ -36,6 +36,19 @@ export interface PendingEnd {
   pos: Position;
 }
 
+/** A session still live whose window just closed: its running summary is re-read and rewritten at the next flush. */
+export interface LiveSessionRef {
+  platform: string;
+  channelId: string;
+  userId: string;
+  streamId: string;
+  startedAt: number;
+  title: string | null;
+  category: string | null;
+  /** End of the newest closed window of the session: "duration so far" runs to here. */
+  throughMs: number;
+}
+
 export interface LateRow {
   event: ProcessorEvent;
   pos: Position;
@@ -58,6 +71,8 @@ export class Outputs {
   alerts: RaisedAlert[] = [];
   sessions: SessionRow[] = [];
   dlq: DlqMessage[] = [];
+  /** Keyed by "<platform>:<channelId>:<streamId>": one running summary per session and flush. */
+  liveSessions = new Map<string, LiveSessionRef>();
 
   get size(): number {
     return this.windows.length + this.late.length + this.alerts.length + this.sessions.length + this.dlq.length;
@@ -67,6 +82,8 @@ export class Outputs {
   take(): Outputs {
     const taken = new Outputs();
     [taken.windows, taken.late, taken.alerts, taken.sessions, taken.dlq] = [this.windows, this.late, this.alerts, this.sessions, this.dlq];
+    taken.liveSessions = this.liveSessions;
+    this.liveSessions = new Map();
     this.windows = [];
     this.late = [];
     this.alerts = [];

@@ -204,6 +204,13 @@ export class ShardState {
     const judged = judgeWindow(w, history, carried, this.s.rules);
     out.windows.push(w);
     out.alerts.push(...judged.alerts);
+    const live = ch.session;
+    if (live && w.streamId === live.streamId) {
+      out.liveSessions.set(`${ch.platform}:${ch.channelId}:${live.streamId}`, {
+        platform: ch.platform, channelId: ch.channelId, userId: ch.userId, streamId: live.streamId, startedAt: live.startedAt,
+        title: live.title, category: live.category, throughMs: w.windowStart + WINDOW_MS,
+      });
+    }
     history.push({ ...w, spike: judged.spike, drop: judged.drop });
     ch.history = history;
   }

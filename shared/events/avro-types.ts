@@ -17,6 +17,8 @@ type AvroType<T> = T extends string
   ? Primitive<T>
   : T extends readonly (infer U)[]
     ? AvroType<U>
+    : T extends { readonly type: 'record'; readonly fields: infer F extends readonly Field[] }
+      ? AvroRecordType<{ fields: F }>
     : T extends { readonly type: 'array'; readonly items: infer I }
       ? AvroType<I>[]
       : T extends { readonly type: 'map'; readonly values: infer V }

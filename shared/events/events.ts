@@ -404,6 +404,28 @@ export const MetricWindowSchema = {
       "name": "live",
       "type": "boolean",
       "default": true
+    },
+    {
+      "name": "session",
+      "doc": "The running summary of the stream this window belongs to, while it is live (null otherwise): duration so far, peak, average, hours watched, followers gained and chat messages over its windows closed so far.",
+      "type": [
+        "null",
+        {
+          "type": "record",
+          "name": "SessionFigures",
+          "fields": [
+            { "name": "streamId", "type": "string" },
+            { "name": "startedAt", "type": { "type": "long", "logicalType": "timestamp-millis" } },
+            { "name": "durationSeconds", "type": "long" },
+            { "name": "peakViewers", "type": "long" },
+            { "name": "avgViewers", "type": "double" },
+            { "name": "hoursWatched", "type": "double" },
+            { "name": "followersGained", "type": "long" },
+            { "name": "chatMessages", "type": "long" }
+          ]
+        }
+      ],
+      "default": null
     }
   ]
 } as const;
