@@ -68,6 +68,11 @@ export interface PlatformAdapter {
   /** Validates a token (Twitch: hourly /oauth2/validate); false when the platform says it is invalid. */
   validate(accessToken: string): Promise<boolean>;
   revoke(token: string): Promise<void>;
+  /**
+   * Whether revoking one token ends the account's whole grant to our client (Google: every token
+   * of that account and client id), so other users' connections to the same channel would die too.
+   */
+  readonly revocationEndsGrant: boolean;
   identity(accessToken: string): Promise<ChannelIdentity>;
   streamState(accessToken: string, channelId: string): Promise<StreamState>;
   followers(accessToken: string, channelId: string): Promise<FollowerState>;

@@ -59,12 +59,18 @@ export class StreamingService {
     return conn;
   }
 
-  /** Revokes at the platform (best effort: the creator wants out either way), drops the tokens. */
+  /**
+   * Revokes at the platform (best effort: the creator wants out either way), drops the tokens. The
+   * channel's other owners keep everything: their connections stay active, ingest keeps polling with
+   * their tokens, and where revocation would end the whole grant (Google) the platform is not asked
+   * while another owner's connection depends on it — our copy of the tokens is deleted all the same.
+   */
   async disconnectPlatform(userId: string, connectionId: string): Promise<Connection> {
     const conn = await this.owned(userId, connectionId);
     const tokens = await this.d.connections.getTokens(connectionId).catch(() => null);
-    if (tokens) {
-      const adapter = adapterFor(conn.platform, this.d.platforms);
+    const adapter = adapterFor(conn.platform, this.d.platforms);
+    const others = adapter.revocationEndsGrant ? (await this.d.connections.listActiveByChannel(conn.platform, conn.channelId)).filter((c) => c.connectionId !== connectionId) : [];
+    if (tokens && others.length === 0) {
       // Revoking the refresh token ends the whole grant (Google); Twitch revokes by access token.
       const token = conn.platform === 'twitch' ? tokens.accessToken : (tokens.refreshToken ?? tokens.accessToken);
       await adapter.revoke(token).catch((err: unknown) => this.d.logger?.warn({ module: 'streaming', connectionId, err: (err as Error).message }, 'revoke at the platform failed; tokens dropped anyway'));

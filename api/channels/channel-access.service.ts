@@ -19,9 +19,14 @@ export class ChannelAccessService {
     return conn;
   }
 
+  /**
+   * A connection of the caller's that is not revoked. A disconnected (revoked) connection answers
+   * like a missing one: after `DELETE /v1/connections/{id}` its routes stop answering, even while
+   * another user's connection keeps the channel itself polled.
+   */
   async requireConnection(principal: Principal, connectionId: string): Promise<ConnectionRecord> {
     const conn = await this.connections.get(connectionId);
-    if (!conn) throw notFound(`no connection ${connectionId}`, 'connection-not-found');
+    if (!conn || conn.status === 'revoked') throw notFound(`no connection ${connectionId}`, 'connection-not-found');
     if (conn.userId !== principal.userId) throw forbidden(`connection ${connectionId} is not yours`);
     return conn;
   }

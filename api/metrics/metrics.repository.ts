@@ -1,4 +1,5 @@
 import type { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
+import { CONNECTION_ALERT_TYPES } from '../../shared/events/channel-audience';
 import { chInstant, TimeRange } from '../schemas/common.schemas';
 
 /**
@@ -170,19 +171,23 @@ export interface AlertRow {
 export class MetricsRepository {
   constructor(private readonly ch: ClickHouseRepository) {}
 
-  /** A user's alerts in a range, newest first; replayed alerts (same id) appear once. */
-  alerts(userId: string, range: TimeRange, limit: number): Promise<AlertRow[]> {
+  /**
+   * Alerts in a range, newest first, replayed alerts (same id) once: those of the given channels (a
+   * user's channels, whatever user id the rows carry: several users may own a channel), except the
+   * connection-scoped types, which count only when they name `userId` (their connection's user).
+   */
+  alerts(userId: string, channels: ChannelKey[], range: TimeRange, limit: number): Promise<AlertRow[]> {
     return this.ch.query<AlertRow>(
       'api.alerts',
       `SELECT alert_id AS alertId, type, platform, channel_id AS channelId,
               toUnixTimestamp64Milli(occurred_at) AS occurredAtMs, severity, message, details
        FROM alerts
-       WHERE user_id = {userId:String}
-         AND occurred_at >= {from:DateTime64(3, 'UTC')} AND occurred_at < {to:DateTime64(3, 'UTC')}
+       WHERE occurred_at >= {from:DateTime64(3, 'UTC')} AND occurred_at < {to:DateTime64(3, 'UTC')}
+         AND if(has({userTypes:Array(String)}, type), user_id = {userId:String}, has({keys:Array(String)}, concat(platform, ':', channel_id)))
        ORDER BY occurred_at DESC, alert_id, version DESC
        LIMIT 1 BY alert_id
        LIMIT {limit:UInt32}`,
-      { userId, ...rangeParams(range), limit },
+      { userId, keys: channels.map((c) => `${c.platform}:${c.channelId}`), userTypes: [...CONNECTION_ALERT_TYPES], ...rangeParams(range), limit },
     );
   }
 

@@ -200,9 +200,15 @@ export class StreamingMetricsService {
     };
   }
 
-  /** The user's alert history (what the live feed pushed), newest first. */
+  /**
+   * The user's alert history, newest first: the alerts of the channels they own now (a connection
+   * that is not revoked), whoever else owns them and whichever user id the alert row carries, plus the
+   * alerts about their own connections (reauth_required). A channel they left drops out of it.
+   */
   async getAlerts(userId: string, range: TimeRange, limit: number): Promise<AlertListT> {
-    const rows = await this.deps.metrics.alerts(userId, range, limit);
+    const conns = (await this.deps.connections.listByUser(userId)).filter((c) => c.status !== 'revoked');
+    const channels = [...new Map(conns.map((c) => [`${c.platform}:${c.channelId}`, { platform: c.platform, channelId: c.channelId }])).values()];
+    const rows = await this.deps.metrics.alerts(userId, channels, range, limit);
     return {
       alerts: rows.map((a) => ({
         alertId: a.alertId,

@@ -86,7 +86,10 @@ export function youtubeRoutes(state: SimState, world: World): Router {
     const token = (req.body?.token as string | undefined) ?? (req.query.token as string | undefined);
     const grantId = token ? (state.accessTokens.get(token)?.grantId ?? state.refreshTokens.get(token)) : undefined;
     if (!grantId) return oauthFail(res, 400, 'invalid_token', 'Token expired or revoked');
-    state.revokeGrant(grantId);
+    // Google keeps one grant per (account, client): revoking any token of it removes the app's access
+    // for that account, so every token issued to the same channel and client id dies with it.
+    const grant = state.grants.get(grantId)!;
+    for (const g of state.grants.values()) if (g.platform === 'youtube' && g.clientId === grant.clientId && g.channelId === grant.channelId) state.revokeGrant(g.id);
     res.status(200).json({});
   });
 

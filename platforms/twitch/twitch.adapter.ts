@@ -52,6 +52,8 @@ const mapTwitchError: ErrorMapper = (status, body, endpoint) => {
 export class TwitchService implements PlatformAdapter {
   readonly platform = 'twitch' as const;
   readonly supportsPkce = false;
+  // Revoking one access token invalidates that authorisation's tokens only.
+  readonly revocationEndsGrant = false;
   readonly scopes = TWITCH_SCOPES;
   readonly rateLimiter: RateLimiter;
   private readonly http: PlatformHttpClient;

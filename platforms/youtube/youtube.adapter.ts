@@ -68,6 +68,8 @@ const chatCursor = z.object({ c: z.string(), p: z.string().nullable(), t: z.numb
 export class YouTubeService implements PlatformAdapter {
   readonly platform = 'youtube' as const;
   readonly supportsPkce = true;
+  // https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke: the grant goes, with all its tokens.
+  readonly revocationEndsGrant = true;
   readonly scopes = YOUTUBE_SCOPES;
   private readonly http: PlatformHttpClient;
   private readonly now: () => number;

@@ -7,6 +7,8 @@ import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.reposit
 import { createRedis } from '../../shared/redis/redis';
 import { startApi, RunningApi } from '../../api/api.service';
 import { testStack, TestStack } from '../support/stack';
+import { ConnectionRepository } from '../../platforms/connections/connection.repository';
+import { TokenCipher } from '../../platforms/tokens/token-cipher';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -44,6 +46,11 @@ describe('REST API alert history (real ClickHouse, Redis)', () => {
     await tokens.createUser('Bob', 'bob');
     alice = (await tokens.createToken('alice')).token;
     bob = (await tokens.createToken('bob')).token;
+    // History is of the channels a user owns now (issue 16): each connected the channel of their alerts.
+    const connections = new ConnectionRepository(redis, stack.rt.config.REDIS_KEY_PREFIX, TokenCipher.fromKeyRing(stack.rt.config.TOKEN_ENCRYPTION_KEYS));
+    for (const [userId, channelId] of [['alice', '1001'], ['bob', '2002']] as const) {
+      await connections.upsert({ userId, platform: 'twitch', channelId, login: channelId, displayName: channelId, scopes: [] }, { accessToken: 'a', refreshToken: 'r', expiresAt: null, scopes: [] });
+    }
     api = await startApi(stack.rt, { port: 0, streaming: null });
   });
   afterAll(async () => {
