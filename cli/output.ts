@@ -45,7 +45,7 @@ export function routeLogsToStderr(stderr: NodeJS.WriteStream = process.stderr): 
 
 /** A table for people: `columns` are [header, cell of a row]. */
 export function table<T>(rows: T[], columns: Array<[string, (row: T) => string | number]>): string {
-  const t = new Table({ head: columns.map(([h]) => h), style: { head: [], border: [] } });
+  const t = new Table({ head: columns.map(([h]) => h), style: { head: [], border: [], compact: true } });
   for (const r of rows) t.push(columns.map(([, cell]) => String(cell(r))));
   return t.toString();
 }
