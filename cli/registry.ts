@@ -9,6 +9,7 @@ import { gatewayService } from '../api/gateway/gateway.service';
 import { modelCommands, retrainSchedulerService } from '../models/models.module';
 import { ingestService } from '../ingest/ingest.module';
 import { dlqCommand } from '../ingest/dlq.command';
+import { keysCommand } from '../platforms/tokens/keys.command';
 import { notifyService } from '../notifications/notify.service';
 import { statusCommand } from './status.command';
 
@@ -48,7 +49,7 @@ export const SERVICES: ServiceModule[] = [
   notifyService,
 ];
 
-export const COMMANDS: CommandModule[] = [statusCommand, usersCommand, tokensCommand, ...modelCommands, dlqCommand];
+export const COMMANDS: CommandModule[] = [statusCommand, usersCommand, tokensCommand, keysCommand, ...modelCommands, dlqCommand];
 
 export function checkRegistry(): void {
   const names = [...SERVICES.map((s) => s.name), ...COMMANDS.map((c) => c.name), 'all', 'bootstrap', 'help'];

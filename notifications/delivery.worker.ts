@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { AxiosError } from 'axios';
-import { Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../shared/config/config';
 import type { Logger } from '../shared/logging/logger';
@@ -12,7 +12,9 @@ import { notifyMetrics } from './notify.metrics';
 import { buildBody } from './payload.format';
 import { assertWebhookUrl, guardedLookup, webhookTargetPolicy } from './webhook-url.guard';
 import type { WebhookRepository } from './webhook.repository';
+import type { StoredEndpoint } from './webhook.types';
 import { sign, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './webhook.signature';
+import { EndpointCircuit, UserDeliverySlots } from './delivery.isolation';
 
 /** A failure worth another attempt (5xx, timeout, network, 429); `retryAfterMs` comes from a 429's Retry-After. */
 export class RetriableDeliveryError extends Error {
@@ -44,7 +46,7 @@ export function classifyStatus(status: number, retryAfter: unknown): Verdict {
 export interface DeliveryWorkerDeps {
   redis: Redis;
   repo: WebhookRepository;
-  config: Pick<Config, 'REDIS_KEY_PREFIX' | 'NOTIFY_CONCURRENCY' | 'NOTIFY_BACKOFF_INITIAL_MS' | 'NOTIFY_BACKOFF_MAX_MS' | 'NOTIFY_HTTP_TIMEOUT_MS' | 'NOTIFY_MAX_RETRY_AFTER_SECONDS' | 'ALLOW_PRIVATE_WEBHOOK_TARGETS' | 'WEBHOOK_ALLOWED_PORTS' | 'PUBLIC_BASE_URL'>;
+  config: Pick<Config, 'REDIS_KEY_PREFIX' | 'NOTIFY_CONCURRENCY' | 'NOTIFY_USER_CONCURRENCY' | 'NOTIFY_CIRCUIT_FAILURES' | 'NOTIFY_CIRCUIT_OPEN_SECONDS' | 'NOTIFY_BACKOFF_INITIAL_MS' | 'NOTIFY_BACKOFF_MAX_MS' | 'NOTIFY_HTTP_TIMEOUT_MS' | 'NOTIFY_MAX_RETRY_AFTER_SECONDS' | 'ALLOW_PRIVATE_WEBHOOK_TARGETS' | 'WEBHOOK_ALLOWED_PORTS' | 'PUBLIC_BASE_URL'>;
   logger: Logger;
 }
 
@@ -59,6 +61,8 @@ export class DeliveryWorker {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
   private readonly log: Logger;
+  private readonly slots: UserDeliverySlots;
+  private readonly circuit: EndpointCircuit;
 
   constructor(private readonly d: DeliveryWorkerDeps) {
     const lookup = guardedLookup(d.config.ALLOW_PRIVATE_WEBHOOK_TARGETS) as unknown as http.AgentOptions['lookup'];
@@ -67,7 +71,10 @@ export class DeliveryWorker {
     this.httpsAgent = new https.Agent({ keepAlive: true, lookup } as https.AgentOptions);
     this.log = d.logger.child({ module: 'notify.delivery' });
     const c = d.config;
-    this.worker = new Worker<DeliveryJobData>(DELIVERY_QUEUE, (job) => this.process(job), {
+    // A slot's lease outlives the attempt's hard deadline, so only a crashed worker's slot ever expires.
+    this.slots = new UserDeliverySlots(d.redis, c.REDIS_KEY_PREFIX, c.NOTIFY_USER_CONCURRENCY, c.NOTIFY_HTTP_TIMEOUT_MS + 30_000);
+    this.circuit = new EndpointCircuit(d.redis, c.REDIS_KEY_PREFIX, c.NOTIFY_CIRCUIT_FAILURES, c.NOTIFY_CIRCUIT_OPEN_SECONDS * 1000);
+    this.worker = new Worker<DeliveryJobData>(DELIVERY_QUEUE, (job, token) => this.process(job, token), {
       connection: d.redis,
       prefix: bullPrefix(c.REDIS_KEY_PREFIX),
       concurrency: c.NOTIFY_CONCURRENCY,
@@ -87,7 +94,14 @@ export class DeliveryWorker {
     return this.worker.waitUntilReady();
   }
 
-  private async process(job: Job<DeliveryJobData>): Promise<string> {
+  /** Puts the job back, delayed, without spending an attempt (BullMQ: moveToDelayed + DelayedError). */
+  private async postpone(job: Job<DeliveryJobData>, token: string | undefined, at: number, reason: 'user_concurrency' | 'circuit_open'): Promise<never> {
+    notifyMetrics.postponed.inc({ reason });
+    await job.moveToDelayed(Math.round(at), token);
+    throw new DelayedError();
+  }
+
+  private async process(job: Job<DeliveryJobData>, token?: string): Promise<string> {
     const { endpointId, event } = job.data;
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
@@ -103,6 +117,25 @@ export class DeliveryWorker {
       notifyMetrics.deliveries.inc({ format, outcome: 'duplicate' });
       return 'duplicate';
     }
+    const openUntil = await this.circuit.openUntil(endpointId);
+    if (openUntil !== null) {
+      await this.d.repo.updateDelivery(endpointId, event.alertId, { status: 'retrying', attempts: attempt - 1, lastError: `circuit open after repeated failures; next try after ${new Date(openUntil).toISOString()}` });
+      return this.postpone(job, token, openUntil + Math.random() * 1000, 'circuit_open');
+    }
+    // One user's deliveries may hold at most NOTIFY_USER_CONCURRENCY of the worker's slots; the others
+    // wait (briefly, re-checked) so that every other user's deliveries keep flowing.
+    const slot = String(job.id);
+    if (!(await this.slots.acquire(endpoint.userId, slot))) return this.postpone(job, token, Date.now() + 250 + Math.random() * 750, 'user_concurrency');
+    try {
+      return await this.attempt(job, endpoint, attempt, maxAttempts);
+    } finally {
+      await this.slots.release(endpoint.userId, slot).catch(() => undefined); // a lost slot expires with its lease
+    }
+  }
+
+  private async attempt(job: Job<DeliveryJobData>, endpoint: StoredEndpoint, attempt: number, maxAttempts: number): Promise<string> {
+    const { endpointId, event } = job.data;
+    const format = endpoint.format;
     const body = buildBody(format, event, this.d.config.PUBLIC_BASE_URL);
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'SpaceHub-Webhooks/1' };
     if (format === 'json') {
@@ -118,10 +151,13 @@ export class DeliveryWorker {
     const started = performance.now();
     try {
       // Literal IP hosts never reach a DNS lookup, so the agent's guard alone would not see them.
-      await assertWebhookUrl(endpoint.url, webhookTargetPolicy(this.d.config));
-      const res = await axios.post(endpoint.url, body, {
+      const url = this.d.repo.urlOf(endpoint);
+      await assertWebhookUrl(url, webhookTargetPolicy(this.d.config));
+      const res = await axios.post(url, body, {
         headers,
-        timeout: this.d.config.NOTIFY_HTTP_TIMEOUT_MS,
+        // A hard deadline for the whole attempt (connect, answer, body). axios' `timeout` is an idle
+        // timer on the socket: a receiver trickling a byte now and then would hold the slot forever.
+        signal: AbortSignal.timeout(this.d.config.NOTIFY_HTTP_TIMEOUT_MS),
         maxRedirects: 0, // a redirect could lead anywhere, including past the SSRF guard's verdict
         validateStatus: () => true,
         responseType: 'text',
@@ -140,6 +176,11 @@ export class DeliveryWorker {
     notifyMetrics.latency.observe({ format, outcome }, (performance.now() - started) / 1000);
     notifyMetrics.deliveries.inc({ format, outcome });
     const ctx = { endpointId, alertId: event.alertId, attempt, statusCode };
+
+    if (verdict.kind === 'retry') {
+      const opened = await this.circuit.failure(endpointId);
+      if (opened !== null) this.log.info({ endpointId, until: new Date(opened).toISOString() }, 'webhook endpoint circuit opened');
+    } else if (verdict.kind === 'delivered') await this.circuit.success(endpointId);
 
     if (verdict.kind === 'delivered') {
       await this.d.repo.markDelivered(endpointId, event.alertId);
@@ -178,6 +219,6 @@ export function networkVerdict(err: unknown): Verdict {
   if (e.code === 'WEBHOOK_TARGET_REFUSED' || (e.cause as { code?: string } | undefined)?.code === 'WEBHOOK_TARGET_REFUSED' || e.name === 'WebhookTargetError') {
     return { kind: 'failed', reason: `target refused: ${e.message}` };
   }
-  if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') return { kind: 'retry', reason: 'timeout', retryAfterMs: null };
+  if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT' || e.code === 'ERR_CANCELED' || e.name === 'CanceledError' || e.name === 'TimeoutError') return { kind: 'retry', reason: 'timeout', retryAfterMs: null };
   return { kind: 'retry', reason: `network error ${e.code ?? ''}`.trim(), retryAfterMs: null };
 }

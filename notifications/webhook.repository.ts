@@ -5,7 +5,7 @@ import type { DeliveryRecord, DeliveryStatus, PublicEndpoint, StoredEndpoint, We
 
 /**
  * Webhook endpoints and delivery records in Redis, under the process's key prefix:
- *   <p>:notify:endpoint:<id>            JSON StoredEndpoint (secret as an AES-GCM blob, AAD = endpoint id)
+ *   <p>:notify:endpoint:<id>            JSON StoredEndpoint (URL and secret as AES-GCM blobs, AAD = `webhook-url:<id>` / `webhook:<id>`)
  *   <p>:notify:user:<userId>            set of the user's endpoint ids
  *   <p>:notify:delivery:<id>:<alertId>  JSON DeliveryRecord
  *   <p>:notify:deliveries:<id>          sorted set alertId → created time (newest kept, bounded)
@@ -26,11 +26,11 @@ export class WebhookRepository {
   async create(e: { userId: string; url: string; format: WebhookFormat; events: WebhookEventType[]; description: string; secret: string }): Promise<PublicEndpoint> {
     const id = `wh_${crypto.randomBytes(9).toString('base64url')}`;
     const stored: StoredEndpoint = {
-      id, userId: e.userId, url: e.url, format: e.format, events: e.events, description: e.description, createdAt: Date.now(),
-      secretBlob: this.cipher.encrypt(e.secret, `webhook:${id}`),
+      id, userId: e.userId, urlBlob: this.cipher.encrypt(e.url, urlAad(id)), format: e.format, events: e.events, description: e.description, createdAt: Date.now(),
+      secretBlob: this.cipher.encrypt(e.secret, secretAad(id)),
     };
     await this.redis.multi().set(`${this.p}:endpoint:${id}`, JSON.stringify(stored)).sadd(`${this.p}:user:${e.userId}`, id).exec();
-    return toPublic(stored);
+    return this.publicOf(stored);
   }
 
   async get(id: string): Promise<StoredEndpoint | null> {
@@ -50,7 +50,49 @@ export class WebhookRepository {
   }
 
   secretOf(e: StoredEndpoint): string {
-    return this.cipher.decrypt(e.secretBlob, `webhook:${e.id}`);
+    return this.cipher.decrypt(e.secretBlob, secretAad(e.id));
+  }
+
+  urlOf(e: StoredEndpoint): string {
+    if (e.urlBlob) return this.cipher.decrypt(e.urlBlob, urlAad(e.id));
+    if (e.url) return e.url; // stored before URLs were encrypted
+    throw new Error(`webhook ${e.id} has no URL`);
+  }
+
+  /** What the owner may see (never the secret). */
+  publicOf(e: StoredEndpoint): PublicEndpoint {
+    return { id: e.id, userId: e.userId, url: this.urlOf(e), format: e.format, events: e.events, description: e.description, createdAt: e.createdAt };
+  }
+
+  /**
+   * Re-encrypts every endpoint's secret and URL with the ring's active key (and encrypts plaintext URLs
+   * of older records), so a retired key can leave TOKEN_ENCRYPTION_KEYS. `SET … XX`: an endpoint deleted
+   * meanwhile stays deleted. A record that cannot be decrypted is counted as failed and left as it is.
+   */
+  async rotateKeys(): Promise<{ rewritten: number; failed: number; total: number }> {
+    const out = { rewritten: 0, failed: 0, total: 0 };
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.p}:endpoint:wh_*`, 'COUNT', 200);
+      cursor = next;
+      for (const key of keys) {
+        const raw = await this.redis.get(key);
+        if (!raw) continue;
+        out.total++;
+        const e = JSON.parse(raw) as StoredEndpoint;
+        const stale = !e.urlBlob || this.cipher.needsReencryption(e.urlBlob) || this.cipher.needsReencryption(e.secretBlob);
+        if (!stale) continue;
+        try {
+          const { url: _plain, ...rest } = e;
+          const next: StoredEndpoint = { ...rest, urlBlob: this.cipher.encrypt(this.urlOf(e), urlAad(e.id)), secretBlob: this.cipher.encrypt(this.secretOf(e), secretAad(e.id)) };
+          await this.redis.set(key, JSON.stringify(next), 'XX');
+          out.rewritten++;
+        } catch {
+          out.failed++;
+        }
+      }
+    } while (cursor !== '0');
+    return out;
   }
 
   /** Creates the record once (a replayed alert finds the existing one and keeps its state). */
@@ -94,6 +136,5 @@ export class WebhookRepository {
   private markerKey = (endpointId: string, alertId: string) => `${this.p}:delivered:${endpointId}:${alertId}`;
 }
 
-export function toPublic(e: StoredEndpoint): PublicEndpoint {
-  return { id: e.id, userId: e.userId, url: e.url, format: e.format, events: e.events, description: e.description, createdAt: e.createdAt };
-}
+const secretAad = (id: string) => `webhook:${id}`;
+const urlAad = (id: string) => `webhook-url:${id}`;

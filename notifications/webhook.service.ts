@@ -4,7 +4,7 @@ import type { Config } from '../shared/config/config';
 import { AppError } from '../shared/errors/app-error';
 import { enqueueDelivery, type DeliveryJobData } from './delivery.queue';
 import { assertWebhookUrl, webhookTargetPolicy } from './webhook-url.guard';
-import { toPublic, type WebhookRepository } from './webhook.repository';
+import type { WebhookRepository } from './webhook.repository';
 import { newSecret } from './webhook.signature';
 import type { DeliveryRecord, PublicEndpoint, StoredEndpoint, WebhookEventType, WebhookFormat } from './webhook.types';
 
@@ -42,7 +42,7 @@ export class WebhookService {
   }
 
   async list(userId: string): Promise<PublicEndpoint[]> {
-    return (await this.repo.listByUser(userId)).map(toPublic);
+    return (await this.repo.listByUser(userId)).map((e) => this.repo.publicOf(e));
   }
 
   async delete(userId: string, id: string): Promise<void> {

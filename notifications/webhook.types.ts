@@ -11,11 +11,17 @@ export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 export const isWebhookEventType = (t: string): t is WebhookEventType => (WEBHOOK_EVENT_TYPES as readonly string[]).includes(t);
 
-/** One endpoint as stored (the secret only as an AES-GCM blob). */
+/**
+ * One endpoint as stored: the URL and the secret only as AES-GCM blobs (a Discord URL is a credential —
+ * its path carries the webhook's token — and a generic one may carry a token in its query).
+ */
 export interface StoredEndpoint {
   id: string;
   userId: string;
-  url: string;
+  /** Encrypted URL (AAD `webhook-url:<id>`); read it with WebhookRepository.urlOf. */
+  urlBlob?: string;
+  /** Plaintext URL of endpoints stored before URLs were encrypted; `spacehub keys rotate` encrypts it. */
+  url?: string;
   format: WebhookFormat;
   events: WebhookEventType[];
   description: string;
@@ -23,8 +29,8 @@ export interface StoredEndpoint {
   createdAt: number;
 }
 
-/** What the API returns: never the secret (it is shown once, in the creation answer). */
-export type PublicEndpoint = Omit<StoredEndpoint, 'secretBlob'>;
+/** What the API returns to the endpoint's owner: never the secret (it is shown once, in the creation answer). */
+export type PublicEndpoint = Omit<StoredEndpoint, 'secretBlob' | 'urlBlob' | 'url'> & { url: string };
 
 export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'failed' | 'dead_lettered' | 'skipped';
 

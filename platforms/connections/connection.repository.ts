@@ -39,6 +39,9 @@ export const connectionIdOf = (userId: string, platform: string, channelId: stri
 
 const CONNECTION_ID = /^c_[A-Za-z0-9_-]{22}$/;
 
+/** HSET tokens only while the field still holds the blob that was read (KEYS[1], ARGV: old, new). */
+const SWAP_TOKENS = `if redis.call('HGET', KEYS[1], 'tokens') == ARGV[1] then redis.call('HSET', KEYS[1], 'tokens', ARGV[2]) return 1 else return 0 end`;
+
 export class ConnectionRepository {
   constructor(
     private readonly redis: Redis,
@@ -157,9 +160,13 @@ export class ConnectionRepository {
     return next;
   }
 
-  /** Re-encrypts every stored token with the active key (after adding a new key first in the ring). */
-  async rotateKeys(): Promise<number> {
-    let n = 0;
+  /**
+   * Re-encrypts every stored token with the active key (after adding a new key first in the ring),
+   * whatever the connection's status. Compare-and-set on the old blob, so a refresh or a revoke that
+   * happens meanwhile is never undone; a blob this ring cannot decrypt is counted and left as it is.
+   */
+  async rotateKeys(): Promise<{ rewritten: number; failed: number }> {
+    const out = { rewritten: 0, failed: 0 };
     let cursor = '0';
     do {
       const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:connections:c_*`, 'COUNT', 200);
@@ -167,13 +174,18 @@ export class ConnectionRepository {
       for (const k of keys) {
         const id = k.slice(`${this.prefix}:connections:`.length);
         const blob = await this.redis.hget(k, 'tokens');
-        if (blob && this.cipher.needsReencryption(blob)) {
-          await this.saveTokens(id, JSON.parse(this.cipher.decrypt(blob, id)) as OAuthTokens);
-          n++;
+        if (!blob || !this.cipher.needsReencryption(blob)) continue;
+        let sealed: string;
+        try {
+          sealed = this.seal(id, JSON.parse(this.cipher.decrypt(blob, id)) as OAuthTokens);
+        } catch {
+          out.failed++;
+          continue;
         }
+        if ((await this.redis.eval(SWAP_TOKENS, 1, k, blob, sealed)) === 1) out.rewritten++;
       }
     } while (cursor !== '0');
-    return n;
+    return out;
   }
 
   private seal(connectionId: string, tokens: OAuthTokens): string {

@@ -1,0 +1,28 @@
+/**
+ * Key rotation for everything sealed with the TOKEN_ENCRYPTION_KEYS ring: platform tokens of every
+ * connection (active, idle and reauth_required alike — revoked ones hold none) and webhook signing
+ * secrets and URLs. Put a new key first in the ring, run this (`spacehub keys rotate`), then remove the
+ * old key: nothing sealed with it is left. Reads of old blobs also rewrite them lazily, but only for
+ * what happens to be read; this covers the rest.
+ */
+import type { Redis } from 'ioredis';
+import { WebhookRepository } from '../../notifications/webhook.repository';
+import { ConnectionRepository } from '../connections/connection.repository';
+import type { TokenCipher } from './token-cipher';
+
+export interface RotationCount {
+  rewritten: number;
+  failed: number;
+}
+
+export interface RotationReport {
+  activeKeyId: string;
+  connections: RotationCount;
+  webhooks: RotationCount & { total: number };
+}
+
+export async function rotateStoredSecrets(d: { redis: Redis; prefix: string; cipher: TokenCipher }): Promise<RotationReport> {
+  const connections = await new ConnectionRepository(d.redis, d.prefix, d.cipher).rotateKeys();
+  const webhooks = await new WebhookRepository(d.redis, d.prefix, d.cipher).rotateKeys();
+  return { activeKeyId: d.cipher.activeKeyId, connections, webhooks };
+}

@@ -1,0 +1,29 @@
+import type { CommandModule } from '../../cli/service';
+import { loadConfig } from '../../shared/config/config';
+import { createRedis } from '../../shared/redis/redis';
+import { cipherFromConfig } from '../platform-services';
+import { rotateStoredSecrets } from './key-rotation';
+
+/** `spacehub keys rotate`: re-encrypt every stored token, webhook secret and URL with the ring's first key. */
+export const keysCommand: CommandModule = {
+  name: 'keys',
+  describe: 'token-encryption key ring: rotate re-encrypts every connection token and webhook secret/URL with the first key',
+  subcommands: [{ name: 'rotate', describe: 'after putting a new key first in TOKEN_ENCRYPTION_KEYS; then the old key can be removed' }],
+  async run(args, out) {
+    if (args.positional[0] !== 'rotate') {
+      console.error('usage: spacehub keys rotate');
+      return 2;
+    }
+    const c = loadConfig();
+    const redis = createRedis(c.REDIS_URL);
+    try {
+      const report = await rotateStoredSecrets({ redis, prefix: c.REDIS_KEY_PREFIX, cipher: cipherFromConfig(c) });
+      out.result(report, (r) =>
+        `active key ${r.activeKeyId}: ${r.connections.rewritten} connection token blobs and ${r.webhooks.rewritten} of ${r.webhooks.total} webhooks re-encrypted` +
+        (r.connections.failed + r.webhooks.failed > 0 ? `; ${r.connections.failed + r.webhooks.failed} could not be decrypted with this ring (left as they are)` : ''));
+      return report.connections.failed + report.webhooks.failed > 0 ? 1 : 0;
+    } finally {
+      redis.disconnect();
+    }
+  },
+};
