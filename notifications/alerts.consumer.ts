@@ -5,7 +5,7 @@ import type { Runtime } from '../shared/runtime';
 import type { Logger } from '../shared/logging/logger';
 import type { Alert } from '../shared/events/events';
 import { recipientsOf, type ChannelOwnerLookup } from '../shared/events/channel-audience';
-import { UndecodableMessageError } from '../shared/schema-registry/schema-registry';
+import { UndecodableMessageError, untilRegistryAnswers } from '../shared/schema-registry/schema-registry';
 import { retry } from '../shared/errors/retry';
 import { enqueueDelivery, type DeliveryJobData } from './delivery.queue';
 import { notifyMetrics } from './notify.metrics';
@@ -33,6 +33,8 @@ export class AlertsConsumer {
   private consumer: Consumer | undefined;
   private readonly log: Logger;
   private undecodableLogged = false;
+  /** Ends a wait for the Schema Registry on close (that alert is not committed; it is read again). */
+  private readonly abort = new AbortController();
 
   constructor(private readonly rt: Runtime, private readonly repo: WebhookRepository, private readonly queue: Queue<DeliveryJobData>, readonly groupId: string, private readonly owners: ChannelOwnerLookup) {
     this.log = rt.logger.child({ module: 'notify.alerts' });
@@ -69,13 +71,21 @@ export class AlertsConsumer {
     }
   }
 
-  private async onMessage({ topic, partition, message }: EachMessagePayload): Promise<void> {
+  private async onMessage({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
     const commit = () => this.consumer!.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
     let alert: Alert;
     try {
-      alert = await this.rt.registry.decode<Alert>(topic, message.value);
+      // A registry that cannot answer is waited out here (backoff, heartbeats): this alert is neither
+      // skipped nor committed past, so its webhooks still go out once it answers.
+      alert = await untilRegistryAnswers(() => this.rt.registry.decode<Alert>(topic, message.value), {
+        what: 'notify decode', signal: this.abort.signal,
+        onRetry: (err, attempt, delayMs) => {
+          this.log.warn({ topic, partition, offset: message.offset, attempt, delayMs, err: (err as Error).message }, 'Schema Registry unavailable; waiting');
+          void heartbeat().catch(() => undefined);
+        },
+      });
     } catch (err) {
-      if (!(err instanceof UndecodableMessageError)) throw err; // e.g. registry down: kafkajs retries
+      if (!(err instanceof UndecodableMessageError)) throw err; // not committed: kafkajs re-delivers it
       notifyMetrics.enqueued.inc({ outcome: 'undecodable' });
       if (!this.undecodableLogged) this.log.warn({ topic, partition, offset: message.offset, err: err.message }, 'undecodable alert skipped');
       this.undecodableLogged = true;
@@ -94,6 +104,7 @@ export class AlertsConsumer {
   }
 
   async close(): Promise<void> {
+    this.abort.abort(new Error('notify consumer closing'));
     const c = this.consumer;
     this.consumer = undefined;
     await c?.disconnect();

@@ -3,19 +3,22 @@ import type { Runtime } from '../shared/runtime';
 import { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
 import type { Heartbeat, StreamSnapshot } from '../shared/events/events';
 import { retry } from '../shared/errors/retry';
-import { UndecodableMessageError } from '../shared/schema-registry/schema-registry';
+import { UndecodableMessageError, untilRegistryAnswers } from '../shared/schema-registry/schema-registry';
 
 const toDateTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 /**
  * Lands raw snapshots and heartbeats in ClickHouse, unchanged. Offsets are committed only after
  * ClickHouse acknowledged the batch; a replay re-inserts the same event ids, which the
- * ReplacingMergeTree tables collapse. A message that does not decode is counted and skipped with a
- * log line naming topic/partition/offset, never retried forever.
+ * ReplacingMergeTree tables collapse. A message that does not decode (UndecodableMessageError) is
+ * counted and skipped with a log line naming topic/partition/offset, never retried forever. A Schema
+ * Registry that cannot answer is not that: the batch waits (backoff, heartbeats) until it answers.
  */
 export class RawSink {
   private consumer: Consumer | undefined;
   private readonly repo: ClickHouseRepository;
+  /** Ends a wait for the registry on close (the batch is then not committed; it is read again). */
+  private readonly abort = new AbortController();
   undecodable = 0;
 
   constructor(private readonly rt: Runtime, private readonly groupId = `${rt.kafkaSettings.topicPrefix}.raw-sink`) {
@@ -34,13 +37,20 @@ export class RawSink {
     const { topics, registry, logger } = this.rt;
     const snapshots: object[] = [];
     const heartbeats: object[] = [];
+    const decode = <T>(value: Buffer | null) => untilRegistryAnswers(() => registry.decode<T>(batch.topic, value), {
+      what: 'raw sink decode', signal: this.abort.signal,
+      onRetry: (err, attempt, delayMs) => {
+        logger.warn({ module: 'raw-sink', topic: batch.topic, partition: batch.partition, attempt, delayMs, err: (err as Error).message }, 'Schema Registry unavailable; waiting');
+        void heartbeat().catch(() => undefined);
+      },
+    });
     for (const m of batch.messages) {
       try {
         if (batch.topic === topics.heartbeat) {
-          const h = await registry.decode<Heartbeat>(batch.topic, m.value);
+          const h = await decode<Heartbeat>(m.value);
           heartbeats.push({ event_id: h.eventId, source: h.source, emitted_at: toDateTime(h.emittedAt), sequence: h.sequence });
         } else {
-          const s = await registry.decode<StreamSnapshot>(batch.topic, m.value);
+          const s = await decode<StreamSnapshot>(m.value);
           snapshots.push({
             event_id: s.eventId, platform: s.platform, channel_id: s.channelId, user_id: s.userId,
             observed_at: toDateTime(s.observedAt), live: s.live ? 1 : 0, viewers: s.viewers, stream_id: s.streamId,
@@ -75,6 +85,7 @@ export class RawSink {
   }
 
   async close(): Promise<void> {
+    this.abort.abort(new Error('raw sink closing'));
     try {
       await this.consumer?.disconnect();
     } finally {

@@ -4,7 +4,7 @@ import type { Consumer, EachMessagePayload } from 'kafkajs';
 import type { Runtime } from '../../shared/runtime';
 import type { Logger } from '../../shared/logging/logger';
 import type { Alert, MetricWindow } from '../../shared/events/events';
-import { UndecodableMessageError } from '../../shared/schema-registry/schema-registry';
+import { UndecodableMessageError, untilRegistryAnswers } from '../../shared/schema-registry/schema-registry';
 import { retry } from '../../shared/errors/retry';
 import { alertToFeed, FeedMessage, windowToFeed } from './feed.mapper';
 import { LruSet } from './alert-dedup';
@@ -22,6 +22,8 @@ export class FeedConsumer {
   private readonly dedup: LruSet;
   private readonly log: Logger;
   private undecodableLogged = false;
+  /** Ends a wait for the Schema Registry on close. */
+  private readonly abort = new AbortController();
 
   constructor(private readonly rt: Runtime, private readonly deliver: (msg: FeedMessage) => unknown, dedupSize: number) {
     this.groupId = `${rt.config.KAFKA_CLIENT_ID}.gateway.${os.hostname()}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
@@ -54,19 +56,27 @@ export class FeedConsumer {
     this.log.info({ groupId: this.groupId }, 'gateway feed consumer running');
   }
 
-  private async onMessage({ topic, message }: EachMessagePayload): Promise<void> {
+  private async onMessage({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
     const kind = topic === this.rt.topics.alerts ? 'alert' : 'window';
+    // A registry that cannot answer is waited out (backoff, heartbeats): the record arrives late, not never.
+    const decode = <T>() => untilRegistryAnswers(() => this.rt.registry.decode<T>(topic, message.value), {
+      what: 'gateway feed decode', signal: this.abort.signal,
+      onRetry: (err, attempt, delayMs) => {
+        this.log.warn({ topic, partition, offset: message.offset, attempt, delayMs, err: (err as Error).message }, 'Schema Registry unavailable; waiting');
+        void heartbeat().catch(() => undefined);
+      },
+    });
     let msg: FeedMessage;
     try {
       if (kind === 'alert') {
-        const alert = await this.rt.registry.decode<Alert>(topic, message.value);
+        const alert = await decode<Alert>();
         if (this.dedup.seen(alert.alertId)) {
           gatewayMetrics.feed.inc({ kind, outcome: 'duplicate' });
           return;
         }
         msg = alertToFeed(alert);
       } else {
-        msg = windowToFeed(await this.rt.registry.decode<MetricWindow>(topic, message.value));
+        msg = windowToFeed(await decode<MetricWindow>());
       }
     } catch (err) {
       if (!(err instanceof UndecodableMessageError)) throw err;
@@ -87,6 +97,7 @@ export class FeedConsumer {
   }
 
   async close(): Promise<void> {
+    this.abort.abort(new Error('gateway feed closing'));
     const c = this.consumer;
     this.consumer = undefined;
     await c?.disconnect();

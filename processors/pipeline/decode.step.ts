@@ -37,8 +37,10 @@ function invalidReason(e: ProcessorEvent): string | null {
 
 /**
  * Decodes a Confluent-framed Avro message of one input topic into a ProcessorEvent. Undecodable bytes
- * and records that break a domain rule go to the DLQ; any other error (the registry unreachable) is
- * thrown, because retrying the batch can fix it.
+ * (UndecodableMessageError: bad framing, a schema id the registry answers 404 for, a body that does not
+ * match its schema) and records that break a domain rule go to the DLQ. Any other error — above all
+ * SchemaRegistryUnavailableError, the registry unreachable, timing out or answering 5xx — is thrown:
+ * the message is good, and the consumer loop waits until the registry answers (untilRegistryAnswers).
  *
  * Hot path: once a schema id's reader is known the decode is synchronous (wire format = magic byte 0,
  * 4-byte schema id, Avro body) — a promise per message cost about a third of the processor's time.
