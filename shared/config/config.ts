@@ -73,6 +73,8 @@ const env = z.object({
   PLATFORM_TOKEN_REFRESH_SKEW_SECONDS: int(300, 0),
   OAUTH_STATE_TTL_SECONDS: int(600, 30),
   SIMULATOR_DEMO_CHANNELS: int(12, 0),
+  // The simulator approves any login: with NODE_ENV=production it runs only when this says the deployment is a demo.
+  DEMO_DEPLOYMENT: bool(false),
   SIMULATOR_DEMO_HISTORY_WEEKS: int(4, 0),
 
   INGEST_CONCURRENCY: int(8, 1),
@@ -145,7 +147,12 @@ export function parseConfig(input: Record<string, string | undefined>): Config {
     const given = source[variable];
     throw new ConfigError(variable, given === undefined ? `is missing or empty: ${issue.message}` : `= ${JSON.stringify(variable.includes('SECRET') || variable.includes('KEY') || variable.includes('PASSWORD') ? '***' : given)}: ${issue.message}`);
   }
-  return result.data;
+  const c = result.data;
+  // The simulator's OAuth screens approve any login: in production that would hand anyone an account.
+  if (c.NODE_ENV === 'production' && c.PLATFORMS_MODE === 'simulator' && !c.DEMO_DEPLOYMENT) {
+    throw new ConfigError('PLATFORMS_MODE', '= "simulator" is refused with NODE_ENV=production: the simulator approves any login. Set PLATFORMS_MODE=live, or DEMO_DEPLOYMENT=true for a public demo on simulated platforms');
+  }
+  return c;
 }
 
 /**
