@@ -167,6 +167,9 @@ export function loadMigrations(settings: Pick<ClickHouseSettings, 'rawTtlDays'>,
  * already-applied file is an error (migrations are append-only).
  */
 export async function migrate(settings: ClickHouseSettings, log?: (msg: string) => void): Promise<number[]> {
+  // Read-side processes run as a read-only ClickHouse user in production (infra/clickhouse/users.d), which
+  // may not even CREATE DATABASE IF NOT EXISTS: when a writer has applied everything, no DDL is needed.
+  if (await allApplied(settings)) return [];
   const admin = createClickHouse(settings, undefined);
   try {
     await admin.command({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', query_params: { db: settings.database } });
@@ -203,5 +206,19 @@ export async function migrate(settings: ClickHouseSettings, log?: (msg: string) 
     return done;
   } finally {
     await repo.close();
+  }
+}
+
+/** True when every migration file is recorded with its checksum (read-only check; false on any error). */
+async function allApplied(settings: ClickHouseSettings): Promise<boolean> {
+  const client = createClickHouse(settings);
+  try {
+    const rs = await client.query({ query: 'SELECT version, any(checksum) AS checksum FROM schema_migrations GROUP BY version', format: 'JSONEachRow' });
+    const applied = new Map(((await rs.json()) as Array<{ version: number; checksum: string }>).map((r) => [Number(r.version), r.checksum]));
+    return loadMigrations(settings).every((m) => applied.get(m.version) === m.checksum);
+  } catch {
+    return false;
+  } finally {
+    await client.close();
   }
 }

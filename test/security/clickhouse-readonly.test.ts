@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createClickHouse, ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
+import { createClickHouse, ClickHouseRepository, migrate } from '../../shared/clickhouse/clickhouse.repository';
 import { readOnlyClickhouseSettingsOf } from '../../shared/runtime';
 import { ChannelExporter } from '../../api/exports/channel-export';
 import { eventually, randomSuffix, testStack, TestStack } from '../support/stack';
@@ -44,6 +44,12 @@ describe('the API\'s ClickHouse access (real ClickHouse)', () => {
     } finally {
       await writer.close();
     }
+  });
+
+  it('a read-only process starts on a database a writer migrated (bootstrap needs no DDL then), and cannot migrate a fresh one', async () => {
+    await expect(migrate(readOnlyClickhouseSettingsOf(stack.rt.config))).resolves.toEqual([]);
+    const fresh = { ...readOnlyClickhouseSettingsOf(stack.rt.config), database: `${stack.rt.config.CLICKHOUSE_DATABASE}_fresh` };
+    await expect(migrate(fresh)).rejects.toMatchObject({ context: { serverCode: '164' } });
   });
 
   it('a query over API_QUERY_MAX_EXECUTION_SECONDS is stopped by the server', async () => {
