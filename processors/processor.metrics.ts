@@ -24,6 +24,11 @@ export const processorMetrics = {
     labelNames: ['topic'] as const,
     registers: [metricsRegistry],
   })),
+  earlyFirings: getOrCreate('spacehub_processor_early_firings_total', () => new Counter({
+    name: 'spacehub_processor_early_firings_total',
+    help: 'Provisional MetricWindow messages of still-open windows (early firings, PROCESSOR_EARLY_FIRE_SECONDS)',
+    registers: [metricsRegistry],
+  })),
   deadLetters: getOrCreate('spacehub_processor_dlq_total', () => new Counter({
     name: 'spacehub_processor_dlq_total',
     help: 'Messages sent to the processor DLQ topic, by reason (undecodable, invalid)',

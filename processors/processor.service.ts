@@ -94,13 +94,18 @@ export class ProcessorService {
   private writing: Promise<void> = Promise.resolve();
   private heartbeat: (() => Promise<void>) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private earlyTimer: NodeJS.Timeout | undefined;
+  /** Wall-clock time of each channel's last early firing. */
+  private readonly lastEarlyFire = new Map<string, number>();
+  /** The MetricWindow encoder, once resolved (early firings are synchronous under the lock). */
+  private windowEncoder: ((value: object) => Buffer) | undefined;
   private readonly abort = new AbortController();
   private closing: Promise<void> | undefined;
   /** When the group was first joined (the benchmark measures from here). */
   joinedAt: number | undefined;
   /** Counters for tests and the benchmark. */
   readonly stats = {
-    processed: 0, late: 0, dlq: 0, clamped: 0, windows: 0, flushes: 0, commits: 0, retries: 0, verifications: 0,
+    processed: 0, late: 0, dlq: 0, clamped: 0, earlyFirings: 0, windows: 0, flushes: 0, commits: 0, retries: 0, verifications: 0,
     /** Wall-clock ms spent per stage (the benchmark's "where time goes"). */
     ms: { decode: 0, state: 0, verify: 0, clickhouse: 0, kafka: 0, commit: 0 },
   };
@@ -159,11 +164,40 @@ export class ProcessorService {
       partitionsConsumedConcurrently: 1,
       eachBatch: (p) => this.onBatch(p),
     });
+    const earlyEveryMs = this.rt.config.PROCESSOR_EARLY_FIRE_SECONDS * 1000;
+    if (earlyEveryMs > 0) {
+      this.earlyTimer = setInterval(() => {
+        void this.exclusive(async () => this.fireEarly(earlyEveryMs)).catch((err) => this.log.warn({ err }, 'early firing failed'));
+      }, Math.min(1000, Math.max(100, earlyEveryMs / 2)));
+    }
     this.timer = setInterval(() => {
       if (this.dirty && Date.now() - this.lastFlush >= this.rt.config.PROCESSOR_FLUSH_INTERVAL_MS) {
         void this.exclusive(() => this.flushWhenIdle(), this.heartbeat).catch((err) => this.log.warn({ err: (err as Error).message }, 'timed flush failed'));
       }
     }, Math.max(50, Math.floor(this.rt.config.PROCESSOR_FLUSH_INTERVAL_MS / 2)));
+  }
+
+  /**
+   * Early firing (processors/README.md): under the lock, the provisional figures of each changed
+   * channel's newest open window, at most every PROCESSOR_EARLY_FIRE_SECONDS per channel, go to the
+   * MetricWindow topic flagged provisional. Fire-and-forget on the same producer as the final windows,
+   * so per key they stay in order before the final; never written to ClickHouse, never committed.
+   */
+  private fireEarly(everyMs: number): void {
+    if (!this.producer || this.stateGeneration !== this.generation) return;
+    const now = Date.now();
+    const due = (key: string) => now - (this.lastEarlyFire.get(key) ?? 0) >= everyMs;
+    const fired: ClosedWindow[] = [];
+    for (const shard of this.shards.values()) fired.push(...shard.state.takeEarlyFirings(due));
+    if (fired.length === 0 || !this.windowEncoder) return;
+    const encode = this.windowEncoder;
+    for (const w of fired) this.lastEarlyFire.set(`${w.platform}:${w.channelId}`, now);
+    if (this.lastEarlyFire.size > 100_000) this.lastEarlyFire.clear();
+    this.stats.earlyFirings += fired.length;
+    M.earlyFirings.inc(fired.length);
+    void this.producer
+      .send({ topic: this.rt.topics.windows, messages: fired.map((w) => ({ key: w.userId, value: encode({ ...toMetricWindow(w, undefined), provisional: true }) })) })
+      .catch((err) => this.log.debug({ err }, 'provisional windows not sent; the final ones follow'));
   }
 
   private async ensureDlqTopic(admin: Admin): Promise<void> {
@@ -499,6 +533,7 @@ export class ProcessorService {
     const topicMessages = [];
     if (out.windows.length) {
       const encode = await this.encoderFor('windows');
+      this.windowEncoder = encode;
       const running = new Map(out.sessions.filter((x) => x.status === 'live').map((x) => [`${x.platform}:${x.channelId}`, x]));
       topicMessages.push({ topic: topics.windows, messages: out.windows.map((w) => ({ key: w.userId, value: encode(toMetricWindow(w, running.get(`${w.platform}:${w.channelId}`))) })) });
     }
@@ -576,6 +611,7 @@ export class ProcessorService {
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.timer) clearInterval(this.timer);
+      if (this.earlyTimer) clearInterval(this.earlyTimer);
       // Best effort: write and commit what is pending, so a restart replays less (bounded: with
       // ClickHouse down it would wait forever, and the replay covers it anyway).
       await Promise.race([this.flushNow().catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
@@ -652,6 +688,7 @@ function toMetricWindow(w: ClosedWindow, running: SessionRow | undefined): Metri
     : null;
   return {
     session,
+    provisional: false,
     platform: w.platform, channelId: w.channelId, userId: w.userId, windowStart: w.windowStart, samples: w.samples,
     avgViewers: w.avgViewers, peakViewers: w.peakViewers, minViewers: w.minViewers, viewerMinutes: w.viewerMinutes,
     followers: w.followers, followerDelta: w.followerDelta, chatMessages: w.chatMessages, uniqueChatters: w.uniqueChatters,

@@ -91,3 +91,22 @@ describe('one channel cannot move another channel\'s windows', () => {
     expect(shared.state.watermark()).toBe(s(170));
   });
 });
+
+describe('ShardState.takeEarlyFirings: provisional figures of open windows (hand-computed)', () => {
+  it('fires the newest open window of each changed channel once per change, and closes nothing', () => {
+    const state = new ShardState(0, settings);
+    const out = new Outputs();
+    const feed = (e: ProcessorEvent, offset: number) => state.process(e, { topic: e.kind, partition: 0, offset }, out);
+    feed(snapB('b0', 0, 100), 0);
+    feed(snapB('b10', 10, 200), 1);
+    const all = () => true;
+    const first = state.takeEarlyFirings(all);
+    expect(first).toHaveLength(1);
+    expect(first[0]).toMatchObject({ channelId: 'B', windowStart: s(0), samples: 2, avgViewers: 150, peakViewers: 200, live: true });
+    expect(state.takeEarlyFirings(all)).toEqual([]); // no change since
+    feed(snapB('b70', 70, 50), 2); // a new minute: the newest open window is the one fired
+    expect(state.takeEarlyFirings(() => false)).toEqual([]); // not due: kept for later
+    expect(state.takeEarlyFirings(all).map((w) => [w.windowStart, w.avgViewers])).toEqual([[s(60), 50]]);
+    expect(out.windows).toEqual([]); // watermark 10 s: nothing closed, nothing written
+  });
+});

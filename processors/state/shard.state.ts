@@ -2,7 +2,7 @@ import { alertIds, AlertRuleSettings, HistoryWindow, judgeWindow } from '../aler
 import { drop, ok, redirect, StepResult } from '../pipeline/step.result';
 import type { Outputs, PendingEnd } from '../sink/outputs';
 import { channelKeyOf, LifecycleEvent, Position, ProcessorEvent, SnapshotEvent, WINDOW_MS, windowStartOf } from './processor-event';
-import { WindowAccumulator } from './window.accumulator';
+import { ClosedWindow, WindowAccumulator } from './window.accumulator';
 
 export interface ShardSettings {
   latenessMs: number;
@@ -66,6 +66,8 @@ export class ShardState {
   private readonly openStarts: number[] = [];
   private readonly openByStart = new Map<number, ChannelState[]>();
   private pendingEnds: PendingEnd[] = [];
+  /** Channels whose open windows changed since their last early firing. */
+  private readonly changed = new Set<ChannelState>();
 
   constructor(
     readonly partition: number,
@@ -108,6 +110,7 @@ export class ShardState {
         return redirect('late_events', wm);
       }
       if (!this.accumulator(ch, windowEnd - WINDOW_MS).add(e, pos)) return drop('duplicate');
+      this.changed.add(ch);
       if (e.kind === 'snapshot') this.applySnapshot(ch, e, pos, out);
     }
 
@@ -116,6 +119,23 @@ export class ShardState {
       this.closeUpTo(this.watermark(), out);
     }
     return OK;
+  }
+
+  /**
+   * Early firing: the provisional figures of the newest open window of each channel that changed since
+   * its last firing and is `due` (the loop keeps the wall-clock pace). Nothing closes and nothing is
+   * written: the window's final result still comes when the watermark closes it.
+   */
+  takeEarlyFirings(due: (channelKey: string) => boolean): ClosedWindow[] {
+    const fired: ClosedWindow[] = [];
+    for (const ch of this.changed) {
+      if (!due(channelKeyOf(ch))) continue;
+      this.changed.delete(ch);
+      let newest: WindowAccumulator | undefined;
+      for (const acc of ch.open.values()) if (acc.hasMetrics && (!newest || acc.windowStart > newest.windowStart)) newest = acc;
+      if (newest) fired.push(newest.finalize(this.carriedFollowers(ch.history, newest.windowStart), ch.session?.streamId ?? null));
+    }
+    return fired;
   }
 
   /** Ended sessions whose last window has closed: ready to be summarised from metrics_1m. */
@@ -198,8 +218,7 @@ export class ShardState {
   private closeWindow(ch: ChannelState, acc: WindowAccumulator, out: Outputs): void {
     const horizon = acc.windowStart - this.s.rules.baselineWindows * WINDOW_MS;
     const history = ch.history.filter((h) => h.windowStart >= horizon && h.windowStart < acc.windowStart);
-    let carried: number | null = null;
-    for (let i = history.length - 1; i >= 0 && carried === null; i--) carried = history[i]!.followers;
+    const carried = this.carriedFollowers(history, acc.windowStart);
     const w = acc.finalize(carried, ch.session?.streamId ?? null);
     const judged = judgeWindow(w, history, carried, this.s.rules);
     out.windows.push(w);
@@ -213,6 +232,17 @@ export class ShardState {
     }
     history.push({ ...w, spike: judged.spike, drop: judged.drop });
     ch.history = history;
+  }
+
+  /** The follower count carried into a window: the newest known in the recent closed windows before it. */
+  private carriedFollowers(history: readonly HistoryWindow[], windowStart: number): number | null {
+    const horizon = windowStart - this.s.rules.baselineWindows * WINDOW_MS;
+    for (let i = history.length - 1; i >= 0; i--) {
+      const h = history[i]!;
+      if (h.windowStart < horizon) break;
+      if (h.windowStart < windowStart && h.followers !== null) return h.followers;
+    }
+    return null;
   }
 
   private applySnapshot(ch: ChannelState, e: SnapshotEvent, pos: Position, out: Outputs): void {

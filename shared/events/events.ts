@@ -426,6 +426,12 @@ export const MetricWindowSchema = {
         }
       ],
       "default": null
+    },
+    {
+      "name": "provisional",
+      "type": "boolean",
+      "default": false,
+      "doc": "True for an early firing: the running figures of a window that is still open (at most every PROCESSOR_EARLY_FIRE_SECONDS per channel); the final window (false) follows when it closes. Provisional windows are never written to ClickHouse."
     }
   ]
 } as const;

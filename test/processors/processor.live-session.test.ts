@@ -40,7 +40,7 @@ describe('processor: running session figures while a stream is live (real Kafka,
   const windows: MetricWindow[] = [];
 
   beforeAll(async () => {
-    stack = await testStack({ PROCESSOR_ALLOWED_LATENESS_SECONDS: '60', PROCESSOR_FLUSH_INTERVAL_MS: '100' });
+    stack = await testStack({ PROCESSOR_ALLOWED_LATENESS_SECONDS: '60', PROCESSOR_FLUSH_INTERVAL_MS: '100', PROCESSOR_EARLY_FIRE_SECONDS: '1' });
     repo = new ClickHouseRepository(stack.rt.clickhouseSettings);
     processor = new ProcessorService(stack.rt);
     await processor.start();
@@ -79,6 +79,13 @@ describe('processor: running session figures while a stream is live (real Kafka,
     expect(newest!.session).toMatchObject({ streamId: 'L', startedAt: sec(0), durationSeconds: 180, peakViewers: 300, followersGained: 10, chatMessages: 10 });
     expect(newest!.session!.avgViewers).toBeCloseTo(400 / 3, 6);
 
+    // Minute 4 is still open: its running figures arrive early, flagged provisional, and are not a row.
+    const early = await eventually(async () => windows.find((w) => w.windowStart === sec(240) && w.provisional), (w) => w !== undefined, 30_000);
+    expect(early).toMatchObject({ provisional: true, samples: 1, avgViewers: 60, peakViewers: 60, live: true });
+    const [openRows] = await repo.query<{ n: number }>('open row', 'SELECT count() AS n FROM metrics_1m WHERE channel_id = {c:String} AND window_start = {ws:DateTime}', { c: ch.channelId, ws: sec(240) / 1000 });
+    expect(openRows!.n).toBe(0);
+    expect(windows.filter((w) => w.windowStart <= sec(120) && w.provisional).every((w) => w.windowStart < sec(240))).toBe(true);
+
     // The end: minute 4 (60 viewers) closes, and the final summary is computed from all windows as before.
     await produceEvents(stack.rt, producer, [life('ended', 260), snap('tick', 900, null, false)], 1000);
     await producer.disconnect();
@@ -88,6 +95,9 @@ describe('processor: running session figures while a stream is live (real Kafka,
     expect(ended!.hours_watched).toBeCloseTo((150 + 200 + 50 + 60) / 60, 6);
     // Windows after the end carry no session.
     const tail = await eventually(async () => windows.filter((w) => w.windowStart >= sec(240)), (w) => w.length >= 1, 30_000);
-    for (const w of tail) expect(w.session).toBeNull();
+    for (const w of tail.filter((x) => !x.provisional)) expect(w.session).toBeNull();
+    // Minute 4's final window follows, with the same figures its provisional firings had.
+    const final4 = await eventually(async () => windows.find((w) => w.windowStart === sec(240) && !w.provisional), (w) => w !== undefined, 30_000);
+    expect(final4).toMatchObject({ avgViewers: 60, peakViewers: 60, samples: 1 });
   }, 180_000);
 });
