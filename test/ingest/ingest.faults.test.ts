@@ -56,7 +56,7 @@ describe('ingest under platform faults: 429, 5xx, timeouts, malformed bodies (si
     for (const e of entries) {
       expect(e.reason.length).toBeGreaterThan(10);
       expect(e.errorCode).toMatch(/^[A-Z_]+$/);
-      expect(e.data).toMatchObject({ platform: expect.any(String), channelId: expect.any(String), resource: expect.any(String), connectionId: expect.any(String) });
+      expect(e.data).toMatchObject({ platform: expect.any(String), channelId: expect.any(String), resource: expect.any(String) });
       expect(e.attemptsMade).toBeGreaterThanOrEqual(1);
       expect(JSON.stringify(e)).not.toMatch(/access_?token|Bearer/i);
     }
