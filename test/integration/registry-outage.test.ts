@@ -6,6 +6,7 @@ import { rawTopicFor, TOPIC_DEFS, TopicName } from '../../shared/kafka/topics';
 import { SCHEMAS, type Alert } from '../../shared/events/events';
 import { ClickHouseRepository, ClickHouseSettings } from '../../shared/clickhouse/clickhouse.repository';
 import { createRedis } from '../../shared/redis/redis';
+import { metricsRegistry } from '../../shared/metrics/metrics';
 import { ProcessorService } from '../../processors/processor.service';
 import { RawSink } from '../../processors/raw-sink';
 import { NotifyService } from '../../notifications/notify.service';
@@ -40,6 +41,12 @@ async function registerNextVersion(rt: Runtime, name: TopicName): Promise<number
 
 const counterValue = async (c: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, unknown> }> }> }, outcome: string) =>
   (await c.get()).values.filter((v) => v.labels.outcome === outcome).reduce((s, v) => s + v.value, 0);
+
+async function registryRetries(): Promise<Array<{ consumer: string; value: number }>> {
+  const m = metricsRegistry.getSingleMetric('spacehub_schema_registry_retries_total');
+  if (!m) return [];
+  return (await m.get()).values.map((v) => ({ consumer: String(v.labels.consumer), value: v.value }));
+}
 
 async function rawRows(settings: ClickHouseSettings) {
   const repo = new ClickHouseRepository(settings);
@@ -204,13 +211,27 @@ describe('a Schema Registry outage with cold caches turns no good message into a
     // Raw rows: identical to a raw sink that read the registry directly.
     const db = await secondDatabase(rt);
     const refSink = new RawSink({ ...rt, clickhouseSettings: db.settings }, `${rt.kafkaSettings.topicPrefix}.raw-sink-ref`);
+    let refRows: Array<Record<string, unknown>>;
     try {
       await refSink.start();
-      const refRows = await eventually(() => rawRows(db.settings), (r) => r.length === snapshotIds, 60_000);
+      refRows = await eventually(() => rawRows(db.settings), (r) => r.length === snapshotIds, 60_000);
       expect(await rawRows(rt.clickhouseSettings)).toEqual(refRows);
     } finally {
       await refSink.close();
       await db.drop();
     }
+
+    // What each consumer did during the outage (printed like the fault suite's table).
+    const waits = new Map((await registryRetries()).map((v) => [v.consumer, v.value]));
+    const l = await lost();
+    console.log(`Schema Registry down ${OUTAGE_MS / 1000} s, cold caches (new schema ids)\n${[
+      '| consumer | registry retries | dead-lettered / skipped | output vs reference |',
+      '|---|---:|---:|---|',
+      `| processor | ${waits.get('processor decode') ?? 0} | ${l.processorDlq} | ${got.windows.length} windows, ${got.sessions.length} sessions, ${got.alerts.length} alerts, ${got.late.length} late rows: identical |`,
+      `| raw sink | ${waits.get('raw sink decode') ?? 0} | ${l.rawSinkSkipped} | ${refRows.length} raw rows: identical |`,
+      `| notify | ${waits.get('notify decode') ?? 0} | ${l.notifySkipped} | ${bodies('/cold').length} webhook deliveries: identical |`,
+      `| gateway feed | ${waits.get('gateway feed decode') ?? 0} | ${l.gatewaySkipped} | ${probeFeed(coldFeed).length} alert records: identical |`,
+    ].join('\n')}`);
+    for (const consumer of ['processor decode', 'raw sink decode', 'notify decode', 'gateway feed decode']) expect(waits.get(consumer) ?? 0).toBeGreaterThan(0);
   }, 420_000);
 });
