@@ -23,10 +23,13 @@ describe('normalisation of adapter results into events', () => {
     expect(() => toChatActivity(s, { channelId: 'UCabc', intervalStart: 10, intervalEnd: 5, messages: 1, chatterIds: [], cursor: null, nextPollMs: null })).toThrow(/interval/);
   });
 
-  it('follower and chat events have deterministic ids; chatter ids are de-duplicated', () => {
+  it('follower and chat events have deterministic ids, one per observation; chatter ids are de-duplicated', () => {
     expect(toFollowerCount(s, { channelId: 'UCabc', observedAt: 5, followers: 10 }, 3).eventId).toBe('youtube:UCabc:followers:3');
     const c = toChatActivity(s, { channelId: 'UCabc', intervalStart: 100, intervalEnd: 200, messages: 3, chatterIds: ['a', 'b', 'a'], cursor: 'n', nextPollMs: 5000 });
-    expect(c).toMatchObject({ eventId: 'youtube:UCabc:chat:100', messages: 3, chatterIds: ['a', 'b'] });
+    expect(c).toMatchObject({ eventId: 'youtube:UCabc:chat:100-200', messages: 3, chatterIds: ['a', 'b'] });
+    // A first read at t (zero-length, with a backlog) and the next read from t are two observations, two ids.
+    const first = toChatActivity(s, { channelId: 'UCabc', intervalStart: 100, intervalEnd: 100, messages: 4, chatterIds: [], cursor: 'n', nextPollMs: null });
+    expect(first.eventId).not.toBe(c.eventId);
   });
 
   it('scheduler ids round-trip and the slot comes from the scheduler iteration', () => {

@@ -23,12 +23,14 @@ function check(ok: boolean, subject: PollSubject, what: string): void {
  * Event ids (deterministic, so downstream de-duplicates re-runs):
  * - snapshot/followers: platform, channel and the poll slot — a retry or a re-run of a stalled job
  *   re-observes the same slot and produces the same id (the newer observation replaces the older);
- * - chat: platform, channel and the start of the chat interval — a retry (cursor not yet advanced)
- *   re-reads from the same start and replaces the earlier, shorter batch.
+ * - chat: platform, channel and the interval (start and end). A channel's intervals follow one
+ *   another, each read once (ChatOutbox), so two records never share one; a retry re-sends the
+ *   committed record unchanged instead of re-reading. The start alone is not enough: a source's first
+ *   read may be a zero-length interval at t (YouTube's backlog), and the next one starts at t too.
  */
 export const snapshotEventId = (s: Pick<PollSubject, 'platform' | 'channelId'>, slot: number) => `${s.platform}:${s.channelId}:${slot}`;
 export const followersEventId = (s: Pick<PollSubject, 'platform' | 'channelId'>, slot: number) => `${s.platform}:${s.channelId}:followers:${slot}`;
-export const chatEventId = (s: PollSubject, intervalStart: number) => `${s.platform}:${s.channelId}:chat:${intervalStart}`;
+export const chatEventId = (s: PollSubject, intervalStart: number, intervalEnd: number) => `${s.platform}:${s.channelId}:chat:${intervalStart}-${intervalEnd}`;
 
 export function toStreamSnapshot(s: PollSubject, state: StreamState, slot: number): StreamSnapshot {
   check(finite(state.observedAt), s, 'observedAt is not a number');
@@ -63,7 +65,7 @@ export function toChatActivity(s: PollSubject, b: ChatBatch): ChatActivity {
   check(finite(b.messages) && b.messages >= 0, s, 'messages is not a non-negative number');
   check(Array.isArray(b.chatterIds) && b.chatterIds.every((c) => typeof c === 'string'), s, 'chatterIds is not a list of strings');
   return {
-    eventId: chatEventId(s, b.intervalStart),
+    eventId: chatEventId(s, b.intervalStart, b.intervalEnd),
     platform: s.platform,
     channelId: s.channelId,
     userId: s.userId,

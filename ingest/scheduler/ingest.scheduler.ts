@@ -115,10 +115,8 @@ export class IngestScheduler {
     let created = 0;
     for (const r of RESOURCES) {
       const have = await this.scheduler(conn, r);
-      if (r === 'chat' && !live) {
-        if (have) await this.removeScheduler(conn, r);
-        continue;
-      }
+      // An offline channel's chat scheduler runs once more, reads what was said before the end and stops itself.
+      if (r === 'chat' && !live) continue;
       // A running chat scheduler adapts itself to the platform's pace; leave it.
       if (have && r === 'chat') continue;
       const every = await this.everyFor(conn, r, live);
@@ -153,9 +151,13 @@ export class IngestScheduler {
       if (conn.platform === 'youtube') await this.deps.redis.sadd(this.liveYouTubeChatsKey, conn.channelId);
       const chat = await this.scheduler(conn, 'chat');
       if (!chat) await this.upsert(conn, 'chat', await this.everyFor(conn, 'chat', true));
-    } else {
-      await this.removeScheduler(conn, 'chat');
     }
+    // Offline: chat is not stopped here — its next run reads the messages sent before the end, then calls stopChat.
+  }
+
+  /** Stops a channel's chat polling (its last run after the stream ended). */
+  async stopChat(conn: ChannelRef): Promise<void> {
+    await this.removeScheduler(conn, 'chat');
   }
 
   /**

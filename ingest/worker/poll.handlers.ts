@@ -8,6 +8,7 @@ import { withToken, type IngestConnection, type IngestPorts } from '../ingest.po
 import type { EventProducer, OutgoingEvent } from '../output/event.producer';
 import { toChatActivity, toFollowerCount, toStreamSnapshot, type PollSubject } from '../output/normalise';
 import type { ChannelStateStore } from '../lifecycle/channel-state.store';
+import { ChatOutbox } from '../output/chat-outbox';
 import { deriveLifecycle, liveStateOf } from '../lifecycle/lifecycle.derive';
 import type { IngestScheduler } from '../scheduler/ingest.scheduler';
 import { ingestMetrics } from '../ingest.metrics';
@@ -40,7 +41,6 @@ return 1`;
 /** One resource's poll: gets a live connection, returns the result of the run. */
 export type PollHandler = (job: Job<PollJobData>, conn: IngestConnection) => Promise<PollJobResult>;
 
-const CHAT_CURSOR_TTL_MS = 86_400_000;
 
 /** Times the platform side of a run (token + adapter call) for the latency histogram. */
 async function timed<T>(data: PollJobData, fn: () => Promise<T>): Promise<T> {
@@ -106,36 +106,51 @@ export function createFollowersHandler(d: HandlerDeps): PollHandler {
 }
 
 /**
- * Chat: read from the stored cursor, produce, then advance the cursor — a retry re-reads from the
- * same point and its event id (interval start) replaces the earlier attempt's. The interval follows
- * the platform's pace (YouTube pollingIntervalMillis) and the quota.
+ * Chat: read from the stored cursor, commit the record with the cursor's advance (ChatOutbox), then
+ * produce what the outbox holds — a retry never re-reads an interval it already recorded, so one
+ * event id is one record. The interval follows the platform's pace (YouTube pollingIntervalMillis)
+ * and the quota. Chat outlives the stream by one run: the first run after the snapshot poll saw the
+ * channel offline reads what was said before the end, then stops the chat scheduler.
  */
 export function createChatHandler(d: HandlerDeps): PollHandler {
+  const outbox = new ChatOutbox(d.redis);
   return async (job, conn) => {
     const s = subjectOf(conn);
     const adapter = d.ports.adapterFor(conn.platform);
-    if (PROCESS_LOCAL_CHAT.has(conn.platform)) {
+    const processLocal = PROCESS_LOCAL_CHAT.has(conn.platform);
+    if (processLocal) {
       const leaseMs = Math.max(30_000, 3 * job.data.everyMs);
       const owned = await d.redis.eval(LEASE, 1, `${d.scheduler.chatCursorKey(conn)}:owner`, d.processId, String(leaseMs));
       if (owned !== 1) return { outcome: 'skipped', events: 0, reason: 'chat is drained by another ingest process' };
     }
     const cursorKey = d.scheduler.chatCursorKey(conn);
-    const cursor = await d.redis.get(cursorKey);
+    const cursor = await outbox.cursor(cursorKey);
     let batch;
     try {
       batch = await timed(job.data, () => withToken(d.ports, conn.connectionId, (token) => adapter.chat(token, conn.channelId, cursor || null)));
     } catch (err) {
-      // The stream ended between snapshots: nothing to read; the snapshot poll records the end and stops chat.
+      // The stream ended between snapshots: nothing to read; the snapshot poll records the end.
       if ((err as { code?: string }).code !== 'LIVE_CHAT_ENDED') throw err;
-      await d.redis.del(cursorKey);
-      return { outcome: 'skipped', events: 0, reason: 'live chat ended' };
+      batch = null;
     }
-    const event = toChatActivity(s, batch);
-    await d.producer.send([{ topic: 'chat', key: channelKey(s.platform, s.channelId), eventId: event.eventId, value: event }]);
-    if (batch.cursor) await d.redis.set(cursorKey, batch.cursor, 'PX', CHAT_CURSOR_TTL_MS);
-    else await d.redis.del(cursorKey);
-    await d.scheduler.adapt(conn, 'chat', job.data.everyMs, true, batch.nextPollMs);
-    return { outcome: 'produced', events: 1 };
+    const event = batch ? toChatActivity(s, batch) : null;
+    // A zero-length interval with nothing in it (a source's first read) observed nothing: no record.
+    const record = event && (event.messages > 0 || event.intervalEnd > event.intervalStart) ? event : null;
+    // Process-local sources drain destructively: their cursor is informational and never refuses a drain.
+    const committed = await outbox.commit(cursorKey, processLocal ? undefined : cursor, batch?.cursor ?? null, record);
+    const pending = await outbox.pending(cursorKey);
+    if (pending.records.length) {
+      await d.producer.send(pending.records.map((e) => ({ topic: 'chat' as const, key: channelKey(e.platform, e.channelId), eventId: e.eventId, value: e })));
+      await outbox.ack(cursorKey, pending.raw);
+    }
+    const { state } = await d.states.read(s.platform, s.channelId);
+    if (state && !state.live) {
+      await d.scheduler.stopChat(conn);
+      return { outcome: 'produced', events: pending.records.length, reason: 'stream ended: last chat read, chat stopped' };
+    }
+    if (!batch) return { outcome: 'skipped', events: pending.records.length, reason: 'live chat ended' };
+    if (committed) await d.scheduler.adapt(conn, 'chat', job.data.everyMs, true, batch.nextPollMs);
+    return { outcome: pending.records.length ? 'produced' : 'skipped', events: pending.records.length, ...(committed ? {} : { reason: 'another run read this chat interval' }) };
   };
 }
 

@@ -121,6 +121,7 @@ export class EventSubSim {
           );
           s.ws.send(msg);
           this.sent++;
+          this.state.noteChatDelivered(channelId, [m]);
           if (this.duplicateEvery > 0 && this.sent % this.duplicateEvery === 0) s.ws.send(msg);
           s.lastFrameAt = now;
         }

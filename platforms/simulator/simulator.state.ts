@@ -85,10 +85,12 @@ export interface SimCounters {
   maxWindowPoints: Record<string, number>;
   /** YouTube quota units charged, by "<clientId>:<pacific date>". */
   quotaUnits: Record<string, number>;
+  /** Distinct chat messages delivered, by channel id (EventSub notifications and liveChatMessages.list items). */
+  chatMessagesSent: Record<string, number>;
   quotaRejected: number;
 }
 
-const newCounters = (): SimCounters => ({ requests: {}, tokenCalls: {}, rateLimited: 0, injectedFaults: 0, maxWindowPoints: {}, quotaUnits: {}, quotaRejected: 0 });
+const newCounters = (): SimCounters => ({ requests: {}, tokenCalls: {}, rateLimited: 0, injectedFaults: 0, maxWindowPoints: {}, quotaUnits: {}, quotaRejected: 0, chatMessagesSent: {} });
 
 export const randomToken = (bytes = 20) => crypto.randomBytes(bytes).toString('base64url').replace(/[-_]/g, 'x').toLowerCase();
 
@@ -106,12 +108,27 @@ export class SimState {
   readonly refreshTokens = new Map<string, string>(); // refresh token → grant id
   readonly codes = new Map<string, AuthCode>();
   private faults: Array<FaultSpec & { remaining: number }> = [];
+  private readonly chatSeen = new Map<string, Map<string, number>>();
   private buckets = new Map<string, { windowEnd: number; used: number }>();
   /** Round-robin pointer per platform for authorize requests without a login_hint. */
   readonly nextChannel: Record<SimPlatform, number> = { twitch: 0, youtube: 0 };
 
   constructor(readonly clock: () => number, config: Partial<SimConfig> = {}) {
     this.config = { ...DEFAULT_SIM_CONFIG, ...config };
+  }
+
+  /** Counts chat messages delivered to ingest, each once however often it was sent (retries, re-reads, sessions). */
+  noteChatDelivered(channelId: string, msgs: ReadonlyArray<{ id: string; publishedAt: number }>): void {
+    let seen = this.chatSeen.get(channelId);
+    if (!seen) this.chatSeen.set(channelId, (seen = new Map()));
+    let high = 0;
+    for (const m of msgs) {
+      if (!seen.has(m.id)) this.count(channelId, this.counters.chatMessagesSent);
+      seen.set(m.id, m.publishedAt);
+      high = Math.max(high, m.publishedAt);
+    }
+    // Nothing older than the 5-minute buffer the chat endpoints serve is sent again: forget it.
+    for (const [id, t] of seen) if (t < high - 6 * 60_000) seen.delete(id);
   }
 
   count(key: string, bucket: Record<string, number>, by = 1): void {

@@ -244,6 +244,7 @@ export function youtubeRoutes(state: SimState, world: World): Router {
     const page = all.slice(skip, skip + max);
     const more = all.length > skip + max;
     const next = more ? { f: from, k: skip + max } : { f: until, k: 0 };
+    state.noteChatDelivered(c.channelId, page);
     const items: YouTubeLiveChatMessage[] = page.map((m) => ({
       kind: 'youtube#liveChatMessage',
       etag: etag(m.id),

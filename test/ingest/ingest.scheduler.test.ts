@@ -62,12 +62,15 @@ describe('ingest scheduler against real Redis and Kafka', () => {
       expect(await svc.reconcile()).toEqual({ added: 0, removed: 0 });
       expect(await ids()).toHaveLength(6);
 
-      // Going live switches the snapshot cadence and starts chat; going offline stops chat.
+      // Going live switches the snapshot cadence and starts chat.
       const twitch = svc.queues.poll('twitch');
       await svc.scheduler.onLiveChanged(list[0]!, true);
       expect((await twitch.getJobScheduler(schedulerId(t1!, 'snapshot')))!.every).toBe(stack.rt.config.INGEST_LIVE_POLL_SECONDS * 1000);
       expect((await twitch.getJobScheduler(schedulerId(t1!, 'chat')))?.every).toBe(stack.rt.config.INGEST_CHAT_MIN_POLL_MS);
+      // Going offline leaves chat for one more run (it reads what was said before the end), which stops it.
       await svc.scheduler.onLiveChanged(list[0]!, false);
+      expect((await twitch.getJobScheduler(schedulerId(t1!, 'chat')))?.every).toBe(stack.rt.config.INGEST_CHAT_MIN_POLL_MS);
+      await svc.scheduler.stopChat(list[0]!);
       expect((await twitch.getJobScheduler(schedulerId(t1!, 'chat')))?.every).toBeUndefined();
     } finally {
       await svc.close();
