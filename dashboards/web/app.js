@@ -288,8 +288,11 @@
     api(channelPath(c) + '/sessions/' + encodeURIComponent(view.session.streamId) + '?compare=' + COMPARE).then(function (r) {
       if (state.channel !== c) return;
       // A window may have arrived over the feed while this was loading: its viewer count is the newer one.
-      var prev = state.live && state.live.channel === c ? state.live.viewersNow : null;
-      state.live = { channel: c, report: r, viewersNow: prev !== null && prev !== undefined ? prev : view.viewers && view.viewers.current };
+      var before = state.live && state.live.channel === c ? state.live : null;
+      var prev = before ? before.viewersNow : null;
+      // …and a running summary from the feed is never older than what this read found.
+      if (before && before.fed && before.fed.streamId === r.session.streamId) Object.assign(r.session, before.fed.figures);
+      state.live = { channel: c, report: r, viewersNow: prev !== null && prev !== undefined ? prev : view.viewers && view.viewers.current, fed: before && before.fed };
       renderLive();
       patchLiveRow();
     }).catch(showError(body));
@@ -698,9 +701,22 @@
         if (now && state.xs[state.xs.length - 1] === t) now.textContent = 'viewers ' + fmtNum(d.avgViewers);
         if (state.live && state.xs[state.xs.length - 1] === t) {
           state.live.viewersNow = d.avgViewers;
-          var tileNow = $('live-viewers');
-          if (tileNow) tileNow.querySelector('dd').textContent = fmtNum(d.avgViewers);
-          throttle('live', function () { if (state.live && state.channel === c) loadLive(c, { live: true, session: state.live.report.session, viewers: { current: state.live.viewersNow } }); });
+          var running = d.session;
+          if (running && running.streamId === state.live.report.session.streamId) {
+            // The processors' running summary rides on each closed window: no re-read needed.
+            var figures = {
+              peakViewers: running.peakViewers, avgViewers: running.avgViewers, hoursWatched: running.hoursWatched,
+              followersGained: running.followersGained, chatMessages: running.chatMessages,
+            };
+            state.live.fed = { streamId: running.streamId, figures: figures };
+            Object.assign(state.live.report.session, figures);
+            renderLive();
+            patchLiveRow();
+          } else {
+            var tileNow = $('live-viewers');
+            if (tileNow) tileNow.querySelector('dd').textContent = fmtNum(d.avgViewers);
+            throttle('live', function () { if (state.live && state.channel === c) loadLive(c, { live: true, session: state.live.report.session, viewers: { current: state.live.viewersNow } }); });
+          }
         }
       }
       var s = state.stream;

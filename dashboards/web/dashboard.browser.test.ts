@@ -236,10 +236,13 @@ describe('built-in web dashboard in headless Chromium (real API + gateway)', () 
     // The processors' part: two newly closed windows and a viewer-spike alert on the topics the gateway reads.
     const { rt } = stack;
     const c = SEED_CHANNELS[0]!;
+    const runningFigures = { peakViewers: 2400, avgViewers: 1250, hoursWatched: 1900.5, followersGained: 99, chatMessages: 6000 };
     const windows: MetricWindow[] = [1, 2].map((i) => ({
       platform: c.platform, channelId: c.channelId, userId: SEED_USER, windowStart: now + i * 60_000, samples: 2,
       avgViewers: 1900 + i * 150, peakViewers: 2100 + i * 150, minViewers: 1800, viewerMinutes: 1900, followers: 20_000,
-      followerDelta: 3, chatMessages: 90, uniqueChatters: 40, engagementRate: 0.05, live: true, session: null, provisional: false,
+      followerDelta: 3, chatMessages: 90, uniqueChatters: 40, engagementRate: 0.05, live: true, provisional: false,
+      // The processors' running summary of the open stream, carried by each closed window (here only the newer one).
+      session: i === 2 ? { ...runningFigures, streamId: '9001-s30', startedAt: now - 90 * 60_000, durationSeconds: 92 * 60 } : null,
     }));
     const alert: Alert = {
       alertId: `twitch:9001:spike:${now}`, type: 'viewer_spike', userId: SEED_USER, platform: 'twitch', channelId: '9001',
@@ -252,6 +255,13 @@ describe('built-in web dashboard in headless Chromium (real API + gateway)', () 
     await eventually(() => points(page), (n) => n >= before + 2, 45_000);
     await page.waitForFunction(() => document.querySelector('#status .viewers-now')?.textContent === 'viewers 2,200', undefined, { timeout: 45_000 });
     await page.waitForFunction(() => document.querySelector('#live-viewers dd')?.textContent === '2,200', undefined, { timeout: 45_000 });
+    // The live card and the stream's row follow the running summary on the feed.
+    await page.waitForFunction(() => document.querySelector('#live-peak dd')?.firstChild?.textContent === '2,400', undefined, { timeout: 45_000 });
+    expect(await tileValue(page, 'live-average')).toBe('1,250');
+    expect(await tileValue(page, 'live-hours')).toBe('1,900.5');
+    expect(await tileValue(page, 'live-followers')).toBe('+99');
+    expect(await tileValue(page, 'live-chat')).toBe('6,000');
+    expect(await liveRow.nth(4).textContent()).toBe('2,400');
     await page.waitForFunction(() => Array.from(document.querySelectorAll('#alerts li')).some((li) => li.textContent!.includes('viewers up 60%')), undefined, { timeout: 45_000 });
     const moved = await xRange(page, 'chart');
     expect(moved.max).toBeLessThanOrEqual(Date.now() / 1000 + 120);
