@@ -36,8 +36,22 @@ export interface ViewerPredictionOut {
   startTime: string;
   durationMinutes: number;
   expectedViewers: number;
-  baselines: { channelMean: number; sameHourLastWeek: number | null };
+  interval?: { low: number; high: number; coverage: number };
+  baselines: { channelMean: number; sameHourLastWeek: number | null; channelHourOfWeek?: number };
+  /** 'viewers', or 'baseline:<name>' when the trained model lost to that baseline on its holdout. */
   model: { name: string; version: string };
+  holdout?: { sessions: number; modelMae: number; baseline: string; baselineMae: number; improvementPercent: number } | null;
+  explanation?: string;
+}
+
+/** Why a recommended slot is recommended, in numbers the creator can check (models/explanations.ts). */
+export interface SlotReasonOut {
+  text: string;
+  streams: number;
+  basis: 'slot' | 'hour' | 'none';
+  meanViewers: number | null;
+  channelMeanViewers: number;
+  vsChannelMeanPercent: number | null;
 }
 
 export interface SlotScoreOut {
@@ -48,6 +62,7 @@ export interface SlotScoreOut {
   medianViewers: number;
   low: number;
   high: number;
+  reason?: SlotReasonOut;
 }
 
 export interface SlotRecommendationOut {

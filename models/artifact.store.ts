@@ -4,6 +4,8 @@ import crypto from 'node:crypto';
 import { tf } from './tf.backend';
 import type { Normalization, Vocabulary } from './features';
 import { ModelArtifactError, ModelNotReadyError } from './errors';
+import type { ViewerServingDecision } from './viewers.model';
+import type { TimingServingDecision } from './timing.model';
 
 /**
  * Versioned model artifacts on disk:
@@ -40,6 +42,13 @@ export interface ModelMeta {
   dataRange: { from: string; to: string; holdoutFrom: string };
   params: Record<string, unknown>;
   weightsSha256: string;
+  /**
+   * What the registry serves from this artifact, decided on its holdout: the net, or the baseline it
+   * lost to (viewers.model.ts / timing.model.ts). Absent in artifacts from before issue 22: the net.
+   */
+  serving?: ViewerServingDecision | TimingServingDecision;
+  /** Timing: conformal 80 % half-width in predicted sigmas (absent = the Gaussian 1.2816). */
+  intervalZ?: number;
 }
 
 export interface LoadedModel {

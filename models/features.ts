@@ -12,6 +12,13 @@ export const SLOTS_PER_WEEK = 168;
 
 /** History that counts as "recent" for channel levels and profiles. */
 export const LOOKBACK_DAYS = 28;
+/**
+ * History the seasonal (channel × hour-of-week) baseline reads: a slot recurs once a week, so it needs
+ * more weeks than the levels do to be seen more than a few times.
+ */
+export const SEASONAL_LOOKBACK_DAYS = 84;
+/** Shrinkage of a slot's mean toward the channel mean: a slot seen n times weighs n / (n + K). */
+export const SEASONAL_SHRINKAGE = 2;
 /** Below these a channel gets InsufficientDataError instead of a number. */
 export const MIN_SESSIONS = 3;
 export const MIN_LIVE_HOURS = 6;
@@ -68,6 +75,26 @@ export interface ChannelContext {
   howProfile: Array<number | null>;
   /** Live hours of the lookback window by hourStart, for "same hour last week". */
   hourAt: Map<number, HourRecord>;
+  /** Followers about 7 days before asOf (the oldest count in that week when none is older): follower momentum. */
+  followersWeekAgo: number;
+  /** Live hours of the seasonal lookback by UTC hour of week, oldest first (the seasonal baseline, explanations). */
+  seasonal: SeasonalProfile;
+}
+
+export interface SeasonalProfile {
+  /** Mean viewers of all live hours in the seasonal lookback: what a slot is shrunk toward. */
+  level: number;
+  /**
+   * An additive day-of-week × hour decomposition of the same hours: log((v+1)/(level+1)) ≈ hod[h] +
+   * dow[d] (UTC hour of day, UTC weekday, each shrunk toward 0), times `scale` so it is unbiased in
+   * viewers. Each hour of the week borrows from every other hour of its day and every other day at its
+   * hour — 7 and ~10 times the data of one slot.
+   */
+  hod: number[];
+  dow: number[];
+  scale: number;
+  /** 168 slots; each the live hours seen in it (viewers and hour start), oldest first. */
+  slots: Array<Array<{ hourStart: number; viewers: number }>>;
 }
 
 export type ContextResult = { ok: true; ctx: ChannelContext } | { ok: false; have: number; need: number; what: string };
@@ -110,6 +137,26 @@ export function channelContext(h: ChannelHistory, asOf: number): ContextResult {
   // Only the lookback window: "same hour last week" looks 7 days back from instants after asOf - 7 days.
   const hourAt = new Map<number, HourRecord>();
   for (const x of hours) hourAt.set(x.hourStart, x);
+  const seasonalFrom = lowerBound(h.hours, asOf - SEASONAL_LOOKBACK_DAYS * DAY_MS, (x) => x.hourStart);
+  const slots: SeasonalProfile['slots'] = Array.from({ length: SLOTS_PER_WEEK }, () => []);
+  let seasonalSum = 0;
+  let seasonalN = 0;
+  for (let i = seasonalFrom; i < hi; i++) {
+    const x = h.hours[i]!;
+    if (x.liveMinutes < MIN_LIVE_MINUTES_PER_HOUR) continue;
+    slots[hourOfWeek(x.hourStart)]!.push({ hourStart: x.hourStart, viewers: x.viewers });
+    seasonalSum += x.viewers;
+    seasonalN++;
+  }
+  const decomposition = decompose(slots, seasonalSum / seasonalN);
+  let followersWeekAgo = followers;
+  for (let i = lowerBound(h.hours, asOf - 7 * DAY_MS, (x) => x.hourStart); i < hi; i++) {
+    const f = h.hours[i]!.followers;
+    if (f !== null) {
+      followersWeekAgo = f;
+      break;
+    }
+  }
   return {
     ok: true,
     ctx: {
@@ -126,8 +173,92 @@ export function channelContext(h: ChannelHistory, asOf: number): ContextResult {
       hodProfile: profile(byHod, 2),
       howProfile: profile(byHow, 1),
       hourAt,
+      followersWeekAgo,
+      seasonal: { level: seasonalSum / seasonalN, slots, ...decomposition },
     },
   };
+}
+
+/** Shrinkage (in live hours) of the decomposition's hour-of-day and weekday effects toward 0. */
+const HOD_SHRINKAGE = 3;
+const DOW_SHRINKAGE = 10;
+
+function decompose(slots: SeasonalProfile['slots'], level: number): { hod: number[]; dow: number[]; scale: number } {
+  const hodSum = new Array<number>(24).fill(0);
+  const hodN = new Array<number>(24).fill(0);
+  const dowSum = new Array<number>(7).fill(0);
+  const dowN = new Array<number>(7).fill(0);
+  slots.forEach((seen, how) => {
+    for (const x of seen) {
+      hodSum[how % 24]! += logRatio(x.viewers, level);
+      hodN[how % 24]!++;
+    }
+  });
+  const hod = hodSum.map((s, h) => s / (hodN[h]! + HOD_SHRINKAGE));
+  slots.forEach((seen, how) => {
+    for (const x of seen) {
+      dowSum[Math.floor(how / 24)]! += logRatio(x.viewers, level) - hod[how % 24]!;
+      dowN[Math.floor(how / 24)]!++;
+    }
+  });
+  const dow = dowSum.map((s, d) => s / (dowN[d]! + DOW_SHRINKAGE));
+  let actual = 0;
+  let fitted = 0;
+  slots.forEach((seen, how) => {
+    for (const x of seen) {
+      actual += x.viewers + 1;
+      fitted += (level + 1) * Math.exp(hod[how % 24]! + dow[Math.floor(how / 24)]!);
+    }
+  });
+  return { hod, dow, scale: fitted > 0 ? actual / fitted : 1 };
+}
+
+/** The decomposition's estimate of one hour-of-week slot, in viewers. */
+export function decomposedSlot(ctx: ChannelContext, how: number): number {
+  const s = ctx.seasonal;
+  return Math.max(0, s.scale * (s.level + 1) * Math.exp(s.hod[how % 24]! + s.dow[Math.floor(how / 24)]!) - 1);
+}
+
+/** The decomposition's estimate of a stream [start, start + durationMs), minute-weighted over its hours. */
+export function decomposedEstimate(ctx: ChannelContext, start: number, durationMs: number): number {
+  return overHours(start, durationMs, (how) => decomposedSlot(ctx, how));
+}
+
+function overHours(start: number, durationMs: number, slot: (how: number) => number): number {
+  const end = start + Math.max(durationMs, 60_000);
+  let sum = 0;
+  let weight = 0;
+  for (let hs = Math.floor(start / HOUR_MS) * HOUR_MS; hs < end; hs += HOUR_MS) {
+    const w = Math.min(end, hs + HOUR_MS) - Math.max(start, hs);
+    sum += w * slot(hourOfWeek(hs));
+    weight += w;
+  }
+  return sum / weight;
+}
+
+/** The seasonal estimate of one hour-of-week slot: its mean shrunk toward the channel mean, n / (n + K). */
+export function seasonalSlot(ctx: ChannelContext, how: number): number {
+  const seen = ctx.seasonal.slots[how]!;
+  let sum = 0;
+  for (const x of seen) sum += x.viewers;
+  return (sum + SEASONAL_SHRINKAGE * ctx.seasonal.level) / (seen.length + SEASONAL_SHRINKAGE);
+}
+
+/**
+ * The channel × hour-of-week baseline of a stream [start, start + durationMs): the seasonal estimates of
+ * the UTC hours it covers, weighted by the minutes it spends in each (a session's mean viewers is the
+ * minute-weighted mean of its hours).
+ */
+export function seasonalBaseline(ctx: ChannelContext, start: number, durationMs: number): number {
+  return overHours(start, durationMs, (how) => seasonalSlot(ctx, how));
+}
+
+/** How much the seasonal baseline of a stream trusts its slots over the channel mean: mean n / (n + K) over its hours. */
+function seasonalWeight(ctx: ChannelContext, start: number, durationMs: number): number {
+  return overHours(start, durationMs, (how) => {
+    const n = ctx.seasonal.slots[how]!.length;
+    return n / (n + SEASONAL_SHRINKAGE);
+  });
 }
 
 /** Mean live viewers in the hours [t, t + durationMs) one week earlier, or null when the channel was not live then. */
@@ -164,12 +295,6 @@ function oneHot(value: string, vocab: string[]): number[] {
   return vocab.map((_, k) => (k === at ? 1 : 0));
 }
 
-function timeFeatures(t: number): number[] {
-  const how = hourOfWeek(t);
-  const hod = how % 24 + (((t % HOUR_MS) + HOUR_MS) % HOUR_MS) / HOUR_MS;
-  return [...cyclic(how, SLOTS_PER_WEEK), ...cyclic(hod, 24), ...cyclic(Math.floor(how / 24), 7)];
-}
-
 function profileOver(profile: Array<number | null>, indexOf: (hourStart: number) => number, t: number, durationMs: number): [number, number] {
   const vals: number[] = [];
   let total = 0;
@@ -181,25 +306,36 @@ function profileOver(profile: Array<number | null>, indexOf: (hourStart: number)
   return [vals.length ? mean(vals) : 0, total ? vals.length / total : 0];
 }
 
+/**
+ * Features of the viewer model, which predicts the residual over the channel × hour-of-week baseline.
+ * Only relative, scale-free quantities: what identifies a channel (its level, its followers) would let a
+ * small net memorise channels from a few weeks of sessions instead of learning what generalises.
+ */
 export const VIEWER_FEATURE_NAMES = [
-  'how_sin', 'how_cos', 'hod_sin', 'hod_cos', 'dow_sin', 'dow_cos',
-  'log_level', 'trend_7d_vs_28d', 'log_followers', 'log_duration_h', 'sessions_per_day',
-  'hod_profile', 'hod_coverage', 'how_profile', 'how_coverage', 'last_week_ratio', 'last_week_seen',
+  'hod_sin', 'hod_cos', 'dow_sin', 'dow_cos',
+  'trend_7d_vs_28d', 'log_duration_h', 'follower_momentum_7d',
+  'seasonal_vs_level', 'seasonal_weight', 'decomposed_vs_seasonal', 'hod_profile_vs_seasonal',
+  'last_week_vs_seasonal', 'last_week_seen',
 ];
 
-/** Features of "this channel starts a stream at `start` for `durationMs`"; target is log((avg+1)/(level+1)). */
+/** Features of "this channel starts a stream at `start` for `durationMs`"; the target is log((avg+1)/(seasonal+1)). */
 export function viewerFeatures(ctx: ChannelContext, start: number, durationMs: number, category: string | null, vocab: Vocabulary): number[] {
   const lastWeek = sameHourLastWeek(ctx, start, durationMs);
+  const seasonal = seasonalBaseline(ctx, start, durationMs);
+  const how = hourOfWeek(start);
+  const hod = how % 24 + (((start % HOUR_MS) + HOUR_MS) % HOUR_MS) / HOUR_MS;
+  const [hodProfile] = profileOver(ctx.hodProfile, (hs) => hourOfWeek(hs) % 24, start, durationMs);
   return [
-    ...timeFeatures(start),
-    Math.log1p(ctx.level),
+    ...cyclic(hod, 24),
+    ...cyclic(Math.floor(how / 24), 7),
     logRatio(ctx.level7, ctx.level),
-    Math.log1p(ctx.followers),
     Math.log(Math.max(durationMs, 10 * 60_000) / HOUR_MS),
-    ctx.recentSessions / LOOKBACK_DAYS,
-    ...profileOver(ctx.hodProfile, (hs) => hourOfWeek(hs) % 24, start, durationMs),
-    ...profileOver(ctx.howProfile, hourOfWeek, start, durationMs),
-    lastWeek === null ? 0 : logRatio(lastWeek, ctx.level),
+    logRatio(ctx.followers, ctx.followersWeekAgo),
+    logRatio(seasonal, ctx.level),
+    seasonalWeight(ctx, start, durationMs),
+    logRatio(decomposedEstimate(ctx, start, durationMs), seasonal),
+    hodProfile - logRatio(seasonal, ctx.hourlyLevel),
+    lastWeek === null ? 0 : logRatio(lastWeek, seasonal),
     lastWeek === null ? 0 : 1,
     ...oneHot(ctx.platform, vocab.platforms),
     ...oneHot(category ?? ctx.category, vocab.categories),

@@ -3,11 +3,13 @@ import type { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repos
 import type { Logger } from '../shared/logging/logger';
 import { latestVersion, LoadedModel, loadArtifact, MODEL_KINDS, ModelKind } from './artifact.store';
 import { ChannelHistory, channelKey, ChannelRef } from './channel-history';
-import { channelContext, ChannelContext, DAY_MS, LOOKBACK_DAYS, sameHourLastWeek } from './features';
+import { channelContext, ChannelContext, DAY_MS, LOOKBACK_DAYS, SEASONAL_LOOKBACK_DAYS } from './features';
 import { loadHistories } from './history.repository';
 import { BackendPreference, useBackend } from './tf.backend';
-import { nextWeekSlots, scoreSlots, SlotScore } from './timing.model';
-import { scoreViewers } from './viewers.model';
+import { baselineSlots, nextWeekSlots, scoreSlots, SlotScore, TimingServing, TimingServingDecision, Z80 } from './timing.model';
+import { scoreViewers, servedValue, viewerBaselines, ViewerServing, ViewerServingDecision } from './viewers.model';
+import { explainPrediction, explainSlot, holdoutComparison, HoldoutComparison, SlotReason } from './explanations';
+import { INTERVAL_COVERAGE, logBand } from './calibration';
 import { InsufficientDataError, ModelArtifactError, ModelInputError, ModelNotReadyError } from './errors';
 
 /**
@@ -42,19 +44,29 @@ export interface ViewerPrediction {
   startTime: string;
   durationMinutes: number;
   expectedViewers: number;
-  /** The two baselines the model is evaluated against, for context. */
-  baselines: { channelMean: number; sameHourLastWeek: number | null };
-  model: { name: 'viewers'; version: string };
+  /** Calibrated 80 % interval (conformal on the week before the holdout; `coverage` is the target share). Absent for artifacts from before issue 22. */
+  interval?: { low: number; high: number; coverage: number };
+  /** The baselines the model is evaluated against, for context. */
+  baselines: { channelMean: number; sameHourLastWeek: number | null; channelHourOfWeek: number };
+  /** What produced the number: the trained net ('viewers'), or the baseline it lost to on its holdout ('baseline:…'). */
+  model: { name: ViewerServing; version: string };
+  /** The holdout comparison that decided it: the best baseline and how the net did against it. */
+  holdout: HoldoutComparison | null;
+  explanation: string;
 }
+
+/** A top slot carries the reason a creator can check. */
+export type RecommendedSlot = SlotScore & { reason: SlotReason };
 
 export interface SlotRecommendation {
   channel: ChannelRef;
   generatedAt: string;
   /** All 168 UTC hour-of-week slots, in hour-of-week order (0 = Monday 00:00 UTC). */
   slots: SlotScore[];
-  /** The best `top` slots by median (typical) viewers, best first. */
-  top: SlotScore[];
-  model: { name: 'timing'; version: string };
+  /** The best `top` slots by median (typical) viewers, best first, each with its reason. */
+  top: RecommendedSlot[];
+  /** The trained net ('timing'), or the baseline it lost to on its holdout. */
+  model: { name: TimingServing; version: string };
 }
 
 const HISTORY_CACHE_MAX = 1000;
@@ -146,8 +158,8 @@ export class ModelRegistry extends EventEmitter {
     const hit = this.cache.get(key);
     const ttl = this.o.historyCacheMs ?? 60_000;
     if (hit && this.now() - hit.at < ttl) return hit.history;
-    // Lookback plus one week for "same hour last week", plus margin.
-    const since = this.now() - (LOOKBACK_DAYS + 10) * DAY_MS;
+    // The seasonal baseline's lookback (longer than the levels' and "same hour last week"'s), plus margin.
+    const since = this.now() - (Math.max(SEASONAL_LOOKBACK_DAYS, LOOKBACK_DAYS + 7) + 3) * DAY_MS;
     const [history] = await loadHistories(this.repo, { since, channels: [channel] });
     if (this.cache.size >= HISTORY_CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, { at: this.now(), history: history ?? null });
@@ -175,14 +187,22 @@ export class ModelRegistry extends EventEmitter {
     const { ctx, history } = await this.context(channel, Math.min(this.now(), start));
     const durations = history.sessions.filter((s) => s.endedAt <= ctx.asOf).slice(-15).map((s) => s.endedAt - s.startedAt).sort((a, b) => a - b);
     const durationMs = opts.durationMinutes !== undefined ? opts.durationMinutes * 60_000 : durations[Math.floor(durations.length / 2)]!;
-    const [expected] = scoreViewers({ model: loaded.model, normalization: loaded.meta.normalization, vocabulary: loaded.meta.vocabulary }, [{ ctx, start, durationMs, category: null }]);
+    // Artifacts from before the holdout decision serve the net, uncalibrated (a Gaussian-width band is not known for them).
+    const serving = loaded.meta.serving as ViewerServingDecision | undefined;
+    const name: ViewerServing = serving?.name ?? 'viewers';
+    const b = viewerBaselines(ctx, start, durationMs);
+    const expected = servedValue(name, () => scoreViewers({ model: loaded.model, normalization: loaded.meta.normalization, vocabulary: loaded.meta.vocabulary }, [{ ctx, start, durationMs, category: null }])[0]!, b.values);
+    const band = serving ? logBand(expected, serving.intervalQ) : null;
     return {
       channel: { platform: channel.platform, channelId: channel.channelId },
       startTime: new Date(start).toISOString(),
       durationMinutes: Math.round(durationMs / 60_000),
-      expectedViewers: round1(expected!),
-      baselines: { channelMean: round1(ctx.channelMean), sameHourLastWeek: ((v) => (v === null ? null : round1(v)))(sameHourLastWeek(ctx, start, durationMs)) },
-      model: { name: 'viewers', version: loaded.meta.version },
+      expectedViewers: round1(expected),
+      interval: band ? { low: round1(band.low), high: round1(band.high), coverage: INTERVAL_COVERAGE } : undefined,
+      baselines: { channelMean: round1(b.values['channel-mean']), sameHourLastWeek: b.lastWeekSeen ? round1(b.values['same-hour-last-week']) : null, channelHourOfWeek: round1(b.values['channel-hour-of-week']) },
+      model: { name, version: loaded.meta.version },
+      holdout: serving ? holdoutComparison(serving) : null,
+      explanation: serving ? explainPrediction(serving, start) : 'model prediction (this artifact predates the holdout comparison; retrain to get it)',
     };
   }
 
@@ -193,7 +213,13 @@ export class ModelRegistry extends EventEmitter {
     const loaded = this.need('timing');
     const now = this.now();
     const { ctx } = await this.context(channel, now);
-    const scored = scoreSlots({ model: loaded.model, normalization: loaded.meta.normalization, vocabulary: loaded.meta.vocabulary }, ctx, nextWeekSlots(now)).map((s) => ({
+    const serving = loaded.meta.serving as TimingServingDecision | undefined;
+    const name: TimingServing = serving?.name ?? 'timing';
+    const starts = nextWeekSlots(now);
+    const raw = name === 'timing'
+      ? scoreSlots({ model: loaded.model, normalization: loaded.meta.normalization, vocabulary: loaded.meta.vocabulary, intervalZ: loaded.meta.intervalZ ?? Z80 }, ctx, starts)
+      : baselineSlots(ctx, starts, serving!.baselineIntervalQ);
+    const scored = raw.map((s) => ({
       ...s,
       expectedViewers: round1(s.expectedViewers),
       medianViewers: round1(s.medianViewers),
@@ -206,8 +232,8 @@ export class ModelRegistry extends EventEmitter {
       channel: { platform: channel.platform, channelId: channel.channelId },
       generatedAt: new Date(now).toISOString(),
       slots,
-      top: [...scored].sort((a, b) => b.medianViewers - a.medianViewers || a.hourOfWeek - b.hourOfWeek).slice(0, top),
-      model: { name: 'timing', version: loaded.meta.version },
+      top: [...scored].sort((a, b) => b.medianViewers - a.medianViewers || a.hourOfWeek - b.hourOfWeek).slice(0, top).map((s) => ({ ...s, reason: explainSlot(ctx, s.hourOfWeek) })),
+      model: { name, version: loaded.meta.version },
     };
   }
 

@@ -1,10 +1,11 @@
-import type { ChannelHistory, HourRecord } from './channel-history';
+import { channelKey, type ChannelHistory, type HourRecord } from './channel-history';
 import {
   buildVocabulary, channelContext, ChannelContext, featureNames, fitNormalization, HOUR_MS, hourOfWeek, normalize,
-  Normalization, SLOTS_PER_WEEK, TIMING_FEATURE_NAMES, timingFeatures, Vocabulary, WEEK_MS,
+  Normalization, SLOTS_PER_WEEK, TIMING_FEATURE_NAMES, timingFeatures, Vocabulary, WEEK_MS, DAY_MS, seasonalSlot,
 } from './features';
 import { buildMlp, fitMlp, gaussianNll, predictRows, TrainingOptions, TrainingOutcome } from './mlp';
 import { argMax, expectedHitAtK, round } from './evaluation';
+import { CALIBRATION_DAYS, conformalQuantile, logBand, logError } from './calibration';
 import { InsufficientDataError } from './errors';
 import type { tf } from './tf.backend';
 
@@ -23,12 +24,43 @@ export const MIN_TRAIN_HOURS = 100;
 const MIN_SAMPLE_MINUTES = 45;
 /** Channels need this many distinct observed holdout slots to be ranked in the evaluation. */
 const MIN_EVAL_SLOTS = 4;
-const Z80 = 1.2816;
+/** The Gaussian 80 % half-width in sigmas: what an artifact without a calibrated width uses. */
+export const Z80 = 1.2816;
 
 export interface TimingScorer {
   model: tf.LayersModel;
   normalization: Normalization;
   vocabulary: Vocabulary;
+  /** Half-width of the 80 % interval in predicted sigmas, conformally calibrated (Z80 when uncalibrated). */
+  intervalZ?: number;
+}
+
+/** Ranking methods scored on the same holdout slots. */
+export const TIMING_METHODS = ['model', 'channel-mean', 'same-hour-last-week', 'channel-hour-of-week'] as const;
+export type TimingMethod = (typeof TIMING_METHODS)[number];
+export type TimingServing = 'timing' | 'baseline:channel-hour-of-week';
+
+/**
+ * What a trained timing model serves: the net, or — when it ranked the holdout worse than the
+ * channel × hour-of-week baseline (its own prior) — that baseline, named as such.
+ */
+export interface TimingServingDecision {
+  name: TimingServing;
+  bestBaseline: Exclude<TimingMethod, 'model'>;
+  bestBaselineHitAt3: number;
+  modelHitAt3: number;
+  channels: number;
+  /** Conformal 80 % half-width of the baseline's log-space band (used when the baseline is served). */
+  baselineIntervalQ: number;
+}
+
+/** One channel's ranking evaluation: the hour-of-week slots it streamed in the holdout, their actual mean viewers and each method's scores. */
+export interface TimingHoldoutRow {
+  channel: string;
+  slots: number[];
+  /** Mean actual viewers of the holdout hours in each slot. */
+  actual: number[];
+  scores: Record<TimingMethod, number[]>;
 }
 
 export interface SlotScore {
@@ -46,7 +78,10 @@ export interface SlotScore {
   high: number;
 }
 
-export interface TrainedTimingModel extends TimingScorer, TrainingOutcome {}
+export interface TrainedTimingModel extends TimingScorer, TrainingOutcome {
+  holdout: TimingHoldoutRow[];
+  serving: TimingServingDecision;
+}
 
 interface Candidate {
   x: HourRecord;
@@ -64,23 +99,31 @@ function candidates(h: ChannelHistory): Candidate[] {
 }
 
 /**
- * The seasonal prior of a slot: the channel's own history at this hour of the week, else at this hour of
+ * The seasonal prior of a slot: the channel × hour-of-week baseline (its mean shrunk toward the channel
+ * mean, features.ts `seasonalSlot`) when the slot was seen, else the channel's profile at this hour of
  * the day, else its level. The network learns the correction on top of it (trend, weekday, followers,
- * what other channels teach), so with little signal it falls back to the channel's profile.
+ * what other channels teach), so with little signal it is the baseline.
  */
 export function slotPrior(ctx: ChannelContext, slotStart: number): number {
   const how = hourOfWeek(slotStart);
-  return ctx.howProfile[how] ?? ctx.hodProfile[how % 24] ?? 0;
+  if (ctx.seasonal.slots[how]!.length > 0) return Math.log((seasonalSlot(ctx, how) + 1) / (ctx.hourlyLevel + 1));
+  return ctx.hodProfile[how % 24] ?? 0;
+}
+
+/** The channel × hour-of-week baseline as slot scores (served when the net lost to it on the holdout). */
+export function baselineSlots(ctx: ChannelContext, slotStarts: number[], q: number): SlotScore[] {
+  return slotStarts.map((t) => {
+    const v = seasonalSlot(ctx, hourOfWeek(t));
+    const band = logBand(v, q);
+    return { hourOfWeek: hourOfWeek(t), startsAt: new Date(t).toISOString(), expectedViewers: v, medianViewers: v, stdViewers: (band.high - band.low) / (2 * Z80), low: band.low, high: band.high };
+  });
 }
 
 /** Scores of (context, hour start) pairs in one batch — the serving and evaluation path. */
 export function scoreHours(scorer: TimingScorer, items: Array<{ ctx: ChannelContext; t: number }>): SlotScore[] {
-  const x = normalize(items.map((i) => timingFeatures(i.ctx, i.t, scorer.vocabulary)), scorer.normalization);
-  return predictRows(scorer.model, x).map(([correction, rawLogVar], i) => {
+  const z = scorer.intervalZ ?? Z80;
+  return predictHours(scorer, items).map(({ mu, sigma }, i) => {
     const { ctx, t } = items[i]!;
-    const mu = correction! + slotPrior(ctx, t);
-    const logVar = Math.min(5, Math.max(-7, rawLogVar!));
-    const sigma = Math.exp(logVar / 2);
     const base = ctx.hourlyLevel + 1;
     // Log-normal: mean = exp(mu + sigma²/2), sigma² = exp(logVar).
     const expected = base * Math.exp(mu + sigma * sigma / 2);
@@ -90,11 +133,22 @@ export function scoreHours(scorer: TimingScorer, items: Array<{ ctx: ChannelCont
       expectedViewers: Math.max(0, expected - 1),
       medianViewers: Math.max(0, base * Math.exp(mu) - 1),
       stdViewers: expected * Math.sqrt(Math.max(0, Math.exp(sigma * sigma) - 1)),
-      low: Math.max(0, base * Math.exp(mu - Z80 * sigma) - 1),
-      high: Math.max(0, base * Math.exp(mu + Z80 * sigma) - 1),
+      low: Math.max(0, base * Math.exp(mu - z * sigma) - 1),
+      high: Math.max(0, base * Math.exp(mu + z * sigma) - 1),
     };
   });
 }
+
+/** The net's log-space prediction of each hour: mean mu and sigma of log((v+1)/(hourlyLevel+1)). */
+function predictHours(scorer: TimingScorer, items: Array<{ ctx: ChannelContext; t: number }>): Array<{ mu: number; sigma: number }> {
+  const x = normalize(items.map((i) => timingFeatures(i.ctx, i.t, scorer.vocabulary)), scorer.normalization);
+  return predictRows(scorer.model, x).map(([correction, rawLogVar], i) => ({
+    mu: correction! + slotPrior(items[i]!.ctx, items[i]!.t),
+    sigma: Math.exp(Math.min(5, Math.max(-7, rawLogVar!)) / 2),
+  }));
+}
+
+const hourTarget = (c: { x: HourRecord; ctx: ChannelContext }): number => Math.log((c.x.viewers + 1) / (c.ctx.hourlyLevel + 1));
 
 /** Scores of the given slot starts for one channel context. */
 export function scoreSlots(scorer: TimingScorer, ctx: ChannelContext, slotStarts: number[]): SlotScore[] {
@@ -110,7 +164,10 @@ export function nextWeekSlots(asOf: number): number[] {
 export async function trainTimingModel(histories: ChannelHistory[], o: TimingTrainingOptions): Promise<TrainedTimingModel> {
   const perChannel = histories.map((h) => ({ h, cands: candidates(h) }));
   const all = perChannel.flatMap((p) => p.cands);
-  const train = all.filter((c) => c.x.hourStart + HOUR_MS <= o.splitAt);
+  // Time split: train | calibrate the interval (CALIBRATION_DAYS before the holdout) | holdout.
+  const calibrateFrom = o.splitAt - CALIBRATION_DAYS * DAY_MS;
+  const train = all.filter((c) => c.x.hourStart + HOUR_MS <= calibrateFrom);
+  const calibration = all.filter((c) => c.x.hourStart >= calibrateFrom && c.x.hourStart + HOUR_MS <= o.splitAt);
   const holdout = all.filter((c) => c.x.hourStart >= o.splitAt);
   if (train.length < MIN_TRAIN_HOURS) {
     throw new InsufficientDataError(`timing: ${train.length} usable live hours before the holdout; need at least ${MIN_TRAIN_HOURS}`, {
@@ -127,19 +184,22 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
     model,
     normalize(xTrain, normalization),
     // The second column is a placeholder: the loss reads the log-variance from the prediction only.
-    train.map((c) => [Math.log((c.x.viewers + 1) / (c.ctx.hourlyLevel + 1)) - slotPrior(c.ctx, c.x.hourStart), 0]),
+    train.map((c) => [hourTarget(c) - slotPrior(c.ctx, c.x.hourStart), 0]),
     { epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, seed: o.seed, loss: gaussianNll, onEpoch: o.onEpoch },
   );
   const scorer: TimingScorer = { model, normalization, vocabulary };
+  // Conformal width: |error| / sigma on the calibration hours (in-sample when there are too few).
+  const calibrating = calibration.length >= 20 ? calibration : train;
+  const calibrated = predictHours(scorer, calibrating.map((c) => ({ ctx: c.ctx, t: c.x.hourStart })));
+  scorer.intervalZ = conformalQuantile(calibrating.map((c, i) => Math.abs(hourTarget(c) - calibrated[i]!.mu) / calibrated[i]!.sigma));
 
-  // Calibration on holdout hours: how often the actual viewers fall inside the 80 % interval.
+  // Holdout: how often the actual viewers fall inside the 80 % interval.
   const holdoutScores = scoreHours(scorer, holdout.map((c) => ({ ctx: c.ctx, t: c.x.hourStart })));
   const inside = holdout.filter((c, i) => c.x.viewers >= holdoutScores[i]!.low && c.x.viewers <= holdoutScores[i]!.high).length;
 
   // Ranking: as of the split, rank the slots each channel actually streamed in the holdout; a hit is
   // the actual best slot among the top 3. Random and the baselines are scored on the same slots.
-  const hits = { model: 0, random: 0, channelMean: 0, lastWeek: 0, slotMean: 0 };
-  let evaluated = 0;
+  const rows: TimingHoldoutRow[] = [];
   for (const { h } of perChannel) {
     const r = channelContext(h, o.splitAt);
     if (!r.ok) continue;
@@ -152,29 +212,44 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
     if (groups.size < MIN_EVAL_SLOTS) continue;
     const slots = [...groups.keys()].sort((a, b) => a - b);
     const actual = slots.map((s) => groups.get(s)!.reduce((a, b) => a + b, 0) / groups.get(s)!.length);
-    const best = argMax(actual);
     const splitHour = Math.floor(o.splitAt / HOUR_MS) * HOUR_MS;
     const starts = slots.map((s) => splitHour + (((s - hourOfWeek(splitHour)) % SLOTS_PER_WEEK) + SLOTS_PER_WEEK) % SLOTS_PER_WEEK * HOUR_MS);
-    const modelScores = scoreSlots(scorer, r.ctx, starts).map((s) => s.medianViewers);
-    const lastWeekScores = starts.map((t) => r.ctx.hourAt.get(t - WEEK_MS)?.viewers ?? -1);
-    const slotMeanScores = slots.map((s) => r.ctx.howProfile[s] ?? -Infinity);
-    hits.model += expectedHitAtK(modelScores, best);
-    hits.random += Math.min(1, 3 / slots.length);
-    hits.channelMean += expectedHitAtK(slots.map(() => r.ctx.channelMean), best);
-    hits.lastWeek += expectedHitAtK(lastWeekScores, best);
-    hits.slotMean += expectedHitAtK(slotMeanScores, best);
-    evaluated++;
+    rows.push({
+      channel: channelKey(h),
+      slots,
+      actual,
+      scores: {
+        model: scoreSlots(scorer, r.ctx, starts).map((s) => s.medianViewers),
+        'channel-mean': slots.map(() => r.ctx.channelMean),
+        'same-hour-last-week': starts.map((t) => r.ctx.hourAt.get(t - WEEK_MS)?.viewers ?? -1),
+        'channel-hour-of-week': slots.map((s) => seasonalSlot(r.ctx, s)),
+      },
+    });
   }
+  const evaluated = rows.length;
+  const hits = Object.fromEntries(TIMING_METHODS.map((m) => [m, rows.reduce((a, row) => a + expectedHitAtK(row.scores[m], argMax(row.actual)), 0)])) as Record<TimingMethod, number>;
+  const randomHits = rows.reduce((a, row) => a + Math.min(1, 3 / row.slots.length), 0);
   if (evaluated === 0) throw new InsufficientDataError(`timing: no channel streamed in at least ${MIN_EVAL_SLOTS} distinct slots during the holdout`, { have: 0, need: 1, what: 'evaluable channels' });
   const rate = (n: number) => round(n / evaluated);
+  const baselines = TIMING_METHODS.filter((m): m is Exclude<TimingMethod, 'model'> => m !== 'model');
+  const bestBaseline = [...baselines].sort((a, b) => hits[b] - hits[a])[0]!;
+  const baselineIntervalQ = conformalQuantile(calibrating.map((c) => logError(c.x.viewers, seasonalSlot(c.ctx, hourOfWeek(c.x.hourStart)))));
+  const serving: TimingServingDecision = {
+    name: hits.model >= hits[bestBaseline] ? 'timing' : 'baseline:channel-hour-of-week',
+    bestBaseline, bestBaselineHitAt3: rate(hits[bestBaseline]), modelHitAt3: rate(hits.model), channels: evaluated, baselineIntervalQ,
+  };
   const metrics = {
     hit_rate_at_3: rate(hits.model),
-    random_hit_rate_at_3: rate(hits.random),
-    baseline_channel_mean_hit_rate_at_3: rate(hits.channelMean),
-    baseline_last_week_hit_rate_at_3: rate(hits.lastWeek),
-    baseline_slot_mean_hit_rate_at_3: rate(hits.slotMean),
+    random_hit_rate_at_3: rate(randomHits),
+    baseline_channel_mean_hit_rate_at_3: rate(hits['channel-mean']),
+    baseline_last_week_hit_rate_at_3: rate(hits['same-hour-last-week']),
+    baseline_channel_hour_of_week_hit_rate_at_3: rate(hits['channel-hour-of-week']),
+    best_baseline_hit_rate_at_3: rate(hits[bestBaseline]),
+    serves_baseline: serving.name === 'timing' ? 0 : 1,
     channels_evaluated: evaluated,
+    interval80_z: round(scorer.intervalZ),
     interval80_coverage: round(inside / holdout.length),
+    calibration_hours: calibration.length,
     train_loss: round(fit.finalLoss, 6),
     samples_per_second: round((fit.samples * fit.epochs) / Math.max(0.001, fit.trainMs / 1000), 1),
   };
@@ -186,5 +261,7 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
     trainSamples: train.length,
     holdoutSamples: holdout.length,
     channels: histories.length,
+    holdout: rows,
+    serving,
   };
 }

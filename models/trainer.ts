@@ -47,6 +47,8 @@ export interface TrainingSummary {
   artifactPath: string;
   backend: string;
   metrics: Record<string, number>;
+  /** What the registry serves from this artifact: the net, or the baseline it lost to on the holdout. */
+  serving: string;
   trainSamples: number;
   holdoutSamples: number;
   channels: number;
@@ -117,14 +119,17 @@ export async function trainModels(deps: { repo: ClickHouseRepository; logger: Lo
         target: kind === 'viewers' ? 'log_ratio_to_session_level' : 'log_ratio_to_hourly_level_gaussian',
         lookbackDays: LOOKBACK_DAYS,
         metrics: trained.metrics,
+        serving: trained.serving,
+        intervalZ: 'intervalZ' in trained ? trained.intervalZ : undefined,
         dataRange: { from: new Date(dataFrom).toISOString(), to: new Date(dataTo).toISOString(), holdoutFrom: new Date(splitAt).toISOString() },
         params,
       });
       trained.model.dispose();
       const finishedAt = now();
       await runs.record({ ...base, version, status: 'succeeded', metrics: trained.metrics, trainSamples: trained.trainSamples, holdoutSamples: trained.holdoutSamples, finishedAt, artifactPath, error: '' });
-      log.info({ model: kind, version, metrics: trained.metrics, durationMs: finishedAt - startedAt }, 'model trained');
-      summaries.push({ model: kind, runId, version, artifactPath, backend, metrics: trained.metrics, trainSamples: trained.trainSamples, holdoutSamples: trained.holdoutSamples, channels: histories.length, durationMs: finishedAt - startedAt });
+      log.info({ model: kind, version, serving: trained.serving.name, metrics: trained.metrics, durationMs: finishedAt - startedAt }, 'model trained');
+      if (trained.serving.name !== kind) log.warn({ model: kind, version, serving: trained.serving }, 'the trained net lost to a baseline on its holdout: the registry serves that baseline');
+      summaries.push({ model: kind, runId, version, artifactPath, backend, metrics: trained.metrics, serving: trained.serving.name, trainSamples: trained.trainSamples, holdoutSamples: trained.holdoutSamples, channels: histories.length, durationMs: finishedAt - startedAt });
     } catch (err) {
       o.progress?.end(kind);
       await runs

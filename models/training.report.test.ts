@@ -3,7 +3,7 @@ import type { TrainingSummary } from './trainer';
 
 const summary = (model: 'viewers' | 'timing', metrics: Record<string, number>): TrainingSummary => ({
   model, runId: `run-${model}`, version: `20261120T000000Z-${model === 'viewers' ? 'aa' : 'bb'}`, artifactPath: `/m/${model}`, backend: 'wasm',
-  metrics, trainSamples: 100, holdoutSamples: 20, channels: 4, durationMs: 1500,
+  metrics, serving: model, trainSamples: 100, holdoutSamples: 20, channels: 4, durationMs: 1500,
 });
 
 describe('spacehub train table (for people on a terminal)', () => {

@@ -11,6 +11,7 @@ export function renderTrainingSummaries(summaries: TrainingSummary[]): string {
     ['model', (s) => s.model],
     ['version', (s) => s.version],
     ['backend', (s) => s.backend],
+    ['serves', (s) => s.serving],
     ['channels', (s) => s.channels],
     ['train samples', (s) => s.trainSamples],
     ['holdout samples', (s) => s.holdoutSamples],

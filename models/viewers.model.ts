@@ -1,23 +1,46 @@
 import type { ChannelHistory, SessionRecord } from './channel-history';
+import { channelKey } from './channel-history';
 import {
-  buildVocabulary, channelContext, ChannelContext, featureNames, fitNormalization, normalize, Normalization,
-  sameHourLastWeek, VIEWER_FEATURE_NAMES, viewerFeatures, Vocabulary,
+  buildVocabulary, channelContext, ChannelContext, DAY_MS, featureNames, fitNormalization, normalize, Normalization,
+  sameHourLastWeek, seasonalBaseline, VIEWER_FEATURE_NAMES, viewerFeatures, Vocabulary,
 } from './features';
 import { buildMlp, fitMlp, predictRows, TrainingOptions, TrainingOutcome, weightedHuber } from './mlp';
 import { mae, mape, round } from './evaluation';
+import { CALIBRATION_DAYS, conformalQuantile, coverage, logBand, logError } from './calibration';
 import { InsufficientDataError } from './errors';
 import type { tf } from './tf.backend';
 
 /**
  * Viewer potential: the expected average viewers of a stream a channel starts at a given time and runs
- * for a given duration. One sample per ended session, with features as of its start. The network
- * predicts log((avg+1)/(level+1)) — the session relative to the channel's recent level — so big and
- * small channels share what they teach about hours, weekdays and trends.
+ * for a given duration. One sample per ended session, with features as of its start.
+ *
+ * The network predicts the *residual* over the strongest simple baseline, the channel × hour-of-week
+ * mean shrunk toward the channel mean (features.ts `seasonalBaseline`): log((avg+1)/(seasonal+1)). With
+ * nothing to add it outputs ~0 and is the baseline; it can only earn its place by what the other
+ * features (duration, weekday, trend, follower momentum, what other channels teach) add. Whether it did
+ * is decided on the holdout: when the trained net loses to the best baseline there, the artifact says
+ * so (`serving`) and the registry serves that baseline, named as such.
  */
 export type ViewerTrainingOptions = TrainingOptions;
 
-export const VIEWER_DEFAULTS = { epochs: 60, batchSize: 64, learningRate: 0.003, hidden: [8], l2: 0.01 };
+export const VIEWER_DEFAULTS = { epochs: 60, batchSize: 64, learningRate: 0.003, hidden: [8], l2: 0.1 };
 export const MIN_TRAIN_SESSIONS = 30;
+
+export const VIEWER_BASELINES = ['channel-mean', 'same-hour-last-week', 'channel-hour-of-week'] as const;
+export type ViewerBaseline = (typeof VIEWER_BASELINES)[number];
+export type ViewerServing = 'viewers' | `baseline:${ViewerBaseline}`;
+
+/** What a trained viewer model serves and why: the holdout comparison that decided it, and the interval width. */
+export interface ViewerServingDecision {
+  name: ViewerServing;
+  /** The baseline with the lowest holdout MAE, and that MAE. */
+  bestBaseline: ViewerBaseline;
+  bestBaselineMae: number;
+  modelMae: number;
+  holdoutSessions: number;
+  /** Conformal half-width of the 80 % interval, in log((v+1)) units, for what is served. */
+  intervalQ: number;
+}
 
 export interface ViewerScorer {
   model: tf.LayersModel;
@@ -25,9 +48,26 @@ export interface ViewerScorer {
   vocabulary: Vocabulary;
 }
 
-export interface TrainedViewerModel extends ViewerScorer, TrainingOutcome {}
+export interface ViewerHoldoutRow {
+  channel: string;
+  streamId: string;
+  startedAt: number;
+  actual: number;
+  model: number;
+  baselines: Record<ViewerBaseline, number>;
+  lastWeekSeen: boolean;
+  /** The 80 % interval of what is served. */
+  low: number;
+  high: number;
+}
+
+export interface TrainedViewerModel extends ViewerScorer, TrainingOutcome {
+  serving: ViewerServingDecision;
+  holdout: ViewerHoldoutRow[];
+}
 
 interface Candidate {
+  h: ChannelHistory;
   s: SessionRecord;
   ctx: ChannelContext;
 }
@@ -37,29 +77,49 @@ function candidates(histories: ChannelHistory[]): Candidate[] {
   for (const h of histories) {
     for (const s of h.sessions) {
       const r = channelContext(h, s.startedAt);
-      if (r.ok) out.push({ s, ctx: r.ctx });
+      if (r.ok) out.push({ h, s, ctx: r.ctx });
     }
   }
   return out;
 }
 
-/** Error weight of a sample: an error in log space costs viewers in proportion to the channel's level. */
-const sampleWeight = (level: number): number => level + 1;
+/**
+ * Error weight of a sample: an error in log space costs viewers in proportion to the channel's level, but
+ * full weight would let the one or two biggest channels of a small history be the whole training set.
+ */
+const sampleWeight = (level: number): number => Math.sqrt(level + 1);
 
-export const viewersFromOutput = (ctx: ChannelContext, out: number): number => Math.max(0, (ctx.level + 1) * Math.exp(out) - 1);
+/** The three baselines of a planned stream, from the channel's history as of its start. */
+export function viewerBaselines(ctx: ChannelContext, start: number, durationMs: number): { values: Record<ViewerBaseline, number>; lastWeekSeen: boolean } {
+  const lastWeek = sameHourLastWeek(ctx, start, durationMs);
+  return {
+    values: { 'channel-mean': ctx.channelMean, 'same-hour-last-week': lastWeek ?? ctx.channelMean, 'channel-hour-of-week': seasonalBaseline(ctx, start, durationMs) },
+    lastWeekSeen: lastWeek !== null,
+  };
+}
+
+export const viewersFromOutput = (seasonal: number, out: number): number => Math.max(0, (seasonal + 1) * Math.exp(out) - 1);
 
 /** Expected average viewers for each (context, start, duration) — the serving and evaluation path. */
 export function scoreViewers(scorer: ViewerScorer, items: Array<{ ctx: ChannelContext; start: number; durationMs: number; category: string | null }>): number[] {
   const x = normalize(items.map((i) => viewerFeatures(i.ctx, i.start, i.durationMs, i.category, scorer.vocabulary)), scorer.normalization);
-  return predictRows(scorer.model, x).map((row, k) => viewersFromOutput(items[k]!.ctx, row[0]!));
+  return predictRows(scorer.model, x).map((row, k) => viewersFromOutput(seasonalBaseline(items[k]!.ctx, items[k]!.start, items[k]!.durationMs), row[0]!));
+}
+
+/** What `serving` names, for one planned stream: the net's number or the named baseline's. */
+export function servedValue(serving: ViewerServing, model: () => number, baselines: Record<ViewerBaseline, number>): number {
+  return serving === 'viewers' ? model() : baselines[serving.slice('baseline:'.length) as ViewerBaseline];
 }
 
 export async function trainViewerModel(histories: ChannelHistory[], o: ViewerTrainingOptions): Promise<TrainedViewerModel> {
   const all = candidates(histories);
-  const train = all.filter((c) => c.s.endedAt <= o.splitAt);
+  // Time split: train | calibrate the interval (the last CALIBRATION_DAYS before the holdout) | holdout.
+  const calibrateFrom = o.splitAt - CALIBRATION_DAYS * DAY_MS;
+  const train = all.filter((c) => c.s.endedAt <= calibrateFrom);
+  const calibration = all.filter((c) => c.s.startedAt >= calibrateFrom && c.s.endedAt <= o.splitAt);
   const holdout = all.filter((c) => c.s.startedAt >= o.splitAt);
   if (train.length < MIN_TRAIN_SESSIONS) {
-    throw new InsufficientDataError(`viewers: ${train.length} usable training sessions before the holdout; need at least ${MIN_TRAIN_SESSIONS} (channels need some weeks of history)`, {
+    throw new InsufficientDataError(`viewers: ${train.length} usable training sessions before the calibration week and holdout; need at least ${MIN_TRAIN_SESSIONS} (channels need some weeks of history)`, {
       have: train.length, need: MIN_TRAIN_SESSIONS, what: 'training sessions',
     });
   }
@@ -73,29 +133,49 @@ export async function trainViewerModel(histories: ChannelHistory[], o: ViewerTra
   const fit = await fitMlp(
     model,
     normalize(xTrain, normalization),
-    train.map((c) => [Math.log((c.s.avgViewers + 1) / (c.ctx.level + 1)), sampleWeight(c.ctx.level)]),
+    train.map((c) => [Math.log((c.s.avgViewers + 1) / (seasonalBaseline(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt) + 1)), sampleWeight(c.ctx.level)]),
     { epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, seed: o.seed, loss: weightedHuber, onEpoch: o.onEpoch },
   );
 
   const scorer = { model, normalization, vocabulary };
-  const score = (cs: Candidate[]) => scoreViewers(scorer, cs.map((c) => ({ ctx: c.ctx, start: c.s.startedAt, durationMs: c.s.endedAt - c.s.startedAt, category: c.s.category })));
-  const actual = holdout.map((c) => c.s.avgViewers);
-  const predicted = score(holdout);
-  // Baselines of the same run: the channel's mean so far, and the same hours one week earlier
-  // (falling back to the channel mean when the channel was offline then).
-  const channelMean = holdout.map((c) => c.ctx.channelMean);
-  const lastWeekRaw = holdout.map((c) => sameHourLastWeek(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt));
-  const lastWeek = lastWeekRaw.map((v, i) => v ?? channelMean[i]!);
+  const evaluate = (cs: Candidate[]) => {
+    const predicted = scoreViewers(scorer, cs.map((c) => ({ ctx: c.ctx, start: c.s.startedAt, durationMs: c.s.endedAt - c.s.startedAt, category: c.s.category })));
+    return cs.map((c, i) => ({ c, actual: c.s.avgViewers, model: predicted[i]!, ...viewerBaselines(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt) }));
+  };
+  const held = evaluate(holdout);
+  const actual = held.map((r) => r.actual);
+  const maeOf = (pick: (r: (typeof held)[number]) => number) => mae(actual, held.map(pick));
+  const baselineMae = Object.fromEntries(VIEWER_BASELINES.map((b) => [b, maeOf((r) => r.values[b])])) as Record<ViewerBaseline, number>;
+  const bestBaseline = [...VIEWER_BASELINES].sort((a, b) => baselineMae[a] - baselineMae[b])[0]!;
+  const modelMae = maeOf((r) => r.model);
+  // The net is served only if it is at least as good as every baseline on its own holdout.
+  const name: ViewerServing = modelMae <= baselineMae[bestBaseline] ? 'viewers' : `baseline:${bestBaseline}`;
+  const served = (r: (typeof held)[number]) => servedValue(name, () => r.model, r.values);
+
+  // Interval: conformal on the calibration week (in-sample training residuals when it has too few sessions).
+  const calibrated = evaluate(calibration.length >= 10 ? calibration : train);
+  const intervalQ = conformalQuantile(calibrated.map((r) => logError(r.actual, served(r))));
+  const bands = held.map((r) => logBand(served(r), intervalQ));
+
   const trainActual = train.map((c) => c.s.avgViewers);
   const metrics = {
-    mae: round(mae(actual, predicted)),
-    mape: round(mape(actual, predicted)),
-    baseline_channel_mean_mae: round(mae(actual, channelMean)),
-    baseline_channel_mean_mape: round(mape(actual, channelMean)),
-    baseline_last_week_mae: round(mae(actual, lastWeek)),
-    baseline_last_week_mape: round(mape(actual, lastWeek)),
-    baseline_last_week_coverage: round(lastWeekRaw.filter((v) => v !== null).length / holdout.length),
-    train_mae: round(mae(trainActual, score(train))),
+    mae: round(modelMae),
+    mape: round(mape(actual, held.map((r) => r.model))),
+    baseline_channel_mean_mae: round(baselineMae['channel-mean']),
+    baseline_channel_mean_mape: round(mape(actual, held.map((r) => r.values['channel-mean']))),
+    baseline_last_week_mae: round(baselineMae['same-hour-last-week']),
+    baseline_last_week_mape: round(mape(actual, held.map((r) => r.values['same-hour-last-week']))),
+    baseline_last_week_coverage: round(held.filter((r) => r.lastWeekSeen).length / held.length),
+    baseline_channel_hour_of_week_mae: round(baselineMae['channel-hour-of-week']),
+    baseline_channel_hour_of_week_mape: round(mape(actual, held.map((r) => r.values['channel-hour-of-week']))),
+    best_baseline_mae: round(baselineMae[bestBaseline]),
+    model_vs_best_baseline: round(modelMae / baselineMae[bestBaseline]),
+    serves_baseline: name === 'viewers' ? 0 : 1,
+    served_mae: round(maeOf(served)),
+    interval80_q: round(intervalQ),
+    interval80_coverage: round(coverage(actual, bands.map((b) => b.low), bands.map((b) => b.high))),
+    calibration_sessions: calibration.length,
+    train_mae: round(mae(trainActual, evaluate(train).map((r) => r.model))),
     train_loss: round(fit.finalLoss, 6),
     samples_per_second: round((fit.samples * fit.epochs) / Math.max(0.001, fit.trainMs / 1000), 1),
   };
@@ -107,5 +187,17 @@ export async function trainViewerModel(histories: ChannelHistory[], o: ViewerTra
     trainSamples: train.length,
     holdoutSamples: holdout.length,
     channels: histories.length,
+    serving: { name, bestBaseline, bestBaselineMae: round(baselineMae[bestBaseline], 2), modelMae: round(modelMae, 2), holdoutSessions: holdout.length, intervalQ },
+    holdout: held.map((r, i) => ({
+      channel: channelKey(r.c.h),
+      streamId: r.c.s.streamId,
+      startedAt: r.c.s.startedAt,
+      actual: r.actual,
+      model: r.model,
+      baselines: r.values,
+      lastWeekSeen: r.lastWeekSeen,
+      low: bands[i]!.low,
+      high: bands[i]!.high,
+    })),
   };
 }

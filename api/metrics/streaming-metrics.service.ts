@@ -107,7 +107,7 @@ export class StreamingMetricsService {
     if (!p) return { value: null, reason: NO_MODEL_REASON };
     try {
       const v = await p.predictViewers(key, now);
-      return { value: { startTime: v.startTime, durationMinutes: v.durationMinutes, expectedViewers: v.expectedViewers, baselines: v.baselines, model: v.model }, reason: null };
+      return { value: { startTime: v.startTime, durationMinutes: v.durationMinutes, expectedViewers: v.expectedViewers, interval: v.interval, baselines: v.baselines, model: v.model, holdout: v.holdout, explanation: v.explanation }, reason: null };
     } catch (err) {
       return { value: null, reason: reasonOf(err) };
     }
@@ -274,7 +274,7 @@ export class StreamingMetricsService {
   }
 }
 
-export const slotOut = (s: SlotScoreOut) => ({ hourOfWeek: s.hourOfWeek, startsAt: s.startsAt, expectedViewers: s.expectedViewers, medianViewers: s.medianViewers, low: s.low, high: s.high });
+export const slotOut = (s: SlotScoreOut) => ({ hourOfWeek: s.hourOfWeek, startsAt: s.startsAt, expectedViewers: s.expectedViewers, medianViewers: s.medianViewers, low: s.low, high: s.high, reason: s.reason });
 
 /** Typed model errors carry a message meant for users (what is missing and how much); others do not. */
 function reasonOf(err: unknown): string {

@@ -124,7 +124,7 @@ export function channelRoutes(ctx: ApiContext): RouteDef[] {
         await ctx.access.requireChannel(principal, params.platform, params.channelId);
         const models = modelsOf(ctx);
         const p = await models.predictViewers(params, query.startAt ?? Date.now(), { durationMinutes: query.durationMinutes });
-        return { platform: params.platform, channelId: params.channelId, predictions: [{ startTime: p.startTime, durationMinutes: p.durationMinutes, expectedViewers: p.expectedViewers, baselines: p.baselines, model: p.model }] };
+        return { platform: params.platform, channelId: params.channelId, predictions: [{ startTime: p.startTime, durationMinutes: p.durationMinutes, expectedViewers: p.expectedViewers, interval: p.interval, baselines: p.baselines, model: p.model, holdout: p.holdout, explanation: p.explanation }] };
       },
     }),
     defineRoute({

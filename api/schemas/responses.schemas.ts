@@ -79,8 +79,22 @@ export const Prediction = z.object({
   startTime: iso.describe('Planned start'),
   durationMinutes: z.number().int().describe('Assumed duration (default: the channel\'s median recent session)'),
   expectedViewers: z.number().describe('Expected average concurrent viewers'),
-  baselines: z.object({ channelMean: z.number(), sameHourLastWeek: z.number().nullable() }).describe('What the model is evaluated against'),
-  model: ModelRef,
+  interval: z.object({ low: z.number(), high: z.number(), coverage: z.number().describe('Target share of streams inside (0.8), calibrated on held-out data') }).optional().describe('80 % interval'),
+  baselines: z.object({ channelMean: z.number(), sameHourLastWeek: z.number().nullable(), channelHourOfWeek: z.number().optional() }).describe('What the model is evaluated against'),
+  model: ModelRef.describe("name 'viewers' = the trained model; 'baseline:<name>' = the trained model lost to that baseline on its holdout, so the baseline is served"),
+  holdout: z.object({
+    sessions: z.number().int(), modelMae: z.number(), baseline: z.string(), baselineMae: z.number(), improvementPercent: z.number().describe('How much lower the model\'s error was than the best baseline\'s (negative = it lost)'),
+  }).nullable().optional().describe('The held-out comparison that decided what is served'),
+  explanation: z.string().optional().describe('What produced the number and how it did on held-out streams'),
+});
+
+const SlotReason = z.object({
+  text: z.string().describe('e.g. "Sat 19:00 UTC: your last 6 streams in this slot averaged 23 viewers, 40 % above your mean (16)"'),
+  streams: z.number().int(),
+  basis: z.enum(['slot', 'hour', 'none']).describe('slot = this hour of this weekday; hour = this UTC hour on other days; none = never live at this hour'),
+  meanViewers: z.number().nullable(),
+  channelMeanViewers: z.number(),
+  vsChannelMeanPercent: z.number().nullable(),
 });
 
 export const Slot = z.object({
@@ -90,6 +104,7 @@ export const Slot = z.object({
   medianViewers: z.number().describe('Typical outcome; slots are ranked by it'),
   low: z.number().describe('80 % interval, low end'),
   high: z.number().describe('80 % interval, high end'),
+  reason: SlotReason.optional().describe('Why this slot, in numbers from your own streams'),
 });
 
 const notYet = z.object({
