@@ -1,0 +1,127 @@
+import type { Consumer, Producer } from 'kafkajs';
+import type { Logger } from '../../shared/logging/logger';
+import type { Topics } from '../../shared/kafka/topics';
+import { processorMetrics as M } from '../processor.metrics';
+import type { ProcessorStats } from '../processor.stats';
+import type { ClosedWindow } from '../state/window.accumulator';
+import type { ProcessorClickHouseSink } from './clickhouse.sink';
+import type { CommitPlan } from './commit.plan';
+import type { Outputs, PendingEnd } from './outputs';
+import { endedAlert, toAlert, toMetricWindow } from './records';
+
+export interface FlushWriterDeps {
+  sink: ProcessorClickHouseSink;
+  producer: Producer;
+  consumer: Consumer;
+  topics: Pick<Topics, 'windows' | 'alerts'>;
+  dlqTopic: string;
+  /** Synchronous Confluent-framed encoders of the MetricWindow and Alert schemas. */
+  encode: { windows(value: object): Buffer; alerts(value: object): Buffer };
+  withRetry<T>(target: string, fn: () => Promise<T>): Promise<T>;
+  stats: ProcessorStats;
+  log: Logger;
+}
+
+const sessionKey = (x: { platform: string; channelId: string; streamId: string }) => `${x.platform}:${x.channelId}:${x.streamId}`;
+
+/**
+ * Writes what a flush took — ClickHouse rows, Kafka messages — and then the commit that covers it.
+ * Writes are chained: one at a time, in order, while processing goes on; the loop waits for the write
+ * in flight before handing over the next (`idle`), so an outage pauses consumption instead of piling up
+ * memory (processors/README.md, "Exactly-once effect" 2).
+ */
+export class FlushWriter {
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly d: FlushWriterDeps) {}
+
+  /** Resolves when the write in flight (if any) is done, successfully or not. */
+  idle(): Promise<void> {
+    return this.writing;
+  }
+
+  /** Chains the write of `out` (+ the session ends now ready) and then `commit`; `current()` false skips the commit (a rebalance happened). */
+  enqueue(out: Outputs, ends: PendingEnd[], commit: CommitPlan, current: () => boolean): Promise<void> {
+    const run = this.writing.then(() => this.write(out, ends, commit, current));
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Order matters for a crash at any point: windows and late rows first (session summaries read them),
+   * then Kafka (alerts, windows, DLQ), then the session and alert rows, then the commit. Each step
+   * retries with backoff until it succeeds, so an outage delays, never loses; nothing is committed
+   * before everything it covers is written.
+   */
+  private async write(out: Outputs, ends: PendingEnd[], commit: CommitPlan, current: () => boolean): Promise<void> {
+    const { sink, stats, withRetry } = this.d;
+    const started = performance.now();
+    const version = Date.now();
+    let t = performance.now();
+    await withRetry('ClickHouse windows', () => sink.insertWindowsAndLate(out.windows, out.late, version));
+    for (const p of ends) {
+      const row = await withRetry('ClickHouse session summary', () => sink.summarizeSession(p));
+      out.sessions.push(row);
+      out.alerts.push(endedAlert(row));
+    }
+    // Sessions still live get their running summary from the windows just written; a session that
+    // ended in this flush keeps only its final summary. The running row replaces this flush's start row.
+    const endedNow = new Set(ends.map(sessionKey));
+    const liveRefs = [...out.liveSessions.values()].filter((r) => !endedNow.has(sessionKey(r)));
+    if (liveRefs.length) {
+      const running = await withRetry('ClickHouse running session summaries', () => sink.summarizeLiveSessions(liveRefs));
+      const updated = new Set(running.map(sessionKey));
+      out.sessions = [...out.sessions.filter((x) => x.status !== 'live' || !updated.has(sessionKey(x))), ...running];
+    }
+    stats.ms.clickhouse += performance.now() - t;
+    t = performance.now();
+    await withRetry('Kafka produce', () => this.produce(out));
+    stats.ms.kafka += performance.now() - t;
+    t = performance.now();
+    await withRetry('ClickHouse sessions and alerts', () => sink.insertSessionsAndAlerts(out.sessions, out.alerts, version));
+    stats.ms.clickhouse += performance.now() - t;
+    M.windowsClosed.inc(out.windows.length);
+    for (const a of out.alerts) M.alerts.inc({ type: a.type });
+    t = performance.now();
+    if (current()) await this.commit(commit);
+    stats.ms.commit += performance.now() - t;
+    stats.flushes++;
+    M.flushSeconds.observe((performance.now() - started) / 1000);
+  }
+
+  private async produce(out: Outputs): Promise<void> {
+    const { topics, encode } = this.d;
+    const topicMessages = [];
+    if (out.windows.length) {
+      const running = new Map(out.sessions.filter((x) => x.status === 'live').map((x) => [`${x.platform}:${x.channelId}`, x]));
+      topicMessages.push({ topic: topics.windows, messages: out.windows.map((w) => ({ key: w.userId, value: encode.windows(toMetricWindow(w, running.get(`${w.platform}:${w.channelId}`))) })) });
+    }
+    if (out.alerts.length) topicMessages.push({ topic: topics.alerts, messages: out.alerts.map((a) => ({ key: a.userId, value: encode.alerts(toAlert(a)) })) });
+    if (out.dlq.length) topicMessages.push({ topic: this.d.dlqTopic, messages: out.dlq });
+    if (topicMessages.length) await this.d.producer.sendBatch({ acks: -1, topicMessages });
+  }
+
+  private async commit(offsets: CommitPlan): Promise<void> {
+    if (offsets.length === 0) return;
+    try {
+      await this.d.consumer.commitOffsets(offsets);
+      this.d.stats.commits++;
+    } catch (err) {
+      // A rebalance is under way: the next owner replays from the previous commit, which is safe.
+      this.d.log.warn({ err }, 'offset commit failed; the partitions will be replayed from the previous commit');
+    }
+  }
+
+  /**
+   * Early firing (processors/README.md): provisional MetricWindows of still-open windows. Fire-and-forget
+   * on the same producer as the final windows; never written to ClickHouse, never committed.
+   */
+  sendProvisional(windows: ClosedWindow[]): void {
+    if (windows.length === 0) return;
+    this.d.stats.earlyFirings += windows.length;
+    M.earlyFirings.inc(windows.length);
+    void this.d.producer
+      .send({ topic: this.d.topics.windows, messages: windows.map((w) => ({ key: w.userId, value: this.d.encode.windows(toMetricWindow(w, undefined, true)) })) })
+      .catch((err) => this.d.log.debug({ err }, 'provisional windows not sent; the final ones follow'));
+  }
+}
