@@ -20,7 +20,8 @@ import { PORTS, PrivateStack } from './private-stack';
  * processor as child processes — on a private native stack, through five faults in a row:
  *   1. kill -9 Kafka, restart after 10 s      2. kill -9 ClickHouse, restart after 10 s
  *   3. restart Redis                          4. kill -9 processor and ingest worker, restart them
- *   5. the simulator answers 429 / 5xx / malformed bodies for a while.
+ *   5. kill -9 ingest mid-poll, restart: every channel polled within one interval of readiness
+ *   6. the simulator answers 429 / 5xx / malformed bodies for a while.
  * Afterwards the processor's windows, sessions and alerts are compared with an uninterrupted reference:
  * a fresh consumer group over the same Kafka input into its own database. Ingest-side loss (poll slots
  * that never reached Kafka) is measured from the snapshot event ids, which carry the planned slot.
@@ -32,7 +33,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Progress on stderr at once (jest holds console output until the file ends; this suite runs minutes). */
 const progress = (msg: string) => process.stderr.write(`[faults ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
-interface Phase { name: string; start: number; restartedAt: number; recoveredAt: number; end: number }
+interface Phase { name: string; start: number; restartedAt: number; recoveredAt: number; end: number; readyAt?: number }
+
+const KILL_INGEST_MID_POLL = 'kill -9 ingest mid-poll, restart';
+/** Issue 16 part 6: a restarted ingest polls every channel within one interval of readiness, plus this. */
+const RESTART_SLACK_MS = 5000;
 
 const stack = new PrivateStack(CHANNELS, {
   INGEST_LIVE_POLL_SECONDS: String(POLL_S),
@@ -134,14 +139,14 @@ describe('pipeline under faults (private stack)', () => {
     const baseline: Phase = { name: 'none (warm-up)', start: t0, restartedAt: t0, recoveredAt: t0, end: 0 };
     phases.push(baseline);
 
-    const fault = async (name: string, inject: () => Promise<void>) => {
+    const fault = async (name: string, inject: () => Promise<number | void>) => {
       const start = Date.now();
       phases[phases.length - 1]!.end = start;
       progress(`fault: ${name}`);
-      await inject();
+      const readyAt = (await inject()) ?? undefined;
       const restartedAt = Date.now();
       const recoveredAt = await waitRecovered();
-      phases.push({ name, start, restartedAt, recoveredAt, end: 0 });
+      phases.push({ name, start, restartedAt, recoveredAt, end: 0, readyAt });
       progress(`recovered in ${((recoveredAt - restartedAt) / 1000).toFixed(1)} s`);
       await sleep(15 * SECOND); // steady state again before the next fault
     };
@@ -165,6 +170,17 @@ describe('pipeline under faults (private stack)', () => {
       await sleep(2 * SECOND);
       stack.start('process');
       stack.start('ingest');
+    });
+    await fault(KILL_INGEST_MID_POLL, async () => {
+      // Stream-state calls held for 20 s, so the kill lands while polls are in flight and their jobs locked.
+      const sim = `http://127.0.0.1:${PORTS.simulator}/__sim/faults`;
+      await axios.post(sim, { route: '/helix/streams', kind: 'slow', delayMs: 20_000, times: 1000 });
+      await axios.post(sim, { route: '/youtube/v3/liveBroadcasts', kind: 'slow', delayMs: 20_000, times: 1000 });
+      await sleep(3 * SECOND);
+      await stack.stop('ingest', 'SIGKILL');
+      await axios.delete(sim);
+      stack.start('ingest');
+      return stack.readyAt('ingest');
     });
     await fault('simulator 429 / 5xx / malformed for 30 s', async () => {
       const sim = `http://127.0.0.1:${PORTS.simulator}/__sim/faults`;
@@ -269,6 +285,7 @@ describe('pipeline under faults (private stack)', () => {
         'snapshots in': new Set(snaps.map((s) => s.eventId)).size,
         're-sent (dedup)': resent(snaps.map((s) => s.eventId)),
         'polls missed': missedPolls.get(p.name) ?? 0,
+        'polls missed/channel': ((missedPolls.get(p.name) ?? 0) / CHANNELS).toFixed(1),
         'minutes w/o input': minutesWithoutInput.get(p.name) ?? 0,
         'windows out': outKeys.length,
         'reference windows': refKeys.length,
@@ -279,6 +296,15 @@ describe('pipeline under faults (private stack)', () => {
       };
     });
     console.log(`fault suite: ${CHANNELS} simulated channels, polls every ${POLL_S} s\n` + formatTable(rows));
+
+    // ---- kill -9 of ingest mid-poll: every channel polled within one interval (+ slack) of readiness
+    const restart = phases.find((p) => p.name === KILL_INGEST_MID_POLL)!;
+    const firstAfterReady = [...slots.keys()].map((ch) => {
+      const t = snapshots.filter((x) => `${x.platform}:${x.channelId}` === ch && Number(x.observedAt) >= restart.readyAt!).map((x) => Number(x.observedAt));
+      return { ch, s: t.length ? (Math.min(...t) - restart.readyAt!) / 1000 : Infinity };
+    });
+    const slowest = Math.max(...firstAfterReady.map((x) => x.s));
+    console.log(`${KILL_INGEST_MID_POLL}: ready ${((restart.readyAt! - restart.start) / 1000).toFixed(1)} s after the fault began; every channel's first poll after ready within ${slowest.toFixed(1)} s (bound ${POLL_S} s + ${RESTART_SLACK_MS / 1000} s)`);
 
     // ---- lifecycle: one started / ended per stream (Kafka re-sends carry the same id), one alert each
     const lifeIds = new Map<string, Set<string>>();
@@ -329,6 +355,7 @@ describe('pipeline under faults (private stack)', () => {
     expect([...perStream.entries()].filter(([, n]) => n > 1)).toEqual([]);
     expect(alertCopies).toEqual([]);
     expect(unexplained).toEqual([]);
+    expect(firstAfterReady.filter((x) => x.s * 1000 > POLL_S * SECOND + RESTART_SLACK_MS)).toEqual([]);
     expect(await highWatermark(rawTopicFor(rt.config.KAFKA_TOPIC_PREFIX, 'processorDlq'))).toBe(0);
     expect(stack.stack('status')).not.toMatch(/down/);
     expect(stack.alive('process') && stack.alive('simulate')).toBe(true);

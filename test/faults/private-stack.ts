@@ -19,6 +19,7 @@ export type ServiceName = 'simulate' | 'ingest' | 'process';
 export class PrivateStack {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spacehub-faults-'));
   private readonly children = new Map<ServiceName, ChildProcess>();
+  private readonly logOffsets = new Map<ServiceName, number>();
   private readonly stackEnv: NodeJS.ProcessEnv = {
     PATH: process.env.PATH, HOME: process.env.HOME, JAVA_HOME: process.env.JAVA_HOME,
     STACK_DIR: this.dir,
@@ -67,6 +68,7 @@ export class PrivateStack {
   }
 
   start(service: ServiceName): void {
+    this.logOffsets.set(service, fs.existsSync(path.join(this.dir, `${service}.log`)) ? fs.statSync(path.join(this.dir, `${service}.log`)).size : 0);
     const metricsPort = { simulate: PORTS.simulateMetrics, ingest: PORTS.ingestMetrics, process: PORTS.processMetrics }[service];
     const log = fs.openSync(path.join(this.dir, `${service}.log`), 'a');
     const child = spawn(path.join(ROOT, 'bin/spacehub'), [service], {
@@ -90,6 +92,18 @@ export class PrivateStack {
     await exited;
     clearTimeout(timer);
     this.children.delete(service);
+  }
+
+  /** When the service last started printed `spacehub ready` (polled; ms since the epoch). */
+  async readyAt(service: ServiceName, timeoutMs = 180_000): Promise<number> {
+    const file = path.join(this.dir, `${service}.log`);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').slice(this.logOffsets.get(service) ?? 0) : '';
+      if (text.includes('spacehub ready')) return Date.now();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${service} did not report ready within ${timeoutMs} ms:\n${this.logTail(service)}`);
   }
 
   alive(service: ServiceName): boolean {
