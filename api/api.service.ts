@@ -95,6 +95,7 @@ export async function startApi(rt: Runtime, o: StartApiOptions = {}): Promise<Ru
       config,
       exporter: new ChannelExporter(ch.client),
       webhooks: notifications.webhooks,
+      webhookTestLimiter: new RateLimiter(redis, config.REDIS_KEY_PREFIX, config.NOTIFY_TEST_PER_MINUTE),
     },
     {
       logger: rt.logger,

@@ -22,6 +22,15 @@ export const notifyMetrics = {
       registers: [metricsRegistry],
     }),
   ),
+  postponed: getOrCreate(
+    'spacehub_notify_postponed_total',
+    () => new Counter({
+      name: 'spacehub_notify_postponed_total',
+      help: 'Deliveries put back without an attempt: the user already had NOTIFY_USER_CONCURRENCY in flight, or the endpoint\'s circuit was open',
+      labelNames: ['reason'] as const,
+      registers: [metricsRegistry],
+    }),
+  ),
   deadLettered: getOrCreate(
     'spacehub_notify_dead_lettered_total',
     () => new Counter({ name: 'spacehub_notify_dead_lettered_total', help: 'Deliveries given up after the last attempt', registers: [metricsRegistry] }),

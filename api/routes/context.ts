@@ -8,6 +8,7 @@ import type { PredictionPort, StreamingPort } from '../ports';
 import type { ChannelExporter } from '../exports/channel-export';
 import type { WebhookService } from '../../notifications/webhook.service';
 import type { TokenManagement } from './tokens.routes';
+import type { RateLimiter } from '../http/rate-limit';
 
 /** What the controllers are given (services only; they never see a client of an outside system). */
 export interface ApiContext {
@@ -29,4 +30,6 @@ export interface ApiContext {
   exporter?: ChannelExporter;
   /** Outbound webhooks (notifications/); null when TOKEN_ENCRYPTION_KEYS is not set → 503. */
   webhooks?: WebhookService | null;
+  /** Per-user budget of POST /v1/webhooks/{id}/test (NOTIFY_TEST_PER_MINUTE); absent = unlimited. */
+  webhookTestLimiter?: Pick<RateLimiter, 'hit'>;
 }

@@ -113,9 +113,14 @@ export function webhookRoutes(ctx: ApiContext): RouteDef[] {
       tags: ['webhooks'],
       params: byId,
       query: z.strictObject({}),
+      description: 'At most NOTIFY_TEST_PER_MINUTE per user (429 with Retry-After beyond): each one is a real POST to the endpoint.',
       success: { status: 200, description: 'Queued; follow it in /deliveries', schema: z.object({ alertId: z.string(), status: z.string() }) },
-      errors: [400, 404, 503],
+      errors: [400, 404, 429, 503],
       async handler({ params, principal }) {
+        const d = await ctx.webhookTestLimiter?.hit(`webhook-test:${principal.userId}`);
+        if (d && !d.allowed) {
+          throw new ProblemError(429, 'rate-limited', 'Too many test deliveries', `at most ${d.limit} test deliveries per minute; retry after ${d.retryAfterSeconds} s`, { retryAfterSeconds: d.retryAfterSeconds }, { 'Retry-After': String(d.retryAfterSeconds) });
+        }
         return mapped(() => serviceOf(ctx).sendTest(principal.userId, params.id));
       },
     }),
