@@ -2,6 +2,7 @@ import { loadConfig } from '../shared/config/config';
 import { ApiTokenStore } from '../shared/auth/api-tokens';
 import { createRedis } from '../shared/redis/redis';
 import type { CommandModule } from './service';
+import { table } from './output';
 
 async function withStore<T>(fn: (s: ApiTokenStore) => Promise<T>): Promise<T> {
   const c = loadConfig();
@@ -47,7 +48,7 @@ export const usersCommand: CommandModule = {
 
 export const tokensCommand: CommandModule = {
   name: 'tokens',
-  describe: 'issue an API token for a user; the token is printed once',
+  describe: 'issue (printed once), list or revoke a user\'s API tokens',
   subcommands: [
     {
       name: 'create',
@@ -55,18 +56,48 @@ export const tokensCommand: CommandModule = {
       options: [
         { flags: '--user <id>', describe: 'the user it acts for (required)' },
         { flags: '--label <label>', describe: 'what it is for', default: 'cli' },
+        { flags: '--expires-in-days <n>', describe: 'stop working after n days (default: never)' },
       ],
     },
+    { name: 'list', describe: 'a user\'s tokens: ids, labels, expiry (never the tokens)', options: [{ flags: '--user <id>', describe: 'the user (required)' }] },
+    {
+      name: 'revoke',
+      describe: 'revoke one of a user\'s tokens; its open WebSocket/Socket.IO connections close within GATEWAY_AUTH_RECHECK_MS',
+      options: [{ flags: '--user <id>', describe: 'the user (required)' }],
+      arguments: [{ name: 'tokenId', describe: 'the token id (t_…), from tokens list', required: true }],
+    },
   ],
-  async run(args) {
-    const [sub] = args.positional;
-    if (sub === 'create' && typeof args.flags.user === 'string') {
+  async run(args, out) {
+    const [sub, tokenId] = args.positional;
+    const user = typeof args.flags.user === 'string' ? args.flags.user : undefined;
+    if (sub === 'create' && user) {
       const label = typeof args.flags.label === 'string' ? args.flags.label : 'cli';
-      const t = await withStore((s) => s.createToken(String(args.flags.user), label));
-      console.log(JSON.stringify(t));
+      const days = args.flags['expires-in-days'];
+      if (days !== undefined && !/^[1-9]\d{0,3}$/.test(String(days))) {
+        console.error('spacehub: --expires-in-days must be a whole number of days (1-9999)');
+        return 2;
+      }
+      const expiresAt = days === undefined ? null : Date.now() + Number(days) * 86400_000;
+      const t = await withStore((s) => s.createToken(user, label, { expiresAt }));
+      console.log(JSON.stringify(t)); // one line, as before: scripts read it
       return 0;
     }
-    console.error('usage: spacehub tokens create --user USER_ID [--label LABEL]');
+    if (sub === 'list' && user) {
+      const list = await withStore((s) => s.listTokens(user));
+      const iso = (ms: number | null) => (ms === null ? 'never' : new Date(ms).toISOString());
+      out.result(list, (rows) => table(rows, [['id', (r) => r.tokenId], ['label', (r) => r.label], ['created', (r) => iso(r.createdAt)], ['expires', (r) => iso(r.expiresAt)]]));
+      return 0;
+    }
+    if (sub === 'revoke' && user && tokenId) {
+      const revoked = await withStore((s) => s.revokeToken(user, tokenId));
+      if (!revoked) {
+        console.error(`spacehub: user ${user} has no token ${tokenId}`);
+        return 1;
+      }
+      out.result({ revoked: tokenId }, () => `revoked ${tokenId}`);
+      return 0;
+    }
+    console.error('usage: spacehub tokens create --user USER_ID [--label LABEL] [--expires-in-days N] | tokens list --user USER_ID | tokens revoke --user USER_ID TOKEN_ID');
     return 2;
   },
 };

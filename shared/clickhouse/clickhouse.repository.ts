@@ -211,9 +211,20 @@ export async function migrate(settings: ClickHouseSettings, log?: (msg: string) 
 
 /** True when every migration file is recorded with its checksum (read-only check; false on any error). */
 async function allApplied(settings: ClickHouseSettings): Promise<boolean> {
-  const client = createClickHouse(settings);
+  const client = createClickHouse(settings, undefined);
   try {
-    const rs = await client.query({ query: 'SELECT version, any(checksum) AS checksum FROM schema_migrations GROUP BY version', format: 'JSONEachRow' });
+    // Asked of system.tables first: a query on a missing database would be logged as an error by the client.
+    const exists = await client.query({
+      query: 'SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = \'schema_migrations\'',
+      query_params: { db: settings.database },
+      format: 'JSONEachRow',
+    });
+    if (Number(((await exists.json()) as Array<{ n: number }>)[0]?.n ?? 0) === 0) return false;
+    const rs = await client.query({
+      query: 'SELECT version, any(checksum) AS checksum FROM {db:Identifier}.schema_migrations GROUP BY version',
+      query_params: { db: settings.database },
+      format: 'JSONEachRow',
+    });
     const applied = new Map(((await rs.json()) as Array<{ version: number; checksum: string }>).map((r) => [Number(r.version), r.checksum]));
     return loadMigrations(settings).every((m) => applied.get(m.version) === m.checksum);
   } catch {
