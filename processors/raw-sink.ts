@@ -1,11 +1,11 @@
 import type { Consumer, EachBatchPayload } from 'kafkajs';
+import { chDateTime64 } from '../shared/clickhouse/tables';
 import type { Runtime } from '../shared/runtime';
 import { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
 import type { Heartbeat, StreamSnapshot } from '../shared/events/events';
 import { retry } from '../shared/errors/retry';
 import { UndecodableMessageError, untilRegistryAnswers } from '../shared/schema-registry/schema-registry';
 
-const toDateTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 /**
  * Lands raw snapshots and heartbeats in ClickHouse, unchanged. Offsets are committed only after
@@ -48,13 +48,13 @@ export class RawSink {
       try {
         if (batch.topic === topics.heartbeat) {
           const h = await decode<Heartbeat>(m.value);
-          heartbeats.push({ event_id: h.eventId, source: h.source, emitted_at: toDateTime(h.emittedAt), sequence: h.sequence });
+          heartbeats.push({ event_id: h.eventId, source: h.source, emitted_at: chDateTime64(h.emittedAt), sequence: h.sequence });
         } else {
           const s = await decode<StreamSnapshot>(m.value);
           snapshots.push({
             event_id: s.eventId, platform: s.platform, channel_id: s.channelId, user_id: s.userId,
-            observed_at: toDateTime(s.observedAt), live: s.live ? 1 : 0, viewers: s.viewers, stream_id: s.streamId,
-            started_at: s.startedAt === null ? null : toDateTime(s.startedAt), title: s.title, category: s.category,
+            observed_at: chDateTime64(s.observedAt), live: s.live ? 1 : 0, viewers: s.viewers, stream_id: s.streamId,
+            started_at: s.startedAt === null ? null : chDateTime64(s.startedAt), title: s.title, category: s.category,
             language: s.language, source: s.source, kafka_partition: batch.partition, kafka_offset: Number(m.offset),
           });
         }

@@ -1,4 +1,5 @@
 import type { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
+import type { StreamSessionRecord } from '../../shared/clickhouse/tables';
 import { CONNECTION_ALERT_TYPES } from '../../shared/events/channel-audience';
 import { chInstant, TimeRange } from '../schemas/common.schemas';
 
@@ -82,23 +83,8 @@ export interface LatestStateRow {
   growth7d: number;
 }
 
-/** stream_sessions columns, as stored. */
-export interface SessionRow {
-  platform: string;
-  channel_id: string;
-  stream_id: string;
-  started_at: string;
-  ended_at: string | null;
-  duration_seconds: number;
-  peak_viewers: number;
-  avg_viewers: number;
-  hours_watched: number;
-  followers_gained: number;
-  chat_messages: number;
-  title: string | null;
-  category: string | null;
-  status: string;
-}
+/** stream_sessions columns, as the API reads them (shared/clickhouse/tables owns the row). */
+export type SessionRow = Omit<StreamSessionRecord, 'user_id' | 'version'>;
 
 export interface WindowStatsRow {
   liveMinutes: number;

@@ -1,4 +1,5 @@
 import { z } from 'zod/v4';
+import { chDateTime64 } from '../../shared/clickhouse/tables';
 import { validationProblem } from '../http/problem';
 
 /**
@@ -90,7 +91,8 @@ export function resolveRange(q: { from?: number; to?: number }, opts: { defaultS
 }
 
 /** ClickHouse DateTime64(3) parameter text for an instant (UTC, no offset suffix). */
-export const chInstant = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+/** An instant as ClickHouse DateTime64(3) text (the one formatter: shared/clickhouse/tables). */
+export const chInstant = chDateTime64;
 
 /** ClickHouse `DateTime`/`DateTime64` output text (UTC) → ISO-8601. */
 export const isoOf = (chText: string | null | undefined): string | null =>

@@ -1,4 +1,5 @@
 import type { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
+import { chDateTime, chDateTime64, MetricsWindowRecord, StreamSessionRecord } from '../../shared/clickhouse/tables';
 import { AlertRuleSettings, judgeWindow, RaisedAlert } from '../alerts/alert.rules';
 import { partitionOf } from '../kafka/partition-of';
 import { WINDOW_MS } from '../state/processor-event';
@@ -6,12 +7,11 @@ import type { RestoredChannel } from '../state/shard.state';
 import type { ClosedWindow } from '../state/window.accumulator';
 import type { LateRow, LiveSessionRef, PendingEnd, SessionRow } from './outputs';
 
-/** ClickHouse DateTime64(3) / DateTime text in UTC. */
-const dt64 = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
-const dt = (ms: number) => dt64(ms).slice(0, 19);
+const dt64 = chDateTime64;
+const dt = chDateTime;
 const secs = (ms: number) => Math.floor(ms / 1000);
 
-export function windowRow(w: ClosedWindow, version: number) {
+export function windowRow(w: ClosedWindow, version: number): MetricsWindowRecord {
   return {
     platform: w.platform, channel_id: w.channelId, user_id: w.userId, window_start: dt(w.windowStart), samples: w.samples,
     avg_viewers: w.avgViewers, peak_viewers: w.peakViewers, min_viewers: w.minViewers, viewer_minutes: w.viewerMinutes,
@@ -21,7 +21,7 @@ export function windowRow(w: ClosedWindow, version: number) {
   };
 }
 
-function sessionRow(s: SessionRow, version: number) {
+export function sessionRow(s: SessionRow, version: number): StreamSessionRecord {
   return {
     platform: s.platform, channel_id: s.channelId, user_id: s.userId, stream_id: s.streamId, started_at: dt64(s.startedAt),
     ended_at: s.endedAt === null ? null : dt64(s.endedAt), duration_seconds: s.durationSeconds, peak_viewers: s.peakViewers,

@@ -1,0 +1,53 @@
+/**
+ * The processors' ClickHouse tables as rows (shared/clickhouse/migrations/0002_metrics.sql): the one
+ * definition that every writer (processors, the backfill) and reader (API, models) uses, and the one
+ * way to write an instant into a DateTime / DateTime64(3) column.
+ */
+
+/** An epoch-ms instant as ClickHouse DateTime64(3) text in UTC ("2026-12-01 18:00:00.000"). */
+export const chDateTime64 = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+
+/** An epoch-ms instant as ClickHouse DateTime text in UTC, to the second ("2026-12-01 18:00:00"). */
+export const chDateTime = (ms: number): string => chDateTime64(ms).slice(0, 19);
+
+/** A row of metrics_1m, as written (one closed 1-minute window of one channel). */
+export interface MetricsWindowRecord {
+  platform: string;
+  channel_id: string;
+  user_id: string;
+  window_start: string;
+  samples: number;
+  avg_viewers: number;
+  peak_viewers: number;
+  min_viewers: number;
+  viewer_minutes: number;
+  followers: number | null;
+  follower_delta: number;
+  chat_messages: number;
+  unique_chatters: number;
+  engagement_rate: number;
+  messages_per_viewer_minute: number;
+  live: number;
+  stream_id: string | null;
+  version: number;
+}
+
+/** A row of stream_sessions, as stored (`live` while it runs, `ended` with the final summary). */
+export interface StreamSessionRecord {
+  platform: string;
+  channel_id: string;
+  user_id: string;
+  stream_id: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_seconds: number;
+  peak_viewers: number;
+  avg_viewers: number;
+  hours_watched: number;
+  followers_gained: number;
+  chat_messages: number;
+  title: string | null;
+  category: string | null;
+  status: string;
+  version: number;
+}
