@@ -19,6 +19,8 @@ export interface BenchResult {
   /** The sizes this run used (--rows, CLIENTS, …), so a report says what it measured. */
   params: Record<string, number | string>;
   figures: BenchFigure[];
+  /** Optional markdown the report prints under the bench's name (e.g. the models' per-seed tables). */
+  details?: string;
 }
 
 export const BENCH_RESULT_MARK = 'BENCH_RESULT ';

@@ -30,6 +30,7 @@ const RUNS: BenchRun[] = [
   { name: 'api', file: 'api.bench.ts', args: ['--rows', '500000', '--seconds', '20', '--rounds', '4'], timeoutS: 300 },
   { name: 'gateway', file: 'gateway.bench.ts', args: [], env: { CLIENTS: '10000', FANOUT_CLIENTS: '1000', ROUNDS: '3' }, timeoutS: 300 },
   { name: 'models', file: 'models.bench.ts', args: ['--channels', '12', '--weeks', '6', '--runs', '200', '--rounds', '2'], timeoutS: 240 },
+  { name: 'models-eval', file: 'models-eval.bench.ts', args: ['--seeds', '1,2,3,4,5', '--weeks', '4,12', '--channels', '12'], timeoutS: 420 },
 ];
 
 const ROOT = path.resolve(__dirname, '..');
@@ -94,6 +95,7 @@ function markdown(machine: Record<string, unknown>, outcomes: Outcome[]): string
     const params = o.result ? Object.entries(o.result.params).map(([k, v]) => `${k}=${v}`).join(', ') : '';
     lines.push(`| ${o.name} | \`${o.command}\` | ${params} | ${o.seconds.toFixed(0)} | ${o.error ?? 'ok'} |`);
   }
+  for (const o of outcomes) if (o.result?.details) lines.push('', `## ${o.name}`, '', o.result.details);
   lines.push('', 'Full output of each bench: `bench/reports/logs/<bench>.log`. Reproduce: `npm run bench` (or `npx tsx bench/report.ts --only api,models`).', '');
   return lines.join('\n');
 }

@@ -41,7 +41,7 @@ export interface CaseEvaluation {
     baselines: Record<ViewerBaseline, number>;
     bestBaseline: ViewerBaseline;
     oracle: number;
-    /** (best baseline − model) / (best baseline − oracle). */
+    /** (best baseline − model) / (best baseline − oracle); NaN when the best baseline is not above the oracle. */
     gapClosed: number;
     served: string;
     servedMae: number;
@@ -128,7 +128,8 @@ export async function evaluateCase(seed: number, weeks: number, o: Omit<Evaluati
       baselines: Object.fromEntries(Object.entries(baselines).map(([k, x]) => [k, round(x, 2)])) as Record<ViewerBaseline, number>,
       bestBaseline,
       oracle: round(oracle, 2),
-      gapClosed: round((baselines[bestBaseline] - modelMae) / (baselines[bestBaseline] - oracle), 3),
+      // No gap (the best baseline is at or below the oracle on this holdout, by sampling luck): undefined, NaN.
+      gapClosed: baselines[bestBaseline] > oracle ? round((baselines[bestBaseline] - modelMae) / (baselines[bestBaseline] - oracle), 3) : NaN,
       served: v.serving.name,
       servedMae: v.metrics.served_mae!,
       interval80Coverage: v.metrics.interval80_coverage!,

@@ -10,6 +10,11 @@ import { trainModels } from './trainer';
 import { flagInt, flagNumber, flagString, flagTime, parseModels, progressReporter, runCommand, withClickHouse } from './cli-support';
 import { ModelInputError } from './errors';
 import { renderTrainingSummaries } from './training.report';
+import { evaluateModels, EVALUATION_DEFAULTS } from './evaluate';
+import { renderEvaluation, summarize } from './evaluation.report';
+import { loadConfig } from '../shared/config/config';
+import { createLogger } from '../shared/logging/logger';
+import { useBackend } from './tf.backend';
 
 /**
  * The models' CLI command bodies, loaded on demand by models.module.ts (so other `spacehub` commands do
@@ -75,10 +80,11 @@ export const runBackfill = (args: Args, out: Output): Promise<number> =>
   });
 
 /** `spacehub models runs|predict|recommend`: inspect runs and query the served models from a shell. */
-export const runModels = (args: Args): Promise<number> =>
+export const runModels = (args: Args, out?: Output): Promise<number> =>
   runCommand('models', async () => {
     const [sub] = args.positional;
-    if (sub !== 'runs' && sub !== 'predict' && sub !== 'recommend') throw new ModelInputError('usage: spacehub models runs [--limit N] | predict --channel PLATFORM:ID [--at DATE] [--duration MIN] | recommend --channel PLATFORM:ID');
+    if (sub === 'evaluate') return runEvaluate(args, out);
+    if (sub !== 'runs' && sub !== 'predict' && sub !== 'recommend') throw new ModelInputError('usage: spacehub models runs [--limit N] | predict --channel PLATFORM:ID [--at DATE] [--duration MIN] | recommend --channel PLATFORM:ID | evaluate [--seeds 1,2,3,4,5] [--weeks 4,12]');
     return withClickHouse(async ({ config, logger, repo }) => {
       if (sub === 'runs') {
         console.log(JSON.stringify(await new ModelRunsRepository(repo).recent(flagInt(args, 'limit', 1, 1000) ?? 10), null, 2));
@@ -102,3 +108,37 @@ export const runModels = (args: Args): Promise<number> =>
       }
     });
   });
+
+const intList = (args: Args, name: string, fallback: number[], max: number): number[] => {
+  const v = flagString(args, name);
+  if (v === undefined) return fallback;
+  const xs = v.split(',').map((x) => Number(x.trim()));
+  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 0 || x > max)) throw new ModelInputError(`--${name} must be comma-separated integers between 0 and ${max}, got "${v}"`);
+  return xs;
+};
+
+/** `spacehub models evaluate`: the honest evaluation (models/evaluate.ts) — in memory, no services. */
+async function runEvaluate(args: Args, out?: Output): Promise<number> {
+  const weeks = intList(args, 'weeks', EVALUATION_DEFAULTS.weeks, 104);
+  if (weeks.some((w) => w < 3)) throw new ModelInputError('--weeks: each history needs at least 3 weeks (training, a calibration week, the holdout week)');
+  const o = {
+    ...EVALUATION_DEFAULTS,
+    seeds: intList(args, 'seeds', EVALUATION_DEFAULTS.seeds, 2 ** 31 - 1),
+    weeks,
+    channels: flagInt(args, 'channels', 4, 1000) ?? EVALUATION_DEFAULTS.channels,
+    noise: flagNumber(args, 'noise', 0, 2) ?? EVALUATION_DEFAULTS.noise,
+  };
+  const epochs = flagInt(args, 'epochs', 1, 10_000);
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL).child({ module: 'models.evaluate' });
+  await useBackend(config.MODELS_BACKEND, logger);
+  const cases = await evaluateModels({
+    ...o,
+    epochs: epochs === undefined ? undefined : { viewers: epochs, timing: epochs },
+    onCase: (c) => logger.info({ weeks: c.weeks, seed: c.seed, viewerMae: c.viewers.mae, gapClosed: c.viewers.gapClosed, hitAt3: c.timing.hitAt3.model, seconds: c.seconds }, 'history evaluated'),
+  });
+  const result = { params: { ...o, to: new Date(o.to).toISOString() }, summary: summarize(cases), cases };
+  if (out) out.result(result, (r) => renderEvaluation(r.cases));
+  else console.log(JSON.stringify(result, null, 2));
+  return 0;
+}

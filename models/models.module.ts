@@ -65,8 +65,19 @@ export const modelsCommand: CommandModule = {
       ],
     },
     { name: 'recommend', describe: 'best hours of the week to stream on a channel', options: [{ flags: '--channel <platform:id>', describe: 'e.g. twitch:123456 (required)' }] },
+    {
+      name: 'evaluate',
+      describe: 'train both models on simulator histories per seed × length and compare them with every baseline and the noise floor (no services needed)',
+      options: [
+        { flags: '--seeds <list>', describe: 'history seeds, comma-separated', default: '1,2,3,4,5' },
+        { flags: '--weeks <list>', describe: 'history lengths in weeks, comma-separated', default: '4,12' },
+        { flags: '--channels <n>', describe: 'simulator channels per history', default: '16' },
+        { flags: '--noise <sigma>', describe: 'session noise sigma (polls get half), as backfill --noise', default: '0.2' },
+        { flags: '--epochs <n>', describe: "epochs for each model (default: each model's own)" },
+      ],
+    },
   ],
-  run: async (args) => (await import('./models.commands')).runModels(args),
+  run: async (args, out) => (await import('./models.commands')).runModels(args, out),
 };
 
 export const modelCommands: CommandModule[] = [trainCommand, backfillCommand, modelsCommand];
