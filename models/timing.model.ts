@@ -165,7 +165,9 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
   const perChannel = histories.map((h) => ({ h, cands: candidates(h) }));
   const all = perChannel.flatMap((p) => p.cands);
   // Time split: train | calibrate the interval (CALIBRATION_DAYS before the holdout) | holdout.
-  const calibrateFrom = o.splitAt - CALIBRATION_DAYS * DAY_MS;
+  // A history too short to spare the week trains on all of it and calibrates in-sample (calibration_hours = 0).
+  let calibrateFrom = o.splitAt - CALIBRATION_DAYS * DAY_MS;
+  if (all.filter((c) => c.x.hourStart + HOUR_MS <= calibrateFrom).length < MIN_TRAIN_HOURS) calibrateFrom = o.splitAt;
   const train = all.filter((c) => c.x.hourStart + HOUR_MS <= calibrateFrom);
   const calibration = all.filter((c) => c.x.hourStart >= calibrateFrom && c.x.hourStart + HOUR_MS <= o.splitAt);
   const holdout = all.filter((c) => c.x.hourStart >= o.splitAt);

@@ -114,7 +114,9 @@ export function servedValue(serving: ViewerServing, model: () => number, baselin
 export async function trainViewerModel(histories: ChannelHistory[], o: ViewerTrainingOptions): Promise<TrainedViewerModel> {
   const all = candidates(histories);
   // Time split: train | calibrate the interval (the last CALIBRATION_DAYS before the holdout) | holdout.
-  const calibrateFrom = o.splitAt - CALIBRATION_DAYS * DAY_MS;
+  // A history too short to spare the week trains on all of it and calibrates in-sample (calibration_sessions = 0).
+  let calibrateFrom = o.splitAt - CALIBRATION_DAYS * DAY_MS;
+  if (all.filter((c) => c.s.endedAt <= calibrateFrom).length < MIN_TRAIN_SESSIONS) calibrateFrom = o.splitAt;
   const train = all.filter((c) => c.s.endedAt <= calibrateFrom);
   const calibration = all.filter((c) => c.s.startedAt >= calibrateFrom && c.s.endedAt <= o.splitAt);
   const holdout = all.filter((c) => c.s.startedAt >= o.splitAt);
