@@ -111,7 +111,7 @@ describe('feed mapping', () => {
     expect(m.data).toMatchObject({ type: 'viewer_spike', severity: 'info', details: {} });
   });
   it('a MetricWindow → metrics_update with windowEnd', () => {
-    const w = { platform: 'twitch', channelId: 'c1', userId: 'u1', windowStart: 1764100020000, samples: 2, avgViewers: 10, peakViewers: 12, minViewers: 8, viewerMinutes: 10, followers: null, followerDelta: 0, chatMessages: 3, uniqueChatters: 2, engagementRate: 0.2, live: true };
+    const w = { platform: 'twitch', channelId: 'c1', userId: 'u1', windowStart: 1764100020000, samples: 2, avgViewers: 10, peakViewers: 12, minViewers: 8, viewerMinutes: 10, followers: null, followerDelta: 0, chatMessages: 3, uniqueChatters: 2, engagementRate: 0.2, live: true, session: null, provisional: false };
     expect(windowToFeed(w)).toEqual({ userId: 'u1', event: 'metrics_update', data: { ...w, windowEnd: 1764100080000 }, audience: { userId: 'u1', platform: 'twitch', channelId: 'c1' } });
   });
 });
@@ -181,11 +181,29 @@ describe('GatewayHandlers (pure rules; Kafka is exercised by the integration tes
 
   it('publishes a stream_event for the caller\'s connected channel only', async () => {
     const ok = await handlers.handle(session, 'stream_event', { type: 'start', platform: 'twitch', userId: 'u1', streamData: { streamId: 's9', title: 'Hi', viewers: 3 } });
-    expect(ok).toEqual({ ok: true, eventId: 'twitch:t1:s9:started', type: 'started', channelId: 't1', streamId: 's9' });
-    expect(published[0]).toEqual({ eventId: 'twitch:t1:s9:started', type: 'started', platform: 'twitch', channelId: 't1', userId: 'u1', streamId: 's9', occurredAt: 1764100000000, title: 'Hi', category: null, source: 'creator_tool' });
+    expect(ok).toEqual({ ok: true, eventId: 'twitch:t1:s9:started', type: 'started', channelId: 't1', streamId: 's9', occurredAt: 1764100000000 });
+    expect(published[0]).toEqual({ eventId: 'twitch:t1:s9:started', type: 'started', platform: 'twitch', channelId: 't1', userId: 'u1', streamId: 's9', occurredAt: 1764100000000, title: 'Hi', category: null, source: 'creator_tool', reportedAt: null });
     expect(await handlers.handle(session, 'stream_event', { type: 'start', platform: 'twitch', userId: 'u2', streamData: {} })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
     expect(await handlers.handle(session, 'stream_event', { type: 'start', platform: 'youtube', userId: 'u1', streamData: {} })).toMatchObject({ ok: false, error: { code: 'CHANNEL_NOT_CONNECTED' } });
     expect(published).toHaveLength(1);
+    published.length = 0;
+  });
+
+  it('uses the receive time as event time; keeps the tool\'s occurredAt (as reportedAt) only within the skew', async () => {
+    const now = 1764100000000;
+    const sent = async (occurredAt: number | string) => {
+      const reply = await handlers.handle(session, 'stream_event', { type: 'update', platform: 'twitch', userId: 'u1', streamData: { streamId: 's9', occurredAt } });
+      expect(reply).toMatchObject({ ok: true, occurredAt: now });
+      return { reply, record: published[published.length - 1]! };
+    };
+    for (const hostile of [now + 5 * 60_000, now + 86_400_000, Date.UTC(2099, 0, 1), 1, '1970-01-01T00:00:00Z']) {
+      const { reply, record } = await sent(hostile);
+      expect(record).toMatchObject({ occurredAt: now, reportedAt: null, eventId: `twitch:t1:s9:updated:${now}` });
+      expect(reply).toMatchObject({ note: expect.stringContaining('receive time is used') });
+    }
+    const { reply, record } = await sent(now - 3000); // a tool's clock 3 s behind: within the default 5 s
+    expect(record).toMatchObject({ occurredAt: now, reportedAt: now - 3000 });
+    expect(reply).not.toHaveProperty('note');
   });
 
   it('ping answers a timestamp', async () => {

@@ -157,7 +157,7 @@ describe('ingest scheduler against real Redis and Kafka', () => {
     const store = new ChannelStateStore(redis, stack.rt.config.REDIS_KEY_PREFIX);
     const id = `ch${randomSuffix()}`;
     const live = { live: true, streamId: 's1', startedAt: 1, title: null, category: null, observedAt: 10 };
-    const started = { eventId: `twitch:${id}:s1:started`, type: 'started', platform: 'twitch', channelId: id, userId: 'u', streamId: 's1', occurredAt: 1, title: null, category: null, source: 'poll' };
+    const started = { eventId: `twitch:${id}:s1:started`, type: 'started', platform: 'twitch', channelId: id, userId: 'u', streamId: 's1', occurredAt: 1, title: null, category: null, source: 'poll', reportedAt: null };
     const { raw } = await store.read('twitch', id);
     expect(raw).toBeNull();
     // Two runs computed the same transition from the same state: only one commits it.
