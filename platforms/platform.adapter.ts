@@ -77,6 +77,12 @@ export interface PlatformAdapter {
   streamState(accessToken: string, channelId: string): Promise<StreamState>;
   followers(accessToken: string, channelId: string): Promise<FollowerState>;
   chat(accessToken: string, channelId: string, cursor: string | null): Promise<ChatBatch>;
+  /**
+   * For push-fed chat (a subscription that delivers while it is open): stop it and return what arrived
+   * since the last read, up to the moment the platform stopped sending — null when nothing is open.
+   * Poll-fed chat has nothing to stop and omits it.
+   */
+  endChat?(channelId: string): Promise<ChatBatch | null>;
   /** OAuth scopes the adapter asks for. */
   readonly scopes?: string[];
   /** Releases sockets and timers (EventSub sessions, rate-limit timers). */

@@ -125,9 +125,14 @@ export function createChatHandler(d: HandlerDeps): PollHandler {
     }
     const cursorKey = d.scheduler.chatCursorKey(conn);
     const cursor = await outbox.cursor(cursorKey);
+    // The stream is over (the snapshot poll saw it offline): this is chat's last run. A push-fed source
+    // is ended first, so it reports everything the platform sent it before it stopped sending.
+    const ended = (await d.states.read(s.platform, s.channelId)).state?.live === false;
     let batch;
     try {
-      batch = await timed(job.data, () => withToken(d.ports, conn.connectionId, (token) => adapter.chat(token, conn.channelId, cursor || null)));
+      batch = ended && adapter.endChat
+        ? await adapter.endChat(conn.channelId)
+        : await timed(job.data, () => withToken(d.ports, conn.connectionId, (token) => adapter.chat(token, conn.channelId, cursor || null)));
     } catch (err) {
       // The stream ended between snapshots: nothing to read; the snapshot poll records the end.
       if ((err as { code?: string }).code !== 'LIVE_CHAT_ENDED') throw err;
@@ -143,8 +148,7 @@ export function createChatHandler(d: HandlerDeps): PollHandler {
       await d.producer.send(pending.records.map((e) => ({ topic: 'chat' as const, key: channelKey(e.platform, e.channelId), eventId: e.eventId, value: e })));
       await outbox.ack(cursorKey, pending.raw);
     }
-    const { state } = await d.states.read(s.platform, s.channelId);
-    if (state && !state.live) {
+    if (ended) {
       await d.scheduler.stopChat(conn);
       return { outcome: 'produced', events: pending.records.length, reason: 'stream ended: last chat read, chat stopped' };
     }

@@ -54,7 +54,11 @@ export class TwitchChatSource {
     const now = this.now();
     const existing = this.sessions.get(channelId);
     if (!existing || existing.dead) {
+      // What a session counted before it died is still reported (up to now: the batch says nothing of
+      // what was missed while no session was open, as Twitch does not replay).
+      const carried = existing && existing.messages > 0 ? { messages: existing.messages, chatters: [...existing.chatters], from: existing.lastDrainAt } : null;
       const s = await this.open(accessToken, channelId);
+      if (carried) return { channelId, intervalStart: carried.from, intervalEnd: s.lastDrainAt, messages: carried.messages, chatterIds: carried.chatters, cursor: `eventsub:${s.sessionId}`, nextPollMs: null };
       return { channelId, intervalStart: s.lastDrainAt, intervalEnd: s.lastDrainAt, messages: 0, chatterIds: [], cursor: `eventsub:${s.sessionId}`, nextPollMs: null };
     }
     const batch: ChatBatch = {
@@ -69,6 +73,41 @@ export class TwitchChatSource {
     existing.messages = 0;
     existing.chatters.clear();
     existing.lastDrainAt = now;
+    return batch;
+  }
+
+  /**
+   * Ends a channel's session for good (its chat stops being read): closes the socket and waits for the
+   * close handshake, so every notification Twitch sent before it stopped is counted, then returns what
+   * arrived since the last drain. A dead session returns what it had counted before it died.
+   */
+  async end(channelId: string, closeTimeoutMs = 5000): Promise<ChatBatch | null> {
+    const s = this.sessions.get(channelId);
+    if (!s) return null;
+    this.sessions.delete(channelId);
+    if (!s.dead) {
+      const ws = s.ws;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, closeTimeoutMs);
+        timer.unref();
+        ws.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        try {
+          ws.close(1000);
+        } catch {
+          resolve();
+        }
+      });
+      this.kill(s, 1000);
+    }
+    const batch: ChatBatch = {
+      channelId, intervalStart: s.lastDrainAt, intervalEnd: Math.max(s.lastDrainAt, this.now()), messages: s.messages, chatterIds: [...s.chatters],
+      cursor: `eventsub:${s.sessionId}`, nextPollMs: null,
+    };
+    s.messages = 0;
+    s.chatters.clear();
     return batch;
   }
 

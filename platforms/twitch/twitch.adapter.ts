@@ -171,6 +171,11 @@ export class TwitchService implements PlatformAdapter {
     return this.chatSource.drain(accessToken, channelId, cursor);
   }
 
+  /** Closes the channel's EventSub session and returns everything it received until Twitch stopped sending. */
+  endChat(channelId: string): Promise<ChatBatch | null> {
+    return this.chatSource.end(channelId);
+  }
+
   async close(): Promise<void> {
     this.rateLimiter.close();
     await this.chatSource.close();
