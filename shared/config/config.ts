@@ -25,7 +25,8 @@ const env = z.object({
   CLICKHOUSE_USER: str('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
   CLICKHOUSE_DATABASE: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'an identifier').default('spacehub'),
-  CLICKHOUSE_RAW_TTL_DAYS: int(30, 1),
+  // ClickHouse DateTime ends in 2106: a TTL reaching past it would drop every row at insert.
+  CLICKHOUSE_RAW_TTL_DAYS: int(30, 1, 3650),
 
   REDIS_URL: str('redis://127.0.0.1:16379'),
   REDIS_KEY_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]*$/).default('spacehub'),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** Helpers for environment-variable schemas: every value arrives as a string. */
 export const port = (def: number) => z.coerce.number().int().min(1).max(65535).default(def);
-export const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+export const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def);
 export const num = (def: number) => z.coerce.number().finite().default(def);
 export const bool = (def: boolean) =>
   z
