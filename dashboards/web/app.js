@@ -695,6 +695,11 @@
       var mine = c && d.platform === c.platform && d.channelId === c.channelId;
       if (mine && d.live !== false && !$('view-overview').hidden) {
         var t = Math.floor(Number(d.windowStart) / 1000);
+        // Early firings (provisional: true) update the open minute every few seconds; once a minute's
+        // final window is here, a provisional one that arrives after it is ignored.
+        state.finalWindows = state.finalWindows || {};
+        if (d.provisional && state.finalWindows[t]) return;
+        if (!d.provisional) state.finalWindows[t] = true;
         addPoint(t, d.avgViewers, d.peakViewers);
         drawLive();
         var now = document.querySelector('#status .viewers-now');

@@ -7,7 +7,7 @@ const live = (observedAt: number, streamId = 'st1', title = 'T', category = 'C')
 describe('deriveLifecycle (pure state transitions)', () => {
   it('offline → live emits one started with the platform start time and a deterministic id', () => {
     const ev = deriveLifecycle(offline(1), live(2000), s)!;
-    expect(ev).toEqual([{ eventId: 'twitch:42:st1:started', type: 'started', platform: 'twitch', channelId: '42', userId: 'u1', streamId: 'st1', occurredAt: 1000, title: 'T', category: 'C', source: 'poll' }]);
+    expect(ev).toEqual([{ eventId: 'twitch:42:st1:started', type: 'started', platform: 'twitch', channelId: '42', userId: 'u1', streamId: 'st1', occurredAt: 1000, title: 'T', category: 'C', source: 'poll', reportedAt: null }]);
   });
 
   it('first sight of a live stream (no prior state) emits started; first sight offline emits nothing', () => {
