@@ -44,7 +44,7 @@ export async function ensureDemoHistory(
       deps.repo,
       world,
       // The backfill command's default noise: sessions vary as real ones do.
-      { fromMs: to - weeks * 7 * DAY_MS, toMs: to, channelIds: channels.map((x) => x.channelId), sessionNoise: 0.2, pollNoise: 0.1, seed: c.SIMULATOR_SEED, userIdOf: () => o.userId },
+      { fromMs: to - weeks * 7 * DAY_MS, toMs: to, channelIds: channels.map((x) => x.channelId), sessionNoise: 0.2, pollNoise: 0.1, seed: c.SIMULATOR_SEED, userIdOf: () => o.userId, includeLive: true },
       (done, total) => log.info({ done, total }, `history: ${done}/${total} channels written`),
     );
     log.info({ ...backfill, durationMs: Date.now() - started }, 'first start: history written');

@@ -35,6 +35,13 @@ export interface BackfillOptions {
   userIdOf?: (c: World['channels'][number]) => string;
   /** ReplacingMergeTree version; default now. */
   version?: number;
+  /**
+   * Also the minutes so far of sessions still live at `toMs` (without noise, as the live pipeline will
+   * see them, and without a session row: the pipeline opens the session when it polls the channel, and
+   * its running summary then covers these minutes). The first-start demo uses it, so a channel that is
+   * live when the demo starts shows its stream from the start.
+   */
+  includeLive?: boolean;
 }
 
 export interface MetricRow {
@@ -90,11 +97,14 @@ export function channelHistoryRows(world: HistoryWorld, channelId: string, o: Ba
   const metrics: MetricRow[] = [];
   const sessions: SessionRow[] = [];
   for (const s of world.sessionsBetween(channelId, o.fromMs, o.toMs)) {
-    if (s.endedAt === null || s.startedAt < o.fromMs || s.endedAt > o.toMs) continue;
-    const sessionFactor = o.sessionNoise ? Math.exp(o.sessionNoise * gaussian(random) - o.sessionNoise ** 2 / 2) : 1;
+    const open = s.endedAt === null || s.endedAt > o.toMs;
+    if (s.startedAt < o.fromMs || (open && !o.includeLive)) continue;
+    const endedAt = open ? o.toMs : s.endedAt!;
+    const noisy = !open;
+    const sessionFactor = o.sessionNoise && noisy ? Math.exp(o.sessionNoise * gaussian(random) - o.sessionNoise ** 2 / 2) : 1;
     const chatByMinute = new Map<number, { messages: number; chatters: Set<string> }>();
     if (o.chat) {
-      for (const m of world.chatMessagesBetween(channelId, s.startedAt, s.endedAt)) {
+      for (const m of world.chatMessagesBetween(channelId, s.startedAt, endedAt)) {
         const k = Math.floor(m.publishedAt / MINUTE) * MINUTE;
         const b = chatByMinute.get(k) ?? { messages: 0, chatters: new Set<string>() };
         b.messages++;
@@ -104,12 +114,12 @@ export function channelHistoryRows(world: HistoryWorld, channelId: string, o: Ba
     }
     const rows: MetricRow[] = [];
     let prevFollowers = world.followersAt(channelId, s.startedAt);
-    for (let w = Math.floor(s.startedAt / MINUTE) * MINUTE; w < s.endedAt; w += MINUTE) {
+    for (let w = Math.floor(s.startedAt / MINUTE) * MINUTE; w < endedAt && (!open || w + MINUTE <= endedAt); w += MINUTE) {
       const polls: number[] = [];
       for (let t = w; t < w + MINUTE; t += POLL_MS) {
-        if (t < s.startedAt || t >= s.endedAt) continue;
+        if (t < s.startedAt || t >= endedAt) continue;
         const v = world.stateAt(channelId, t).viewers;
-        const jitter = o.pollNoise ? Math.exp(o.pollNoise * gaussian(random) - o.pollNoise ** 2 / 2) : 1;
+        const jitter = o.pollNoise && noisy ? Math.exp(o.pollNoise * gaussian(random) - o.pollNoise ** 2 / 2) : 1;
         polls.push(Math.max(1, Math.round(v * sessionFactor * jitter)));
       }
       if (polls.length === 0) continue;
@@ -141,6 +151,7 @@ export function channelHistoryRows(world: HistoryWorld, channelId: string, o: Ba
     }
     if (rows.length === 0) continue;
     metrics.push(...rows);
+    if (open) continue;
     const state = world.stateAt(channelId, s.startedAt);
     sessions.push({
       platform: c.platform,
@@ -148,8 +159,8 @@ export function channelHistoryRows(world: HistoryWorld, channelId: string, o: Ba
       user_id: userId,
       stream_id: s.streamId,
       started_at: new Date(s.startedAt).toISOString(),
-      ended_at: new Date(s.endedAt).toISOString(),
-      duration_seconds: Math.round((s.endedAt - s.startedAt) / 1000),
+      ended_at: new Date(endedAt).toISOString(),
+      duration_seconds: Math.round((endedAt - s.startedAt) / 1000),
       peak_viewers: Math.max(...rows.map((r) => r.peak_viewers)),
       // The processors' session summary: mean of the windows' avg_viewers, Σ viewer_minutes / 60.
       avg_viewers: rows.reduce((a, r) => a + r.avg_viewers, 0) / rows.length,
