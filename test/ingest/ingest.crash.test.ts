@@ -31,7 +31,7 @@ describe('ingest survives kill -9 of a worker mid-job (child process, real Redis
     await stack?.cleanup();
   });
 
-  it('loses no snapshot of the jobs in flight and produces every lifecycle event exactly once', async () => {
+  it('loses no snapshot of the jobs in flight and produces every lifecycle event exactly once in effect', async () => {
     const { sim } = platforms;
     const world = sim.world;
     const c = stack.rt.config;
@@ -80,8 +80,18 @@ describe('ingest survives kill -9 of a worker mid-job (child process, real Redis
     const settled = collector.of<StreamSnapshot>('snapshots').length;
     await eventually(async () => collector.of<StreamSnapshot>('snapshots').length, (n) => n >= settled + 20, 60_000);
 
-    expect(duplicates(lifecycle().map((e) => e.eventId))).toEqual([]);
-    for (const ch of [a, b]) expect(lifecycle().filter((e) => e.channelId === ch.channelId).map((e) => e.type)).toEqual(['started', 'ended']);
+    // Exactly once in effect (ChannelStateStore): every transition reaches the topic, in order, and the
+    // only possible repeat — the dead process was killed between Kafka's ack and the outbox ack — is the
+    // same record under the same id, which consumers de-duplicate. Two different records never share an id.
+    const byId = new Map<string, string>();
+    for (const e of lifecycle()) {
+      const seen = byId.get(e.eventId);
+      if (seen !== undefined) expect(JSON.stringify(e)).toBe(seen);
+      byId.set(e.eventId, JSON.stringify(e));
+    }
+    expect(duplicates(lifecycle().map((e) => e.eventId)).length).toBeLessThanOrEqual(inFlight.length);
+    const once = (ch: { channelId: string }) => [...new Map(lifecycle().filter((e) => e.channelId === ch.channelId).map((e) => [e.eventId, e.type])).values()];
+    for (const ch of [a, b]) expect(once(ch)).toEqual(['started', 'ended']);
     expect(new Set(lifecycle().map((e) => e.channelId))).toEqual(new Set([a.channelId, b.channelId]));
 
     // Graceful shutdown with jobs that cannot finish in time: SIGTERM drains for SHUTDOWN_GRACE_MS − 3 s,
