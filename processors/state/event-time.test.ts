@@ -93,7 +93,7 @@ describe('one channel cannot move another channel\'s windows', () => {
 });
 
 describe('ShardState.takeEarlyFirings: provisional figures of open windows (hand-computed)', () => {
-  it('fires the newest open window of each changed channel once per change, and closes nothing', () => {
+  it('fires each changed open window of a channel once per change (a late poll of the previous minute too), and closes nothing', () => {
     const state = new ShardState(0, settings);
     const out = new Outputs();
     const feed = (e: ProcessorEvent, offset: number) => state.process(e, { topic: e.kind, partition: 0, offset }, out);
@@ -104,9 +104,12 @@ describe('ShardState.takeEarlyFirings: provisional figures of open windows (hand
     expect(first).toHaveLength(1);
     expect(first[0]).toMatchObject({ channelId: 'B', windowStart: s(0), samples: 2, avgViewers: 150, peakViewers: 200, live: true });
     expect(state.takeEarlyFirings(all)).toEqual([]); // no change since
-    feed(snapB('b70', 70, 50), 2); // a new minute: the newest open window is the one fired
+    feed(snapB('b70', 70, 50), 2); // a new minute opens…
+    feed(snapB('b50', 50, 300), 3); // …and the previous minute's last poll lands after it (within lateness)
     expect(state.takeEarlyFirings(() => false)).toEqual([]); // not due: kept for later
-    expect(state.takeEarlyFirings(all).map((w) => [w.windowStart, w.avgViewers])).toEqual([[s(60), 50]]);
+    expect(state.takeEarlyFirings(all).map((w) => [w.windowStart, w.avgViewers])).toEqual([[s(0), 200], [s(60), 50]]);
+    feed(snapB('b80', 80, 70), 4);
+    expect(state.takeEarlyFirings(all).map((w) => [w.windowStart, w.avgViewers])).toEqual([[s(60), 60]]); // only the window that changed
     expect(out.windows).toEqual([]); // watermark 10 s: nothing closed, nothing written
   });
 });

@@ -66,8 +66,8 @@ export class ShardState {
   private readonly openStarts: number[] = [];
   private readonly openByStart = new Map<number, ChannelState[]>();
   private pendingEnds: PendingEnd[] = [];
-  /** Channels whose open windows changed since their last early firing. */
-  private readonly changed = new Set<ChannelState>();
+  /** Per channel, the starts of its open windows that changed since its last early firing. */
+  private readonly changed = new Map<ChannelState, Set<number>>();
 
   constructor(
     readonly partition: number,
@@ -110,7 +110,9 @@ export class ShardState {
         return redirect('late_events', wm);
       }
       if (!this.accumulator(ch, windowEnd - WINDOW_MS).add(e, pos)) return drop('duplicate');
-      this.changed.add(ch);
+      let starts = this.changed.get(ch);
+      if (!starts) this.changed.set(ch, (starts = new Set()));
+      starts.add(windowEnd - WINDOW_MS);
       if (e.kind === 'snapshot') this.applySnapshot(ch, e, pos, out);
     }
 
@@ -122,18 +124,20 @@ export class ShardState {
   }
 
   /**
-   * Early firing: the provisional figures of the newest open window of each channel that changed since
-   * its last firing and is `due` (the loop keeps the wall-clock pace). Nothing closes and nothing is
-   * written: the window's final result still comes when the watermark closes it.
+   * Early firing: the provisional figures of every open window that changed since its channel's last
+   * firing, for each channel that is `due` (the loop keeps the wall-clock pace) — not only the newest:
+   * the last poll of a minute often lands after the next minute opened, and must not wait for the close.
+   * Nothing closes and nothing is written: a window's final result still comes when the watermark closes it.
    */
   takeEarlyFirings(due: (channelKey: string) => boolean): ClosedWindow[] {
     const fired: ClosedWindow[] = [];
-    for (const ch of this.changed) {
+    for (const [ch, starts] of this.changed) {
       if (!due(channelKeyOf(ch))) continue;
       this.changed.delete(ch);
-      let newest: WindowAccumulator | undefined;
-      for (const acc of ch.open.values()) if (acc.hasMetrics && (!newest || acc.windowStart > newest.windowStart)) newest = acc;
-      if (newest) fired.push(newest.finalize(this.carriedFollowers(ch.history, newest.windowStart), ch.session?.streamId ?? null));
+      for (const start of [...starts].sort((a, b) => a - b)) {
+        const acc = ch.open.get(start);
+        if (acc?.hasMetrics) fired.push(acc.finalize(this.carriedFollowers(ch.history, start), ch.session?.streamId ?? null));
+      }
     }
     return fired;
   }
