@@ -1,0 +1,53 @@
+import type { AvroRecordType } from '../avro-types';
+import { channelFields, timestampMillis } from './channel-fields';
+
+export const MetricWindowSchema = {
+  "type": "record",
+  "name": "MetricWindow",
+  "namespace": "io.spacehub.events",
+  "doc": "A closed 1-minute event-time window of one channel, as written to ClickHouse. Key: <userId>.",
+  "fields": [
+    ...channelFields,
+    { "name": "windowStart", "type": timestampMillis },
+    { "name": "samples", "type": "long" },
+    { "name": "avgViewers", "type": "double" },
+    { "name": "peakViewers", "type": "long" },
+    { "name": "minViewers", "type": "long" },
+    { "name": "viewerMinutes", "type": "double" },
+    { "name": "followers", "type": ["null", "long"], "default": null },
+    { "name": "followerDelta", "type": "long", "default": 0 },
+    { "name": "chatMessages", "type": "long", "default": 0 },
+    { "name": "uniqueChatters", "type": "long", "default": 0 },
+    { "name": "engagementRate", "type": "double", "default": 0 },
+    { "name": "live", "type": "boolean", "default": true },
+    {
+      "name": "session",
+      "doc": "The running summary of the stream this window belongs to, while it is live (null otherwise): duration so far, peak, average, hours watched, followers gained and chat messages over its windows closed so far.",
+      "type": [
+        "null",
+        {
+          "type": "record",
+          "name": "SessionFigures",
+          "fields": [
+            { "name": "streamId", "type": "string" },
+            { "name": "startedAt", "type": timestampMillis },
+            { "name": "durationSeconds", "type": "long" },
+            { "name": "peakViewers", "type": "long" },
+            { "name": "avgViewers", "type": "double" },
+            { "name": "hoursWatched", "type": "double" },
+            { "name": "followersGained", "type": "long" },
+            { "name": "chatMessages", "type": "long" }
+          ]
+        }
+      ],
+      "default": null
+    },
+    {
+      "name": "provisional",
+      "type": "boolean",
+      "default": false,
+      "doc": "True for an early firing: the running figures of a window that is still open (at most every PROCESSOR_EARLY_FIRE_SECONDS per channel); the final window (false) follows when it closes. Provisional windows are never written to ClickHouse."
+    }
+  ]
+} as const;
+export type MetricWindow = AvroRecordType<typeof MetricWindowSchema>;

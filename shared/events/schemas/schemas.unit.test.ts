@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+import { SCHEMAS, type SchemaName } from '../events';
+
+/**
+ * The registry receives each record's `JSON.stringify` text: a change of that text (a doc, a field's
+ * key order, a fragment that stringifies differently) registers a new version under a new schema id,
+ * so producers' bytes change. These are the SHA-256 of each record's text as registered before the
+ * split into one file per record (issue 21). Change a line here only when you evolve that schema on
+ * purpose (adding a field with a default), together with the schema.
+ */
+const REGISTERED_TEXT_SHA256: Record<SchemaName, string> = {
+  StreamSnapshot: 'cb317436c3da8777b79d0def3fab27458a2df754a82e4a8bddb498e79b9b1a1a',
+  FollowerCount: '7c62742f525464616151b7210aa509740ba39b4b959227ed5029199db43f5caf',
+  ChatActivity: '034b6da741f0a1f14ae6c81ba05bb78992d42a78012dac1583a123852ef9c14e',
+  StreamLifecycle: 'b9c747e7b5cd5ad09e437097bbabe06c557bf0f1f1f2c7015fc0d683eb63f333',
+  Alert: 'ca20210e800e4881ae38b7acc008b0d88430e25627784dc6b0800a2bee34f4db',
+  MetricWindow: 'c072e3823e67bba8e7f07097a2cd801c374be9722990319d7a440e32341b0ef4',
+  Heartbeat: 'a17befc112f2b9e8a6816e8d2831b7f1fe46092a158c334c2c7700c5c4f2d8f8',
+};
+
+describe('event schemas (one file per record)', () => {
+  it.each(Object.keys(SCHEMAS) as SchemaName[])('%s stringifies to the exact text already registered', (name) => {
+    const text = JSON.stringify(SCHEMAS[name]);
+    expect(createHash('sha256').update(text).digest('hex')).toBe(REGISTERED_TEXT_SHA256[name]);
+  });
+
+  it('every record is pinned and is registered under its own name', () => {
+    expect(Object.keys(SCHEMAS).sort()).toEqual(Object.keys(REGISTERED_TEXT_SHA256).sort());
+    for (const [name, schema] of Object.entries(SCHEMAS)) expect(schema.name).toBe(name);
+  });
+});
