@@ -28,7 +28,9 @@ import {
 export interface TwitchSettings {
   clientId: string;
   clientSecret: string | undefined;
+  /** id.twitch.tv, or an OAuth root with a path (the Twitch CLI's `…/auth`): see `twitchRoot`. */
   authBaseUrl: string;
+  /** api.twitch.tv, or a Helix root with a path (the Twitch CLI's `…/mock`): see `twitchRoot`. */
   apiBaseUrl: string;
   /** wss://eventsub.wss.twitch.tv/ws, or the simulator's /ws. */
   eventSubUrl: string;
@@ -49,6 +51,18 @@ const mapTwitchError: ErrorMapper = (status, body, endpoint) => {
   return message ? { code: status === 401 ? 'UNAUTHORIZED' : status === 429 ? 'RATE_LIMITED' : status >= 500 ? 'SERVER_ERROR' : status === 404 ? 'NOT_FOUND' : status === 403 ? 'FORBIDDEN' : 'BAD_REQUEST', message: `answered ${status}: ${message}` } : undefined;
 };
 
+/**
+ * A base URL without a path is a host, and Twitch's own path is appended (`/helix`, `/oauth2`); a base
+ * URL with a path is the root itself. So `https://api.twitch.tv` and the simulator's host work as
+ * before, and the Twitch CLI's mock API (`http://127.0.0.1:PORT/mock`, tokens under `…/auth`) works
+ * unchanged.
+ */
+export function twitchRoot(baseUrl: string, conventionalPath: '/helix' | '/oauth2'): string {
+  const u = new URL(baseUrl);
+  const path = u.pathname.replace(/\/+$/, '');
+  return path ? `${u.origin}${path}` : `${u.origin}${conventionalPath}`;
+}
+
 export class TwitchService implements PlatformAdapter {
   readonly platform = 'twitch' as const;
   readonly supportsPkce = false;
@@ -60,8 +74,14 @@ export class TwitchService implements PlatformAdapter {
   private readonly chatSource: TwitchChatSource;
   private readonly now: () => number;
 
+  /** Where Helix paths (`/users`, `/streams`, …) and OAuth paths (`/token`, `/validate`, …) go. */
+  readonly helixRoot: string;
+  readonly oauthRoot: string;
+
   constructor(private readonly s: TwitchSettings) {
     this.now = s.now ?? Date.now;
+    this.helixRoot = twitchRoot(s.apiBaseUrl, '/helix');
+    this.oauthRoot = twitchRoot(s.authBaseUrl, '/oauth2');
     this.rateLimiter = s.rateLimiter ?? new RateLimitBuckets({ defaultLimit: s.defaultRateLimit ?? 800, onWait: () => rateLimitWaits.inc({ platform: 'twitch' }) });
     this.http = new PlatformHttpClient({ platform: 'twitch', timeoutMs: s.timeoutMs, logger: s.logger, rateLimiter: this.rateLimiter, mapError: mapTwitchError });
     this.chatSource = new TwitchChatSource({
@@ -73,7 +93,7 @@ export class TwitchService implements PlatformAdapter {
   }
 
   authorizationUrl(p: { state: string; redirectUri: string }): string {
-    const u = new URL('/oauth2/authorize', this.s.authBaseUrl);
+    const u = new URL(`${this.oauthRoot}/authorize`);
     u.search = new URLSearchParams({ response_type: 'code', client_id: this.s.clientId, redirect_uri: p.redirectUri, scope: this.scopes.join(' '), state: p.state,
       // Always show the consent screen: an already-granted app is otherwise re-approved silently, so a
       // link sent to a creator would connect their channel without them seeing anything.
@@ -98,7 +118,7 @@ export class TwitchService implements PlatformAdapter {
   /** GET /oauth2/validate — Twitch requires it at start-up and hourly for every user token. */
   async validate(accessToken: string): Promise<boolean> {
     try {
-      await this.http.request({ endpoint: 'oauth2.validate', baseUrl: this.s.authBaseUrl, path: '/oauth2/validate', headers: { Authorization: `OAuth ${accessToken}` }, schema: twitchValidateResponse });
+      await this.http.request({ endpoint: 'oauth2.validate', baseUrl: this.oauthRoot, path: '/validate', headers: { Authorization: `OAuth ${accessToken}` }, schema: twitchValidateResponse });
       return true;
     } catch (err) {
       if (err instanceof PlatformError && err.code === 'UNAUTHORIZED') return false;
@@ -108,7 +128,7 @@ export class TwitchService implements PlatformAdapter {
 
   async revoke(token: string): Promise<void> {
     try {
-      await this.http.request({ endpoint: 'oauth2.revoke', method: 'POST', baseUrl: this.s.authBaseUrl, path: '/oauth2/revoke', form: { client_id: this.s.clientId, token }, schema: null });
+      await this.http.request({ endpoint: 'oauth2.revoke', method: 'POST', baseUrl: this.oauthRoot, path: '/revoke', form: { client_id: this.s.clientId, token }, schema: null });
     } catch (err) {
       // 400 "Invalid token": already revoked or expired — the outcome the caller wanted.
       if (err instanceof PlatformError && err.code === 'BAD_REQUEST') return;
@@ -117,14 +137,14 @@ export class TwitchService implements PlatformAdapter {
   }
 
   async identity(accessToken: string): Promise<ChannelIdentity> {
-    const r = await this.helix('helix.users', '/helix/users', accessToken, `token:${accessToken.slice(-6)}`, {}, twitchUsersResponse);
+    const r = await this.helix('helix.users', '/users', accessToken, `token:${accessToken.slice(-6)}`, {}, twitchUsersResponse);
     const u = r.data[0];
     if (!u) throw new PlatformError('MALFORMED_RESPONSE', 'no user for this token', { platform: 'twitch', endpoint: 'helix.users', status: 200, retriable: false });
     return { channelId: u.id, login: u.login, displayName: u.display_name };
   }
 
   async streamState(accessToken: string, channelId: string): Promise<StreamState> {
-    const r = await this.helix('helix.streams', '/helix/streams', accessToken, channelId, { user_id: channelId, first: 1 }, twitchStreamsResponse);
+    const r = await this.helix('helix.streams', '/streams', accessToken, channelId, { user_id: channelId, first: 1 }, twitchStreamsResponse);
     const s = r.data.find((x) => x.user_id === channelId);
     const observedAt = this.now();
     if (!s) return { channelId, observedAt, live: false, viewers: null, streamId: null, startedAt: null, title: null, category: null, language: null };
@@ -144,7 +164,7 @@ export class TwitchService implements PlatformAdapter {
 
   /** `total` comes with the first page; `first=1` keeps the answer small. */
   async followers(accessToken: string, channelId: string): Promise<FollowerState> {
-    const r = await this.helix('helix.channels.followers', '/helix/channels/followers', accessToken, channelId, { broadcaster_id: channelId, first: 1 }, twitchFollowersResponse);
+    const r = await this.helix('helix.channels.followers', '/channels/followers', accessToken, channelId, { broadcaster_id: channelId, first: 1 }, twitchFollowersResponse);
     return { channelId, observedAt: this.now(), followers: r.total };
   }
 
@@ -154,7 +174,7 @@ export class TwitchService implements PlatformAdapter {
     let after: string | undefined;
     do {
       const first = Math.min(100, limit - out.length);
-      const r = await this.helix('helix.channels.followers', '/helix/channels/followers', accessToken, channelId, { broadcaster_id: channelId, first, after }, twitchFollowersResponse);
+      const r = await this.helix('helix.channels.followers', '/channels/followers', accessToken, channelId, { broadcaster_id: channelId, first, after }, twitchFollowersResponse);
       out.push(...r.data);
       after = r.pagination.cursor;
       if (r.data.length === 0) break;
@@ -186,8 +206,8 @@ export class TwitchService implements PlatformAdapter {
     await this.http.request({
       endpoint: 'helix.eventsub.subscriptions',
       method: 'POST',
-      baseUrl: this.s.apiBaseUrl,
-      path: '/helix/eventsub/subscriptions',
+      baseUrl: this.helixRoot,
+      path: '/eventsub/subscriptions',
       headers: { Authorization: `Bearer ${accessToken}`, 'Client-Id': this.s.clientId },
       json: { type: 'channel.chat.message', version: '1', condition: { broadcaster_user_id: channelId, user_id: channelId }, transport: { method: 'websocket', session_id: sessionId } },
       schema: twitchEventSubCreateResponse,
@@ -198,7 +218,7 @@ export class TwitchService implements PlatformAdapter {
   private helix<T>(endpoint: string, path: string, accessToken: string, bucketOf: string, params: Record<string, string | number | undefined>, schema: ZodType<T, ZodTypeDef, unknown>): Promise<T> {
     return this.http.request({
       endpoint,
-      baseUrl: this.s.apiBaseUrl,
+      baseUrl: this.helixRoot,
       path,
       params,
       headers: { Authorization: `Bearer ${accessToken}`, 'Client-Id': this.s.clientId },
@@ -209,7 +229,7 @@ export class TwitchService implements PlatformAdapter {
 
   private token(endpoint: string, form: Record<string, string>): Promise<TwitchTokenResponse> {
     if (!this.s.clientSecret) throw new PlatformError('BAD_REQUEST', 'TWITCH_CLIENT_SECRET is not configured', { platform: 'twitch', endpoint, retriable: false });
-    return this.http.request({ endpoint, method: 'POST', baseUrl: this.s.authBaseUrl, path: '/oauth2/token', form: { client_id: this.s.clientId, client_secret: this.s.clientSecret, ...form }, schema: twitchTokenResponse });
+    return this.http.request({ endpoint, method: 'POST', baseUrl: this.oauthRoot, path: '/token', form: { client_id: this.s.clientId, client_secret: this.s.clientSecret, ...form }, schema: twitchTokenResponse });
   }
 
   private tokensOf(t: TwitchTokenResponse): OAuthTokens {
