@@ -39,6 +39,8 @@ export interface Grant {
   channelId: string;
   scopes: string[];
   revoked: boolean;
+  /** A Twitch app access token's grant (client credentials): no channel, no scopes, no refresh token. */
+  app?: boolean;
 }
 
 export interface AccessToken {
@@ -174,6 +176,16 @@ export class SimState {
     this.accessTokens.set(accessToken, { grantId: grant.id, expiresAt: this.clock() + ttl * 1000 });
     this.refreshTokens.set(refreshToken, grant.id);
     return { accessToken, refreshToken, expiresIn: ttl };
+  }
+
+  /** Twitch client-credentials grant: an app access token (Twitch issues no refresh token for it). */
+  issueAppToken(clientId: string): { accessToken: string; expiresIn: number } {
+    const g: Grant = { id: randomToken(8), platform: 'twitch', clientId, channelId: '', scopes: [], revoked: false, app: true };
+    this.grants.set(g.id, g);
+    const ttl = this.config.accessTokenTtlSeconds.twitch;
+    const accessToken = randomToken(15);
+    this.accessTokens.set(accessToken, { grantId: g.id, expiresAt: this.clock() + ttl * 1000 });
+    return { accessToken, expiresIn: ttl };
   }
 
   newGrant(code: AuthCode): Grant {

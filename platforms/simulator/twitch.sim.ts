@@ -4,7 +4,8 @@
  */
 import crypto from 'node:crypto';
 import express, { Response, Router } from 'express';
-import type { TwitchErrorBody, TwitchFollower, TwitchStream, TwitchTokenResponse, TwitchUser, TwitchValidateResponse } from '../twitch/twitch.external';
+import type { TwitchAppTokenResponse, TwitchChannelInfo, TwitchErrorBody, TwitchFollower, TwitchStream, TwitchTokenResponse, TwitchUser, TwitchValidateResponse } from '../twitch/twitch.external';
+import { TWITCH_MAX_IDS_PER_CALL } from '../twitch/twitch.external';
 import type { EventSubSim } from './eventsub.sim';
 import type { SimState } from './simulator.state';
 import type { SimChannel, World } from './world';
@@ -94,6 +95,11 @@ export function twitchRoutes(state: SimState, world: World, eventSub?: EventSubS
     const b = (req.body ?? {}) as Record<string, string | undefined>;
     state.count(`twitch:${b.grant_type}`, state.counters.tokenCalls);
     if (!b.client_id || !b.client_secret) return fail(res, 400, 'missing client_id or client_secret', 'Bad Request');
+    if (b.grant_type === 'client_credentials') {
+      // An app access token: re-issued when it expires, never refreshed (no refresh_token in the answer).
+      const t = state.issueAppToken(b.client_id);
+      return res.json({ access_token: t.accessToken, expires_in: t.expiresIn, token_type: 'bearer' } satisfies TwitchAppTokenResponse);
+    }
     if (b.grant_type === 'authorization_code') {
       const c = b.code ? state.codes.get(b.code) : undefined;
       if (!c || c.used || c.expiresAt <= state.clock() || c.platform !== 'twitch' || c.clientId !== b.client_id || c.redirectUri !== b.redirect_uri) {
@@ -121,6 +127,9 @@ export function twitchRoutes(state: SimState, world: World, eventSub?: EventSubS
     const auth = state.authenticate(token);
     if (!('grant' in auth)) return fail(res, 401, 'invalid access token');
     const t = state.accessTokens.get(token!)!;
+    const expiresIn = Math.max(0, Math.floor((t.expiresAt - state.clock()) / 1000));
+    // An app token has no user: Twitch answers client_id, scopes and expires_in only.
+    if (auth.grant.app) return res.json({ client_id: auth.grant.clientId, scopes: [], expires_in: expiresIn });
     const c = world.channel(auth.grant.channelId)!;
     res.json({ client_id: auth.grant.clientId, login: c.login, scopes: auth.grant.scopes, user_id: c.channelId, expires_in: Math.max(0, Math.floor((t.expiresAt - state.clock()) / 1000)) } satisfies TwitchValidateResponse);
   });
@@ -141,7 +150,8 @@ export function twitchRoutes(state: SimState, world: World, eventSub?: EventSubS
     const auth = state.authenticate(token);
     if (!('grant' in auth)) return fail(res, 401, auth.error === 'missing' ? 'OAuth token is missing' : 'Invalid OAuth token', 'Unauthorized');
     if (req.get('client-id') !== auth.grant.clientId) return fail(res, 401, 'Client ID and OAuth token do not match', 'Unauthorized');
-    const bucket = state.takePoint(`${auth.grant.clientId}:${auth.grant.channelId}`);
+    // Buckets are per client id and user token; an app token has its own bucket per client id.
+    const bucket = state.takePoint(`${auth.grant.clientId}:${auth.grant.app ? 'app' : auth.grant.channelId}`);
     res.set({ 'Ratelimit-Limit': String(bucket.limit), 'Ratelimit-Remaining': String(Math.max(0, bucket.remaining)), 'Ratelimit-Reset': String(bucket.resetEpochSeconds) });
     if (!bucket.ok) return fail(res, 429, 'Too Many Requests', 'Too Many Requests');
     res.locals.grant = auth.grant;
@@ -151,7 +161,8 @@ export function twitchRoutes(state: SimState, world: World, eventSub?: EventSubS
   helix.get('/users', (req, res) => {
     const ids = list(req.query.id);
     const logins = list(req.query.login);
-    if (ids.length + logins.length > 100) return fail(res, 400, 'too many id and login parameters', 'Bad Request');
+    if (ids.length + logins.length > TWITCH_MAX_IDS_PER_CALL) return fail(res, 400, 'too many id and login parameters', 'Bad Request');
+    if (res.locals.grant.app && ids.length + logins.length === 0) return fail(res, 400, 'Missing required parameter: id or login (an app access token has no user)', 'Bad Request');
     const me = world.channel(res.locals.grant.channelId)!;
     const found =
       ids.length + logins.length === 0
@@ -167,12 +178,29 @@ export function twitchRoutes(state: SimState, world: World, eventSub?: EventSubS
     if (offset === null) return fail(res, 400, 'Invalid cursor', 'Bad Request');
     const ids = list(req.query.user_id);
     const logins = list(req.query.user_login);
+    if (ids.length + logins.length > TWITCH_MAX_IDS_PER_CALL) return fail(res, 400, `The number of user_id and user_login parameters must be at most ${TWITCH_MAX_IDS_PER_CALL}`, 'Bad Request');
     const now = state.clock();
     const pool = world.channels.filter((c) => c.platform === 'twitch' && (ids.length + logins.length === 0 || ids.includes(c.channelId) || logins.includes(c.login)));
     const live = pool.map((c) => streamOf(c, world, now)).filter((s): s is TwitchStream => s !== null);
     live.sort((a, b) => b.viewer_count - a.viewer_count);
     const page = live.slice(offset, offset + first);
     res.json({ data: page, pagination: offset + first < live.length ? { cursor: cursorOf(offset + first) } : {} });
+  });
+
+  // GET /helix/channels?broadcaster_id=…(×1..100): title, category, language of each channel, live or not.
+  helix.get('/channels', (req, res) => {
+    const ids = list(req.query.broadcaster_id);
+    if (ids.length === 0) return fail(res, 400, 'Missing required parameter "broadcaster_id"', 'Bad Request');
+    if (ids.length > TWITCH_MAX_IDS_PER_CALL) return fail(res, 400, `The number of broadcaster_id parameters must be at most ${TWITCH_MAX_IDS_PER_CALL}`, 'Bad Request');
+    const now = state.clock();
+    const data: TwitchChannelInfo[] = [];
+    for (const id of new Set(ids)) {
+      const c = world.channel(id);
+      if (!c || c.platform !== 'twitch') continue;
+      const s = world.stateAt(id, now);
+      data.push({ broadcaster_id: c.channelId, broadcaster_login: c.login, broadcaster_name: c.displayName, broadcaster_language: c.language, game_id: s.categoryId, game_name: s.category, title: s.title, delay: 0, tags: [], content_classification_labels: [], is_branded_content: false });
+    }
+    res.json({ data });
   });
 
   helix.get('/channels/followers', (req, res) => {
@@ -227,4 +255,4 @@ export function twitchRoutes(state: SimState, world: World, eventSub?: EventSubS
   return r;
 }
 
-export const TWITCH_SIM_ROUTES = ['/oauth2/authorize', '/oauth2/token', '/oauth2/validate', '/oauth2/revoke', '/helix/users', '/helix/streams', '/helix/channels/followers'];
+export const TWITCH_SIM_ROUTES = ['/oauth2/authorize', '/oauth2/token', '/oauth2/validate', '/oauth2/revoke', '/helix/users', '/helix/streams', '/helix/channels', '/helix/channels/followers'];

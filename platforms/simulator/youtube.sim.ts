@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import express, { Response, Router } from 'express';
 import type { GoogleTokenResponse, YouTubeApiError, YouTubeChannel, YouTubeLiveBroadcast, YouTubeLiveChatMessage, YouTubeMethod, YouTubeVideo } from '../youtube/youtube.external';
-import { YOUTUBE_QUOTA_COST } from '../youtube/youtube.external';
+import { YOUTUBE_MAX_IDS_PER_CALL, YOUTUBE_QUOTA_COST } from '../youtube/youtube.external';
 import type { Grant, SimState } from './simulator.state';
 import type { SimChannel, SimSession, World } from './world';
 
@@ -127,6 +127,7 @@ export function youtubeRoutes(state: SimState, world: World): Router {
     if (p.length === 0) return apiFail(res, 400, 'required', 'Required parameter: part');
     const grant = res.locals.grant as Grant;
     const ids = req.query.mine === 'true' ? [grant.channelId] : parts(req.query.id);
+    if (ids.length > YOUTUBE_MAX_IDS_PER_CALL) return apiFail(res, 400, 'invalidValue', `Invalid value for parameter id: at most ${YOUTUBE_MAX_IDS_PER_CALL} ids`);
     const now = state.clock();
     const items: YouTubeChannel[] = ids
       .map((id) => world.channel(id))
@@ -183,8 +184,10 @@ export function youtubeRoutes(state: SimState, world: World): Router {
     const p = parts(req.query.part);
     if (p.length === 0) return apiFail(res, 400, 'required', 'Required parameter: part');
     const now = state.clock();
+    const ids = parts(req.query.id);
+    if (ids.length > YOUTUBE_MAX_IDS_PER_CALL) return apiFail(res, 400, 'invalidValue', `Invalid value for parameter id: at most ${YOUTUBE_MAX_IDS_PER_CALL} ids`);
     const items: YouTubeVideo[] = [];
-    for (const id of parts(req.query.id).slice(0, 50)) {
+    for (const id of ids) {
       const found = findVideo(id);
       if (!found) continue;
       const { c, s } = found;

@@ -20,6 +20,9 @@ import {
   twitchStreamsResponse,
   twitchTokenResponse,
   TwitchTokenResponse,
+  twitchAppTokenResponse,
+  TWITCH_MAX_IDS_PER_CALL,
+  TwitchStream,
   twitchUsersResponse,
   twitchValidateResponse,
   TwitchFollower,
@@ -73,6 +76,8 @@ export class TwitchService implements PlatformAdapter {
   private readonly http: PlatformHttpClient;
   private readonly chatSource: TwitchChatSource;
   private readonly now: () => number;
+  /** The app access token (client credentials) of this process, re-issued when it expires or is refused. */
+  private appToken: { token: Promise<string>; expiresAt: number } | null = null;
 
   /** Where Helix paths (`/users`, `/streams`, …) and OAuth paths (`/token`, `/validate`, …) go. */
   readonly helixRoot: string;
@@ -145,8 +150,67 @@ export class TwitchService implements PlatformAdapter {
 
   async streamState(accessToken: string, channelId: string): Promise<StreamState> {
     const r = await this.helix('helix.streams', '/streams', accessToken, channelId, { user_id: channelId, first: 1 }, twitchStreamsResponse);
-    const s = r.data.find((x) => x.user_id === channelId);
-    const observedAt = this.now();
+    return this.stateOf(channelId, r.data.find((x) => x.user_id === channelId), this.now());
+  }
+
+  /**
+   * The stream state of many channels, 100 per `GET /helix/streams` call (Helix lists only the live
+   * ones; the rest are offline), with the app access token: no creator's token or bucket is spent.
+   * Duplicate ids are asked once. A 401 re-issues the app token once (it cannot be refreshed).
+   */
+  async streamStates(channelIds: readonly string[]): Promise<Map<string, StreamState>> {
+    const ids = [...new Set(channelIds)];
+    const out = new Map<string, StreamState>();
+    for (let i = 0; i < ids.length; i += TWITCH_MAX_IDS_PER_CALL) {
+      const chunk = ids.slice(i, i + TWITCH_MAX_IDS_PER_CALL);
+      const r = await this.withAppToken((token) =>
+        this.http.request({
+          endpoint: 'helix.streams.batch',
+          baseUrl: this.helixRoot,
+          path: '/streams',
+          params: { user_id: chunk, first: TWITCH_MAX_IDS_PER_CALL },
+          headers: { Authorization: `Bearer ${token}`, 'Client-Id': this.s.clientId },
+          schema: twitchStreamsResponse,
+          bucket: `${this.s.clientId}:app`,
+        }),
+      );
+      const observedAt = this.now();
+      const live = new Map(r.data.map((x) => [x.user_id, x] as const));
+      for (const id of chunk) out.set(id, this.stateOf(id, live.get(id), observedAt));
+    }
+    return out;
+  }
+
+  /** Runs `fn` with the app access token; on a 401 issues a new one and runs it once more. */
+  private async withAppToken<T>(fn: (token: string) => Promise<T>): Promise<T> {
+    try {
+      return await fn(await this.appAccessToken());
+    } catch (err) {
+      if (!(err instanceof PlatformError && err.code === 'UNAUTHORIZED')) throw err;
+      this.appToken = null;
+      return fn(await this.appAccessToken());
+    }
+  }
+
+  /** Client-credentials grant, one in flight per process, re-issued 5 minutes before it expires. */
+  private appAccessToken(): Promise<string> {
+    if (this.appToken && this.appToken.expiresAt > this.now() + 300_000) return this.appToken.token;
+    if (!this.s.clientSecret) throw new PlatformError('BAD_REQUEST', 'TWITCH_CLIENT_SECRET is not configured', { platform: 'twitch', endpoint: 'oauth2.token.app', retriable: false });
+    const entry = { expiresAt: Number.POSITIVE_INFINITY, token: Promise.resolve('') };
+    entry.token = this.http
+      .request({ endpoint: 'oauth2.token.app', method: 'POST', baseUrl: this.oauthRoot, path: '/token', form: { client_id: this.s.clientId, client_secret: this.s.clientSecret, grant_type: 'client_credentials' }, schema: twitchAppTokenResponse })
+      .then((t) => {
+        entry.expiresAt = this.now() + t.expires_in * 1000;
+        return t.access_token;
+      });
+    entry.token.catch(() => {
+      if (this.appToken === entry) this.appToken = null;
+    });
+    this.appToken = entry;
+    return entry.token;
+  }
+
+  private stateOf(channelId: string, s: TwitchStream | undefined, observedAt: number): StreamState {
     if (!s) return { channelId, observedAt, live: false, viewers: null, streamId: null, startedAt: null, title: null, category: null, language: null };
     const startedAt = Date.parse(s.started_at);
     return {

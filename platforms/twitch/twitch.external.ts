@@ -20,6 +20,21 @@ export const twitchTokenResponse = z.object({
 });
 export type TwitchTokenResponse = z.infer<typeof twitchTokenResponse>;
 
+/**
+ * POST id.twitch.tv/oauth2/token (grant_type=client_credentials): an app access token. It carries no
+ * refresh token — when it expires (or Helix answers 401) a new one is issued ("Getting OAuth Access
+ * Tokens → Client credentials grant flow").
+ */
+export const twitchAppTokenResponse = z.object({
+  access_token: z.string().min(1),
+  expires_in: z.number().int().nonnegative(),
+  token_type: z.string(),
+});
+export type TwitchAppTokenResponse = z.infer<typeof twitchAppTokenResponse>;
+
+/** Helix batch reads take at most this many ids (`user_id` of Get Streams, `broadcaster_id` of Get Channel Information); one more is a 400. */
+export const TWITCH_MAX_IDS_PER_CALL = 100;
+
 /** GET id.twitch.tv/oauth2/validate (Authorization: OAuth <token>). */
 export const twitchValidateResponse = z.object({
   client_id: z.string(),
@@ -75,6 +90,23 @@ export const twitchStream = z.object({
 });
 export const twitchStreamsResponse = z.object({ data: z.array(twitchStream), pagination: twitchPagination });
 export type TwitchStream = z.infer<typeof twitchStream>;
+
+/** GET api.twitch.tv/helix/channels?broadcaster_id=… (1–100 ids): any token, app tokens included. */
+export const twitchChannelInfo = z.object({
+  broadcaster_id: z.string(),
+  broadcaster_login: z.string(),
+  broadcaster_name: z.string(),
+  broadcaster_language: z.string(),
+  game_id: z.string(),
+  game_name: z.string(),
+  title: z.string(),
+  delay: z.number().int().default(0),
+  tags: z.array(z.string()).default([]),
+  content_classification_labels: z.array(z.string()).default([]),
+  is_branded_content: z.boolean().default(false),
+});
+export const twitchChannelsResponse = z.object({ data: z.array(twitchChannelInfo) });
+export type TwitchChannelInfo = z.input<typeof twitchChannelInfo>;
 
 /** GET api.twitch.tv/helix/channels/followers — `total` is visible without moderator:read:followers. */
 export const twitchFollower = z.object({

@@ -23,6 +23,8 @@ import {
   youtubeLiveChatMessageListResponse,
   YouTubeMethod,
   youtubeVideoListResponse,
+  YouTubeVideo,
+  YOUTUBE_MAX_IDS_PER_CALL,
 } from './youtube.external';
 import { z } from 'zod';
 
@@ -162,6 +164,42 @@ export class YouTubeService implements PlatformAdapter {
       streamId: live.id,
       startedAt: Number.isFinite(started) ? started : null,
       title: video.snippet?.title ?? live.snippet.title,
+      category: video.snippet ? (CATEGORY_NAMES[video.snippet.categoryId] ?? null) : null,
+      language: video.snippet?.defaultAudioLanguage ?? null,
+    };
+  }
+
+  /**
+   * The live state of many broadcasts by video id, 50 per `videos.list` call for 1 unit each: how the
+   * concurrent viewers of every live stream are refreshed without a per-channel call. Video data is
+   * public, so any connection's token serves the whole batch. A video the answer omits is absent from
+   * the map (deleted or private: the caller treats its stream as over); an ended one is `live: false`.
+   */
+  async liveVideos(accessToken: string, videoIds: readonly string[]): Promise<Map<string, StreamState>> {
+    const ids = [...new Set(videoIds)];
+    const out = new Map<string, StreamState>();
+    for (let i = 0; i < ids.length; i += YOUTUBE_MAX_IDS_PER_CALL) {
+      const chunk = ids.slice(i, i + YOUTUBE_MAX_IDS_PER_CALL);
+      const v = await this.api('videos.list', '/youtube/v3/videos', accessToken, { part: 'snippet,liveStreamingDetails', id: chunk.join(',') }, youtubeVideoListResponse);
+      const observedAt = this.now();
+      for (const video of v.items) if (video.snippet) out.set(video.id, this.videoState(video, video.snippet.channelId, observedAt, null, null));
+    }
+    return out;
+  }
+
+  private videoState(video: YouTubeVideo, channelId: string, observedAt: number, fallbackStart: string | null, fallbackTitle: string | null): StreamState {
+    const details = video.liveStreamingDetails;
+    if (details?.actualEndTime) return { channelId, observedAt, live: false, viewers: null, streamId: null, startedAt: null, title: null, category: null, language: null };
+    const started = Date.parse(details?.actualStartTime ?? fallbackStart ?? '');
+    const viewers = details?.concurrentViewers === undefined ? null : Number(details.concurrentViewers);
+    return {
+      channelId,
+      observedAt,
+      live: true,
+      viewers: viewers !== null && Number.isFinite(viewers) ? viewers : null,
+      streamId: video.id,
+      startedAt: Number.isFinite(started) ? started : null,
+      title: video.snippet?.title ?? fallbackTitle,
       category: video.snippet ? (CATEGORY_NAMES[video.snippet.categoryId] ?? null) : null,
       language: video.snippet?.defaultAudioLanguage ?? null,
     };

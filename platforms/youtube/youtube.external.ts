@@ -160,4 +160,7 @@ export const YOUTUBE_QUOTA_COST = {
 } as const;
 export type YouTubeMethod = keyof typeof YOUTUBE_QUOTA_COST;
 
+/** videos.list and channels.list take up to this many comma-separated ids for one unit; one more is a 400 (invalidValue). */
+export const YOUTUBE_MAX_IDS_PER_CALL = 50;
+
 export const YOUTUBE_SCOPES = ['https://www.googleapis.com/auth/youtube.readonly'];
