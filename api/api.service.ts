@@ -10,7 +10,7 @@ import { acquireMetricsServer } from '../shared/metrics/metrics.server';
 import { repoPath } from '../shared/paths';
 import { createRedis } from '../shared/redis/redis';
 import { readOnlyClickhouseSettingsOf, type Runtime } from '../shared/runtime';
-import type { ServiceModule } from '../cli/service';
+import type { ServiceModule } from '../shared/lifecycle/process.contract';
 import { createApp } from './app';
 import { OAuthStateStore } from './auth/oauth-state.store';
 import { ChannelAccessService } from './channels/channel-access.service';

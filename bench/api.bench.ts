@@ -22,7 +22,7 @@ import { ClickHouseRepository, createClickHouse } from '../shared/clickhouse/cli
 import { createLogger } from '../shared/logging/logger';
 import { createRedis } from '../shared/redis/redis';
 import { bootstrap, createRuntime } from '../shared/runtime';
-import { parseArgs } from '../cli/service';
+import { parseArgs } from '../shared/lifecycle/process.contract';
 import { startApi } from '../api/api.service';
 import { ConnectionRepository } from '../platforms/connections/connection.repository';
 import { TokenCipher } from '../platforms/tokens/token-cipher';

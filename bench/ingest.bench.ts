@@ -14,7 +14,7 @@
  */
 import axios from 'axios';
 import http from 'node:http';
-import { parseArgs } from '../cli/service';
+import { parseArgs } from '../shared/lifecycle/process.contract';
 import { loadConfig } from '../shared/config/config';
 import type { PollJobData } from '../ingest/jobs/ingest-job';
 import { IngestService } from '../ingest/ingest.service';

@@ -6,7 +6,7 @@
  * Prints the per-seed tables; the report gets the tables and, as figures, the model against its best
  * baseline of the same run.
  */
-import { parseArgs } from '../cli/service';
+import { parseArgs } from '../shared/lifecycle/process.contract';
 import { evaluateModels, EVALUATION_DEFAULTS } from '../models/evaluate';
 import { renderEvaluation, summarize } from '../models/evaluation.report';
 import { useBackend } from '../models/tf.backend';

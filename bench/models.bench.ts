@@ -10,7 +10,7 @@
  * tfjs-node ("tensorflow" backend) is measured too when it is installed (it is not on this machine).
  */
 import { createWorld } from '../platforms/simulator/world';
-import { parseArgs } from '../cli/service';
+import { parseArgs } from '../shared/lifecycle/process.contract';
 import { channelHistoryRows, historyFromRows } from '../models/history';
 import { channelContext, DAY_MS } from '../models/features';
 import { BackendName, useBackend } from '../models/tf.backend';

@@ -9,7 +9,7 @@
  *     the bucket across workers.
  * Server, client and Redis share this machine's cores; the ratios are the point.
  */
-import { parseArgs } from '../cli/service';
+import { parseArgs } from '../shared/lifecycle/process.contract';
 import { createRedis } from '../shared/redis/redis';
 import { endpointsAt } from '../platforms/endpoints';
 import { createPlatformServices } from '../platforms/platform-services';

@@ -12,7 +12,7 @@
  *     flush is committed. Both rates count from the moment the group was joined (join time left out).
  * Kafka, ClickHouse and the processor share this machine's cores; the ratio is the comparable figure.
  */
-import { parseArgs } from '../cli/service';
+import { parseArgs } from '../shared/lifecycle/process.contract';
 import { createLogger } from '../shared/logging/logger';
 import { bootstrap, createRuntime } from '../shared/runtime';
 import { createIdempotentProducer } from '../shared/kafka/kafka.client';

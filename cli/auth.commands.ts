@@ -1,8 +1,8 @@
 import { loadConfig } from '../shared/config/config';
 import { ApiTokenStore } from '../shared/auth/api-tokens';
 import { createRedis } from '../shared/redis/redis';
-import type { CommandModule } from './service';
-import { table } from './output';
+import type { CommandModule } from '../shared/lifecycle/process.contract';
+import { table } from '../shared/lifecycle/command-output';
 
 async function withStore<T>(fn: (s: ApiTokenStore) => Promise<T>): Promise<T> {
   const c = loadConfig();

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { repoPath } from '../shared/paths';
-import type { Args, ArgumentSpec, CommandModule, OptionSpec, ServiceModule } from './service';
-import type { Output } from './output';
+import type { Args, ArgumentSpec, CommandModule, OptionSpec, ServiceModule } from '../shared/lifecycle/process.contract';
+import type { Output } from '../shared/lifecycle/command-output';
 
 /**
  * The `spacehub` command line, built with commander from the declarations in cli/registry.ts. Commander

@@ -1,4 +1,4 @@
-import type { CommandModule, ServiceModule } from './service';
+import type { CommandModule, ServiceModule } from '../shared/lifecycle/process.contract';
 import { HeartbeatProducer } from '../ingest/heartbeat.producer';
 import { RawSink } from '../processors/raw-sink';
 import { processService } from '../processors/processor.module';

@@ -5,8 +5,9 @@ import { AppError } from '../shared/errors/app-error';
 import { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
 import { COMMANDS, SERVICES, checkRegistry } from './registry';
 import { runProgram } from './program';
-import { createOutput, keyValues, Output, routeLogsToStderr } from './output';
-import type { Args, RunningService, ServiceModule } from './service';
+import { keyValues, Output } from '../shared/lifecycle/command-output';
+import { createOutput, routeLogsToStderr } from './output';
+import type { Args, RunningService, ServiceModule } from '../shared/lifecycle/process.contract';
 
 /** The `spacehub` entry point: logs to stderr, commander parses (cli/program.ts), then one handler runs. */
 

@@ -15,8 +15,8 @@ import { bullPrefix } from '../ingest/jobs/ingest.queues';
 import { DELIVERY_QUEUE } from '../notifications/delivery.queue';
 import { YouTubeQuota } from '../platforms/http/youtube-quota';
 import { simulatorUrl } from '../platforms/endpoints';
-import type { CommandModule } from './service';
-import { keyValues, table } from './output';
+import type { CommandModule } from '../shared/lifecycle/process.contract';
+import { keyValues, table } from '../shared/lifecycle/command-output';
 
 /**
  * `spacehub status`: one look at a running deployment, from the outside, without starting anything —

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { CommandModule } from '../cli/service';
+import type { CommandModule } from '../shared/lifecycle/process.contract';
 import { loadConfig } from '../shared/config/config';
 import { createRedis } from '../shared/redis/redis';
 import { DLQ_NAME } from './jobs/ingest-job';

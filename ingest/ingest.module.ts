@@ -1,4 +1,4 @@
-import type { ServiceModule } from '../cli/service';
+import type { ServiceModule } from '../shared/lifecycle/process.contract';
 import { IngestService } from './ingest.service';
 import { platformPorts } from './platform.ports';
 

@@ -4,7 +4,7 @@ import { createLogger, Logger } from '../shared/logging/logger';
 import { ClickHouseRepository, migrate } from '../shared/clickhouse/clickhouse.repository';
 import { clickhouseSettingsOf } from '../shared/runtime';
 import { AppError } from '../shared/errors/app-error';
-import type { Args } from '../cli/service';
+import type { Args } from '../shared/lifecycle/process.contract';
 import type { ModelKind } from './artifact.store';
 import type { TrainingProgress } from './trainer';
 import { ModelInputError } from './errors';

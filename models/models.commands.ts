@@ -1,5 +1,5 @@
-import type { Args } from '../cli/service';
-import type { Output } from '../cli/output';
+import type { Args } from '../shared/lifecycle/process.contract';
+import type { Output } from '../shared/lifecycle/command-output';
 import { createWorld } from '../platforms/simulator/world';
 import { parseChannelArg } from './channel-history';
 import { DAY_MS, HOUR_MS } from './features';

@@ -1,4 +1,4 @@
-import type { CommandModule, ServiceModule } from '../cli/service';
+import type { CommandModule, ServiceModule } from '../shared/lifecycle/process.contract';
 import { retrainSchedule } from './retrain.schedule';
 
 /**

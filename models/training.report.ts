@@ -1,4 +1,4 @@
-import { table } from '../cli/output';
+import { table } from '../shared/lifecycle/command-output';
 import type { TrainingSummary } from './trainer';
 
 /**

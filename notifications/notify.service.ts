@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
-import type { ServiceModule } from '../cli/service';
+import type { ServiceModule } from '../shared/lifecycle/process.contract';
 import type { Runtime } from '../shared/runtime';
 import { Closer } from '../shared/lifecycle/lifecycle';
 import { createRedis } from '../shared/redis/redis';

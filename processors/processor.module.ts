@@ -1,4 +1,4 @@
-import type { ServiceModule } from '../cli/service';
+import type { ServiceModule } from '../shared/lifecycle/process.contract';
 import { acquireMetricsServer, MetricsServerHandle } from '../shared/metrics/metrics.server';
 import { ProcessorService } from './processor.service';
 

@@ -1,4 +1,4 @@
-import type { ServiceModule } from '../../cli/service';
+import type { ServiceModule } from '../../shared/lifecycle/process.contract';
 import { ApiTokenStore } from '../../shared/auth/api-tokens';
 import { acquireMetricsServer } from '../../shared/metrics/metrics.server';
 import { createRedis } from '../../shared/redis/redis';

@@ -3,7 +3,7 @@
  * runs only when PLATFORMS_MODE=simulator, and then connects SIMULATOR_DEMO_CHANNELS channels for a
  * demo user (created if missing) through the real OAuth round trip, so data flows from the first minute.
  */
-import type { ServiceModule } from '../../cli/service';
+import type { ServiceModule } from '../../shared/lifecycle/process.contract';
 import { ApiTokenStore } from '../../shared/auth/api-tokens';
 import { createRedis } from '../../shared/redis/redis';
 import { simulatorUrl } from '../endpoints';

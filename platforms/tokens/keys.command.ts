@@ -1,4 +1,4 @@
-import type { CommandModule } from '../../cli/service';
+import type { CommandModule } from '../../shared/lifecycle/process.contract';
 import { loadConfig } from '../../shared/config/config';
 import { createRedis } from '../../shared/redis/redis';
 import { cipherFromConfig } from '../platform-services';

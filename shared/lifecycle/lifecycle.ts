@@ -1,12 +1,7 @@
 /**
- * Every long-lived part implements this (STYLE habit 13): `waitUntilReady()` and a `close()` that is
- * safe to call twice and runs every clean-up even if one fails.
+ * Clean-up helpers of a running part (STYLE habit 13: a `close()` safe to call twice that runs every
+ * clean-up even if one fails). The process contract itself is in process.contract.ts.
  */
-export interface Service {
-  readonly name: string;
-  waitUntilReady?(): Promise<void>;
-  close(): Promise<void>;
-}
 
 /** Closes in reverse order of registration; collects failures instead of stopping at the first. */
 export class Closer {

@@ -12,7 +12,7 @@ import { createWorld } from '../../../platforms/simulator/world';
 import { backfillHistory } from '../../../models/history';
 import { trainModels } from '../../../models/trainer';
 import { gatewayService } from '../gateway.service';
-import type { RunningService } from '../../../cli/service';
+import type { RunningService } from '../../../shared/lifecycle/process.contract';
 import { testStack, TestStack } from '../../../test/support/stack';
 import { PlainClient } from './gateway.fixture';
 
