@@ -51,6 +51,67 @@ export interface ChatBatch {
   nextPollMs: number | null;
 }
 
+/**
+ * Something the platform pushed about a channel (Twitch EventSub): go-live and end, a title or
+ * category change, and the audience events creators' alert tools are for. `deliveryId` is the
+ * platform's id of the delivery (EventSub `message_id`), the same when it is delivered again.
+ */
+export type ChannelPushKind = 'online' | 'offline' | 'update' | 'follow' | 'raid' | 'subscribe' | 'resubscribe' | 'gift' | 'cheer';
+
+export interface ChannelPush {
+  deliveryId: string;
+  platform: PlatformId;
+  channelId: string;
+  kind: ChannelPushKind;
+  /** The platform's instant of the event (started_at, followed_at, else the message timestamp). */
+  occurredAt: number;
+  /** When our client received it. */
+  receivedAt: number;
+  streamId: string | null;
+  title: string | null;
+  category: string | null;
+  /** Who followed, raided, subscribed, gifted or cheered; null when anonymous or not applicable. */
+  actor: { id: string; login: string; name: string } | null;
+  /** Raid: the raiding channel's viewers. */
+  viewers: number | null;
+  /** Subscriptions: '1000' | '2000' | '3000'. */
+  tier: string | null;
+  gifted: boolean | null;
+  /** Resubscription: cumulative months. */
+  months: number | null;
+  /** Gift: how many subscriptions were gifted at once. */
+  count: number | null;
+  bits: number | null;
+}
+
+/** What a push source tells about one watched channel. */
+export interface PushWatchStatus {
+  channelId: string;
+  connected: boolean;
+  sessionId: string | null;
+  /** Subscription types enabled on the current session. */
+  subscribed: string[];
+  /** Types not asked for or refused, with why (missing scope, platform's answer, revocation). */
+  missing: Record<string, string>;
+}
+
+export interface PushHandlers {
+  /** Called in delivery order per channel, once per delivery id; a rejection is retried, then logged. */
+  onEvent(e: ChannelPush): Promise<void>;
+  /** A subscription the platform revoked (authorization_revoked, user_removed…). */
+  onRevoked?(channelId: string, type: string, status: string): void;
+}
+
+/** Push delivery for a platform that has it (Twitch EventSub over WebSocket). */
+export interface PushSource {
+  /** Opens the channel's session and its subscriptions (those its scopes allow); keeps it open until unwatch. */
+  watch(channelId: string, o: { withToken<T>(fn: (accessToken: string) => Promise<T>): Promise<T>; scopes: readonly string[] }): Promise<PushWatchStatus>;
+  unwatch(channelId: string): Promise<void>;
+  status(channelId: string): PushWatchStatus | null;
+  watched(): string[];
+  close(): Promise<void>;
+}
+
 export interface AuthorizationRequest {
   url: string;
   state: string;
@@ -83,6 +144,8 @@ export interface PlatformAdapter {
    * Poll-fed chat has nothing to stop and omits it.
    */
   endChat?(channelId: string): Promise<ChatBatch | null>;
+  /** Push delivery (Twitch EventSub); absent for platforms that are only polled. Polling stays the reconciler. */
+  createPushSource?(handlers: PushHandlers): PushSource;
   /** OAuth scopes the adapter asks for. */
   readonly scopes?: string[];
   /** Releases sockets and timers (EventSub sessions, rate-limit timers). */
