@@ -1,15 +1,18 @@
+import { ALERT_TYPES, isAlertType, type AlertType } from '../shared/events/events';
+
 /**
  * The vocabulary of outbound notifications: which alert types a user can subscribe to, the two payload
- * formats, and what is stored per endpoint and per delivery. Alert types are the `type` values of the
- * Avro `Alert` record (shared/events/events.ts), so a new alert type is one entry here.
+ * formats, and what is stored per endpoint and per delivery. A user can subscribe to every alert type:
+ * they are the `type` values of the Avro `Alert` record, listed once next to it
+ * (shared/events/schemas/alert.ts).
  */
-export const WEBHOOK_EVENT_TYPES = ['stream_started', 'stream_ended', 'viewer_spike', 'follower_milestone', 'engagement_drop', 'reauth_required'] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+export const WEBHOOK_EVENT_TYPES = ALERT_TYPES;
+export type WebhookEventType = AlertType;
 
 export const WEBHOOK_FORMATS = ['json', 'discord'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
-export const isWebhookEventType = (t: string): t is WebhookEventType => (WEBHOOK_EVENT_TYPES as readonly string[]).includes(t);
+export const isWebhookEventType = isAlertType;
 
 /**
  * One endpoint as stored: the URL and the secret only as AES-GCM blobs (a Discord URL is a credential —

@@ -1,3 +1,4 @@
+import type { AlertSeverity, AlertType } from '../../shared/events/events';
 import type { ClosedWindow } from '../state/window.accumulator';
 
 /**
@@ -33,16 +34,17 @@ export const DEFAULT_ALERT_RULES: AlertRuleSettings = {
   followerMilestones: [100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000],
 };
 
-export type AlertType = 'stream_started' | 'stream_ended' | 'viewer_spike' | 'follower_milestone' | 'engagement_drop';
+/** What the window and session rules raise (ingest raises `reauth_required`). */
+export type RuleAlertType = Exclude<AlertType, 'reauth_required'>;
 
 export interface RaisedAlert {
   alertId: string;
-  type: AlertType;
+  type: RuleAlertType;
   userId: string;
   platform: string;
   channelId: string;
   occurredAt: number;
-  severity: 'info' | 'warning' | 'critical';
+  severity: AlertSeverity;
   message: string;
   details: Record<string, unknown>;
 }

@@ -1,4 +1,4 @@
-import type { ChatActivity, FollowerCount, StreamLifecycle, StreamSnapshot } from '../../shared/events/events';
+import { isLifecycleType, type ChatActivity, type FollowerCount, type LifecycleType, type StreamLifecycle, type StreamSnapshot } from '../../shared/events/events';
 import type { Topics } from '../../shared/kafka/topics';
 import { UndecodableMessageError } from '../../shared/schema-registry/schema-registry';
 import type { ProcessorEvent } from '../state/processor-event';
@@ -17,8 +17,6 @@ export interface AvroReader {
 export type InputTopic = 'snapshots' | 'followers' | 'chat' | 'lifecycle';
 export const INPUT_TOPICS: readonly InputTopic[] = ['snapshots', 'followers', 'chat', 'lifecycle'];
 
-const LIFECYCLE_TYPES = new Set(['started', 'ended', 'updated']);
-
 /** Why a decoded record is unusable, or null. Avro guarantees types; these are the domain rules. */
 function invalidReason(e: ProcessorEvent): string | null {
   if (!e.eventId || !e.platform || !e.channelId) return 'eventId, platform and channelId must be non-empty';
@@ -31,7 +29,7 @@ function invalidReason(e: ProcessorEvent): string | null {
     case 'chat':
       return e.messages < 0 ? 'messages must be ≥ 0' : null;
     case 'lifecycle':
-      return !LIFECYCLE_TYPES.has(e.type) ? `unknown lifecycle type "${e.type}"` : !e.streamId ? 'streamId must be non-empty' : null;
+      return !isLifecycleType(e.type) ? `unknown lifecycle type "${e.type}"` : !e.streamId ? 'streamId must be non-empty' : null;
   }
 }
 
@@ -109,7 +107,7 @@ function toEvent(kind: InputTopic, raw: unknown): ProcessorEvent {
     case 'lifecycle': {
       const l = raw as StreamLifecycle;
       return {
-        kind: 'lifecycle', eventId: l.eventId, type: l.type as 'started' | 'ended' | 'updated', platform: l.platform, channelId: l.channelId,
+        kind: 'lifecycle', eventId: l.eventId, type: l.type as LifecycleType, platform: l.platform, channelId: l.channelId,
         userId: l.userId, t: l.occurredAt, streamId: l.streamId, title: l.title, category: l.category,
       };
     }

@@ -1,3 +1,5 @@
+import type { LifecycleType } from '../../shared/events/events';
+
 /**
  * The processor's view of one input event, normalised from the four Avro records. `t` is the event
  * time used for windowing and the watermark (epoch ms).
@@ -34,7 +36,7 @@ export interface ChatEvent extends Base {
 
 export interface LifecycleEvent extends Base {
   kind: 'lifecycle';
-  type: 'started' | 'ended' | 'updated';
+  type: LifecycleType;
   streamId: string;
   title: string | null;
   category: string | null;

@@ -1,6 +1,19 @@
 import type { AvroRecordType } from '../avro-types';
 import { channelIdField, platformField, timestampMillis, userIdField } from './channel-fields';
 
+/**
+ * The `type` values an Alert carries. The field stays an Avro `string` (an Avro enum gaining a symbol is
+ * not a backward-compatible change); this list is the one TypeScript vocabulary over it: the processors'
+ * rules raise the window and lifecycle types, ingest raises `reauth_required`, notifications let users
+ * subscribe to each of them. A new alert type is one entry here.
+ */
+export const ALERT_TYPES = ['stream_started', 'stream_ended', 'viewer_spike', 'follower_milestone', 'engagement_drop', 'reauth_required'] as const;
+export type AlertType = (typeof ALERT_TYPES)[number];
+export const isAlertType = (t: string): t is AlertType => (ALERT_TYPES as readonly string[]).includes(t);
+
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+
 export const AlertSchema = {
   "type": "record",
   "name": "Alert",
@@ -8,16 +21,12 @@ export const AlertSchema = {
   "doc": "Something a creator should hear about. Key: <userId>.",
   "fields": [
     { "name": "alertId", "type": "string", "doc": "Deterministic, so a replay raises the same alert id (consumers de-duplicate)." },
-    {
-      "name": "type",
-      "type": "string",
-      "doc": "stream_started | stream_ended | viewer_spike | follower_milestone | engagement_drop | reauth_required"
-    },
+    { "name": "type", "type": "string", "doc": ALERT_TYPES.join(' | ') },
     userIdField,
     platformField,
     channelIdField,
     { "name": "occurredAt", "type": timestampMillis },
-    { "name": "severity", "type": "string", "default": "info", "doc": "info | warning | critical" },
+    { "name": "severity", "type": "string", "default": "info", "doc": ALERT_SEVERITIES.join(' | ') },
     { "name": "message", "type": "string" },
     {
       "name": "detailsJson",
