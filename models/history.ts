@@ -1,4 +1,5 @@
 import type { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
+import { sealAfterBatch } from '../shared/clickhouse/rollups';
 import type { World } from '../platforms/simulator/world';
 import { gaussian, seededRandom } from './seeded-random';
 import type { ChannelHistory } from './channel-history';
@@ -194,6 +195,7 @@ export async function backfillHistory(repo: ClickHouseRepository, world: History
   const version = o.version ?? Date.now();
   const result: BackfillResult = { channels: 0, sessions: 0, metricRows: 0 };
   let pending: MetricRow[] = [];
+  const written = new Map<string, { platform: string; channelId: string }>();
   const flush = async () => {
     await repo.insert('backfill metrics_1m', 'metrics_1m', pending);
     pending = [];
@@ -201,6 +203,7 @@ export async function backfillHistory(repo: ClickHouseRepository, world: History
   for (const [i, id] of ids.entries()) {
     const { metrics, sessions } = channelHistoryRows(world, id, { ...o, version });
     pending.push(...metrics);
+    for (const m of metrics) written.set(`${m.platform}:${m.channel_id}`, { platform: m.platform, channelId: m.channel_id });
     if (pending.length >= 50_000) await flush();
     await repo.insert('backfill stream_sessions', 'stream_sessions', sessions);
     result.channels++;
@@ -209,6 +212,8 @@ export async function backfillHistory(repo: ClickHouseRepository, world: History
     onChannel?.(i + 1, ids.length);
   }
   await flush();
+  // The hourly rollup of the hours just written (shared/clickhouse/rollups.ts): the API reads complete hours from it.
+  await sealAfterBatch(repo, [...written.values()], o.fromMs, o.toMs);
   return result;
 }
 

@@ -68,7 +68,7 @@ interface WindowRecord {
  * and the restore read a shard makes when it is (re)assigned. Named, parameterised queries only.
  */
 export class ProcessorClickHouseSink {
-  constructor(private readonly repo: ClickHouseRepository) {}
+  constructor(readonly repo: ClickHouseRepository) {}
 
   async insertWindowsAndLate(windows: ClosedWindow[], late: LateRow[], version: number): Promise<void> {
     await Promise.all([

@@ -8,6 +8,7 @@ import type { ProcessorClickHouseSink } from './clickhouse.sink';
 import type { CommitPlan } from './commit.plan';
 import type { Outputs, PendingEnd } from './outputs';
 import { endedAlert, toAlert, toMetricWindow } from './records';
+import { RollupWriter } from './rollup.writer';
 
 export interface FlushWriterDeps {
   sink: ProcessorClickHouseSink;
@@ -32,8 +33,12 @@ const sessionKey = (x: { platform: string; channelId: string; streamId: string }
  */
 export class FlushWriter {
   private writing: Promise<void> = Promise.resolve();
+  /** metrics_1h_rollup: the hours this flush completed (sink/rollup.writer.ts). */
+  private readonly rollups: RollupWriter;
 
-  constructor(private readonly d: FlushWriterDeps) {}
+  constructor(private readonly d: FlushWriterDeps) {
+    this.rollups = new RollupWriter(d.sink.repo);
+  }
 
   /** Resolves when the write in flight (if any) is done, successfully or not. */
   idle(): Promise<void> {
@@ -59,6 +64,7 @@ export class FlushWriter {
     const version = Date.now();
     let t = performance.now();
     await withRetry('ClickHouse windows', () => sink.insertWindowsAndLate(out.windows, out.late, version));
+    await withRetry('ClickHouse hourly rollup', () => this.rollups.afterWindows(out.windows));
     for (const p of ends) {
       const row = await withRetry('ClickHouse session summary', () => sink.summarizeSession(p));
       out.sessions.push(row);
