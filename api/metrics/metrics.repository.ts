@@ -1,6 +1,7 @@
 import type { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
-import type { StreamSessionRecord } from '../../shared/clickhouse/tables';
+import { chDateTime, type StreamSessionRecord } from '../../shared/clickhouse/tables';
 import { CONNECTION_ALERT_TYPES } from '../../shared/events/channel-audience';
+import { BUCKET_FROM_PARTS, ceilHour, floorHour, ROLLUP_PARTS, SEALED_END, WINDOW_PARTS } from '../../shared/clickhouse/rollups';
 import { chInstant, TimeRange } from '../schemas/common.schemas';
 
 /**
@@ -24,6 +25,18 @@ const CHANNEL_WINDOWS = `
   SELECT ${WINDOW_COLUMNS} FROM metrics_1m
   WHERE platform = {platform:String} AND channel_id = {channelId:String}
     AND window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}
+  ORDER BY window_start, version DESC
+  LIMIT 1 BY window_start`;
+
+/**
+ * CHANNEL_WINDOWS without the hours the rollup answers (those in [rollFrom, the rollup's end)), the
+ * condition inside the de-duplicating subquery so that only the tail's granules are read.
+ */
+const TAIL_WINDOWS = `
+  SELECT ${WINDOW_COLUMNS} FROM metrics_1m
+  WHERE platform = {platform:String} AND channel_id = {channelId:String}
+    AND window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}
+    AND (window_start < {rollFrom:DateTime('UTC')} OR window_start >= least({rollTo:DateTime('UTC')}, ${SEALED_END}))
   ORDER BY window_start, version DESC
   LIMIT 1 BY window_start`;
 
@@ -120,8 +133,39 @@ const keyParams = (channels: ChannelKey[]) => ({
 
 const rangeParams = (r: TimeRange) => ({ from: chInstant(r.fromMs), to: chInstant(r.toMs) });
 
-/** The series query as text and parameters (also what bench/api.bench.ts issues directly as its baseline). */
+/**
+ * The series query as text and parameters (also what bench/api.bench.ts issues directly as its
+ * baseline). Steps of whole hours (1h, 1d) read complete hours from metrics_1h_rollup and the rest from
+ * metrics_1m: the hours after the channel's newest rollup hour (the open tail) and the partial hours at
+ * the range's edges. Both sides yield the same parts (shared/clickhouse/rollups.ts), combined per bucket.
+ */
 export function seriesQuery(c: ChannelKey, range: TimeRange, stepSeconds: number) {
+  if (stepSeconds % 3600 !== 0) return windowSeriesQuery(c, range, stepSeconds);
+  // Rollup hours lie inside [from, to); the part after the newest rollup hour comes from metrics_1m.
+  const rollFrom = ceilHour(range.fromMs);
+  const rollTo = Math.max(rollFrom, floorHour(range.toMs));
+  return {
+    query: `SELECT toStartOfInterval(c_bucket, toIntervalSecond({step:UInt32})) AS bucket, ${BUCKET_FROM_PARTS}
+       FROM (
+         SELECT bucket_start AS c_bucket, ${ROLLUP_PARTS} FROM (
+           SELECT * FROM metrics_1h_rollup
+           WHERE platform = {platform:String} AND channel_id = {channelId:String}
+             AND bucket_start >= {rollFrom:DateTime('UTC')} AND bucket_start < {rollTo:DateTime('UTC')}
+           ORDER BY bucket_start, version DESC
+           LIMIT 1 BY bucket_start
+         )
+         UNION ALL
+         SELECT toStartOfHour(window_start) AS c_bucket, ${WINDOW_PARTS}
+         FROM (${TAIL_WINDOWS})
+         GROUP BY c_bucket
+       )
+       GROUP BY bucket ORDER BY bucket`,
+    params: { platform: c.platform, channelId: c.channelId, step: stepSeconds, rollFrom: chDateTime(rollFrom), rollTo: chDateTime(rollTo), ...rangeParams(range) },
+  };
+}
+
+/** The series straight from metrics_1m (every step; the 1m series, and the "before" of bench/api.bench.ts). */
+export function windowSeriesQuery(c: ChannelKey, range: TimeRange, stepSeconds: number) {
   return {
     query: `SELECT toStartOfInterval(window_start, toIntervalSecond({step:UInt32})) AS bucket, ${BUCKET_AGGREGATES}
        FROM (${CHANNEL_WINDOWS})

@@ -1,0 +1,100 @@
+import { ClickHouseRepository, createClickHouse, migrate } from '../../shared/clickhouse/clickhouse.repository';
+import { createLogger } from '../../shared/logging/logger';
+import { createRuntime, Runtime } from '../../shared/runtime';
+import { resealHours } from '../../shared/clickhouse/rollups';
+import { MetricsRepository, SeriesRow, windowSeriesQuery } from '../../api/metrics/metrics.repository';
+import type { TimeRange } from '../../api/schemas/common.schemas';
+import { ProcessorClickHouseSink } from '../../processors/sink/clickhouse.sink';
+import type { ClosedWindow } from '../../processors/state/window.accumulator';
+import { testConfig } from '../support/stack';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const D0 = Date.UTC(2026, 10, 20);
+
+function win(channelId: string, i: number, bump = 0): ClosedWindow {
+  const live = i % 1440 > 600 && i % 11 !== 0;
+  const samples = live ? 1 + (i % 4) : 0;
+  const avg = live ? 100 + ((i * 37) % 50) + bump : 0;
+  return {
+    platform: 'twitch', channelId, userId: 'u1', windowStart: D0 + i * MIN, samples, avgViewers: avg, peakViewers: live ? avg + (i % 9) : 0,
+    minViewers: live ? avg - (i % 5) : 0, viewerMinutes: avg, followers: i % 3 === 0 ? null : 1000 + i + bump, followerDelta: i % 3 === 0 ? 0 : 1,
+    chatMessages: (i % 5) + bump, uniqueChatters: i % 4, engagementRate: live ? (i % 4) / avg : 0, messagesPerViewerMinute: 0, live, streamId: live ? 's1' : null,
+  };
+}
+
+/**
+ * The 1h and 1d series read complete hours from metrics_1h_rollup and the rest from metrics_1m
+ * (api/metrics/metrics.repository.ts): the open tail after the newest rollup hour, and the partial
+ * hours at the range's edges. Whatever the split, the figures are those computed from metrics_1m alone.
+ */
+describe('series over the hourly rollup + the open tail (real ClickHouse)', () => {
+  let rt: Runtime;
+  let repo: ClickHouseRepository;
+  let metrics: MetricsRepository;
+  const sealedTo = D0 + 2 * DAY + 13 * HOUR;
+
+  beforeAll(async () => {
+    rt = createRuntime(testConfig(), createLogger('silent'));
+    await migrate(rt.clickhouseSettings);
+    repo = new ClickHouseRepository(rt.clickhouseSettings);
+    metrics = new MetricsRepository(repo);
+    await repo.command('stop merges', 'SYSTEM STOP MERGES metrics_1m');
+    await repo.command('stop merges', 'SYSTEM STOP MERGES metrics_1h_rollup');
+    const sink = new ProcessorClickHouseSink(repo);
+    const all = (bump = 0) => Array.from({ length: 3 * 1440 }, (_, i) => win('700', i, bump));
+    // Older versions with other values, then the current ones: reads must pick the newest of each window.
+    await sink.insertWindowsAndLate(all(7).filter((_, i) => i % 13 === 0), [], 1);
+    await sink.insertWindowsAndLate(all(), [], 2);
+    await resealHours(repo, [{ platform: 'twitch', channelId: '700' }], D0, sealedTo);
+    // The tail gets replayed duplicates (same values, newer version) after the seal.
+    await sink.insertWindowsAndLate(all().filter((w) => w.windowStart >= sealedTo - 30 * MIN && w.windowStart % (7 * MIN) === 0), [], 3);
+    // The same windows on a channel without any rollup row.
+    await sink.insertWindowsAndLate(all().map((w) => ({ ...w, channelId: '701' })), [], 2);
+  });
+  afterAll(async () => {
+    const admin = createClickHouse(rt.clickhouseSettings, undefined);
+    await admin.command({ query: 'DROP DATABASE IF EXISTS {db:Identifier}', query_params: { db: rt.config.CLICKHOUSE_DATABASE } }).catch(() => undefined);
+    await admin.close();
+    await repo?.close();
+  });
+
+  const fromWindows = (channelId: string, range: TimeRange, step: number) => {
+    const q = windowSeriesQuery({ platform: 'twitch', channelId }, range, step);
+    return repo.query<SeriesRow>('series from windows', q.query, q.params);
+  };
+
+  function expectSameSeries(actual: SeriesRow[], expected: SeriesRow[]) {
+    expect(actual.map((r) => r.bucket)).toEqual(expected.map((r) => r.bucket));
+    actual.forEach((a, i) => {
+      const e = expected[i]!;
+      const exact = (r: SeriesRow) => ({ ...r, avgViewers: r.avgViewers === null, engagementRate: r.engagementRate === null, viewerMinutes: 0 });
+      expect(exact(a)).toEqual(exact(e));
+      expect(a.avgViewers ?? 0).toBeCloseTo(e.avgViewers ?? 0, 9);
+      expect(a.engagementRate ?? 0).toBeCloseTo(e.engagementRate ?? 0, 9);
+      expect(a.viewerMinutes).toBeCloseTo(e.viewerMinutes, 6);
+    });
+  }
+
+  const ranges: Array<[string, TimeRange]> = [
+    ['aligned, rollup then tail', { fromMs: D0, toMs: D0 + 3 * DAY }],
+    ['edges mid-hour on both sides', { fromMs: D0 + 17 * MIN, toMs: sealedTo - 2 * HOUR + 29 * MIN }],
+    ['starts in the rollup, ends in the tail mid-hour', { fromMs: D0 + DAY + 5 * HOUR + 1 * MIN, toMs: sealedTo + 3 * HOUR + 44 * MIN }],
+    ['inside the tail only', { fromMs: sealedTo + 10 * MIN, toMs: D0 + 3 * DAY }],
+    ['within one hour', { fromMs: D0 + 11 * HOUR + 5 * MIN, toMs: D0 + 11 * HOUR + 50 * MIN }],
+  ];
+
+  test.each(ranges)('1h and 1d: %s — the figures computed from metrics_1m alone', async (_name, range) => {
+    for (const step of [3600, 86400]) {
+      const expected = await fromWindows('700', range, step);
+      expect(expected.length).toBeGreaterThan(0);
+      expectSameSeries(await metrics.series({ platform: 'twitch', channelId: '700' }, range, step), expected);
+    }
+  });
+
+  test('a channel without rollup rows is read from metrics_1m entirely, with the same figures', async () => {
+    const range = { fromMs: D0, toMs: D0 + 3 * DAY };
+    for (const step of [3600, 86400]) expectSameSeries(await metrics.series({ platform: 'twitch', channelId: '701' }, range, step), await fromWindows('700', range, step));
+  });
+});
