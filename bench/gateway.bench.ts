@@ -17,8 +17,8 @@ import { ApiTokenStore } from '../shared/auth/api-tokens';
 import { createRedis } from '../shared/redis/redis';
 import { createIdempotentProducer } from '../shared/kafka/kafka.client';
 import type { Alert } from '../shared/events/events';
-import { gatewayStack } from '../api/gateway/integration/gateway.fixture';
-import { GatewayServer } from '../api/gateway/gateway.server';
+import { gatewayStack } from '../test/gateway/gateway.fixture';
+import { GatewayServer } from '../gateway/gateway.server';
 import { emitBenchResult, figure } from './bench-result';
 
 const CLIENTS = Number(process.env.CLIENTS ?? 10_000);

@@ -16,7 +16,7 @@ import { ProcessorService } from '../processors/processor.service';
 import { IngestService } from '../ingest/ingest.service';
 import { platformPorts } from '../ingest/platform.ports';
 import { endpointsAt } from '../platforms/endpoints';
-import { GatewayFixture, PlainClient } from '../api/gateway/integration/gateway.fixture';
+import { GatewayFixture, PlainClient } from '../test/gateway/gateway.fixture';
 import { simulatedPlatforms, TopicCollector } from '../test/ingest/ingest.harness';
 import { emitBenchResult, figure } from './bench-result';
 

@@ -5,7 +5,7 @@ import { processService } from '../processors/processor.module';
 import { tokensCommand, usersCommand } from './auth.commands';
 import { simulateService } from '../platforms/simulator/simulate.service';
 import { apiService } from '../api/api.service';
-import { gatewayService } from '../api/gateway/gateway.service';
+import { gatewayService } from '../gateway/gateway.service';
 import { modelCommands, retrainSchedulerService } from '../models/models.module';
 import { ingestService } from '../ingest/ingest.module';
 import { dlqCommand } from '../ingest/dlq.command';

@@ -8,7 +8,7 @@ import { parseYamlSubset } from './grafana/yaml-subset';
 import { finalSql, GrafanaDashboard, GrafanaPanel, loadDashboards, panelContext } from './grafana-panels';
 import { expandMacros, expandMacrosLegacy, leftoverMacros, PLUGIN_MACRO_NAMES, stripComments } from './macros';
 import { interpolateVariables, referencedVariables, VariableValue } from './template-variables';
-import { buildSeedData, insertSeedData, SEED_CHANNELS, SEED_USER } from './test-support/pipeline-rows';
+import { buildSeedData, insertSeedData, SEED_CHANNELS, SEED_USER } from '../test/support/pipeline-rows';
 
 const PROVISIONING = path.join(__dirname, 'grafana', 'provisioning');
 const dashboards = loadDashboards(DASHBOARDS_DIR);

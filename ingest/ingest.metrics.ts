@@ -68,4 +68,14 @@ export const ingestMetrics = {
         registers: [metricsRegistry],
       }),
   ),
+  batchChannels: getOrCreate(
+    'spacehub_ingest_batch_channels_total',
+    () =>
+      new Counter({
+        name: 'spacehub_ingest_batch_channels_total',
+        help: 'Channels whose stream state a batch job observed (issue 18: one job per shard, not per channel), by platform',
+        labelNames: ['platform'] as const,
+        registers: [metricsRegistry],
+      }),
+  ),
 };

@@ -14,10 +14,23 @@ import { IngestScheduler } from './scheduler/ingest.scheduler';
 import { CadenceKeeper } from './scheduler/cadence-keeper';
 import { PollPolicy } from './scheduler/poll-policy';
 import { createHandlers } from './worker/poll.handlers';
+import { createBatchSnapshotHandler } from './worker/batch.handler';
+import type { BatchSettings } from './scheduler/ingest.scheduler';
 import { IngestWorkers } from './worker/ingest.worker';
 import type { IngestPorts } from './ingest.ports';
 
 const TOKEN_VALIDATION_EVERY_MS = 3_600_000;
+
+/** Which platforms batch their stream state, by what their adapters offer (issue 18.1). */
+function batchSettings(ports: IngestPorts, shards: number): BatchSettings {
+  const platforms: BatchSettings['platforms'] = {};
+  for (const p of ports.platforms) {
+    const a = ports.adapterFor(p);
+    if (a.streamStates) platforms[p] = 'all';
+    else if (a.liveVideos) platforms[p] = 'live';
+  }
+  return { shards, platforms };
+}
 
 export interface IngestServiceOptions {
   ports: IngestPorts;
@@ -61,6 +74,7 @@ export class IngestService {
       queues: this.queues, policy: new PollPolicy(c), states: this.states, redis: this.redis,
       redisKeyPrefix: c.REDIS_KEY_PREFIX, jobOptions: pollJobOptions(c), logger: rt.logger.child({ module: 'ingest-scheduler' }),
       youtubeQuota: opts.ports.youtubeQuota, youtubeChatQuotaShare: c.INGEST_YOUTUBE_CHAT_QUOTA_SHARE,
+      batch: c.INGEST_BATCH_POLLING ? batchSettings(opts.ports, c.INGEST_BATCH_SHARDS) : undefined,
     });
   }
 
@@ -102,6 +116,7 @@ export class IngestService {
       this.workers = new IngestWorkers({
         config: c, connection: this.bullConnection, queues: this.queues, ports: opts.ports, scheduler: this.scheduler,
         producer: this.producer, redis: this.redis, handlers: createHandlers(handlerDeps), logger: rt.logger,
+        batch: createBatchSnapshotHandler({ ...handlerDeps, liveEveryMs: 1000 * c.INGEST_LIVE_POLL_SECONDS, offlineEveryMs: 1000 * c.INGEST_OFFLINE_POLL_SECONDS }),
       });
       this.workers.start();
       // Workers close first (registered last): in-flight jobs finish while producer and Redis are still up.

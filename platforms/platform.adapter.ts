@@ -146,6 +146,16 @@ export interface PlatformAdapter {
   endChat?(channelId: string): Promise<ChatBatch | null>;
   /** Push delivery (Twitch EventSub); absent for platforms that are only polled. Polling stays the reconciler. */
   createPushSource?(handlers: PushHandlers): PushSource;
+  /**
+   * Batch form of `streamState` with the platform's app credentials (Twitch: /helix/streams, 100 ids a
+   * call, app access token): the state of every channel asked about, keyed by channel id.
+   */
+  streamStates?(channelIds: readonly string[]): Promise<Map<string, StreamState>>;
+  /**
+   * Batch refresh of live streams by their stream (video) ids with any connection's token (YouTube:
+   * videos.list, 50 ids for 1 unit), keyed by stream id; an id the platform no longer returns is absent.
+   */
+  liveVideos?(accessToken: string, streamIds: readonly string[]): Promise<Map<string, StreamState>>;
   /** OAuth scopes the adapter asks for. */
   readonly scopes?: string[];
   /** Releases sockets and timers (EventSub sessions, rate-limit timers). */

@@ -12,10 +12,10 @@ import { createRedis } from '../../shared/redis/redis';
 import { eventually, testStack, TestStack } from '../../test/support/stack';
 import { startApi, RunningApi } from '../../api/api.service';
 import type { ConnectionRecord, PredictionPort, StreamingPort } from '../../api/ports';
-import { ConnectionOwnership } from '../../api/gateway/channel-ownership';
-import { GatewayServer } from '../../api/gateway/gateway.server';
+import { ConnectionOwnership } from '../../gateway/channel-ownership';
+import { GatewayServer } from '../../gateway/gateway.server';
 import { InsufficientDataError } from '../../models/errors';
-import { buildSeedData, insertSeedData, SEED_CHANNELS, SEED_USER } from '../test-support/pipeline-rows';
+import { buildSeedData, insertSeedData, SEED_CHANNELS, SEED_USER } from '../../test/support/pipeline-rows';
 
 // Response bodies of the API, compared with what the page shows.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -18,6 +18,11 @@ export interface PollJobData {
   everyMs: number;
   /** How many times a platform 429 postponed this run (see worker). */
   deferrals?: number;
+  /**
+   * A batch job (issue 18): the stream state of a whole shard of the platform's channels (channelId is
+   * then `shard-<n>`, for logs and the DLQ). Absent for a channel's own job.
+   */
+  shard?: number;
 }
 
 /** What a run reports as its BullMQ return value (kept small: it is stored with the completed job). */

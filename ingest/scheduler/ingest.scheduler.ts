@@ -5,6 +5,7 @@ import { RESOURCES, channelSlug, parseSchedulerId, schedulerId, type ChannelRef,
 import type { IngestQueues } from '../jobs/ingest.queues';
 import type { ChannelStateStore } from '../lifecycle/channel-state.store';
 import { PollPolicy, YOUTUBE_CHAT_UNITS_PER_CALL } from './poll-policy';
+import { batchSchedulerId, parseBatchSchedulerId, shardOf } from './batch-plan';
 import { ingestMetrics } from '../ingest.metrics';
 import type { IngestPorts } from '../ingest.ports';
 
@@ -31,6 +32,18 @@ export function channelsOf(conns: ChannelRef[]): ChannelRef[] {
 const YOUTUBE_UNITS: Record<Resource, (live: boolean) => number> = { snapshot: (live) => (live ? 2 : 1), followers: () => 1, chat: () => YOUTUBE_CHAT_UNITS_PER_CALL };
 
 /**
+ * How a platform's stream state is batched (issue 18.1): `all` — the shard jobs ask about live and
+ * offline channels (Twitch /helix/streams, 100 ids a call, app token), no per-channel snapshot job;
+ * `live` — the shard jobs refresh the live streams only (YouTube videos.list, 50 a unit) and each
+ * channel's own snapshot job keeps detecting go-live at the offline cadence (it skips while live).
+ */
+export type BatchMode = 'all' | 'live';
+export interface BatchSettings {
+  shards: number;
+  platforms: Record<string, BatchMode>;
+}
+
+/**
  * Owns the job schedulers: one per (channel, resource), with deterministic ids, created and removed
  * by connection events, by workers on live/offline transitions, and by reconciliation against the
  * channels of the active connections (at start-up and every INGEST_RECONCILE_SECONDS), so nothing is left orphaned
@@ -50,8 +63,52 @@ export class IngestScheduler {
       /** Remaining-quota stretch for YouTube (IngestPorts.youtubeQuota). */
       youtubeQuota?: IngestPorts['youtubeQuota'];
       youtubeChatQuotaShare?: number;
+      /** Batched stream state (INGEST_BATCH_POLLING); absent: every channel has its own snapshot job. */
+      batch?: BatchSettings;
     },
   ) {}
+
+  /** How this platform's stream state is batched, or null when each channel polls its own. */
+  batchMode(platform: string): BatchMode | null {
+    return this.deps.batch?.platforms[platform] ?? null;
+  }
+
+  get batchShards(): number {
+    return this.deps.batch?.shards ?? 0;
+  }
+
+  private batchMembersKey(platform: string, shard: number) {
+    return `${this.deps.redisKeyPrefix}:ingest:batch:${platform}:${shard}`;
+  }
+
+  /** The channel ids of one shard (the batch job asks the platform about them). */
+  async batchMembers(platform: string, shard: number): Promise<string[]> {
+    return this.deps.redis.smembers(this.batchMembersKey(platform, shard));
+  }
+
+  /** Takes a channel out of its shard (a batch run found no active owner for it). */
+  async leaveBatch(conn: ChannelRef): Promise<void> {
+    if (this.batchMode(conn.platform)) await this.deps.redis.srem(this.batchMembersKey(conn.platform, shardOf(conn.channelId, this.batchShards)), conn.channelId);
+  }
+
+  /** One scheduler per (batched platform, shard), at the live cadence; idempotent. Returns how many it created. */
+  async ensureBatchSchedulers(): Promise<number> {
+    let created = 0;
+    const every = this.deps.policy.snapshotEveryMs(true);
+    for (const platform of this.deps.queues.platforms) {
+      if (!this.batchMode(platform)) continue;
+      const queue = this.deps.queues.poll(platform);
+      for (let shard = 0; shard < this.batchShards; shard++) {
+        const id = batchSchedulerId(platform, shard);
+        const have = await queue.getJobScheduler(id);
+        if (have && have.every === every) continue;
+        const data: PollJobData = { platform, channelId: `shard-${shard}`, resource: 'snapshot', everyMs: every, shard };
+        await queue.upsertJobScheduler(id, { every }, { name: 'snapshot-batch', data, opts: this.deps.jobOptions });
+        if (!have) created++;
+      }
+    }
+    return created;
+  }
 
   /** Channel ids of live YouTube chats being polled: the chat quota is shared among them. */
   private get liveYouTubeChatsKey() {
@@ -80,6 +137,8 @@ export class IngestScheduler {
    */
   async everyFor(conn: ChannelRef, resource: Resource, live: boolean, platformNextPollMs: number | null = null): Promise<number> {
     const youtube = conn.platform === 'youtube';
+    // Batched live refresh: the channel's own snapshot job only detects go-live (offline cadence, 1 unit).
+    if (resource === 'snapshot' && this.batchMode(conn.platform) === 'live') live = false;
     const chats = youtube && resource === 'chat' ? Math.max(1, await this.liveYouTubeChats()) : 0;
     let every =
       resource === 'snapshot' ? this.deps.policy.snapshotEveryMs(live)
@@ -112,9 +171,16 @@ export class IngestScheduler {
     const live = state?.live ?? false;
     if (conn.platform === 'youtube') await this.deps.redis.sadd(this.youtubeConnectionsKey, conn.channelId);
     if (conn.platform === 'youtube' && live) await this.deps.redis.sadd(this.liveYouTubeChatsKey, conn.channelId);
+    const batch = this.batchMode(conn.platform);
+    if (batch) await this.deps.redis.sadd(this.batchMembersKey(conn.platform, shardOf(conn.channelId, this.batchShards)), conn.channelId);
     let created = 0;
     for (const r of RESOURCES) {
       const have = await this.scheduler(conn, r);
+      if (r === 'snapshot' && batch === 'all') {
+        // The shard's batch job polls it; a per-channel snapshot job of before batching goes.
+        if (have) await this.deps.queues.poll(conn.platform).removeJobScheduler(schedulerId(conn, r));
+        continue;
+      }
       // An offline channel's chat scheduler runs once more, reads what was said before the end and stops itself.
       if (r === 'chat' && !live) continue;
       // A running chat scheduler adapts itself to the platform's pace; leave it.
@@ -140,13 +206,16 @@ export class IngestScheduler {
   async removeChannel(conn: ChannelRef): Promise<void> {
     for (const r of RESOURCES) await this.removeScheduler(conn, r);
     if (conn.platform === 'youtube') await this.deps.redis.srem(this.youtubeConnectionsKey, conn.channelId);
+    await this.leaveBatch(conn);
   }
 
   /** Called by the snapshot worker on a live/offline transition: the snapshot cadence changes, chat starts or stops. */
   async onLiveChanged(conn: ChannelRef, live: boolean): Promise<void> {
-    const snapEvery = await this.everyFor(conn, 'snapshot', live);
-    const snap = await this.scheduler(conn, 'snapshot');
-    if (!snap || snap.every === undefined || PollPolicy.worthRescheduling(snap.every, snapEvery)) await this.upsert(conn, 'snapshot', snapEvery);
+    if (this.batchMode(conn.platform) !== 'all') {
+      const snapEvery = await this.everyFor(conn, 'snapshot', live);
+      const snap = await this.scheduler(conn, 'snapshot');
+      if (!snap || snap.every === undefined || PollPolicy.worthRescheduling(snap.every, snapEvery)) await this.upsert(conn, 'snapshot', snapEvery);
+    }
     if (live) {
       if (conn.platform === 'youtube') await this.deps.redis.sadd(this.liveYouTubeChatsKey, conn.channelId);
       const chat = await this.scheduler(conn, 'chat');
@@ -185,7 +254,9 @@ export class IngestScheduler {
     for (const platform of this.deps.queues.platforms) {
       const queue = this.deps.queues.poll(platform);
       for (const s of await queue.getJobSchedulers(0, -1, true)) {
-        const parsed = parseSchedulerId(s.key);
+        const batch = parseBatchSchedulerId(s.key);
+        if (batch && batch.platform === platform && this.batchMode(platform) && batch.shard < this.batchShards) continue;
+        const parsed = batch ? null : parseSchedulerId(s.key);
         const conn = parsed && bySlug.get(parsed.slug);
         if (parsed && conn && conn.platform === platform) continue;
         await queue.removeJobScheduler(s.key);
@@ -198,6 +269,15 @@ export class IngestScheduler {
       const stale = (await this.deps.redis.smembers(key)).filter((id) => !youtube.has(id));
       if (stale.length) await this.deps.redis.srem(key, ...stale);
     }
+    for (const platform of this.deps.queues.platforms) {
+      if (!this.batchMode(platform)) continue;
+      const ids = new Set(channels.filter((c) => c.platform === platform).map((c) => c.channelId));
+      for (let shard = 0; shard < this.batchShards; shard++) {
+        const stale = (await this.batchMembers(platform, shard)).filter((id) => !ids.has(id) || shardOf(id, this.batchShards) !== shard);
+        if (stale.length) await this.deps.redis.srem(this.batchMembersKey(platform, shard), ...stale);
+      }
+    }
+    added += await this.ensureBatchSchedulers();
     for (const conn of channels) added += await this.ensureChannel(conn);
     for (const platform of this.deps.queues.platforms) ingestMetrics.schedulers.set({ platform }, await this.deps.queues.poll(platform).getJobSchedulersCount());
     if (added || removed) this.deps.logger.info({ module: 'ingest-scheduler', added, removed, active: active.length }, 'reconciled job schedulers');

@@ -12,6 +12,7 @@ import type { IngestScheduler } from '../scheduler/ingest.scheduler';
 import type { EventProducer } from '../output/event.producer';
 import { raiseReauthAlert, reauthAlert } from '../output/reauth-alert';
 import type { PollHandler } from './poll.handlers';
+import type { BatchHandler } from './batch.handler';
 import { ingestMetrics } from '../ingest.metrics';
 
 export type WorkerConfig = Pick<
@@ -52,6 +53,8 @@ export class IngestWorkers {
       producer: EventProducer;
       redis: Redis;
       handlers: Record<Resource, PollHandler>;
+      /** Runs the batch jobs of shards (INGEST_BATCH_POLLING). */
+      batch?: BatchHandler;
       logger: Logger;
     },
   ) {
@@ -120,6 +123,10 @@ export class IngestWorkers {
 
   private async run(job: Job<PollJobData>): Promise<PollJobResult> {
     const { data } = job;
+    if (data.shard !== undefined) {
+      if (!this.d.batch) return { outcome: 'skipped', events: 0, reason: 'batch polling is off in this process' };
+      return this.d.batch(job);
+    }
     const channel = { platform: data.platform, channelId: data.channelId };
     const owners = await this.d.ports.connections.listActiveByChannel(data.platform, data.channelId);
     if (owners.length === 0) {
@@ -152,6 +159,8 @@ export class IngestWorkers {
     switch (verdict.kind) {
       case 'reauth': {
         ingestMetrics.jobs.inc({ ...labels, outcome: 'reauth' });
+        // A batch job belongs to no owner: nothing to stop (its channels' own jobs raise their alerts).
+        if (data.shard !== undefined) return { outcome: 'skipped', events: 0, reason: 'reauth_required' };
         // Every owner's grant was refused (run() alerted each one): nobody left to poll the channel for.
         const left = await this.d.ports.connections.listActiveByChannel(data.platform, data.channelId).catch(() => []);
         if (left.length === 0) await this.d.scheduler.removeChannel({ platform: data.platform, channelId: data.channelId });

@@ -5,6 +5,7 @@ import { channelKey } from '../../shared/kafka/topics';
 import type { StreamLifecycle } from '../../shared/events/events';
 import { slotOf, type PollJobData, type PollJobResult, type Resource } from '../jobs/ingest-job';
 import { withToken, type IngestConnection, type IngestPorts } from '../ingest.ports';
+import type { StreamState } from '../../platforms/platform.adapter';
 import type { EventProducer, OutgoingEvent } from '../output/event.producer';
 import { toChatActivity, toFollowerCount, toStreamSnapshot, type PollSubject } from '../output/normalise';
 import type { ChannelStateStore } from '../lifecycle/channel-state.store';
@@ -43,7 +44,7 @@ export type PollHandler = (job: Job<PollJobData>, conn: IngestConnection) => Pro
 
 
 /** Times the platform side of a run (token + adapter call) for the latency histogram. */
-async function timed<T>(data: PollJobData, fn: () => Promise<T>): Promise<T> {
+export async function timed<T>(data: PollJobData, fn: () => Promise<T>): Promise<T> {
   const end = ingestMetrics.platformLatency.startTimer({ platform: data.platform, resource: data.resource });
   try {
     const v = await fn();
@@ -55,41 +56,51 @@ async function timed<T>(data: PollJobData, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const subjectOf = (c: IngestConnection): PollSubject => ({ platform: c.platform, channelId: c.channelId, userId: c.userId });
+export const subjectOf = (c: IngestConnection): PollSubject => ({ platform: c.platform, channelId: c.channelId, userId: c.userId });
 const lifecycleOut = (e: StreamLifecycle): OutgoingEvent => ({ topic: 'lifecycle', key: channelKey(e.platform, e.channelId), eventId: e.eventId, value: e });
 
 /**
- * Stream snapshot: produce the snapshot, derive lifecycle transitions against the last-known state
- * (see ChannelStateStore for the guarantee), and switch the schedule between live and offline cadence.
+ * Records one observation of a channel's stream state (a channel's own run, or its share of a batch
+ * run): produce the snapshot, derive lifecycle transitions against the last-known state (see
+ * ChannelStateStore for the guarantee). Returns whether the channel went live or offline.
+ */
+export async function recordSnapshot(d: HandlerDeps, s: PollSubject, state: StreamState, slot: number): Promise<{ events: number; liveChanged: boolean }> {
+  const snapshot = toStreamSnapshot(s, state, slot);
+  const next = liveStateOf(state);
+  let liveChanged = false;
+  for (let attempt = 1; ; attempt++) {
+    const { raw, state: prev } = await d.states.read(s.platform, s.channelId);
+    const events = deriveLifecycle(prev, next, s);
+    if (events === null) break; // an older observation than the committed one: snapshot only
+    if (await d.states.commit(s.platform, s.channelId, raw, next, events)) {
+      liveChanged = !prev || prev.live !== next.live;
+      break;
+    }
+    if (attempt >= 5) throw new AppError('CHANNEL_STATE_CONFLICT', `channel ${s.platform}:${s.channelId} state kept changing under us`, { retriable: true, context: { ...s } });
+  }
+  // The outbox holds this run's transitions and any an earlier, crashed run committed but did not produce.
+  const produced = await d.states.produce(s.platform, s.channelId, (events) =>
+    d.producer.send([{ topic: 'snapshots', key: channelKey(s.platform, s.channelId), eventId: snapshot.eventId, value: snapshot }, ...events.map(lifecycleOut)]));
+  return { events: 1 + produced, liveChanged };
+}
+
+/**
+ * Stream snapshot: record the observation and switch the schedule between live and offline cadence.
+ * When the platform's live streams are refreshed in batches (`live` batch mode: YouTube), this job
+ * only detects go-live: while the channel is live it skips, the shard's batch job covers it.
  */
 export function createSnapshotHandler(d: HandlerDeps): PollHandler {
   return async (job, conn) => {
     const s = subjectOf(conn);
     const adapter = d.ports.adapterFor(conn.platform);
+    if (d.scheduler.batchMode(conn.platform) === 'live' && (await d.states.read(s.platform, s.channelId)).state?.live)
+      return { outcome: 'skipped', events: 0, reason: 'live: refreshed by the shard\'s batch job' };
     const state = await timed(job.data, () => withToken(d.ports, conn.connectionId, (token) => adapter.streamState(token, conn.channelId)));
-    const snapshot = toStreamSnapshot(s, state, slotOf(job));
-    const next = liveStateOf(state);
-
-    let liveChanged = false;
-    for (let attempt = 1; ; attempt++) {
-      const { raw, state: prev } = await d.states.read(s.platform, s.channelId);
-      const events = deriveLifecycle(prev, next, s);
-      if (events === null) break; // an older observation than the committed one: snapshot only
-      if (await d.states.commit(s.platform, s.channelId, raw, next, events)) {
-        liveChanged = !prev || prev.live !== next.live;
-        break;
-      }
-      if (attempt >= 5) throw new AppError('CHANNEL_STATE_CONFLICT', `channel ${s.platform}:${s.channelId} state kept changing under us`, { retriable: true, context: { ...s } });
-    }
-
-    // The outbox holds this run's transitions and any an earlier, crashed run committed but did not produce.
-    const pending = await d.states.pending(s.platform, s.channelId);
-    await d.producer.send([{ topic: 'snapshots', key: channelKey(s.platform, s.channelId), eventId: snapshot.eventId, value: snapshot }, ...pending.events.map(lifecycleOut)]);
-    await d.states.ack(s.platform, s.channelId, pending.raw);
-    // Also heals a schedule left behind by a crash between the commit above and this line.
-    if (liveChanged || (conn.platform !== 'youtube' && job.data.everyMs !== d.scheduler.snapshotEveryMs(next.live))) await d.scheduler.onLiveChanged(conn, next.live);
-    else await d.scheduler.adapt(conn, 'snapshot', job.data.everyMs, next.live);
-    return { outcome: 'produced', events: 1 + pending.events.length };
+    const { events, liveChanged } = await recordSnapshot(d, s, state, slotOf(job));
+    // Also heals a schedule left behind by a crash between the commit and this line.
+    if (liveChanged || (conn.platform !== 'youtube' && job.data.everyMs !== d.scheduler.snapshotEveryMs(state.live))) await d.scheduler.onLiveChanged(conn, state.live);
+    else await d.scheduler.adapt(conn, 'snapshot', job.data.everyMs, state.live);
+    return { outcome: 'produced', events };
   };
 }
 
@@ -143,18 +154,14 @@ export function createChatHandler(d: HandlerDeps): PollHandler {
     const record = event && (event.messages > 0 || event.intervalEnd > event.intervalStart) ? event : null;
     // Process-local sources drain destructively: their cursor is informational and never refuses a drain.
     const committed = await outbox.commit(cursorKey, processLocal ? undefined : cursor, batch?.cursor ?? null, record);
-    const pending = await outbox.pending(cursorKey);
-    if (pending.records.length) {
-      await d.producer.send(pending.records.map((e) => ({ topic: 'chat' as const, key: channelKey(e.platform, e.channelId), eventId: e.eventId, value: e })));
-      await outbox.ack(cursorKey, pending.raw);
-    }
+    const produced = await outbox.produce(cursorKey, (records) => d.producer.send(records.map((e) => ({ topic: 'chat' as const, key: channelKey(e.platform, e.channelId), eventId: e.eventId, value: e }))));
     if (ended) {
       await d.scheduler.stopChat(conn);
-      return { outcome: 'produced', events: pending.records.length, reason: 'stream ended: last chat read, chat stopped' };
+      return { outcome: 'produced', events: produced, reason: 'stream ended: last chat read, chat stopped' };
     }
-    if (!batch) return { outcome: 'skipped', events: pending.records.length, reason: 'live chat ended' };
+    if (!batch) return { outcome: 'skipped', events: produced, reason: 'live chat ended' };
     if (committed) await d.scheduler.adapt(conn, 'chat', job.data.everyMs, true, batch.nextPollMs);
-    return { outcome: pending.records.length ? 'produced' : 'skipped', events: pending.records.length, ...(committed ? {} : { reason: 'another run read this chat interval' }) };
+    return { outcome: produced ? 'produced' : 'skipped', events: produced, ...(committed ? {} : { reason: 'another run read this chat interval' }) };
   };
 }
 
