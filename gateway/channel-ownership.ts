@@ -4,7 +4,7 @@
  * The gateway asks this seam; the production implementation reads the platforms' ConnectionRepository
  * (ConnectionOwnership below).
  */
-import type { ChannelOwnerLookup } from '../../shared/events/channel-audience';
+import type { ChannelOwnerLookup } from '../shared/events/channel-audience';
 
 export interface OwnedChannel {
   platform: string;

@@ -1,5 +1,5 @@
-import type { ApiTokenStore, Principal } from '../../shared/auth/api-tokens';
-import type { Logger } from '../../shared/logging/logger';
+import type { ApiTokenStore, Principal } from '../shared/auth/api-tokens';
+import type { Logger } from '../shared/logging/logger';
 import { gatewayMetrics } from './gateway.metrics';
 import type { Protocol } from './gateway.protocol';
 

@@ -1,11 +1,11 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Consumer, EachMessagePayload } from 'kafkajs';
-import type { Runtime } from '../../shared/runtime';
-import type { Logger } from '../../shared/logging/logger';
-import type { Alert, MetricWindow } from '../../shared/events/events';
-import { UndecodableMessageError, untilRegistryAnswers } from '../../shared/schema-registry/schema-registry';
-import { retry } from '../../shared/errors/retry';
+import type { Runtime } from '../shared/runtime';
+import type { Logger } from '../shared/logging/logger';
+import type { Alert, MetricWindow } from '../shared/events/events';
+import { UndecodableMessageError, untilRegistryAnswers } from '../shared/schema-registry/schema-registry';
+import { retry } from '../shared/errors/retry';
 import { alertToFeed, FeedMessage, windowToFeed } from './feed.mapper';
 import { LruSet } from './alert-dedup';
 import { gatewayMetrics } from './gateway.metrics';

@@ -1,6 +1,6 @@
-import { parseAlertDetails } from '../../shared/events/alert-details';
-import type { ChannelRecordRef } from '../../shared/events/channel-audience';
-import type { Alert, MetricWindow } from '../../shared/events/events';
+import { parseAlertDetails } from '../shared/events/alert-details';
+import type { ChannelRecordRef } from '../shared/events/channel-audience';
+import type { Alert, MetricWindow } from '../shared/events/events';
 import type { AlertNotification, ServerEvent, StreamNotification } from './gateway.protocol';
 
 /**

@@ -1,4 +1,4 @@
-import { recipientsOf, type ChannelOwnerLookup } from '../../shared/events/channel-audience';
+import { recipientsOf, type ChannelOwnerLookup } from '../shared/events/channel-audience';
 import type { FeedMessage } from './feed.mapper';
 
 /**

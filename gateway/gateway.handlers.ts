@@ -1,7 +1,7 @@
-import type { Logger } from '../../shared/logging/logger';
-import type { Principal } from '../../shared/auth/api-tokens';
-import type { StreamLifecycle } from '../../shared/events/events';
-import { isRetriable } from '../../shared/errors/app-error';
+import type { Logger } from '../shared/logging/logger';
+import type { Principal } from '../shared/auth/api-tokens';
+import type { StreamLifecycle } from '../shared/events/events';
+import { isRetriable } from '../shared/errors/app-error';
 import type { ChannelOwnership } from './channel-ownership';
 import type { LifecycleSink } from './lifecycle.publisher';
 import { gatewayMetrics } from './gateway.metrics';

@@ -1,5 +1,5 @@
 import { Counter, Gauge } from 'prom-client';
-import { getOrCreate, metricsRegistry } from '../../shared/metrics/metrics';
+import { getOrCreate, metricsRegistry } from '../shared/metrics/metrics';
 
 /** The gateway's Prometheus metrics (labels are bounded: protocol, known event names, error codes). */
 export const gatewayMetrics = {

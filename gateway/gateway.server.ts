@@ -1,10 +1,10 @@
 import * as uWS from 'uWebSockets.js';
-import type { Runtime } from '../../shared/runtime';
-import type { Logger } from '../../shared/logging/logger';
-import type { ApiTokenStore } from '../../shared/auth/api-tokens';
-import { Closer } from '../../shared/lifecycle/lifecycle';
-import { AppError } from '../../shared/errors/app-error';
-import type { ChannelOwnerLookup } from '../../shared/events/channel-audience';
+import type { Runtime } from '../shared/runtime';
+import type { Logger } from '../shared/logging/logger';
+import type { ApiTokenStore } from '../shared/auth/api-tokens';
+import { Closer } from '../shared/lifecycle/lifecycle';
+import { AppError } from '../shared/errors/app-error';
+import type { ChannelOwnerLookup } from '../shared/events/channel-audience';
 import type { ChannelOwnership } from './channel-ownership';
 import { FeedConsumer } from './feed.consumer';
 import type { FeedMessage } from './feed.mapper';
@@ -15,8 +15,8 @@ import { FrontendOptions, PlainWsFrontend } from './plain-ws.frontend';
 import { SocketIoFrontend } from './socketio.frontend';
 import { ClientRegistry } from './client-registry';
 import { UpgradeThrottle } from './upgrade-throttle';
-import { RateLimiter } from '../http/rate-limit';
-import { createRedis } from '../../shared/redis/redis';
+import { RateLimiter } from '../api/http/rate-limit';
+import { createRedis } from '../shared/redis/redis';
 
 export interface GatewayDeps {
   /** Authentication at upgrade, and the periodic recheck that closes a revoked token's sockets. */

@@ -1,14 +1,14 @@
-import type { ServiceModule } from '../../shared/lifecycle/process.contract';
-import { ApiTokenStore } from '../../shared/auth/api-tokens';
-import { acquireMetricsServer } from '../../shared/metrics/metrics.server';
-import { createRedis } from '../../shared/redis/redis';
-import { ConnectionRepository } from '../../platforms/connections/connection.repository';
-import { TokenCipher } from '../../platforms/tokens/token-cipher';
+import type { ServiceModule } from '../shared/lifecycle/process.contract';
+import { ApiTokenStore } from '../shared/auth/api-tokens';
+import { acquireMetricsServer } from '../shared/metrics/metrics.server';
+import { createRedis } from '../shared/redis/redis';
+import { ConnectionRepository } from '../platforms/connections/connection.repository';
+import { TokenCipher } from '../platforms/tokens/token-cipher';
 import { ConnectionOwnership } from './channel-ownership';
 import { GatewayServer } from './gateway.server';
-import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
-import { readOnlyClickhouseSettingsOf } from '../../shared/runtime';
-import { ModelRegistry, startRecommendationFeed } from '../../models';
+import { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
+import { readOnlyClickhouseSettingsOf } from '../shared/runtime';
+import { ModelRegistry, startRecommendationFeed } from '../models';
 
 /** `spacehub gateway`: the composition root of one gateway instance (scale out by running more). */
 export const gatewayService: ServiceModule = {

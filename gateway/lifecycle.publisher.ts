@@ -1,9 +1,9 @@
 import type { Producer } from 'kafkajs';
-import type { Runtime } from '../../shared/runtime';
-import type { StreamLifecycle } from '../../shared/events/events';
-import { AppError } from '../../shared/errors/app-error';
-import { createIdempotentProducer, produce } from '../../shared/kafka/kafka.client';
-import { channelKey } from '../../shared/kafka/topics';
+import type { Runtime } from '../shared/runtime';
+import type { StreamLifecycle } from '../shared/events/events';
+import { AppError } from '../shared/errors/app-error';
+import { createIdempotentProducer, produce } from '../shared/kafka/kafka.client';
+import { channelKey } from '../shared/kafka/topics';
 
 /** Publishes creator-tool stream events to the lifecycle topic, so the pipeline treats them like platform data. */
 export interface LifecycleSink {

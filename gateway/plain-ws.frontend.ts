@@ -1,6 +1,6 @@
 import * as uWS from 'uWebSockets.js';
-import type { Logger } from '../../shared/logging/logger';
-import type { Principal } from '../../shared/auth/api-tokens';
+import type { Logger } from '../shared/logging/logger';
+import type { Principal } from '../shared/auth/api-tokens';
 import type { FeedMessage } from './feed.mapper';
 import type { FeedSink } from './feed.sink';
 import type { ClientSession, GatewayHandlers } from './gateway.handlers';

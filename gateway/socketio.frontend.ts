@@ -1,6 +1,6 @@
 import type * as uWS from 'uWebSockets.js';
 import { Server, Socket } from 'socket.io';
-import type { Principal } from '../../shared/auth/api-tokens';
+import type { Principal } from '../shared/auth/api-tokens';
 import type { FeedMessage } from './feed.mapper';
 import type { FeedSink } from './feed.sink';
 import type { ClientSession } from './gateway.handlers';

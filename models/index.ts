@@ -1,5 +1,5 @@
 /**
- * The public surface of models/ for the API (api/) and the gateway (api/gateway/). Everything else in
+ * The public surface of models/ for the API (api/) and the gateway (gateway/). Everything else in
  * this folder is internal to training and may change.
  */
 export { ModelRegistry } from './model.registry';

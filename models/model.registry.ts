@@ -19,7 +19,7 @@ import { InsufficientDataError, ModelArtifactError, ModelInputError, ModelNotRea
  * artifact is logged and the current model keeps serving. A channel with too little history gets an
  * InsufficientDataError — never a made-up number.
  *
- * Used by the API (api/) and the gateway (api/gateway/): construct once per process, `await start()`,
+ * Used by the API (api/) and the gateway (gateway/): construct once per process, `await start()`,
  * `close()` on shutdown. Listen to 'reloaded' ({ model, version }) to push fresh recommendations.
  */
 export interface ModelRegistryOptions {

@@ -31,7 +31,7 @@ const cut = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** The stream_ended summary sits at the top of the details or under `summary` (see api/gateway/feed.mapper.ts). */
+/** The stream_ended summary sits at the top of the details or under `summary` (see gateway/feed.mapper.ts). */
 export function summaryOf(e: WebhookEvent): Record<string, unknown> | null {
   if (e.type !== 'stream_ended') return null;
   const s = e.details.summary;

@@ -1,9 +1,9 @@
 import { io as connectIo, Socket } from 'socket.io-client';
-import { ClickHouseRepository } from '../../../shared/clickhouse/clickhouse.repository';
-import { channelKey } from '../../../shared/kafka/topics';
-import { ProcessorService } from '../../../processors/processor.service';
-import { FixtureEvent, produceEvents } from '../../../test/processors/processor-fixtures';
-import { eventually } from '../../../test/support/stack';
+import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
+import { channelKey } from '../../shared/kafka/topics';
+import { ProcessorService } from '../../processors/processor.service';
+import { FixtureEvent, produceEvents } from '../processors/processor-fixtures';
+import { eventually } from '../support/stack';
 import { GatewayFixture, PlainClient } from './gateway.fixture';
 
 // The stream's polls lie a few minutes back; the creator tool reports its start and end now (the

@@ -1,19 +1,19 @@
 import WebSocket from 'ws';
 import type { Consumer, Producer } from 'kafkajs';
 import type { Redis } from 'ioredis';
-import { ApiTokenStore } from '../../../shared/auth/api-tokens';
-import { createRedis } from '../../../shared/redis/redis';
-import { createIdempotentProducer } from '../../../shared/kafka/kafka.client';
-import type { Alert, MetricWindow, StreamLifecycle } from '../../../shared/events/events';
-import { bootstrap, createRuntime } from '../../../shared/runtime';
-import { createClickHouse } from '../../../shared/clickhouse/clickhouse.repository';
-import { createLogger } from '../../../shared/logging/logger';
-import { ensureTopics, waitForKafka } from '../../../shared/kafka/kafka.client';
-import { eventually, randomSuffix, testConfig, TestStack } from '../../../test/support/stack';
-import { ConnectionRepository } from '../../../platforms/connections/connection.repository';
-import { TokenCipher } from '../../../platforms/tokens/token-cipher';
-import { ConnectionOwnership } from '../channel-ownership';
-import { GatewayServer } from '../gateway.server';
+import { ApiTokenStore } from '../../shared/auth/api-tokens';
+import { createRedis } from '../../shared/redis/redis';
+import { createIdempotentProducer } from '../../shared/kafka/kafka.client';
+import type { Alert, MetricWindow, StreamLifecycle } from '../../shared/events/events';
+import { bootstrap, createRuntime } from '../../shared/runtime';
+import { createClickHouse } from '../../shared/clickhouse/clickhouse.repository';
+import { createLogger } from '../../shared/logging/logger';
+import { ensureTopics, waitForKafka } from '../../shared/kafka/kafka.client';
+import { eventually, randomSuffix, testConfig, TestStack } from '../support/stack';
+import { ConnectionRepository } from '../../platforms/connections/connection.repository';
+import { TokenCipher } from '../../platforms/tokens/token-cipher';
+import { ConnectionOwnership } from '../../gateway/channel-ownership';
+import { GatewayServer } from '../../gateway/gateway.server';
 
 /**
  * testStack(), minus ClickHouse unless asked: the gateway touches only Kafka, the Schema Registry and

@@ -1,8 +1,8 @@
 import WebSocket from 'ws';
 import { io as connectIo, Socket } from 'socket.io-client';
-import { ApiTokenStore } from '../../../shared/auth/api-tokens';
-import { metricsRegistry } from '../../../shared/metrics/metrics';
-import { eventually } from '../../../test/support/stack';
+import { ApiTokenStore } from '../../shared/auth/api-tokens';
+import { metricsRegistry } from '../../shared/metrics/metrics';
+import { eventually } from '../support/stack';
 import { GatewayFixture, PlainClient } from './gateway.fixture';
 
 /**

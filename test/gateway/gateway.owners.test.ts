@@ -1,4 +1,4 @@
-import { eventually } from '../../../test/support/stack';
+import { eventually } from '../support/stack';
 import { GatewayFixture, PlainClient } from './gateway.fixture';
 
 /**

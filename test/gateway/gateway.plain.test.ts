@@ -1,8 +1,8 @@
-import { eventually } from '../../../test/support/stack';
-import { ApiTokenStore } from '../../../shared/auth/api-tokens';
-import { metricsRegistry } from '../../../shared/metrics/metrics';
-import { ConnectionOwnership } from '../channel-ownership';
-import { GatewayServer } from '../gateway.server';
+import { eventually } from '../support/stack';
+import { ApiTokenStore } from '../../shared/auth/api-tokens';
+import { metricsRegistry } from '../../shared/metrics/metrics';
+import { ConnectionOwnership } from '../../gateway/channel-ownership';
+import { GatewayServer } from '../../gateway/gateway.server';
 import { GatewayFixture, PlainClient } from './gateway.fixture';
 
 async function counter(series: string): Promise<number> {

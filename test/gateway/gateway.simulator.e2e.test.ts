@@ -1,14 +1,14 @@
 import { io as connectIo, Socket } from 'socket.io-client';
-import type { StreamSnapshot } from '../../../shared/events/events';
-import { ClickHouseRepository } from '../../../shared/clickhouse/clickhouse.repository';
-import { channelKey } from '../../../shared/kafka/topics';
-import { ProcessorService } from '../../../processors/processor.service';
-import { IngestService } from '../../../ingest/ingest.service';
-import { platformPorts } from '../../../ingest/platform.ports';
-import type { IngestPorts } from '../../../ingest/ingest.ports';
-import { endpointsAt } from '../../../platforms/endpoints';
-import { FAST_INGEST, simulatedPlatforms } from '../../../test/ingest/ingest.harness';
-import { eventually } from '../../../test/support/stack';
+import type { StreamSnapshot } from '../../shared/events/events';
+import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
+import { channelKey } from '../../shared/kafka/topics';
+import { ProcessorService } from '../../processors/processor.service';
+import { IngestService } from '../../ingest/ingest.service';
+import { platformPorts } from '../../ingest/platform.ports';
+import type { IngestPorts } from '../../ingest/ingest.ports';
+import { endpointsAt } from '../../platforms/endpoints';
+import { FAST_INGEST, simulatedPlatforms } from '../ingest/ingest.harness';
+import { eventually } from '../support/stack';
 import { GatewayFixture, PlainClient } from './gateway.fixture';
 
 /**

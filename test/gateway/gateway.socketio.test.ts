@@ -1,5 +1,5 @@
 import { io as connectIo, Socket } from 'socket.io-client';
-import { eventually } from '../../../test/support/stack';
+import { eventually } from '../support/stack';
 import { GatewayFixture } from './gateway.fixture';
 
 type Reply = { ok: boolean; error?: { code: string; message: string }; [k: string]: unknown };
