@@ -5,13 +5,15 @@
  */
 import type { ZodType, ZodTypeDef } from 'zod';
 import type { Logger } from '../../shared/logging/logger';
-import type { AuthorizationRequest, ChannelIdentity, ChatBatch, FollowerState, OAuthTokens, PlatformAdapter, StreamState } from '../platform.adapter';
+import type { AuthorizationRequest, ChannelIdentity, ChatBatch, FollowerState, OAuthTokens, PlatformAdapter, PushHandlers, PushSource, StreamState } from '../platform.adapter';
 import { PlatformError } from '../http/platform-error';
 import { ErrorMapper, PlatformHttpClient } from '../http/platform-http.client';
 import { RateLimitBuckets, RateLimiter } from '../http/rate-limit.bucket';
 import { rateLimitWaits } from '../http/platform.metrics';
 import { expiryOf } from '../oauth/token-expiry';
 import { TwitchChatSource } from './twitch-chat.eventsub';
+import { TwitchEventSubClient } from './eventsub/eventsub-ws.client';
+import type { EventSubSpec } from './eventsub/eventsub.external';
 import {
   TWITCH_SCOPES,
   twitchErrorBody,
@@ -37,6 +39,11 @@ export interface TwitchSettings {
   apiBaseUrl: string;
   /** wss://eventsub.wss.twitch.tv/ws, or the simulator's /ws. */
   eventSubUrl: string;
+  /**
+   * Where `/eventsub/subscriptions` lives, taken as is; default the Helix root. The Twitch CLI's
+   * EventSub server serves it at its own root (`http://127.0.0.1:PORT`).
+   */
+  eventSubApiUrl?: string;
   timeoutMs: number;
   logger?: Logger;
   /** Points per bucket before the first answer tells us the real figure (Twitch: 800/min). */
@@ -260,10 +267,34 @@ export class TwitchService implements PlatformAdapter {
     return this.chatSource.end(channelId);
   }
 
+  /** EventSub over WebSocket for go-live/end, channel updates, follows, raids, subs and cheers (issue 18.2). */
+  createPushSource(handlers: PushHandlers): PushSource {
+    return new TwitchEventSubClient({ wsUrl: this.s.eventSubUrl, subscribe: (token, sessionId, spec, channelId) => this.subscribeEventSub(token, sessionId, spec, channelId), handlers, logger: this.s.logger, now: this.now });
+  }
+
   async close(): Promise<void> {
     this.rateLimiter.close();
     await this.chatSource.close();
     this.http.close();
+  }
+
+  private async subscribeEventSub(accessToken: string, sessionId: string, spec: EventSubSpec, channelId: string): Promise<void> {
+    try {
+      await this.http.request({
+        endpoint: 'helix.eventsub.subscriptions',
+        method: 'POST',
+        baseUrl: this.s.eventSubApiUrl ?? this.helixRoot,
+        path: '/eventsub/subscriptions',
+        headers: { Authorization: `Bearer ${accessToken}`, 'Client-Id': this.s.clientId },
+        json: { type: spec.type, version: spec.version, condition: spec.condition(channelId), transport: { method: 'websocket', session_id: sessionId } },
+        schema: twitchEventSubCreateResponse,
+        bucket: `${this.s.clientId}:${channelId}`,
+      });
+    } catch (err) {
+      // 409: this subscription already exists on the session — what we asked for.
+      if (err instanceof PlatformError && err.status === 409) return;
+      throw err;
+    }
   }
 
   private async subscribeChat(accessToken: string, sessionId: string, channelId: string): Promise<void> {

@@ -1,0 +1,346 @@
+/**
+ * Twitch EventSub over WebSocket for the push path (issue 18.2): one session per watched channel,
+ * opened with the broadcaster's user token (WebSocket transport takes user tokens only; 3 connections
+ * and 300 subscriptions per token, we use one connection and at most 9 subscriptions per channel).
+ * The rules we follow (EventSub "Handling WebSocket Events", DESIGN.md §4):
+ * - the first frame is `session_welcome`; every subscription is created (POST eventsub/subscriptions
+ *   with the session id) right after it, within `keepalive_timeout_seconds`;
+ * - no frame for longer than the keepalive timeout means the socket is dead: drop it;
+ * - `session_reconnect`: open its `reconnect_url` first, and close the old socket only after the new
+ *   one is welcomed — subscriptions move with the session, nothing is re-created;
+ * - any other end of a session (a close code such as 4007 "invalid reconnect", 4003, a network error,
+ *   the keepalive watchdog) deletes its subscriptions on Twitch's side: a new session is opened at the
+ *   base URL after a backoff and every subscription is created again, so none is lost;
+ * - delivery is at-least-once: a `message_id` already seen is dropped (per channel, across sessions);
+ * - `revocation`: the subscription is gone for good (authorization revoked, user removed…) — it is
+ *   not re-created, and the handler hears of it;
+ * - events sent while no session was open are not replayed: polling heals the state (ingest/README.md).
+ * Hand-written rather than @twurple/eventsub-ws: see platforms/README.md ("EventSub push").
+ */
+import WebSocket from 'ws';
+import type { Logger } from '../../../shared/logging/logger';
+import { backoffDelay } from '../../../shared/errors/retry';
+import type { ChannelPush, PushHandlers, PushSource, PushWatchStatus } from '../../platform.adapter';
+import { PlatformError } from '../../http/platform-error';
+import { twitchEventSubFrame, type TwitchEventSubFrame } from '../twitch.external';
+import { EVENTSUB_SPECS, eventSubRevokedSubscription, type EventSubSpec } from './eventsub.external';
+import { toChannelPush } from './eventsub.mapper';
+
+export interface EventSubClientOptions {
+  /** wss://eventsub.wss.twitch.tv/ws, the simulator's /ws, or the Twitch CLI's ws://127.0.0.1:PORT/ws. */
+  wsUrl: string;
+  /** Creates one subscription on a session (the adapter's HTTP client: rate limits, typed errors). */
+  subscribe(accessToken: string, sessionId: string, spec: EventSubSpec, channelId: string): Promise<void>;
+  handlers: PushHandlers;
+  logger?: Logger;
+  now?: () => number;
+  welcomeTimeoutMs?: number;
+  /** Backoff between attempts to reopen a session that ended (default 1 s doubling to 30 s). */
+  reopenInitialMs?: number;
+  reopenMaxMs?: number;
+  /** Types to subscribe to (default all of EVENTSUB_SPECS). */
+  specs?: readonly EventSubSpec[];
+}
+
+type WithToken = <T>(fn: (accessToken: string) => Promise<T>) => Promise<T>;
+
+interface Socket {
+  ws: WebSocket;
+  sessionId: string;
+  keepaliveMs: number;
+  watchdog: NodeJS.Timeout | null;
+}
+
+interface Watch {
+  channelId: string;
+  withToken: WithToken;
+  wanted: EventSubSpec[];
+  missing: Map<string, string>;
+  subscribed: Set<string>;
+  current: Socket | null;
+  /** Sockets still open during a session_reconnect hand-over (their frames count too). */
+  sockets: Set<Socket>;
+  seen: Set<string>;
+  queue: Promise<void>;
+  stopped: boolean;
+  reopenAttempt: number;
+  reopenTimer: NodeJS.Timeout | null;
+  opening: Promise<void> | null;
+}
+
+const SEEN_LIMIT = 10_000;
+const HANDLER_ATTEMPTS = 3;
+
+export class TwitchEventSubClient implements PushSource {
+  private readonly watches = new Map<string, Watch>();
+  private readonly now: () => number;
+  private readonly specs: readonly EventSubSpec[];
+  private closed = false;
+  /** Deliveries dropped as duplicates (at-least-once), for tests and metrics. */
+  duplicates = 0;
+
+  constructor(private readonly o: EventSubClientOptions) {
+    this.now = o.now ?? Date.now;
+    this.specs = o.specs ?? EVENTSUB_SPECS;
+  }
+
+  async watch(channelId: string, o: { withToken: WithToken; scopes: readonly string[] }): Promise<PushWatchStatus> {
+    if (this.closed) throw new Error('EventSub client is closed');
+    let w = this.watches.get(channelId);
+    if (!w) {
+      const missing = new Map<string, string>();
+      const wanted = this.specs.filter((s) => {
+        if (s.scope && !o.scopes.includes(s.scope)) {
+          missing.set(s.type, `needs scope ${s.scope} (reconnect the channel to grant it)`);
+          return false;
+        }
+        return true;
+      });
+      w = { channelId, withToken: o.withToken, wanted, missing, subscribed: new Set(), current: null, sockets: new Set(), seen: new Set(), queue: Promise.resolve(), stopped: false, reopenAttempt: 0, reopenTimer: null, opening: null };
+      this.watches.set(channelId, w);
+    } else {
+      w.withToken = o.withToken;
+    }
+    if (!w.current) await this.open(w);
+    return this.statusOf(w);
+  }
+
+  async unwatch(channelId: string): Promise<void> {
+    const w = this.watches.get(channelId);
+    if (!w) return;
+    this.watches.delete(channelId);
+    this.stop(w);
+    await w.queue.catch(() => undefined);
+  }
+
+  status(channelId: string): PushWatchStatus | null {
+    const w = this.watches.get(channelId);
+    return w ? this.statusOf(w) : null;
+  }
+
+  watched(): string[] {
+    return [...this.watches.keys()];
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.watches.values()];
+    this.watches.clear();
+    for (const w of all) this.stop(w);
+    await Promise.all(all.map((w) => w.queue.catch(() => undefined)));
+  }
+
+  private statusOf(w: Watch): PushWatchStatus {
+    return { channelId: w.channelId, connected: w.current !== null, sessionId: w.current?.sessionId ?? null, subscribed: [...w.subscribed].sort(), missing: Object.fromEntries(w.missing) };
+  }
+
+  private stop(w: Watch): void {
+    w.stopped = true;
+    if (w.reopenTimer) clearTimeout(w.reopenTimer);
+    for (const s of w.sockets) this.kill(s, 1000);
+    w.sockets.clear();
+    w.current = null;
+  }
+
+  /** A new session at the base URL with every wanted subscription created on it; one at a time per channel. */
+  private open(w: Watch): Promise<void> {
+    if (w.opening) return w.opening;
+    w.opening = (async () => {
+      const s = await this.connect(w, this.o.wsUrl);
+      try {
+        w.subscribed.clear();
+        const results = await Promise.allSettled(w.wanted.map((spec) => w.withToken((token) => this.o.subscribe(token, s.sessionId, spec, w.channelId)).then(() => spec)));
+        results.forEach((r, i) => {
+          const spec = w.wanted[i]!;
+          if (r.status === 'fulfilled') {
+            w.subscribed.add(spec.type);
+            w.missing.delete(spec.type);
+          } else {
+            w.missing.set(spec.type, `refused: ${(r.reason as Error).message}`);
+          }
+        });
+        if (!w.sockets.has(s)) throw new PlatformError('NETWORK', 'EventSub session closed while subscribing', { platform: 'twitch', endpoint: 'eventsub.ws', retriable: true });
+        if (w.subscribed.size === 0 && w.wanted.length > 0) throw new PlatformError('FORBIDDEN', `no EventSub subscription accepted for channel ${w.channelId}`, { platform: 'twitch', endpoint: 'helix.eventsub.subscriptions', retriable: true });
+      } catch (err) {
+        this.drop(w, s);
+        throw err;
+      }
+      if (w.stopped) {
+        this.drop(w, s);
+        return;
+      }
+      w.current = s;
+      w.reopenAttempt = 0;
+      this.o.logger?.info({ module: 'twitch-eventsub', channelId: w.channelId, sessionId: s.sessionId, subscribed: w.subscribed.size }, 'EventSub session open');
+    })().finally(() => {
+      w.opening = null;
+    });
+    return w.opening;
+  }
+
+  /** Opens a socket and resolves on its welcome frame. */
+  private connect(w: Watch, url: string): Promise<Socket> {
+    return new Promise<Socket>((resolve, reject) => {
+      const ws = new WebSocket(url);
+      const fail = (why: string, cause?: unknown) => {
+        clearTimeout(timer);
+        ws.terminate();
+        reject(new PlatformError('NETWORK', `EventSub WebSocket: ${why}`, { platform: 'twitch', endpoint: 'eventsub.ws', cause }));
+      };
+      const timer = setTimeout(() => fail('no welcome message'), this.o.welcomeTimeoutMs ?? 10_000);
+      ws.once('error', (err) => fail('connection failed', err));
+      ws.once('close', (code) => fail(`closed (${code}) before the welcome`));
+      ws.once('message', (raw) => {
+        const f = parseFrame(raw);
+        if (!f || f.metadata.message_type !== 'session_welcome' || !f.payload.session) return fail('first frame was not session_welcome');
+        clearTimeout(timer);
+        ws.removeAllListeners('error');
+        ws.removeAllListeners('close');
+        const s: Socket = { ws, sessionId: f.payload.session.id, keepaliveMs: (f.payload.session.keepalive_timeout_seconds ?? 10) * 1000, watchdog: null };
+        w.sockets.add(s);
+        ws.on('message', (data) => this.onFrame(w, s, data));
+        ws.on('close', (code) => this.onClosed(w, s, code));
+        ws.on('error', () => undefined);
+        this.arm(w, s);
+        resolve(s);
+      });
+    });
+  }
+
+  private onFrame(w: Watch, s: Socket, raw: WebSocket.RawData): void {
+    if (!w.sockets.has(s)) return;
+    this.arm(w, s);
+    const f = parseFrame(raw);
+    if (!f) return; // unknown or malformed frame: skip it, keep the session
+    switch (f.metadata.message_type) {
+      case 'notification':
+        return this.onNotification(w, f);
+      case 'session_reconnect':
+        if (f.payload.session?.reconnect_url) this.handOver(w, s, f.payload.session.reconnect_url);
+        return;
+      case 'revocation': {
+        const sub = eventSubRevokedSubscription.safeParse(f.payload.subscription);
+        if (!sub.success) return;
+        w.subscribed.delete(sub.data.type);
+        w.wanted = w.wanted.filter((x) => x.type !== sub.data.type);
+        w.missing.set(sub.data.type, `revoked: ${sub.data.status}`);
+        this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, type: sub.data.type, status: sub.data.status }, 'EventSub subscription revoked');
+        this.o.handlers.onRevoked?.(w.channelId, sub.data.type, sub.data.status);
+        return;
+      }
+      default:
+        return; // session_keepalive: the watchdog was re-armed above
+    }
+  }
+
+  private onNotification(w: Watch, f: TwitchEventSubFrame): void {
+    const id = f.metadata.message_id;
+    if (w.seen.has(id)) {
+      this.duplicates++;
+      return;
+    }
+    const push = toChannelPush(f, this.now());
+    // Another channel's event on this session (the Twitch CLI broadcasts when subscriptions are not
+    // required) or a type we do not map.
+    if (!push || push.channelId !== w.channelId) return;
+    w.seen.add(id);
+    if (w.seen.size > SEEN_LIMIT) w.seen.delete(w.seen.values().next().value!);
+    w.queue = w.queue.then(() => this.deliver(w, push));
+  }
+
+  /** Handlers run in delivery order; a failing one is retried, then the delivery may come again. */
+  private async deliver(w: Watch, push: ChannelPush): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.o.handlers.onEvent(push);
+        return;
+      } catch (err) {
+        if (attempt >= HANDLER_ATTEMPTS || w.stopped) {
+          w.seen.delete(push.deliveryId);
+          this.o.logger?.error({ module: 'twitch-eventsub', channelId: w.channelId, kind: push.kind, deliveryId: push.deliveryId, err: (err as Error).message }, 'EventSub event not handled');
+          return;
+        }
+        await new Promise((r) => setTimeout(r, backoffDelay(attempt, { initialDelayMs: 200, maxDelayMs: 2000 })));
+      }
+    }
+  }
+
+  /** session_reconnect: the new socket first; the old one closes only once the new one is welcomed. */
+  private handOver(w: Watch, old: Socket, url: string): void {
+    this.connect(w, url).then(
+      (s) => {
+        if (w.stopped) return this.drop(w, s);
+        w.current = s;
+        this.drop(w, old);
+        this.o.logger?.info({ module: 'twitch-eventsub', channelId: w.channelId, sessionId: s.sessionId }, 'EventSub session moved (session_reconnect)');
+      },
+      (err: unknown) => {
+        this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, err: (err as Error).message }, 'EventSub reconnect URL failed; opening a new session');
+        this.lost(w, old, 'reconnect failed');
+      },
+    );
+  }
+
+  private onClosed(w: Watch, s: Socket, code: number): void {
+    if (!w.sockets.has(s)) return; // we closed it (hand-over, unwatch)
+    this.lost(w, s, `closed with ${code}`);
+  }
+
+  /** The session ended without a hand-over: its subscriptions are gone on Twitch's side. */
+  private lost(w: Watch, s: Socket, why: string): void {
+    this.drop(w, s);
+    if (w.current !== s && w.current !== null) return; // an old socket of a finished hand-over
+    w.current = null;
+    w.subscribed.clear();
+    if (w.stopped || this.closed) return;
+    this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, why }, 'EventSub session lost; opening a new one and subscribing again');
+    this.scheduleReopen(w);
+  }
+
+  private scheduleReopen(w: Watch): void {
+    if (w.reopenTimer || w.stopped) return;
+    const delay = w.reopenAttempt === 0 ? 0 : backoffDelay(w.reopenAttempt, { initialDelayMs: this.o.reopenInitialMs ?? 1000, maxDelayMs: this.o.reopenMaxMs ?? 30_000 });
+    w.reopenAttempt++;
+    w.reopenTimer = setTimeout(() => {
+      w.reopenTimer = null;
+      if (w.stopped || this.closed || w.current) return;
+      this.open(w).catch((err: Error) => {
+        this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, err: err.message }, 'EventSub session could not be opened; retrying');
+        this.scheduleReopen(w);
+      });
+    }, delay);
+    w.reopenTimer.unref();
+  }
+
+  /** Keepalive watchdog: silence longer than the advertised timeout means a dead socket. */
+  private arm(w: Watch, s: Socket): void {
+    if (s.watchdog) clearTimeout(s.watchdog);
+    s.watchdog = setTimeout(() => this.lost(w, s, 'keepalive timeout'), s.keepaliveMs + 2000);
+    s.watchdog.unref();
+  }
+
+  private drop(w: Watch, s: Socket): void {
+    w.sockets.delete(s);
+    this.kill(s, 1000);
+  }
+
+  private kill(s: Socket, code: number): void {
+    if (s.watchdog) clearTimeout(s.watchdog);
+    s.watchdog = null;
+    try {
+      if (s.ws.readyState === WebSocket.OPEN) s.ws.close(code);
+      else s.ws.terminate();
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function parseFrame(raw: WebSocket.RawData): TwitchEventSubFrame | null {
+  try {
+    const r = twitchEventSubFrame.safeParse(JSON.parse(raw.toString()));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}
