@@ -1,5 +1,5 @@
 import type { PlatformAdapter } from '../platforms/platform.adapter';
-import type { ConnectionRef } from './scheduler/ingest.scheduler';
+import type { ConnectionRef } from './jobs/ingest-job';
 
 /**
  * What ingest needs from platforms/ (STYLE: interfaces at the seams). The composition root

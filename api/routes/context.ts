@@ -7,8 +7,11 @@ import type { StreamingMetricsService } from '../metrics/streaming-metrics.servi
 import type { PredictionPort, StreamingPort } from '../ports';
 import type { ChannelExporter } from '../exports/channel-export';
 import type { WebhookService } from '../../notifications/webhook.service';
-import type { TokenManagement } from './tokens.routes';
+import type { ApiTokenStore } from '../../shared/auth/api-tokens';
 import type { RateLimiter } from '../http/rate-limit';
+
+/** What the token routes (/v1/tokens, the caller's own tokens) need of shared/auth's ApiTokenStore. */
+export type TokenManagement = Pick<ApiTokenStore, 'listTokens' | 'createToken' | 'revokeToken'>;
 
 /** What the controllers are given (services only; they never see a client of an outside system). */
 export interface ApiContext {

@@ -1,11 +1,8 @@
 import { z } from 'zod/v4';
 import { defineRoute, fail, parseOrThrow, RouteDef } from '../http/route';
 import { notFound } from '../http/problem';
-import { MAX_TOKEN_LABEL, type ApiTokenStore, type TokenInfo } from '../../shared/auth/api-tokens';
-import type { ApiContext } from './context';
-
-/** What the token routes need of shared/auth's ApiTokenStore. */
-export type TokenManagement = Pick<ApiTokenStore, 'listTokens' | 'createToken' | 'revokeToken'>;
+import { MAX_TOKEN_LABEL, type TokenInfo } from '../../shared/auth/api-tokens';
+import type { ApiContext, TokenManagement } from './context';
 
 const MAX_EXPIRY_DAYS = 3650;
 const tokenId = z.string().regex(/^t_[a-f0-9]{1,32}$/, 'must be a token id (t_…)').describe('Token id');

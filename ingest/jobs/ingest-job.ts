@@ -38,6 +38,12 @@ export interface ChannelRef {
   channelId: string;
 }
 
+/** The fields of a platform connection ingest needs (platforms/connections Connection has them all). */
+export interface ConnectionRef extends ChannelRef {
+  connectionId: string;
+  userId: string;
+}
+
 /**
  * `ch_<hash of platform and channel id>`: channel ids are the platforms' (any characters), while
  * scheduler ids must hold no ':' — BullMQ reads a missing scheduler whose id has colons as a legacy

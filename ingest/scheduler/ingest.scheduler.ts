@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { JobsOptions } from 'bullmq';
+import { channelKeyOf } from '../../shared/kafka/topics';
 import type { Logger } from '../../shared/logging/logger';
 import { RESOURCES, channelSlug, parseSchedulerId, schedulerId, type ChannelRef, type PollJobData, type Resource } from '../jobs/ingest-job';
 import type { IngestQueues } from '../jobs/ingest.queues';
@@ -8,14 +9,6 @@ import { PollPolicy, YOUTUBE_CHAT_UNITS_PER_CALL } from './poll-policy';
 import { batchSchedulerId, parseBatchSchedulerId, shardOf } from './batch-plan';
 import { ingestMetrics } from '../ingest.metrics';
 import type { IngestPorts } from '../ingest.ports';
-
-/** The fields of a platform connection ingest needs (platforms/connections Connection has them all). */
-export interface ConnectionRef extends ChannelRef {
-  connectionId: string;
-  userId: string;
-}
-
-export const channelKeyOf = (c: ChannelRef) => `${c.platform}:${c.channelId}`;
 
 /** The channels behind a list of connections, each once (several users may have connected one channel). */
 export function channelsOf(conns: ChannelRef[]): ChannelRef[] {
