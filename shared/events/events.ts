@@ -9,6 +9,7 @@
  * shared/kafka/topics.ts, and its pinned text in schemas/schemas.unit.test.ts.
  */
 import { AlertSchema } from './schemas/alert';
+import { ChannelEventSchema } from './schemas/channel-event';
 import { ChatActivitySchema } from './schemas/chat-activity';
 import { FollowerCountSchema } from './schemas/follower-count';
 import { HeartbeatSchema } from './schemas/heartbeat';
@@ -17,6 +18,7 @@ import { StreamLifecycleSchema } from './schemas/stream-lifecycle';
 import { StreamSnapshotSchema } from './schemas/stream-snapshot';
 
 export * from './schemas/alert';
+export * from './schemas/channel-event';
 export * from './schemas/chat-activity';
 export * from './schemas/follower-count';
 export * from './schemas/heartbeat';
@@ -32,5 +34,6 @@ export const SCHEMAS = {
   Alert: AlertSchema,
   MetricWindow: MetricWindowSchema,
   Heartbeat: HeartbeatSchema,
+  ChannelEvent: ChannelEventSchema,
 } as const;
 export type SchemaName = keyof typeof SCHEMAS;

@@ -11,6 +11,7 @@ export const TOPIC_DEFS = {
   alerts: { suffix: 'alerts', schema: 'Alert' },
   windows: { suffix: 'metrics.windows', schema: 'MetricWindow' },
   heartbeat: { suffix: 'heartbeat', schema: 'Heartbeat' },
+  channelEvents: { suffix: 'channel.events', schema: 'ChannelEvent' },
 } as const;
 
 export type TopicName = keyof typeof TOPIC_DEFS;
@@ -35,4 +36,6 @@ export type RawTopicName = keyof typeof RAW_TOPIC_DEFS;
 
 export const rawTopicFor = (prefix: string, name: RawTopicName) => `${prefix}.${RAW_TOPIC_DEFS[name].suffix}`;
 
+/** The Kafka key of a channel's records, and the one spelling of "which channel" in maps, leases and logs. */
 export const channelKey = (platform: string, channelId: string) => `${platform}:${channelId}`;
+export const channelKeyOf = (c: { platform: string; channelId: string }) => channelKey(c.platform, c.channelId);

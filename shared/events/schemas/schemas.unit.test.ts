@@ -16,6 +16,8 @@ const REGISTERED_TEXT_SHA256: Record<SchemaName, string> = {
   Alert: 'ca20210e800e4881ae38b7acc008b0d88430e25627784dc6b0800a2bee34f4db',
   MetricWindow: 'c072e3823e67bba8e7f07097a2cd801c374be9722990319d7a440e32341b0ef4',
   Heartbeat: 'a17befc112f2b9e8a6816e8d2831b7f1fe46092a158c334c2c7700c5c4f2d8f8',
+  // Added with issue 18.2 (Twitch EventSub push).
+  ChannelEvent: 'd694b051f3ec87d14bc083de190c5f3774929c83f714908cd3d26960d2e263cd',
 };
 
 describe('event schemas (one file per record)', () => {
