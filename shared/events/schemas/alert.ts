@@ -4,10 +4,15 @@ import { channelIdField, platformField, timestampMillis, userIdField } from './c
 /**
  * The `type` values an Alert carries. The field stays an Avro `string` (an Avro enum gaining a symbol is
  * not a backward-compatible change); this list is the one TypeScript vocabulary over it: the processors'
- * rules raise the window and lifecycle types, ingest raises `reauth_required`, notifications let users
+ * rules raise the window and lifecycle types, ingest raises `reauth_required` and the pushed audience
+ * events (`new_follower`, `raid`, `new_subscriber`, `cheer`), notifications let users
  * subscribe to each of them. A new alert type is one entry here.
  */
-export const ALERT_TYPES = ['stream_started', 'stream_ended', 'viewer_spike', 'follower_milestone', 'engagement_drop', 'reauth_required'] as const;
+export const ALERT_TYPES = [
+  'stream_started', 'stream_ended', 'viewer_spike', 'follower_milestone', 'engagement_drop', 'reauth_required',
+  // Pushed by the platform (Twitch EventSub, issue 18.2), raised by ingest from ChannelEvent records.
+  'new_follower', 'raid', 'new_subscriber', 'cheer',
+] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 export const isAlertType = (t: string): t is AlertType => (ALERT_TYPES as readonly string[]).includes(t);
 

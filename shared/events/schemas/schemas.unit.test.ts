@@ -13,7 +13,8 @@ const REGISTERED_TEXT_SHA256: Record<SchemaName, string> = {
   FollowerCount: '7c62742f525464616151b7210aa509740ba39b4b959227ed5029199db43f5caf',
   ChatActivity: '034b6da741f0a1f14ae6c81ba05bb78992d42a78012dac1583a123852ef9c14e',
   StreamLifecycle: 'b9c747e7b5cd5ad09e437097bbabe06c557bf0f1f1f2c7015fc0d683eb63f333',
-  Alert: 'ca20210e800e4881ae38b7acc008b0d88430e25627784dc6b0800a2bee34f4db',
+  // Issue 18.2: the type doc lists the pushed audience alert types (a doc change: BACKWARD compatible).
+  Alert: 'c54413fb2415f53d7430c7154088fb3fa13e57e7f902256334ab3ed1b91a0d91',
   MetricWindow: 'c072e3823e67bba8e7f07097a2cd801c374be9722990319d7a440e32341b0ef4',
   Heartbeat: 'a17befc112f2b9e8a6816e8d2831b7f1fe46092a158c334c2c7700c5c4f2d8f8',
   // Added with issue 18.2 (Twitch EventSub push).
