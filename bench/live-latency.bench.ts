@@ -12,13 +12,13 @@
  */
 import type { StreamSnapshot } from '../shared/events/events';
 import { channelKey } from '../shared/kafka/topics';
-import { ProcessorService } from '../processors/processor.service';
 import { IngestService } from '../ingest/ingest.service';
 import { platformPorts } from '../ingest/platform.ports';
 import { endpointsAt } from '../platforms/endpoints';
 import { GatewayFixture, PlainClient } from '../test/gateway/gateway.fixture';
 import { simulatedPlatforms, TopicCollector } from '../test/ingest/ingest.harness';
 import { emitBenchResult, figure } from './bench-result';
+import { createProcessor } from '../processors/processor.wiring';
 
 const SECONDS = Number(process.argv[2] ?? process.env.SECONDS ?? 120);
 const POLL_SECONDS = 5;
@@ -41,7 +41,7 @@ async function run(earlyFireSeconds: number): Promise<number[]> {
   const collector = new TopicCollector(rt, ['snapshots']);
   await collector.start();
   let ingest: IngestService | undefined;
-  const processor = new ProcessorService(rt);
+  const processor = createProcessor(rt);
   const client = await PlainClient.connect(f.wsUrl, { token: f.alice.token });
   try {
     const world = platforms.sim.world;

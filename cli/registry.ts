@@ -1,6 +1,6 @@
 import type { CommandModule, ServiceModule } from '../shared/lifecycle/process.contract';
 import { HeartbeatProducer } from '../ingest/heartbeat.producer';
-import { RawSink } from '../processors/raw-sink';
+import { createRawSink } from '../processors/processor.wiring';
 import { processService } from '../processors/processor.module';
 import { tokensCommand, usersCommand } from './auth.commands';
 import { simulateService } from '../platforms/simulator/simulate.service';
@@ -36,7 +36,7 @@ export const SERVICES: ServiceModule[] = [
     describe: 'land raw snapshots and heartbeats from Kafka in ClickHouse',
     inAll: true,
     async start(rt) {
-      const sink = new RawSink(rt);
+      const sink = createRawSink(rt);
       await sink.start();
       return { close: () => sink.close() };
     },

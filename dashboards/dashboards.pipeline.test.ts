@@ -9,6 +9,7 @@ import { RawSink } from '../processors/raw-sink';
 import { eventually, testStack, TestStack } from '../test/support/stack';
 import { DASHBOARDS_DIR } from './grafana/generate-dashboards';
 import { finalSql, loadDashboards, panelContext } from './grafana-panels';
+import { createProcessor, createRawSink } from '../processors/processor.wiring';
 
 /**
  * Every panel over what the real pipeline writes: events produced to Kafka as ingest does, then the
@@ -86,8 +87,8 @@ describe('dashboard panels over real processor output (Kafka → processors, raw
     const late = offlineTick(CHANNELS[0], now - 15 * MIN, 'pipe1:late');
     await produce(stack, producer, [{ ...late, value: { ...(late.value as StreamSnapshot), live: true, viewers: 999, streamId: 's0' } }]);
     await producer.disconnect();
-    processor = new ProcessorService(stack.rt);
-    sink = new RawSink(stack.rt);
+    processor = createProcessor(stack.rt);
+    sink = createRawSink(stack.rt);
     heartbeat = new HeartbeatProducer(stack.rt, 'dashboards-test');
     await Promise.all([processor.start(), sink.start(), heartbeat.start(500)]);
     const count = async (table: string) => (await repo.query<{ n: number }>('count', `SELECT count() AS n FROM ${table}`))[0]!.n;

@@ -1,6 +1,6 @@
 import type { ServiceModule } from '../shared/lifecycle/process.contract';
 import { acquireMetricsServer, MetricsServerHandle } from '../shared/metrics/metrics.server';
-import { ProcessorService } from './processor.service';
+import { createProcessor } from './processor.wiring';
 
 /** `spacehub process`: event-time windows, sessions and alerts (scale out by running more of them). */
 export const processService: ServiceModule = {
@@ -8,7 +8,7 @@ export const processService: ServiceModule = {
   describe: 'consume snapshots/followers/chat/lifecycle; write 1-minute windows, sessions, alerts to ClickHouse and Kafka',
   inAll: true,
   async start(rt) {
-    const processor = new ProcessorService(rt);
+    const processor = createProcessor(rt);
     await processor.start();
     let metrics: MetricsServerHandle | undefined;
     try {

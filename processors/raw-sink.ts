@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { chDateTime64 } from '../shared/clickhouse/tables';
 import type { Runtime } from '../shared/runtime';
-import { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
+import type { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
 import type { Heartbeat, StreamSnapshot } from '../shared/events/events';
 import { retry } from '../shared/errors/retry';
 import { UndecodableMessageError, untilRegistryAnswers } from '../shared/schema-registry/schema-registry';
@@ -15,19 +15,20 @@ import { UndecodableMessageError, untilRegistryAnswers } from '../shared/schema-
  * Registry that cannot answer is not that: the batch waits (backoff, heartbeats) until it answers.
  */
 export class RawSink {
-  private consumer: Consumer | undefined;
+  private readonly consumer: Consumer;
   private readonly repo: ClickHouseRepository;
   /** Ends a wait for the registry on close (the batch is then not committed; it is read again). */
   private readonly abort = new AbortController();
   undecodable = 0;
 
-  constructor(private readonly rt: Runtime, private readonly groupId = `${rt.kafkaSettings.topicPrefix}.raw-sink`) {
-    this.repo = new ClickHouseRepository(rt.clickhouseSettings);
+  /** `clients` come from the composition root (`processor.wiring.ts`); the sink connects and closes them. */
+  constructor(private readonly rt: Pick<Runtime, 'topics' | 'registry' | 'logger'>, clients: { consumer: Consumer; clickhouse: ClickHouseRepository }) {
+    this.consumer = clients.consumer;
+    this.repo = clients.clickhouse;
   }
 
   async start(): Promise<void> {
-    const { kafka, topics } = this.rt;
-    this.consumer = kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false });
+    const { topics } = this.rt;
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [topics.snapshots, topics.heartbeat], fromBeginning: true });
     await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
@@ -87,7 +88,7 @@ export class RawSink {
   async close(): Promise<void> {
     this.abort.abort(new Error('raw sink closing'));
     try {
-      await this.consumer?.disconnect();
+      await this.consumer.disconnect();
     } finally {
       await this.repo.close();
     }

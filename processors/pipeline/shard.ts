@@ -6,7 +6,7 @@ import { processorMetrics as M } from '../processor.metrics';
 import type { ProcessorClickHouseSink } from '../sink/clickhouse.sink';
 import type { ProcessorEvent } from '../state/processor-event';
 import { Checkpoint, RestoredChannel, ShardState } from '../state/shard.state';
-import { MergeQueue } from './merge.queue';
+import { MergeItem, MergeQueue } from './merge.queue';
 import type { DlqReason } from './step.result';
 
 /** What the decode step leaves for the loop: an event, or a message bound for the DLQ. */
@@ -94,4 +94,12 @@ export async function restoreShard(d: ShardRestoreDeps, partition: number, now =
     enqueued: new Map(next),
     lastCommit: new Map(),
   };
+}
+
+/** Queues a decoded batch; kafkajs may hand over a range again (a retried batch), and what is already queued is not queued twice. */
+export function enqueue(shard: Shard, topic: string, items: MergeItem<Item>[], caughtUp: boolean): void {
+  const expected = shard.enqueued.get(topic) ?? 0;
+  const fresh = items.filter((i) => i.offset >= expected);
+  if (fresh.length) shard.enqueued.set(topic, fresh[fresh.length - 1]!.offset + 1);
+  shard.queue.push(topic, fresh, caughtUp);
 }

@@ -5,7 +5,6 @@ import { Kafka, logLevel } from 'kafkajs';
 import { parseConfig } from '../../shared/config/config';
 import { createLogger } from '../../shared/logging/logger';
 import { bootstrap, createRuntime, Runtime } from '../../shared/runtime';
-import { ProcessorService } from '../../processors/processor.service';
 import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
 import { DLQ_NAME } from '../../ingest/jobs/ingest-job';
 import { rawTopicFor } from '../../shared/kafka/topics';
@@ -14,6 +13,7 @@ import type { StreamLifecycle, StreamSnapshot } from '../../shared/events/events
 import { eventually } from '../support/stack';
 import { processorResults, secondDatabase } from '../processors/processor-fixtures';
 import { PORTS, PrivateStack } from './private-stack';
+import { createProcessor } from '../../processors/processor.wiring';
 
 /**
  * Issue 10 fault-injection suite (`npm run test:faults`): the real pipeline — simulator, ingest and
@@ -211,7 +211,7 @@ describe('pipeline under faults (private stack)', () => {
     const faulted = await processorResults(rt.clickhouseSettings);
     progress(`faulted run: ${faulted.windows.length} windows; reference run starts`);
     const db = await secondDatabase(rt);
-    const ref = new ProcessorService(rt, { groupId: 'faults.reference', clickhouse: db.settings });
+    const ref = createProcessor(rt, { groupId: 'faults.reference', clickhouse: db.settings });
     let reference: typeof faulted;
     try {
       await ref.start();

@@ -5,6 +5,7 @@ import { ProcessorService } from '../../processors/processor.service';
 import { FixtureEvent, produceEvents } from '../processors/processor-fixtures';
 import { eventually } from '../support/stack';
 import { GatewayFixture, PlainClient } from './gateway.fixture';
+import { createProcessor } from '../../processors/processor.wiring';
 
 // The stream's polls lie a few minutes back; the creator tool reports its start and end now (the
 // gateway stamps them with its receive time, so a tool cannot choose event time).
@@ -73,7 +74,7 @@ describe('gateway end to end: creator tool → Kafka → processors → ClickHou
     const later = Date.now() + 10 * 60_000;
     await produceEvents(rt, producer, [{ ...snap('tick', later, null, false), arrival: later }]);
 
-    processor = new ProcessorService(rt);
+    processor = createProcessor(rt);
     await processor.start();
 
     const sio = (event: string) => sioReceived.filter((m) => m.event === event).map((m) => m.data);

@@ -10,6 +10,7 @@ import { endpointsAt } from '../../platforms/endpoints';
 import { FAST_INGEST, simulatedPlatforms } from '../ingest/ingest.harness';
 import { eventually } from '../support/stack';
 import { GatewayFixture, PlainClient } from './gateway.fixture';
+import { createProcessor } from '../../processors/processor.wiring';
 
 /**
  * Issue 7/12 acceptance, the whole system: a creator connects a channel of the platform simulator
@@ -65,7 +66,7 @@ describe('gateway end to end from the platform simulator: OAuth connect → inge
     await plain.request('join_stream_channel', { userId: alice.userId });
 
     const lifecycle = await f.lifecycleRecords();
-    processor = new ProcessorService(rt);
+    processor = createProcessor(rt);
     await processor.start();
     ingest = await IngestService.start(rt, { ports, metricsPort: null });
 

@@ -8,6 +8,7 @@ import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.reposit
 import { metricsRegistry } from '../../shared/metrics/metrics';
 import { eventually, testStack, TestStack } from '../support/stack';
 import { FAST_INGEST, simulatedPlatforms, TopicCollector } from './ingest.harness';
+import { createProcessor } from '../../processors/processor.wiring';
 
 const step = (msg: string) => process.stderr.write(`[event-ids ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
@@ -69,7 +70,7 @@ describe('ingest event ids: one id per observation, every chat message counted o
     const since = Date.now() - 10 * 60_000;
     for (const c of world.channels) world.forceLive(c.channelId, live.some((l) => l.channelId === c.channelId), since);
     await platforms.connect('creator-ids', 8);
-    processor = new ProcessorService(stack.rt);
+    processor = createProcessor(stack.rt);
     await processor.start();
     svc = await IngestService.start(stack.rt, { ports, metricsPort: 0 });
 

@@ -18,6 +18,7 @@ import { eventually, testStack, TestStack } from '../support/stack';
 import { generateStream, processorResults, secondDatabase, waitComplete } from '../processors/processor-fixtures';
 import { PausableProxy, referenceRun } from '../processors/recovery-support';
 import { cleanupNotify, WebhookReceiver } from '../notifications/webhook-receiver';
+import { createProcessor, createRawSink } from '../../processors/processor.wiring';
 
 /**
  * Issue 16 part 2. Every consumer of Avro (processor, raw sink, notify, gateway feed) runs with a schema
@@ -100,10 +101,10 @@ describe('a Schema Registry outage with cold caches turns no good message into a
     refRt = createRuntime({ ...c, REDIS_KEY_PREFIX: `${c.REDIS_KEY_PREFIX}ref`, NOTIFY_GROUP_ID: `${c.KAFKA_TOPIC_PREFIX}.notify-ref` }, createLogger(c.LOG_LEVEL));
     await rx.start();
 
-    processor = new ProcessorService(cold, { groupId: `${c.KAFKA_TOPIC_PREFIX}.processor-cold` });
+    processor = createProcessor(cold, { groupId: `${c.KAFKA_TOPIC_PREFIX}.processor-cold` });
     closers.push(() => processor.close());
     await processor.start();
-    rawSink = new RawSink(cold);
+    rawSink = createRawSink(cold);
     closers.push(() => rawSink.close());
     await rawSink.start();
     for (const [rt, path, feed] of [[cold, '/cold', coldFeed], [refRt, '/ref', refFeed]] as const) {
@@ -210,7 +211,7 @@ describe('a Schema Registry outage with cold caches turns no good message into a
 
     // Raw rows: identical to a raw sink that read the registry directly.
     const db = await secondDatabase(rt);
-    const refSink = new RawSink({ ...rt, clickhouseSettings: db.settings }, `${rt.kafkaSettings.topicPrefix}.raw-sink-ref`);
+    const refSink = createRawSink({ ...rt, clickhouseSettings: db.settings }, `${rt.kafkaSettings.topicPrefix}.raw-sink-ref`);
     let refRows: Array<Record<string, unknown>>;
     try {
       await refSink.start();

@@ -4,6 +4,7 @@ import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.reposit
 import type { StreamSnapshot } from '../../shared/events/events';
 import { RawSink } from '../../processors/raw-sink';
 import { eventually, testStack, TestStack } from '../support/stack';
+import { createRawSink } from '../../processors/processor.wiring';
 
 describe('vertical slice: Kafka + Schema Registry → processor → ClickHouse (real servers)', () => {
   let stack: TestStack;
@@ -12,7 +13,7 @@ describe('vertical slice: Kafka + Schema Registry → processor → ClickHouse (
 
   beforeAll(async () => {
     stack = await testStack();
-    sink = new RawSink(stack.rt);
+    sink = createRawSink(stack.rt);
     repo = new ClickHouseRepository(stack.rt.clickhouseSettings);
   });
   afterAll(async () => {

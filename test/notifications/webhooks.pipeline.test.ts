@@ -9,6 +9,7 @@ import { cleanupNotify, WebhookReceiver } from './webhook-receiver';
 import { createRedis } from '../../shared/redis/redis';
 import { ConnectionRepository } from '../../platforms/connections/connection.repository';
 import { TokenCipher } from '../../platforms/tokens/token-cipher';
+import { createProcessor } from '../../processors/processor.wiring';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -37,7 +38,7 @@ describe('notifications: a stream through the processor gives one start and one 
       .upsert({ userId: 'user0', platform: 'twitch', channelId: 'ch0', login: 'ch0', displayName: 'ch0', scopes: [] }, { accessToken: 'a', refreshToken: 'r', expiresAt: null, scopes: [] });
     redis.disconnect();
     await notify.repo.create({ userId: 'user0', url: rx.script('/pipeline', [200]), format: 'json', events: ['stream_started', 'stream_ended'], description: '', secret });
-    processor = new ProcessorService(stack.rt);
+    processor = createProcessor(stack.rt);
     await processor.start();
     const producer = createIdempotentProducer(stack.rt.kafka);
     await producer.connect();

@@ -2,9 +2,9 @@ import { createIdempotentProducer } from '../../shared/kafka/kafka.client';
 import { channelKey } from '../../shared/kafka/topics';
 import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
 import { partitionOf } from '../../processors/kafka/partition-of';
-import { ProcessorService } from '../../processors/processor.service';
 import { eventually, testStack, TestStack } from '../support/stack';
 import { FixtureEvent, produceEvents, T0 } from './processor-fixtures';
+import { createProcessor } from '../../processors/processor.wiring';
 
 const sec = (n: number) => T0 + n * 1000;
 const MIN = 60_000;
@@ -61,7 +61,7 @@ async function runProcessor(stack: TestStack, events: FixtureEvent[]) {
   await producer.connect();
   await produceEvents(rt, producer, events, 10_000);
   await producer.disconnect();
-  const processor = new ProcessorService(rt);
+  const processor = createProcessor(rt);
   await processor.start();
   const repo = new ClickHouseRepository(rt.clickhouseSettings);
   try {

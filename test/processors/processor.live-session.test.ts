@@ -6,6 +6,7 @@ import type { MetricWindow } from '../../shared/events/events';
 import { ProcessorService } from '../../processors/processor.service';
 import { eventually, randomSuffix, testStack, TestStack } from '../support/stack';
 import { FixtureEvent, produceEvents, T0 } from './processor-fixtures';
+import { createProcessor } from '../../processors/processor.wiring';
 
 const sec = (n: number) => T0 + n * 1000;
 const ch = { platform: 'twitch', channelId: 'running1', userId: 'creator-live' };
@@ -42,7 +43,7 @@ describe('processor: running session figures while a stream is live (real Kafka,
   beforeAll(async () => {
     stack = await testStack({ PROCESSOR_ALLOWED_LATENESS_SECONDS: '60', PROCESSOR_FLUSH_INTERVAL_MS: '100', PROCESSOR_EARLY_FIRE_SECONDS: '1' });
     repo = new ClickHouseRepository(stack.rt.clickhouseSettings);
-    processor = new ProcessorService(stack.rt);
+    processor = createProcessor(stack.rt);
     await processor.start();
     reader = stack.rt.kafka.consumer({ groupId: `live-session-reader-${randomSuffix()}` });
     await reader.connect();

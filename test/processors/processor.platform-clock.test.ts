@@ -6,6 +6,7 @@ import type { IngestPorts } from '../../ingest/ingest.ports';
 import { endpointsAt } from '../../platforms/endpoints';
 import { FAST_INGEST, simulatedPlatforms } from '../ingest/ingest.harness';
 import { eventually, testStack, TestStack } from '../support/stack';
+import { createProcessor } from '../../processors/processor.wiring';
 
 /**
  * Issue 16: a platform whose clock runs 10 minutes ahead (the simulator's `clock_ahead` fault stamps
@@ -44,7 +45,7 @@ describe('processor: a platform clock 10 minutes ahead moves no window (simulato
     for (const [i, c] of conns.entries()) world.forceLive(c.channelId, i % 2 === 0, Date.now() - 5 * 60_000);
     platforms.sim.inject({ route: '*', kind: 'clock_ahead', offsetMs: 10 * 60_000, times: 1_000_000 });
 
-    processor = new ProcessorService(rt);
+    processor = createProcessor(rt);
     await processor.start();
     ingest = await IngestService.start(rt, { ports, metricsPort: null });
 

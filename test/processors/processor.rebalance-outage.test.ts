@@ -4,6 +4,7 @@ import { ProcessorService } from '../../processors/processor.service';
 import { eventually, testStack, TestStack } from '../support/stack';
 import { FixtureEvent, generateStream, processorResults, produceEvents, secondDatabase, waitComplete } from './processor-fixtures';
 import { PausableProxy, referenceRun, Results, splitAt, waitForWindows, windowCount } from './recovery-support';
+import { createProcessor, ProcessorOptions } from '../../processors/processor.wiring';
 
 describe('processor: rebalance between two instances, and a ClickHouse outage (real Kafka, Registry, ClickHouse)', () => {
   let stack: TestStack;
@@ -26,8 +27,8 @@ describe('processor: rebalance between two instances, and a ClickHouse outage (r
     await stack?.cleanup();
   });
 
-  const startProcessor = async (opts: ConstructorParameters<typeof ProcessorService>[1]) => {
-    const p = new ProcessorService(stack.rt, opts);
+  const startProcessor = async (opts: ProcessorOptions) => {
+    const p = createProcessor(stack.rt, opts);
     running.push(p);
     await p.start();
     return p;

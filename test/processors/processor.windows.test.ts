@@ -6,6 +6,7 @@ import type { Alert, MetricWindow } from '../../shared/events/events';
 import { ProcessorService } from '../../processors/processor.service';
 import { eventually, testStack, TestStack } from '../support/stack';
 import { FixtureEvent, produceEvents, T0 } from './processor-fixtures';
+import { createProcessor } from '../../processors/processor.wiring';
 
 const sec = (n: number) => T0 + n * 1000;
 const hc1 = { platform: 'twitch', channelId: 'hc1', userId: 'creator' };
@@ -67,7 +68,7 @@ describe('processor: hand-computed event sequences → exact windows in ClickHou
     await produceEvents(rt, producer, [snap(hc1, 'tick1', sec(600), null, null, false), snap(hc2, 'tick2', sec(600), null, null, false)]);
     await produceEvents(rt, producer, [snap(hc1, 'late', sec(30), 999, 'S')]);
     await producer.disconnect();
-    processor = new ProcessorService(rt);
+    processor = createProcessor(rt);
     await processor.start();
   });
 

@@ -1,16 +1,16 @@
 import net from 'node:net';
 import type { Runtime } from '../../shared/runtime';
-import { ProcessorService } from '../../processors/processor.service';
 import { ClickHouseRepository, ClickHouseSettings } from '../../shared/clickhouse/clickhouse.repository';
 import { eventually } from '../support/stack';
 import { FixtureEvent, processorResults, secondDatabase, T0, waitComplete } from './processor-fixtures';
+import { createProcessor } from '../../processors/processor.wiring';
 
 export type Results = Awaited<ReturnType<typeof processorResults>>;
 
 /** The uninterrupted run: a fresh group over the complete topics, into its own database. */
 export async function referenceRun(rt: Runtime, expected: { windows: number; late: number; sessions: number }): Promise<Results> {
   const db = await secondDatabase(rt);
-  const p = new ProcessorService(rt, { groupId: `${rt.kafkaSettings.topicPrefix}.reference`, clickhouse: db.settings });
+  const p = createProcessor(rt, { groupId: `${rt.kafkaSettings.topicPrefix}.reference`, clickhouse: db.settings });
   try {
     await p.start();
     await waitComplete(db.settings, expected);

@@ -1,0 +1,42 @@
+import type { Admin, Consumer, Producer } from 'kafkajs';
+import type { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
+import type { Config } from '../shared/config/config';
+import type { Runtime } from '../shared/runtime';
+import { AlertRuleSettings, DEFAULT_ALERT_RULES } from './alerts/alert.rules';
+
+/** The clients a processor runs on, built by its composition root (`processor.wiring.ts`); it connects and closes them. */
+export interface ProcessorClients {
+  admin: Admin;
+  producer: Producer;
+  /** Of the processor's group, with the co-partitioned assigner. */
+  consumer: Consumer;
+  clickhouse: ClickHouseRepository;
+}
+
+/** What the processor reads of the runtime: configuration and shared services, no client factories. */
+export type ProcessorRuntime = Pick<Runtime, 'config' | 'logger' | 'kafkaSettings' | 'topics' | 'registry'>;
+
+/** The processor's configuration, in the units the loop uses. */
+export interface ProcessorSettings {
+  latenessMs: number;
+  /** How far the merge may run ahead of an idle-looking lane before asking the broker (half the lateness). */
+  mergeSkewMs: number;
+  maxFutureSkewMs: number;
+  earlyFireMs: number;
+  flushIntervalMs: number;
+  batchMaxEvents: number;
+  rules: AlertRuleSettings;
+}
+
+export function processorSettings(c: Config): ProcessorSettings {
+  const latenessMs = c.PROCESSOR_ALLOWED_LATENESS_SECONDS * 1000;
+  return {
+    latenessMs,
+    mergeSkewMs: Math.max(1000, latenessMs / 2),
+    maxFutureSkewMs: c.PROCESSOR_MAX_FUTURE_SKEW_SECONDS * 1000,
+    earlyFireMs: c.PROCESSOR_EARLY_FIRE_SECONDS * 1000,
+    flushIntervalMs: c.PROCESSOR_FLUSH_INTERVAL_MS,
+    batchMaxEvents: c.PROCESSOR_BATCH_MAX_EVENTS,
+    rules: { ...DEFAULT_ALERT_RULES, baselineWindows: c.PROCESSOR_BASELINE_WINDOWS, spikeFactor: c.PROCESSOR_VIEWER_SPIKE_FACTOR, engagementDropFactor: c.PROCESSOR_ENGAGEMENT_DROP_FACTOR },
+  };
+}

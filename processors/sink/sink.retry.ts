@@ -1,0 +1,28 @@
+import { retry } from '../../shared/errors/retry';
+import type { Logger } from '../../shared/logging/logger';
+import { processorMetrics as M } from '../processor.metrics';
+import type { ProcessorStats } from '../processor.stats';
+
+export type WithRetry = <T>(target: string, fn: () => Promise<T>) => Promise<T>;
+
+/**
+ * The processor's writes and broker reads retry until they succeed or the processor closes
+ * (processors/README.md, "Failure handling"): consumption pauses meanwhile, the group session is kept
+ * alive with heartbeats, and nothing is committed that is not written.
+ */
+export function retryUntilClosed(d: { signal: AbortSignal; heartbeat(): void; stats: ProcessorStats; log: Logger }): WithRetry {
+  return (target, fn) => retry(fn, {
+    what: target,
+    attempts: Number.POSITIVE_INFINITY,
+    initialDelayMs: 200,
+    maxDelayMs: 5000,
+    retryOn: () => !d.signal.aborted,
+    signal: d.signal,
+    onRetry: (err, attempt, delayMs) => {
+      M.sinkRetries.inc({ target });
+      d.stats.retries++;
+      d.log.warn({ target, attempt, delayMs, err }, 'write failed; consumption paused, retrying');
+      d.heartbeat();
+    },
+  });
+}
