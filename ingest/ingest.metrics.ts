@@ -78,4 +78,43 @@ export const ingestMetrics = {
         registers: [metricsRegistry],
       }),
   ),
+  youtubeQuotaPlanned: getOrCreate(
+    'spacehub_youtube_quota_plan_units',
+    () =>
+      new Gauge({
+        name: 'spacehub_youtube_quota_plan_units',
+        help: 'YouTube units the quota planner gives each purpose until the Pacific-midnight reset (goLive, liveRefresh, chat, subscribers)',
+        labelNames: ['purpose'] as const,
+        registers: [metricsRegistry],
+      }),
+  ),
+  youtubeQuotaIntervalSeconds: getOrCreate(
+    'spacehub_youtube_quota_interval_seconds',
+    () =>
+      new Gauge({
+        name: 'spacehub_youtube_quota_interval_seconds',
+        help: 'The poll interval the quota planner set per purpose (per creator; per batch for liveRefresh)',
+        labelNames: ['purpose'] as const,
+        registers: [metricsRegistry],
+      }),
+  ),
+  youtubeQuotaSpent: getOrCreate(
+    'spacehub_youtube_quota_spent_units',
+    () =>
+      new Gauge({
+        name: 'spacehub_youtube_quota_spent_units',
+        help: 'YouTube units charged today by purpose (from the shared ledger, per API method)',
+        labelNames: ['purpose'] as const,
+        registers: [metricsRegistry],
+      }),
+  ),
+  youtubeChatSamplingRate: getOrCreate(
+    'spacehub_youtube_chat_sampling_rate',
+    () =>
+      new Gauge({
+        name: 'spacehub_youtube_chat_sampling_rate',
+        help: 'Planned / full-rate YouTube chat polls (1 = every live chat at INGEST_CHAT_MIN_POLL_MS); engagement from sampled chat is flagged with it, not scaled',
+        registers: [metricsRegistry],
+      }),
+  ),
 };

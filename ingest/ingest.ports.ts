@@ -28,7 +28,14 @@ export interface IngestPorts {
   adapterFor(platform: string): PlatformAdapter;
   platforms: readonly string[];
   /** YouTube's shared daily quota counter (platforms/http/youtube-quota.ts), when available. */
-  youtubeQuota?: { pollIntervalMs(p: { baseMs: number; unitsPerPoll: number; pollers: number; share?: number }): Promise<number> };
+  youtubeQuota?: {
+    pollIntervalMs(p: { baseMs: number; unitsPerPoll: number; pollers: number; share?: number }): Promise<number>;
+    /** For the quota planner (issue 18.3): what is left, when it resets, what was spent on what. */
+    readonly dailyBudget?: number;
+    remaining?(): Promise<number>;
+    msUntilReset?(): number;
+    spentByMethod?(): Promise<Record<string, number>>;
+  };
   close?(): Promise<void>;
 }
 

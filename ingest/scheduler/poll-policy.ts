@@ -24,6 +24,11 @@ export class PollPolicy {
     return 1000 * (live ? this.c.INGEST_LIVE_POLL_SECONDS : this.c.INGEST_OFFLINE_POLL_SECONDS);
   }
 
+  /** The fastest chat cadence we ever poll at (INGEST_CHAT_MIN_POLL_MS): chat's "full rate". */
+  chatMinMs(): number {
+    return this.c.INGEST_CHAT_MIN_POLL_MS;
+  }
+
   followersEveryMs(): number {
     return 1000 * this.c.INGEST_FOLLOWERS_POLL_SECONDS;
   }

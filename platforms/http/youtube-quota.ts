@@ -27,6 +27,8 @@ local cost = tonumber(ARGV[1])
 if used + cost > tonumber(ARGV[2]) then return -1 end
 local total = redis.call('INCRBY', KEYS[1], cost)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('HINCRBY', KEYS[2], ARGV[4], cost)
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return total`;
 
 export interface QuotaOptions {
@@ -47,6 +49,21 @@ export class YouTubeQuota {
     return `${this.opts.prefix}:youtube:quota:${this.opts.clientId}:${pacificDay(tMs)}`;
   }
 
+  /** Units charged today by API method (the quota planner's spend by purpose). */
+  methodsKey(tMs = this.now()): string {
+    return `${this.key(tMs)}:by-method`;
+  }
+
+  async spentByMethod(): Promise<Record<string, number>> {
+    const h = await this.redis.hgetall(this.methodsKey());
+    return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Number(v)]));
+  }
+
+  /** Milliseconds until today's budget resets (Pacific midnight). */
+  msUntilReset(): number {
+    return msUntilPacificMidnight(this.now());
+  }
+
   get dailyBudget(): number {
     return this.opts.dailyBudget;
   }
@@ -55,7 +72,7 @@ export class YouTubeQuota {
   async charge(method: YouTubeMethod, endpoint: string = method): Promise<number> {
     const cost = YOUTUBE_QUOTA_COST[method];
     const t = this.now();
-    const total = Number(await this.redis.eval(CHARGE, 1, this.key(t), cost, this.opts.dailyBudget, 2 * 86_400_000));
+    const total = Number(await this.redis.eval(CHARGE, 2, this.key(t), this.methodsKey(t), cost, this.opts.dailyBudget, 2 * 86_400_000, method));
     if (total < 0)
       throw new PlatformError('QUOTA_EXCEEDED', `daily quota budget of ${this.opts.dailyBudget} units would be exceeded`, {
         platform: 'youtube',
