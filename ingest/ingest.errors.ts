@@ -1,4 +1,8 @@
+import { isAxiosError } from 'axios';
+import { KafkaJSError } from 'kafkajs';
 import { AppError } from '../shared/errors/app-error';
+import { isPlatformError } from '../platforms/http/platform-error';
+import { ReauthRequiredError } from '../platforms/tokens/token-provider';
 
 /** The adapter answered, but with data we cannot turn into an event (a platform quirk or a broken body). */
 export class MalformedPlatformDataError extends AppError {
@@ -46,61 +50,49 @@ export type Verdict =
   | { kind: 'rate-limited'; code: string; reason: string; retryAfterMs: number }
   | { kind: 'reauth'; code: string; reason: string };
 
-interface ErrorShape {
-  name?: string;
-  code?: string;
-  message?: string;
-  retriable?: boolean;
-  status?: number;
-  statusCode?: number;
-  retryAfterMs?: number;
-  resetAt?: number;
-  context?: Record<string, unknown>;
-  response?: { status?: number; headers?: Record<string, string | undefined> };
-  isAxiosError?: boolean;
+/**
+ * Decides what a failed poll does next, by the error's type (STYLE: errors that change retry behaviour
+ * are types, never strings):
+ * - reauth: the creator must reconnect (`ReauthRequiredError`, a refused grant `INVALID_GRANT`) — stop
+ *   polling, alert, no retry, no DLQ (not a failure of ours);
+ * - rate-limited: a platform limit (`RATE_LIMITED`, `QUOTA_EXCEEDED`) that says when it lifts — postpone
+ *   this one job until then without spending an attempt (the worker dead-letters it instead when the reset
+ *   is further away than the next poll); a limit without a reset time retries or dead-letters by `retriable`;
+ * - retry: `retriable` is true (timeouts, 5xx, Kafka, malformed bodies) — exponential backoff with jitter, then DLQ;
+ * - dead-letter: retrying cannot help (4xx, invalid requests, non-retriable typed errors) — DLQ now.
+ * Errors of no type we know are retried: bounded attempts cost little, a lost poll costs data.
+ */
+export function classify(err: unknown, now = Date.now()): Verdict {
+  const code = codeOf(err) ?? (err instanceof Error ? err.name : 'UNKNOWN');
+  const reason = err instanceof Error ? `${err.name}${codeOf(err) ? ` [${codeOf(err)}]` : ''}: ${err.message}` : `Error: ${String(err)}`;
+  if (err instanceof ReauthRequiredError || isPlatformError(err, 'INVALID_GRANT')) return { kind: 'reauth', code, reason };
+  if (isPlatformError(err, 'RATE_LIMITED') || isPlatformError(err, 'QUOTA_EXCEEDED')) {
+    if (err.retryAfterMs !== undefined) return { kind: 'rate-limited', code, reason, retryAfterMs: Math.max(0, err.retryAfterMs) };
+    return { kind: err.retriable ? 'retry' : 'dead-letter', code, reason };
+  }
+  if (err instanceof AppError || err instanceof KafkaJSError) return { kind: err.retriable ? 'retry' : 'dead-letter', code, reason };
+  // The adapters' HTTP client turns every response into a PlatformError; a bare axios error would come from a call outside it.
+  if (isAxiosError(err) && err.response) {
+    const { status, headers } = err.response;
+    const retryAfterMs = status === 429 ? retryAfterOf(headers as Record<string, unknown>, now) : undefined;
+    if (retryAfterMs !== undefined) return { kind: 'rate-limited', code, reason, retryAfterMs };
+    if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { kind: 'dead-letter', code, reason };
+  }
+  return { kind: 'retry', code, reason };
+}
+
+/** The code an error carries, for the DLQ and the logs only (ours, or Node's and axios' `ECONNRESET`, `ERR_BAD_RESPONSE`). */
+function codeOf(err: unknown): string | undefined {
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code !== '' ? code : undefined;
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined);
 
-/** Milliseconds until a rate limit lifts, from whatever the error carries (adapter fields, Ratelimit-Reset, Retry-After). */
-function retryAfterOf(e: ErrorShape, now: number): number | undefined {
-  const ctx = e.context ?? {};
-  const after = num(e.retryAfterMs) ?? num(ctx.retryAfterMs);
-  if (after !== undefined) return Math.max(0, after);
-  const resetAt = num(e.resetAt) ?? num(ctx.resetAt);
-  if (resetAt !== undefined) return Math.max(0, (resetAt < 1e11 ? resetAt * 1000 : resetAt) - now);
-  const h = e.response?.headers ?? {};
-  const reset = num(h['ratelimit-reset']);
+/** Milliseconds until a rate limit lifts, from a response's Ratelimit-Reset (epoch seconds) or Retry-After (seconds). */
+function retryAfterOf(headers: Record<string, unknown>, now: number): number | undefined {
+  const reset = num(headers['ratelimit-reset']);
   if (reset !== undefined) return Math.max(0, reset * 1000 - now);
-  const retryAfter = num(h['retry-after']);
-  if (retryAfter !== undefined) return retryAfter * 1000;
-  return undefined;
-}
-
-/**
- * Decides what a failed poll does next (STYLE: errors that change retry behaviour are types):
- * - reauth: the creator must reconnect — stop polling, alert, no retry, no DLQ (not a failure of ours);
- * - rate-limited: postpone this one job until the platform's reset, without spending an attempt
- *   (the worker dead-letters it instead when the reset is further away than the next poll);
- * - retry: transient (timeouts, 5xx, Kafka, malformed bodies) — exponential backoff with jitter, then DLQ;
- * - dead-letter: retrying cannot help (4xx, invalid requests, non-retriable typed errors) — DLQ now.
- * Errors we do not recognise are retried: bounded attempts cost little, a lost poll costs data.
- */
-export function classify(err: unknown, now = Date.now()): Verdict {
-  const e = (err ?? {}) as ErrorShape;
-  const code = e.code ?? e.name ?? 'UNKNOWN';
-  const reason = `${e.name ?? 'Error'}${e.code ? ` [${e.code}]` : ''}: ${e.message ?? String(err)}`;
-  const status = e.status ?? e.statusCode ?? e.response?.status ?? (num(e.context?.status) as number | undefined);
-
-  if (e.name === 'ReauthRequiredError' || code === 'REAUTH_REQUIRED' || code === 'INVALID_GRANT') return { kind: 'reauth', code, reason };
-  const rateLimited = status === 429 || /RATE_?LIMIT/i.test(code) || /RateLimit/.test(e.name ?? '') || /QUOTA/i.test(code);
-  if (rateLimited) {
-    const retryAfterMs = retryAfterOf(e, now);
-    if (retryAfterMs !== undefined) return { kind: 'rate-limited', code, reason, retryAfterMs };
-    return { kind: e.retriable === false ? 'dead-letter' : 'retry', code, reason };
-  }
-  if (err instanceof AppError) return { kind: err.retriable ? 'retry' : 'dead-letter', code, reason };
-  if (typeof e.retriable === 'boolean') return { kind: e.retriable ? 'retry' : 'dead-letter', code, reason };
-  if (status !== undefined && status >= 400 && status < 500 && status !== 408) return { kind: 'dead-letter', code, reason };
-  return { kind: 'retry', code, reason };
+  const retryAfter = num(headers['retry-after']);
+  return retryAfter === undefined ? undefined : retryAfter * 1000;
 }

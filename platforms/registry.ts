@@ -57,7 +57,7 @@ const FACTORIES = {
 export type PlatformName = keyof typeof FACTORIES;
 export const PLATFORMS = Object.keys(FACTORIES) as PlatformName[];
 
-export class UnknownPlatformError extends AppError {
+export class UnknownPlatformError extends AppError<'UNKNOWN_PLATFORM'> {
   constructor(platform: string) {
     super('UNKNOWN_PLATFORM', `unknown platform "${platform}" (known: ${PLATFORMS.join(', ')})`, { retriable: false, context: { platform } });
   }

@@ -1,6 +1,12 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../../shared/logging/logger';
-import { AppError } from '../../shared/errors/app-error';
+import { AppError, type CodeOf } from '../../shared/errors/app-error';
+import type { InsufficientDataError, ModelArtifactError, ModelInputError, ModelNotReadyError } from '../../models/errors';
+import type { UnknownPlatformError } from '../../platforms/registry';
+import type { OAuthStateError } from '../../platforms/oauth/oauth-state.store';
+import type { OAuthCodeInvalidError } from '../../platforms/oauth/oauth.errors';
+import type { ReauthRequiredError } from '../../platforms/tokens/token-provider';
+import type { PlatformError } from '../../platforms/http/platform-error';
 import { ProblemError, sendProblem } from './problem';
 
 /**
@@ -8,19 +14,21 @@ import { ProblemError, sendProblem } from './problem';
  * other parts map here; an unknown AppError that a retry could fix is a 503, anything else a 500 whose
  * detail does not leak internals.
  */
-const STATUS_OF_CODE: Record<string, { status: number; slug: string; title: string; detail?: string }> = {
+/** The codes of the errors the routes can meet, from the classes that raise them (a code nothing raises does not type-check). */
+type MappedCode =
+  | 'CONNECTION_NOT_FOUND'
+  | CodeOf<InsufficientDataError | ModelArtifactError | ModelInputError | ModelNotReadyError>
+  | CodeOf<UnknownPlatformError | OAuthStateError | OAuthCodeInvalidError | ReauthRequiredError | PlatformError>;
+
+const STATUS_OF_CODE: { [C in MappedCode]?: { status: number; slug: string; title: string; detail?: string } } = {
   CONNECTION_NOT_FOUND: { status: 404, slug: 'connection-not-found', title: 'Connection not found' },
-  CHANNEL_NOT_OWNED: { status: 403, slug: 'forbidden', title: 'Not allowed' },
-  MODEL_NOT_TRAINED: { status: 404, slug: 'model-not-trained', title: 'No model is trained' },
   // The models part's message names a server directory: clients get a fixed text instead.
   MODEL_NOT_READY: { status: 404, slug: 'model-not-trained', title: 'No model is trained', detail: 'no model is trained yet: run `spacehub train`' },
   INSUFFICIENT_DATA: { status: 422, slug: 'insufficient-data', title: 'Too little history for an honest prediction' },
   MODEL_INPUT_INVALID: { status: 400, slug: 'validation-error', title: 'Your request parameters did not validate' },
   MODEL_ARTIFACT_CORRUPT: { status: 503, slug: 'model-unavailable', title: 'The model could not be loaded' },
   UNKNOWN_PLATFORM: { status: 404, slug: 'unknown-platform', title: 'Unknown platform' },
-  PLATFORM_NOT_SUPPORTED: { status: 404, slug: 'unknown-platform', title: 'Unknown platform' },
   OAUTH_STATE_INVALID: { status: 400, slug: 'oauth-state-invalid', title: 'OAuth state is invalid or expired' },
-  INVALID_STATE: { status: 400, slug: 'oauth-state-invalid', title: 'OAuth state is invalid or expired' },
   OAUTH_CODE_INVALID: { status: 400, slug: 'oauth-code-invalid', title: 'The authorization code was refused' },
   INVALID_GRANT: { status: 400, slug: 'oauth-code-invalid', title: 'The platform refused the authorization code' },
   REAUTH_REQUIRED: { status: 409, slug: 'reauth-required', title: 'The connection must be re-authorised' },
@@ -33,7 +41,7 @@ export function toProblemError(err: unknown): ProblemError {
   if (e?.type === 'entity.too.large') return new ProblemError(413, 'payload-too-large', 'Request body too large', e.message);
   if (e?.type === 'entity.parse.failed') return new ProblemError(400, 'malformed-body', 'Request body is not valid JSON', 'the body could not be parsed as JSON');
   if (err instanceof AppError) {
-    const known = STATUS_OF_CODE[err.code];
+    const known = STATUS_OF_CODE[err.code as MappedCode];
     if (known) return new ProblemError(known.status, known.slug, known.title, known.detail ?? err.message);
     if (err.retriable) return new ProblemError(503, 'unavailable', 'A backing service is unavailable', 'try again shortly', { code: err.code });
     // A platform's own refusal (platforms/http/platform-error.ts carries the platform in its context).

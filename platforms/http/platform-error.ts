@@ -45,13 +45,12 @@ export interface PlatformErrorInit {
   cause?: unknown;
 }
 
-export class PlatformError extends AppError {
+export class PlatformError extends AppError<PlatformErrorCode> {
   readonly platform: string;
   readonly endpoint: string;
   readonly status: number | undefined;
   readonly retryAfterMs: number | undefined;
   readonly reason: string | undefined;
-  declare readonly code: PlatformErrorCode;
 
   constructor(code: PlatformErrorCode, message: string, init: PlatformErrorInit) {
     super(code, `${init.platform} ${init.endpoint}: ${message}`, {

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../../shared/errors/app-error';
 
-export class OAuthStateError extends AppError {
+export class OAuthStateError extends AppError<'OAUTH_STATE_INVALID'> {
   constructor(reason: 'unknown_or_used' | 'wrong_user' | 'wrong_platform' | 'wrong_redirect') {
     super('OAUTH_STATE_INVALID', `OAuth state rejected: ${reason.replace(/_/g, ' ')}`, { retriable: false, context: { reason } });
   }

@@ -19,7 +19,7 @@ import { tokenRefreshes } from '../http/platform.metrics';
 import { publishConnectionEvent } from '../connections/connection-events';
 import type { Connection, ConnectionRepository } from '../connections/connection.repository';
 
-export class ReauthRequiredError extends AppError {
+export class ReauthRequiredError extends AppError<'REAUTH_REQUIRED'> {
   constructor(readonly connectionId: string, readonly platform: string, cause?: unknown) {
     super('REAUTH_REQUIRED', `connection ${connectionId} (${platform}) needs the creator to reconnect`, { retriable: false, cause, context: { connectionId, platform } });
   }

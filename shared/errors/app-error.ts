@@ -7,9 +7,14 @@ export interface ErrorContext {
   [key: string]: string | number | boolean | undefined;
 }
 
-export class AppError extends Error {
+/**
+ * `C` is the error's code as a literal type (`class X extends AppError<'X_FAILED'>`, or inferred from
+ * `new AppError('X_FAILED', …)`), so whoever branches or maps on codes (the API's status table) names
+ * only codes something raises: `CodeOf<SomeError | OtherError>` is the union of theirs.
+ */
+export class AppError<C extends string = string> extends Error {
   constructor(
-    readonly code: string,
+    readonly code: C,
     message: string,
     readonly options: { retriable?: boolean; cause?: unknown; context?: ErrorContext } = {},
   ) {
@@ -28,7 +33,7 @@ export class AppError extends Error {
 }
 
 /** A backing service (Kafka, Schema Registry, ClickHouse, Redis) could not be reached or answered wrongly. */
-export class ServiceUnavailableError extends AppError {
+export class ServiceUnavailableError extends AppError<'SERVICE_UNAVAILABLE'> {
   constructor(readonly service: string, readonly address: string, cause?: unknown) {
     super('SERVICE_UNAVAILABLE', `${service} is unreachable at ${address}${cause instanceof Error ? `: ${cause.message}` : ''}`, {
       retriable: true,
@@ -37,6 +42,9 @@ export class ServiceUnavailableError extends AppError {
     });
   }
 }
+
+/** The code union of one or more AppError classes: `CodeOf<ModelNotReadyError | PlatformError>`. */
+export type CodeOf<E> = E extends AppError<infer C> ? C : never;
 
 export function isRetriable(err: unknown): boolean {
   if (err instanceof AppError) return err.retriable;
