@@ -3,6 +3,8 @@ import { Config, parseConfig } from '../../shared/config/config';
 import { createLogger } from '../../shared/logging/logger';
 import { bootstrap, createRuntime, Runtime } from '../../shared/runtime';
 import { createClickHouse } from '../../shared/clickhouse/clickhouse.repository';
+import { createRedis } from '../../shared/redis/redis';
+import type { Redis } from 'ioredis';
 
 export const randomSuffix = () => crypto.randomBytes(4).toString('hex');
 
@@ -11,7 +13,8 @@ export const testEncryptionKeys = () => `k1:${crypto.randomBytes(32).toString('b
 
 /**
  * A config isolated for one test file: its own topic prefix, ClickHouse database and Redis key prefix
- * on the shared stack (STYLE habit 14), so suites run in parallel and leave nothing behind.
+ * on the shared stack (STYLE habit 14), so suites run in parallel and leave nothing behind
+ * (`TestStack.cleanup` deletes all three).
  */
 export function testConfig(overrides: Record<string, string> = {}): Config {
   const id = randomSuffix();
@@ -54,8 +57,31 @@ export async function testStack(overrides: Record<string, string> = {}): Promise
       const ch = createClickHouse(rt.clickhouseSettings, undefined);
       await ch.command({ query: 'DROP DATABASE IF EXISTS {db:Identifier}', query_params: { db: config.CLICKHOUSE_DATABASE } }).catch(() => undefined);
       await ch.close();
+      const redis = createRedis(config.REDIS_URL);
+      try {
+        await deleteRedisKeys(redis, config.REDIS_KEY_PREFIX);
+      } finally {
+        redis.disconnect();
+      }
     },
   };
+}
+
+/**
+ * Deletes every key under `<prefix>:` (tokens, connections, BullMQ queues, rate limits: every part
+ * keys its data under REDIS_KEY_PREFIX). SCAN, not KEYS, so a large prefix does not block the shared
+ * Redis; UNLINK frees the memory off the main thread. Returns how many keys went.
+ */
+export async function deleteRedisKeys(redis: Redis, prefix: string): Promise<number> {
+  if (!prefix) throw new Error('deleteRedisKeys needs a test prefix: an empty one would match every key');
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) deleted += await redis.unlink(...keys);
+  } while (cursor !== '0');
+  return deleted;
 }
 
 /** Polls until `fn` returns a value that passes `ok`, or fails with the last value seen. */
