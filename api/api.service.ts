@@ -24,6 +24,7 @@ import { PLATFORMS } from '../platforms/registry';
 import { modelParts } from './wiring/models.wiring';
 import { ChannelExporter } from './exports/channel-export';
 import { notificationParts } from './wiring/notifications.wiring';
+import { youtubeQuotaPort } from './wiring/quota.wiring';
 
 export interface StartApiOptions {
   host?: string;
@@ -96,6 +97,7 @@ export async function startApi(rt: Runtime, o: StartApiOptions = {}): Promise<Ru
       exporter: new ChannelExporter(ch.client),
       webhooks: notifications.webhooks,
       webhookTestLimiter: new RateLimiter(redis, config.REDIS_KEY_PREFIX, config.NOTIFY_TEST_PER_MINUTE),
+      youtubeQuota: youtubeQuotaPort(config, redis),
     },
     {
       logger: rt.logger,

@@ -13,6 +13,7 @@ import { connectionRoutes } from './routes/connections.routes';
 import type { ApiContext } from './routes/context';
 import { creatorRoutes } from './routes/creators.routes';
 import { systemRoutes } from './routes/system.routes';
+import { quotaRoutes } from './routes/quota.routes';
 import { webhookRoutes } from './routes/webhooks.routes';
 import { tokenRoutes } from './routes/tokens.routes';
 
@@ -43,6 +44,7 @@ export function createApp(ctx: ApiContext, o: AppOptions): { app: Express; route
     ...creatorRoutes(ctx),
     ...webhookRoutes(ctx),
     ...tokenRoutes(ctx),
+    ...quotaRoutes(ctx),
   );
   const router = express.Router();
   mountRoutes(router, routes, [authenticate(ctx.authenticator), rateLimit(o.rateLimiter)]);

@@ -9,6 +9,7 @@ import type { ChannelExporter } from '../exports/channel-export';
 import type { WebhookService } from '../../notifications/webhook.service';
 import type { ApiTokenStore } from '../../shared/auth/api-tokens';
 import type { RateLimiter } from '../http/rate-limit';
+import type { YouTubeQuotaPort } from './quota.routes';
 
 /** What the token routes (/v1/tokens, the caller's own tokens) need of shared/auth's ApiTokenStore. */
 export type TokenManagement = Pick<ApiTokenStore, 'listTokens' | 'createToken' | 'revokeToken'>;
@@ -35,4 +36,6 @@ export interface ApiContext {
   webhooks?: WebhookService | null;
   /** Per-user budget of POST /v1/webhooks/{id}/test (NOTIFY_TEST_PER_MINUTE); absent = unlimited. */
   webhookTestLimiter?: Pick<RateLimiter, 'hit'>;
+  /** The YouTube quota day (GET /v1/platforms/youtube/quota); absent → 503. */
+  youtubeQuota?: YouTubeQuotaPort;
 }
