@@ -140,6 +140,7 @@
       connectFeed();
       loadAlertHistory();
       loadCreator();
+      loadQuota();
       route();
     });
   }
@@ -390,6 +391,33 @@
     var days = Number($('creator-range').value);
     var from = new Date(Date.now() - days * 86400000).toISOString();
     return api('/v1/creators/me/summary?from=' + encodeURIComponent(from)).then(renderCreator).catch(showError($('creator-totals')));
+  }
+
+  // ---------------------------------------------------------------- YouTube quota (issue 18.3)
+  var QUOTA_PURPOSES = { goLive: 'Go-live detection', liveRefresh: 'Live viewers (50 streams a unit)', chat: 'Chat sampling (5 units a read)', subscribers: 'Subscriber counts' };
+  function loadQuota() {
+    return api('/v1/platforms/youtube/quota').then(renderQuota).catch(showError($('quota-totals')));
+  }
+  function fmtInterval(s) {
+    if (s === null || s === undefined) return '–';
+    return s < 120 ? fmtNum(s) + ' s' : s < 7200 ? fmtNum(s / 60, 1) + ' min' : fmtNum(s / 3600, 1) + ' h';
+  }
+  function renderQuota(q) {
+    var totals = clear($('quota-totals'));
+    tile(totals, 'Units used', fmtNum(q.usedUnits) + ' of ' + fmtNum(q.budgetUnits));
+    tile(totals, 'Resets', new Date(q.resetsAt).toLocaleTimeString());
+    tile(totals, 'Creators (live)', q.creators === null ? '–' : fmtNum(q.creators) + ' (' + fmtNum(q.live) + ')');
+    tile(totals, 'Chat sampling', q.chatSamplingRate === null ? '–' : (q.chatSampled ? 'sampled: ' : 'full: ') + fmtNum(q.chatSamplingRate * 100, 1) + ' %').title =
+      'Planned chat reads / reads at the full rate. YouTube chat figures below 100 % are sampled, not scaled up.';
+    var tb = clear($('quota-purposes').tBodies[0]);
+    Object.keys(QUOTA_PURPOSES).forEach(function (k) {
+      var p = q.purposes[k], tr = document.createElement('tr');
+      tr.appendChild(el('td', QUOTA_PURPOSES[k]));
+      tr.appendChild(el('td', fmtNum(p.spentUnits)));
+      tr.appendChild(el('td', p.plannedUnits === null ? '–' : fmtNum(p.plannedUnits)));
+      tr.appendChild(el('td', fmtInterval(p.intervalSeconds)));
+      tb.appendChild(tr);
+    });
   }
 
   function renderCreator(sum) {

@@ -185,6 +185,16 @@ describe('built-in web dashboard in headless Chromium (real API + gateway)', () 
     return result.violations.map((v: Json) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n: Json) => n.target.join(' ')).join(', ')}`);
   }
 
+  it('shows the YouTube quota day: units used of the budget and a row per purpose (issue 18.3)', async () => {
+    const page = await loggedIn();
+    const q = await apiJson('/v1/platforms/youtube/quota');
+    await page.waitForFunction(() => document.querySelectorAll('#quota-purposes tbody tr').length === 4);
+    expect(await page.locator('#quota-totals dd').first().textContent()).toBe(`${fmt(q.usedUnits)} of ${fmt(q.budgetUnits)}`);
+    expect(await page.locator('#quota-purposes tbody tr td:first-child').allTextContents()).toEqual(['Go-live detection', 'Live viewers (50 streams a unit)', 'Chat sampling (5 units a read)', 'Subscriber counts']);
+    noScriptErrors();
+    await page.close();
+  });
+
   it('a wrong token is refused on the login form and nothing is stored', async () => {
     const page = await openPage();
     await page.fill('#token', 'shub_not-a-real-token');
