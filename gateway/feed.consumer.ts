@@ -6,6 +6,7 @@ import type { Logger } from '../shared/logging/logger';
 import type { Alert, MetricWindow } from '../shared/events/events';
 import { UndecodableMessageError, untilRegistryAnswers } from '../shared/schema-registry/schema-registry';
 import { retry } from '../shared/errors/retry';
+import { isKafkaRetriable } from '../shared/kafka/kafka.errors';
 import { alertToFeed, FeedMessage, windowToFeed } from './feed.mapper';
 import { LruSet } from './alert-dedup';
 import { gatewayMetrics } from './gateway.metrics';
@@ -41,7 +42,7 @@ export class FeedConsumer {
     // Metadata can lag a moment behind a topic's creation ("does not host this topic-partition").
     const ends = await retry(
       () => Promise.all(topics.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) }))),
-      { what: 'read the feed topics\' end offsets', attempts: 6, initialDelayMs: 200, maxDelayMs: 2000, retryOn: () => true },
+      { what: 'read the feed topics\' end offsets', attempts: 6, initialDelayMs: 200, maxDelayMs: 2000, retryOn: isKafkaRetriable },
     ).finally(() => admin.disconnect());
     const consumer = this.rt.kafka.consumer({ groupId: this.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
     this.consumer = consumer;

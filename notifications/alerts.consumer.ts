@@ -7,6 +7,7 @@ import type { Alert } from '../shared/events/events';
 import { recipientsOf, type ChannelOwnerLookup } from '../shared/events/channel-audience';
 import { UndecodableMessageError, untilRegistryAnswers } from '../shared/schema-registry/schema-registry';
 import { retry } from '../shared/errors/retry';
+import { isKafkaRetriable } from '../shared/kafka/kafka.errors';
 import { enqueueDelivery, type DeliveryJobData } from './delivery.queue';
 import { notifyMetrics } from './notify.metrics';
 import type { WebhookRepository } from './webhook.repository';
@@ -59,11 +60,11 @@ export class AlertsConsumer {
     try {
       const committed = await retry(() => admin.fetchOffsets({ groupId: this.groupId, topics: [topic] }), {
         what: 'read the notify group offsets', attempts: 10, initialDelayMs: 200, maxDelayMs: 2000,
-        retryOn: (err) => (err as { retriable?: boolean }).retriable === true,
+        retryOn: isKafkaRetriable,
       });
       const none = committed.every((t) => t.partitions.every((p) => p.offset === '-1'));
       if (!none) return;
-      const ends = await retry(() => admin.fetchTopicOffsets(topic), { what: 'read the alerts topic end offsets', attempts: 6, initialDelayMs: 200, maxDelayMs: 2000, retryOn: () => true });
+      const ends = await retry(() => admin.fetchTopicOffsets(topic), { what: 'read the alerts topic end offsets', attempts: 6, initialDelayMs: 200, maxDelayMs: 2000, retryOn: isKafkaRetriable });
       // Fails harmlessly when another notify process of the group is already running (it did the same).
       await admin.setOffsets({ groupId: this.groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.offset })) }).catch((err: Error) => this.log.debug({ err: err.message }, 'setOffsets skipped'));
     } finally {

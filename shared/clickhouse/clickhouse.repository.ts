@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { ClickHouseClient, createClient } from '@clickhouse/client';
-import { AppError, ServiceUnavailableError } from '../errors/app-error';
+import { AppError } from '../errors/app-error';
+import { waitUntilReachable } from '../errors/retry';
 import { repoPath } from '../paths';
 
 export interface ClickHouseSettings {
@@ -83,20 +84,15 @@ export class ClickHouseRepository {
   }
 
   async waitUntilReady(timeoutMs = 30000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let lastErr: unknown;
     const admin = createClickHouse(this.settings, undefined);
     try {
-      while (Date.now() < deadline) {
+      await waitUntilReachable('ClickHouse', this.settings.url, async () => {
         const r = await admin.ping();
-        if (r.success) return;
-        lastErr = (r as { error?: unknown }).error;
-        await new Promise((res) => setTimeout(res, 300));
-      }
+        if (!r.success) throw (r as { error?: unknown }).error;
+      }, timeoutMs);
     } finally {
       await admin.close();
     }
-    throw new ServiceUnavailableError('ClickHouse', this.settings.url, lastErr);
   }
 
   async query<T>(name: string, query: string, params: Record<string, unknown> = {}): Promise<T[]> {

@@ -1,8 +1,10 @@
-import { AppError, isRetriable } from './app-error';
+import { AppError, isRetriable, ServiceUnavailableError } from './app-error';
 
 export interface RetryOptions {
-  /** Attempts in total, the first included. */
+  /** Attempts in total, the first included (Infinity with `timeoutMs` for a readiness wait). */
   attempts: number;
+  /** Also give up when the next attempt would start more than this many ms after the first one. */
+  timeoutMs?: number;
   initialDelayMs: number;
   maxDelayMs: number;
   /** 0..1: the share of each delay that is randomised (full jitter at 1). */
@@ -16,8 +18,9 @@ export interface RetryOptions {
 }
 
 export class RetriesExhaustedError extends AppError {
-  constructor(what: string, attempts: number, cause: unknown) {
-    super('RETRIES_EXHAUSTED', `${what}: gave up after ${attempts} attempts${cause instanceof Error ? `: ${cause.message}` : ''}`, {
+  constructor(what: string, attempts: number, cause: unknown, elapsedMs?: number) {
+    const spent = elapsedMs === undefined ? '' : ` in ${elapsedMs} ms`;
+    super('RETRIES_EXHAUSTED', `${what}: gave up after ${attempts} attempts${spent}${cause instanceof Error ? `: ${cause.message}` : ''}`, {
       retriable: false,
       cause,
       context: { what, attempts },
@@ -49,6 +52,7 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
 /** The one retry loop of the project (STYLE: kafkajs' shared retrier). */
 export async function retry<T>(fn: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {
   const retryOn = o.retryOn ?? isRetriable;
+  const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt);
@@ -56,8 +60,34 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, o: RetryOpti
       if (!retryOn(err)) throw err;
       if (attempt >= o.attempts) throw new RetriesExhaustedError(o.what, attempt, err);
       const delay = backoffDelay(attempt, o);
+      if (o.timeoutMs !== undefined && Date.now() + delay - started > o.timeoutMs) throw new RetriesExhaustedError(o.what, attempt, err, Date.now() - started);
       o.onRetry?.(err, attempt, delay);
       await sleep(delay, o.signal);
     }
+  }
+}
+
+/**
+ * Waits until a backing service answers (the readiness of Kafka, the Schema Registry, ClickHouse,
+ * Redis): `probe` runs until it resolves, with backoff, for at most `timeoutMs`; then, or at once when the
+ * probe fails with a non-retriable error (wrong credentials, say), a ServiceUnavailableError naming the
+ * service and its address, whose cause is the last failure. Failures that are not our typed errors
+ * (connection refused, socket closed) count as "not up yet".
+ */
+export async function waitUntilReachable(service: string, address: string, probe: () => Promise<void>, timeoutMs: number): Promise<void> {
+  try {
+    await retry(
+      async () => {
+        try {
+          await probe();
+        } catch (err) {
+          throw err instanceof AppError ? err : new AppError('SERVICE_NOT_READY', `${service} did not answer`, { retriable: true, cause: err });
+        }
+      },
+      { what: `wait for ${service}`, attempts: Number.POSITIVE_INFINITY, timeoutMs, initialDelayMs: 200, maxDelayMs: 1000 },
+    );
+  } catch (err) {
+    const last = err instanceof RetriesExhaustedError ? err.cause : err;
+    throw new ServiceUnavailableError(service, address, last instanceof AppError && last.code === 'SERVICE_NOT_READY' ? last.cause : last);
   }
 }

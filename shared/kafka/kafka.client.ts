@@ -1,7 +1,7 @@
 import { Admin, Kafka, logLevel, Partitioners, Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
 import type { Logger } from '../logging/logger';
-import { ServiceUnavailableError } from '../errors/app-error';
-import { retry } from '../errors/retry';
+import { retry, waitUntilReachable } from '../errors/retry';
+import { isKafkaRetriable } from './kafka.errors';
 import { TOPIC_DEFS, TopicName, Topics, topicsFor } from './topics';
 
 export interface KafkaSettings {
@@ -50,9 +50,7 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
  * topic works — right after start the group coordinator is still loading (DESIGN.md §3).
  */
 export async function waitForKafka(kafka: Kafka, brokers: string[], timeoutMs = 60000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  while (Date.now() < deadline) {
+  await waitUntilReachable('Kafka', brokers.join(','), async () => {
     const admin = kafka.admin();
     try {
       await admin.connect();
@@ -60,15 +58,10 @@ export async function waitForKafka(kafka: Kafka, brokers: string[], timeoutMs = 
       // A group-coordinator request: on a fresh broker this creates __consumer_offsets and answers
       // NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS until the coordinator is really up.
       await admin.fetchOffsets({ groupId: '__spacehub-readiness' });
-      await admin.disconnect();
-      return;
-    } catch (err) {
-      lastErr = err;
+    } finally {
       await admin.disconnect().catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 500));
     }
-  }
-  throw new ServiceUnavailableError('Kafka', brokers.join(','), lastErr);
+  }, timeoutMs);
 }
 
 export async function ensureTopics(admin: Admin, s: KafkaSettings, names: TopicName[] = Object.keys(TOPIC_DEFS) as TopicName[]): Promise<Topics> {
@@ -87,7 +80,7 @@ export async function ensureTopics(admin: Admin, s: KafkaSettings, names: TopicN
             configEntries: [{ name: 'min.insync.replicas', value: '1' }],
           })),
         }),
-      { what: 'create Kafka topics', attempts: 5, initialDelayMs: 300, maxDelayMs: 3000, retryOn: () => true },
+      { what: 'create Kafka topics', attempts: 5, initialDelayMs: 300, maxDelayMs: 3000, retryOn: isKafkaRetriable },
     );
   }
   return topics;

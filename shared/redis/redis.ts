@@ -1,5 +1,5 @@
 import IORedis, { Redis, RedisOptions } from 'ioredis';
-import { ServiceUnavailableError } from '../errors/app-error';
+import { waitUntilReachable } from '../errors/retry';
 
 /**
  * Redis connections. BullMQ needs `maxRetriesPerRequest: null` on the connections its workers
@@ -19,23 +19,14 @@ export function createRedis(url: string, options: RedisOptions & { forBullMQ?: b
 
 export async function waitForRedis(url: string, timeoutMs = 30000): Promise<void> {
   const client = createRedis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
   try {
-    while (Date.now() < deadline) {
-      try {
-        if (client.status === 'wait' || client.status === 'end') await client.connect();
-        await client.ping();
-        return;
-      } catch (err) {
-        lastErr = err;
-        await new Promise((r) => setTimeout(r, 300));
-      }
-    }
+    await waitUntilReachable('Redis', redactUrl(url), async () => {
+      if (client.status === 'wait' || client.status === 'end') await client.connect();
+      await client.ping();
+    }, timeoutMs);
   } finally {
     client.disconnect();
   }
-  throw new ServiceUnavailableError('Redis', redactUrl(url), lastErr);
 }
 
 /** A URL fit for logs and error messages: any password removed. */

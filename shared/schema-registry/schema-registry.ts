@@ -4,7 +4,7 @@ import TimeoutMiddleware from 'mappersmith/middleware/timeout';
 import { Counter } from 'prom-client';
 import { AppError, ServiceUnavailableError } from '../errors/app-error';
 import { redactUrl } from '../redis/redis';
-import { retry, RetryOptions } from '../errors/retry';
+import { retry, RetryOptions, waitUntilReachable } from '../errors/retry';
 import { getOrCreate, metricsRegistry } from '../metrics/metrics';
 import { TOPIC_DEFS, TopicName, Topics } from '../kafka/topics';
 import { SCHEMAS } from '../events/events';
@@ -133,18 +133,9 @@ export class SchemaRegistryClient {
   }
 
   async waitUntilReady(timeoutMs = 60000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let lastErr: unknown;
-    while (Date.now() < deadline) {
-      try {
-        await axios.get(`${this.url}/subjects`, { timeout: 3000 });
-        return;
-      } catch (err) {
-        lastErr = err;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-    throw new ServiceUnavailableError('Schema Registry', this.url, lastErr);
+    await waitUntilReachable('Schema Registry', this.url, async () => {
+      await axios.get(`${this.url}/subjects`, { timeout: 3000 });
+    }, timeoutMs);
   }
 
   async setCompatibility(subject: string, level: Compatibility): Promise<void> {
