@@ -11,7 +11,7 @@ import { ClickHouseRepository, createClickHouse } from '../shared/clickhouse/cli
 import { clickhouseSettingsOf, kafkaSettingsOf } from '../shared/runtime';
 import { ReadinessService, clickhouseCheck, redisCheck, schemaRegistryCheck } from '../api/health/readiness.service';
 import { DLQ_NAME, pollQueueName } from '../ingest/jobs/ingest-job';
-import { bullPrefix } from '../ingest/jobs/ingest.queues';
+import { bullPrefix } from '../shared/redis/redis';
 import { DELIVERY_QUEUE } from '../notifications/delivery.queue';
 import { YouTubeQuota } from '../platforms/http/youtube-quota';
 import { simulatorUrl } from '../platforms/endpoints';

@@ -3,7 +3,7 @@ import type { CommandModule } from '../shared/lifecycle/process.contract';
 import { loadConfig } from '../shared/config/config';
 import { createRedis } from '../shared/redis/redis';
 import { DLQ_NAME } from './jobs/ingest-job';
-import { bullPrefix } from './jobs/ingest.queues';
+import { bullPrefix } from '../shared/redis/redis';
 import type { DeadLetter } from './jobs/dead-letter';
 
 /** The newest dead letters first (what an operator looks at after an alert on dead_lettered). */

@@ -33,7 +33,8 @@ export interface ChannelRef {
   channelId: string;
 }
 
-export const channelKey = (c: ChannelRef): string => `${c.platform}:${c.channelId}`;
+/** "twitch:123": the one spelling (shared/kafka/topics.ts), for a channel given as an object. */
+export { channelKeyOf as channelKey } from '../shared/kafka/topics';
 
 /** "twitch:123" → { platform, channelId }; a bare id matches the channel on any platform. */
 export function parseChannelArg(arg: string): { platform?: string; channelId: string } {

@@ -1,7 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../shared/config/config';
-import { bullPrefix } from '../ingest/jobs/ingest.queues';
+import { bullPrefix } from '../shared/redis/redis';
 import type { WebhookRepository } from './webhook.repository';
 import type { StoredEndpoint, WebhookEvent } from './webhook.types';
 

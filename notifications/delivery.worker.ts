@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../shared/config/config';
 import type { Logger } from '../shared/logging/logger';
 import { backoffDelay } from '../shared/errors/retry';
-import { bullPrefix } from '../ingest/jobs/ingest.queues';
+import { bullPrefix } from '../shared/redis/redis';
 import { DELIVERY_BACKOFF, DELIVERY_QUEUE, type DeliveryJobData } from './delivery.queue';
 import { notifyMetrics } from './notify.metrics';
 import { buildBody } from './payload.format';

@@ -1,4 +1,5 @@
-import { AppError } from '../../shared/errors/app-error';
+import type { AppError } from '../../shared/errors/app-error';
+import { ConnectionNotFoundError } from '../../shared/errors/connection-not-found';
 import { parseAlertDetails } from '../../shared/events/alert-details';
 import type { ConnectionDirectory, ConnectionRecord, PredictionPort, SlotScoreOut } from '../ports';
 import { GRANULARITIES, Granularity, isoOf, MAX_SPAN_MS, TimeRange } from '../schemas/common.schemas';
@@ -8,12 +9,6 @@ import type { ChannelKey, MetricsRepository, SessionRow } from './metrics.reposi
 /** A window older than this is not evidence of being live now (1 min window + 2 min lateness + slack). */
 export const FRESHNESS_MS = 10 * 60_000;
 export const NO_MODEL_REASON = 'no model is trained yet: run `spacehub train`';
-
-export class ConnectionNotFoundError extends AppError {
-  constructor(connectionId: string) {
-    super('CONNECTION_NOT_FOUND', `no connection ${connectionId}`, { context: { connectionId } });
-  }
-}
 
 /**
  * The read side of the analytics: what one connected channel looks like now, its history by range

@@ -1,11 +1,10 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../shared/config/config';
+import { bullPrefix } from '../../shared/redis/redis';
 import { DLQ_NAME, pollQueueName, type PollJobData } from './ingest-job';
 import type { DeadLetter } from './dead-letter';
 
-/** BullMQ keys live under the process's Redis prefix, so tests and tenants stay isolated. */
-export const bullPrefix = (redisKeyPrefix: string) => (redisKeyPrefix ? `${redisKeyPrefix}:bull` : 'bull');
 
 /** The custom backoff every poll job uses; the worker maps it to shared/errors/retry's backoffDelay. */
 export const BACKOFF_TYPE = 'spacehub-jitter';

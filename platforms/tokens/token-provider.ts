@@ -11,6 +11,7 @@
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../../shared/errors/app-error';
+import { ConnectionNotFoundError } from '../../shared/errors/connection-not-found';
 import { sleep } from '../../shared/errors/retry';
 import type { Logger } from '../../shared/logging/logger';
 import type { OAuthTokens, PlatformAdapter, PlatformId } from '../platform.adapter';
@@ -22,12 +23,6 @@ import type { Connection, ConnectionRepository } from '../connections/connection
 export class ReauthRequiredError extends AppError<'REAUTH_REQUIRED'> {
   constructor(readonly connectionId: string, readonly platform: string, cause?: unknown) {
     super('REAUTH_REQUIRED', `connection ${connectionId} (${platform}) needs the creator to reconnect`, { retriable: false, cause, context: { connectionId, platform } });
-  }
-}
-
-export class ConnectionNotFoundError extends AppError {
-  constructor(connectionId: string) {
-    super('CONNECTION_NOT_FOUND', `no connection ${connectionId}`, { retriable: false, context: { connectionId } });
   }
 }
 

@@ -53,4 +53,3 @@ export interface Position {
 
 export const WINDOW_MS = 60_000;
 export const windowStartOf = (t: number) => Math.floor(t / WINDOW_MS) * WINDOW_MS;
-export const channelKeyOf = (e: { platform: string; channelId: string }) => `${e.platform}:${e.channelId}`;

@@ -1,7 +1,8 @@
 import { alertIds, AlertRuleSettings, HistoryWindow, judgeWindow } from '../alerts/alert.rules';
 import { drop, ok, redirect, StepResult } from '../pipeline/step.result';
 import type { Outputs, PendingEnd } from '../sink/outputs';
-import { channelKeyOf, LifecycleEvent, Position, ProcessorEvent, SnapshotEvent, WINDOW_MS, windowStartOf } from './processor-event';
+import { channelKeyOf } from '../../shared/kafka/topics';
+import { LifecycleEvent, Position, ProcessorEvent, SnapshotEvent, WINDOW_MS, windowStartOf } from './processor-event';
 import { ClosedWindow, WindowAccumulator } from './window.accumulator';
 
 export interface ShardSettings {

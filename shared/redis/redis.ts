@@ -2,6 +2,12 @@ import IORedis, { Redis, RedisOptions } from 'ioredis';
 import { waitUntilReachable } from '../errors/retry';
 
 /**
+ * The key prefix of every BullMQ queue (ingest's poll queues and DLQ, notifications' deliveries), under
+ * the process's Redis prefix so tests and tenants stay isolated.
+ */
+export const bullPrefix = (redisKeyPrefix: string) => (redisKeyPrefix ? `${redisKeyPrefix}:bull` : 'bull');
+
+/**
  * Redis connections. BullMQ needs `maxRetriesPerRequest: null` on the connections its workers
  * block on; everything else gets a bounded retry so a dead Redis surfaces as an error.
  */

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { StreamLifecycle, StreamSnapshot } from '../../shared/events/events';
 import { createRedis } from '../../shared/redis/redis';
 import { Queue } from 'bullmq';
-import { bullPrefix } from '../../ingest/jobs/ingest.queues';
+import { bullPrefix } from '../../shared/redis/redis';
 import { pollQueueName, slotOf, type PollJobData } from '../../ingest/jobs/ingest-job';
 import { snapshotEventId } from '../../ingest/output/normalise';
 import { eventually, testStack, TestStack } from '../support/stack';

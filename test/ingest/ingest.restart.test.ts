@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { StreamSnapshot } from '../../shared/events/events';
 import { createRedis } from '../../shared/redis/redis';
 import { Queue } from 'bullmq';
-import { bullPrefix } from '../../ingest/jobs/ingest.queues';
+import { bullPrefix } from '../../shared/redis/redis';
 import { pollQueueName, type PollJobData } from '../../ingest/jobs/ingest-job';
 import { eventually, testStack, TestStack } from '../support/stack';
 import { childEnv, FAST_INGEST, simulatedPlatforms, startIngestProcess, TopicCollector } from './ingest.harness';
