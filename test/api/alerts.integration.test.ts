@@ -1,38 +1,30 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
-import { ApiTokenStore } from '../../shared/auth/api-tokens';
-import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
-import { createRedis } from '../../shared/redis/redis';
-import { startApi, RunningApi } from '../../api/api.service';
-import { testStack, TestStack } from '../support/stack';
-import { ConnectionRepository } from '../../platforms/connections/connection.repository';
-import { TokenCipher } from '../../platforms/tokens/token-cipher';
+import { chDateTime64 } from '../../shared/clickhouse/tables';
+import { apiHarness, type ApiHarness } from '../support/api.harness';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-const ch = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
-
 /** GET /v1/creators/me/alerts: the alert history the web dashboard's feed starts from. */
 describe('REST API alert history (real ClickHouse, Redis)', () => {
-  let stack: TestStack;
-  let api: RunningApi;
-  let repo: ClickHouseRepository;
-  let redis: Redis;
+  let h: ApiHarness;
   let alice: string;
   let bob: string;
   const now = Date.now();
 
   beforeAll(async () => {
-    stack = await testStack({ API_RATE_LIMIT_PER_MINUTE: '100000', MODELS_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'api-alerts-')) });
-    repo = new ClickHouseRepository(stack.rt.clickhouseSettings);
+    h = await apiHarness({
+      env: { API_RATE_LIMIT_PER_MINUTE: '100000', MODELS_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'api-alerts-')) },
+      users: { alice: 'Alice', bob: 'Bob' },
+    });
+    ({ alice, bob } = h.tokenOf as { alice: string; bob: string });
     const row = (alertId: string, userId: string, type: string, atMs: number, version: number, details = '{}') => ({
       alert_id: alertId, type, user_id: userId, platform: 'twitch', channel_id: userId === 'alice' ? '1001' : '2002',
-      occurred_at: ch(atMs), severity: 'info', message: `${type} ${alertId}`, details, version,
+      occurred_at: chDateTime64(atMs), severity: 'info', message: `${type} ${alertId}`, details, version,
     });
-    await repo.insert('alerts fixture', 'alerts', [
+    await h.repo.insert('alerts fixture', 'alerts', [
       row('a1', 'alice', 'stream_started', now - 3 * 3600_000, 1),
       row('a1', 'alice', 'stream_started', now - 3 * 3600_000, 2), // a replay: same id, newer version
       row('a2', 'alice', 'stream_ended', now - 2 * 3600_000, 1, '{"durationSeconds":3600,"peakViewers":42}'),
@@ -40,28 +32,15 @@ describe('REST API alert history (real ClickHouse, Redis)', () => {
       row('a-old', 'alice', 'follower_milestone', now - 30 * 86400_000, 1),
       row('b1', 'bob', 'stream_started', now - 3600_000, 1),
     ]);
-    redis = createRedis(stack.rt.config.REDIS_URL);
-    const tokens = new ApiTokenStore(redis, stack.rt.config.REDIS_KEY_PREFIX);
-    await tokens.createUser('Alice', 'alice');
-    await tokens.createUser('Bob', 'bob');
-    alice = (await tokens.createToken('alice')).token;
-    bob = (await tokens.createToken('bob')).token;
     // History is of the channels a user owns now (issue 16): each connected the channel of their alerts.
-    const connections = new ConnectionRepository(redis, stack.rt.config.REDIS_KEY_PREFIX, TokenCipher.fromKeyRing(stack.rt.config.TOKEN_ENCRYPTION_KEYS));
-    for (const [userId, channelId] of [['alice', '1001'], ['bob', '2002']] as const) {
-      await connections.upsert({ userId, platform: 'twitch', channelId, login: channelId, displayName: channelId, scopes: [] }, { accessToken: 'a', refreshToken: 'r', expiresAt: null, scopes: [] });
-    }
-    api = await startApi(stack.rt, { port: 0, streaming: null });
+    await h.connect('alice', 'twitch', '1001');
+    await h.connect('bob', 'twitch', '2002');
+    await h.start({ streaming: null });
   });
-  afterAll(async () => {
-    await api?.close();
-    await repo?.close();
-    redis?.disconnect();
-    await stack?.cleanup();
-  });
+  afterAll(async () => h?.close());
 
   const json = async (p: string, token?: string) => {
-    const res = await fetch(`${api.url}${p}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const res = await fetch(`${h.api.url}${p}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
     return { status: res.status, body: (await res.json()) as Json };
   };
 

@@ -1,4 +1,5 @@
 import type { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
+import { chDateTime64 as ch } from '../../shared/clickhouse/tables';
 
 /**
  * Rows with hand-computable numbers for the API's acceptance tests. Each helper documents the figures
@@ -6,7 +7,6 @@ import type { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.re
  */
 export const T0 = Date.UTC(2026, 10, 20, 10, 0, 0); // 2026-11-20T10:00:00Z
 const MIN = 60_000;
-const ch = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 export function window(platform: string, channelId: string, userId: string, startMs: number, v: Partial<Record<string, unknown>>) {
   return {
@@ -91,6 +91,9 @@ export function liveNowRows(now: number) {
   const sessions = [session('twitch', '1003', 'alice', 'live-1', { started_at: ch(first), title: 'Live now', category: 'Just Chatting' })];
   return { windows, sessions, first, last };
 }
+
+/** The login and display name the fixtures' connections carry (apiHarness().connect's identity). */
+export const fixtureIdentity = (platform: string, channelId: string) => ({ login: `l${channelId}`.toLowerCase(), displayName: `${platform} ${channelId}` });
 
 export async function insertAll(repo: ClickHouseRepository, now: number) {
   const live = liveNowRows(now);

@@ -3,13 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { ApiTokenStore } from '../../shared/auth/api-tokens';
-import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
-import { createRedis } from '../../shared/redis/redis';
+import type { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
 import { startApi, RunningApi } from '../../api/api.service';
-import { testStack, TestStack } from '../support/stack';
-import { ConnectionRepository } from '../../platforms/connections/connection.repository';
-import { TokenCipher } from '../../platforms/tokens/token-cipher';
-import { insertAll, T0 } from './api-fixtures';
+import type { TestStack } from '../support/stack';
+import { apiHarness, type ApiHarness } from '../support/api.harness';
+import type { ConnectionRepository } from '../../platforms/connections/connection.repository';
+import { fixtureIdentity, insertAll, T0 } from './api-fixtures';
 
 
 // Response bodies are asserted field by field; a type per body would restate the schemas.
@@ -21,6 +20,7 @@ type Json = any;
  * in its own Redis prefix, and the API on a free port.
  */
 describe('REST API /v1 (real ClickHouse, Redis, Kafka, Schema Registry)', () => {
+  let h: ApiHarness;
   let stack: TestStack;
   let api: RunningApi;
   let repo: ClickHouseRepository;
@@ -31,7 +31,7 @@ describe('REST API /v1 (real ClickHouse, Redis, Kafka, Schema Registry)', () => 
   let connections: ConnectionRepository;
   const ids: Record<string, string> = {};
   const connect = async (userId: string, platform: string, channelId: string) =>
-    (await connections.upsert({ userId, platform, channelId, login: `l${channelId}`.toLowerCase(), displayName: `${platform} ${channelId}`, scopes: [] }, { accessToken: 'a', refreshToken: 'r', expiresAt: null, scopes: [] })).connectionId;
+    (await h.connect(userId, platform, channelId, fixtureIdentity(platform, channelId))).connectionId;
 
   const get = (path: string, token?: string, headers: Record<string, string> = {}) =>
     fetch(`${api.url}${path}`, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
@@ -41,30 +41,22 @@ describe('REST API /v1 (real ClickHouse, Redis, Kafka, Schema Registry)', () => 
   };
 
   beforeAll(async () => {
-    stack = await testStack({ API_RATE_LIMIT_PER_MINUTE: '100000', MODELS_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'api-models-')) });
-    repo = new ClickHouseRepository(stack.rt.clickhouseSettings);
+    h = await apiHarness({
+      env: { API_RATE_LIMIT_PER_MINUTE: '100000', MODELS_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'api-models-')) },
+      users: { alice: 'Alice', bob: 'Bob' },
+    });
+    ({ stack, repo, redis, connections } = h);
+    ({ alice, bob } = h.tokenOf as { alice: string; bob: string });
     live = await insertAll(repo, Date.now());
-    redis = createRedis(stack.rt.config.REDIS_URL);
-    const tokens = new ApiTokenStore(redis, stack.rt.config.REDIS_KEY_PREFIX);
-    await tokens.createUser('Alice', 'alice');
-    await tokens.createUser('Bob', 'bob');
-    alice = (await tokens.createToken('alice')).token;
-    bob = (await tokens.createToken('bob')).token;
-    connections = new ConnectionRepository(redis, stack.rt.config.REDIS_KEY_PREFIX, TokenCipher.fromKeyRing(stack.rt.config.TOKEN_ENCRYPTION_KEYS!));
     ids.aliceTw = await connect('alice', 'twitch', '1001');
     ids.aliceYt = await connect('alice', 'youtube', 'UCalice');
     ids.aliceNow = await connect('alice', 'twitch', '1003');
     ids.bobTw = await connect('bob', 'twitch', '2002');
     ids.aliceOld = await connect('alice', 'twitch', '9009');
     await connections.setStatus(ids.aliceOld, 'revoked');
-    api = await startApi(stack.rt, { port: 0, streaming: null }); // the real ModelRegistry, over an empty MODELS_DIR
+    api = await h.start({ streaming: null }); // the real ModelRegistry, over an empty MODELS_DIR
   });
-  afterAll(async () => {
-    await api?.close();
-    await repo?.close();
-    redis?.disconnect();
-    await stack?.cleanup();
-  });
+  afterAll(async () => h?.close());
 
   const from = new Date(T0).toISOString();
   const to2h = new Date(T0 + 2 * 3600_000).toISOString();

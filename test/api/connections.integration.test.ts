@@ -1,9 +1,4 @@
-import type { Redis } from 'ioredis';
-import { ApiTokenStore } from '../../shared/auth/api-tokens';
-import { createRedis } from '../../shared/redis/redis';
-import { startApi, RunningApi } from '../../api/api.service';
-import { startSimulator, Simulator } from '../../platforms/simulator/simulator.server';
-import { testStack, TestStack } from '../support/stack';
+import { apiHarness, type ApiHarness } from '../support/api.harness';
 
 
 // Response bodies are asserted field by field; a type per body would restate the schemas.
@@ -14,39 +9,22 @@ type Json = any;
  * ConnectionRepository) against the platform simulator, Redis and the rest of the real stack.
  */
 describe('REST API connections: /v1/auth/{platform}/authorize → platform → /callback → /v1/connections', () => {
-  let sim: Simulator;
-  let stack: TestStack;
-  let api: RunningApi;
-  let redis: Redis;
+  let h: ApiHarness;
   let alice: string;
   let bob: string;
   const PUBLIC = 'http://api.spacehub.test';
 
   beforeAll(async () => {
-    sim = await startSimulator({ port: 0, seed: 7, channels: 4 });
-    stack = await testStack({
-      PLATFORMS_MODE: 'simulator', PUBLIC_BASE_URL: PUBLIC,
-      TWITCH_AUTH_BASE_URL: sim.url, TWITCH_API_BASE_URL: sim.url, GOOGLE_AUTH_BASE_URL: sim.url, GOOGLE_TOKEN_BASE_URL: sim.url, YOUTUBE_API_BASE_URL: sim.url,
-    });
-    redis = createRedis(stack.rt.config.REDIS_URL);
-    const tokens = new ApiTokenStore(redis, stack.rt.config.REDIS_KEY_PREFIX);
-    await tokens.createUser('Alice', 'alice');
-    await tokens.createUser('Bob', 'bob');
-    alice = (await tokens.createToken('alice')).token;
-    bob = (await tokens.createToken('bob')).token;
-    api = await startApi(stack.rt, { port: 0, predictions: null });
+    h = await apiHarness({ simulator: { seed: 7, channels: 4 }, env: { PUBLIC_BASE_URL: PUBLIC }, users: { alice: 'Alice', bob: 'Bob' } });
+    ({ alice, bob } = h.tokenOf as { alice: string; bob: string });
+    await h.start({ predictions: null });
   });
-  afterAll(async () => {
-    await api?.close();
-    redis?.disconnect();
-    await stack?.cleanup();
-    await sim?.close();
-  });
+  afterAll(async () => h?.close());
 
   /** The binding cookie /authorize set (what the browser that started the flow sends back). */
   let cookie: string | undefined;
   const call = async (method: string, path: string, token?: string) => {
-    const res = await fetch(`${api.url}${path}`, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(cookie ? { cookie } : {}) }, redirect: 'manual' });
+    const res = await fetch(`${h.api.url}${path}`, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(cookie ? { cookie } : {}) }, redirect: 'manual' });
     const set = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => !c.endsWith('='));
     if (set) cookie = set;
     const text = await res.text();

@@ -1,15 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
-import { ApiTokenStore } from '../../shared/auth/api-tokens';
-import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
-import { createRedis } from '../../shared/redis/redis';
-import { startApi, RunningApi } from '../../api/api.service';
-import { testStack, TestStack } from '../support/stack';
-import { ConnectionRepository } from '../../platforms/connections/connection.repository';
-import { TokenCipher } from '../../platforms/tokens/token-cipher';
-import { insertAll } from './api-fixtures';
+import { apiHarness, type ApiHarness } from '../support/api.harness';
+import { fixtureIdentity, insertAll } from './api-fixtures';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -21,45 +14,27 @@ const MIN = 60_000;
  * previous streams. Figures are the fixtures' hand-computed ones (test/api/api-fixtures.ts).
  */
 describe('REST API stream report (real ClickHouse, Redis)', () => {
-  let stack: TestStack;
-  let api: RunningApi;
-  let repo: ClickHouseRepository;
-  let redis: Redis;
+  let h: ApiHarness;
   let alice: string;
   let bob: string;
   let live: Awaited<ReturnType<typeof insertAll>>;
 
   beforeAll(async () => {
-    stack = await testStack({ API_RATE_LIMIT_PER_MINUTE: '100000', MODELS_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'api-stream-')) });
-    repo = new ClickHouseRepository(stack.rt.clickhouseSettings);
-    live = await insertAll(repo, Date.now());
-    redis = createRedis(stack.rt.config.REDIS_URL);
-    const tokens = new ApiTokenStore(redis, stack.rt.config.REDIS_KEY_PREFIX);
-    await tokens.createUser('Alice', 'alice');
-    await tokens.createUser('Bob', 'bob');
-    alice = (await tokens.createToken('alice')).token;
-    bob = (await tokens.createToken('bob')).token;
-    const connections = new ConnectionRepository(redis, stack.rt.config.REDIS_KEY_PREFIX, TokenCipher.fromKeyRing(stack.rt.config.TOKEN_ENCRYPTION_KEYS!));
-    const connect = (userId: string, platform: string, channelId: string) =>
-      connections.upsert({ userId, platform, channelId, login: `l${channelId}`.toLowerCase(), displayName: `${platform} ${channelId}`, scopes: [] }, { accessToken: 'a', refreshToken: 'r', expiresAt: null, scopes: [] });
-    await connect('alice', 'twitch', '1001');
-    await connect('alice', 'twitch', '1003');
-    await connect('bob', 'twitch', '2002');
-    api = await startApi(stack.rt, { port: 0, streaming: null });
-  });
-  afterAll(async () => {
-    await api?.close();
-    await repo?.close();
-    if (redis && stack) {
-      const keys = await redis.keys(`${stack.rt.config.REDIS_KEY_PREFIX}:*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
+    h = await apiHarness({
+      env: { API_RATE_LIMIT_PER_MINUTE: '100000', MODELS_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'api-stream-')) },
+      users: { alice: 'Alice', bob: 'Bob' },
+    });
+    ({ alice, bob } = h.tokenOf as { alice: string; bob: string });
+    live = await insertAll(h.repo, Date.now());
+    for (const [userId, channelId] of [['alice', '1001'], ['alice', '1003'], ['bob', '2002']] as const) {
+      await h.connect(userId, 'twitch', channelId, fixtureIdentity('twitch', channelId));
     }
-    await stack?.cleanup();
+    await h.start({ streaming: null });
   });
+  afterAll(async () => h?.close());
 
   const json = async (p: string, token?: string) => {
-    const res = await fetch(`${api.url}${p}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const res = await fetch(`${h.api.url}${p}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
     return { status: res.status, body: (await res.json()) as Json };
   };
 

@@ -1,22 +1,17 @@
-import type { Redis } from 'ioredis';
 import { ApiTokenStore } from '../../shared/auth/api-tokens';
-import { createRedis } from '../../shared/redis/redis';
-import { RunningApi, startApi } from '../../api/api.service';
-import { testStack, TestStack } from '../support/stack';
+import { apiHarness, type ApiHarness } from '../support/api.harness';
 
 type Json = Record<string, unknown> & { tokens?: Array<Record<string, unknown>> };
 
 /** Issue 17: a user lists, issues (optionally expiring) and revokes their own API tokens over REST. */
 describe('REST /v1/tokens (real Redis)', () => {
-  let stack: TestStack;
-  let api: RunningApi;
-  let redis: Redis;
+  let h: ApiHarness;
   let store: ApiTokenStore;
   let alice: string;
   let bob: string;
 
   const call = async (method: string, path: string, token: string | undefined, body?: unknown) => {
-    const res = await fetch(`${api.url}${path}`, {
+    const res = await fetch(`${h.api.url}${path}`, {
       method,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -26,24 +21,15 @@ describe('REST /v1/tokens (real Redis)', () => {
   };
 
   beforeAll(async () => {
-    stack = await testStack({ API_RATE_LIMIT_PER_MINUTE: '100000' });
-    redis = createRedis(stack.rt.config.REDIS_URL);
-    store = new ApiTokenStore(redis, stack.rt.config.REDIS_KEY_PREFIX);
+    h = await apiHarness({ env: { API_RATE_LIMIT_PER_MINUTE: '100000' } });
+    store = h.tokens;
     await store.createUser('Alice', 'alice');
     await store.createUser('Bob', 'bob');
     alice = (await store.createToken('alice', 'laptop')).token;
     bob = (await store.createToken('bob')).token;
-    api = await startApi(stack.rt, { port: 0, streaming: null, predictions: null });
+    await h.start({ streaming: null, predictions: null });
   });
-  afterAll(async () => {
-    await api?.close();
-    if (redis) {
-      const keys = await redis.keys(`${stack.rt.config.REDIS_KEY_PREFIX}:*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
-    }
-    await stack?.cleanup();
-  });
+  afterAll(async () => h?.close());
 
   it('lists the caller\'s own tokens without the tokens or their hashes, marking the current one', async () => {
     const r = await call('GET', '/v1/tokens', alice);
