@@ -65,9 +65,13 @@ export const BUCKET_FROM_PARTS = `
   max(c_max_unique_chatters) AS uniqueChatters,
   if(sum(c_sampled_windows) = 0, NULL, sum(c_sum_engagement_rate) / sum(c_sampled_windows)) AS engagementRate`;
 
-/** End of a channel's newest rollup hour (1970-01-01 01:00 when it has none), as a scalar subquery. */
+/**
+ * End of a channel's newest rollup hour at or after {rollFrom} (1970-01-01 01:00 when there is none), as a
+ * scalar subquery. Restricting it to the range changes nothing the reader uses (a newer row lies in the
+ * range too; with none there, the range has no rollup rows) and reads only the range's granules.
+ */
 export const SEALED_END = `(SELECT max(bucket_start) + INTERVAL 1 HOUR FROM metrics_1h_rollup
-  WHERE platform = {platform:String} AND channel_id = {channelId:String})`;
+  WHERE platform = {platform:String} AND channel_id = {channelId:String} AND bucket_start >= {rollFrom:DateTime('UTC')})`;
 
 const RESEAL = `
   INSERT INTO metrics_1h_rollup (platform, channel_id, bucket_start, windows, live_windows, samples, sampled_windows,
