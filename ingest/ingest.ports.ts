@@ -9,6 +9,8 @@ import type { ConnectionRef } from './jobs/ingest-job';
 export interface IngestConnection extends ConnectionRef {
   status: 'active' | 'reauth_required' | 'revoked' | (string & {});
   updatedAt?: number | string;
+  /** OAuth scopes granted; decides which push subscriptions a channel gets (ingest/push). */
+  scopes?: string[];
 }
 
 export interface IngestPorts {

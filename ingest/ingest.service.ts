@@ -18,6 +18,7 @@ import { createBatchSnapshotHandler } from './worker/batch.handler';
 import type { BatchSettings } from './scheduler/ingest.scheduler';
 import { IngestWorkers } from './worker/ingest.worker';
 import type { IngestPorts } from './ingest.ports';
+import { PushIngest } from './push/push.ingest';
 
 const TOKEN_VALIDATION_EVERY_MS = 3_600_000;
 
@@ -38,6 +39,8 @@ export interface IngestServiceOptions {
   metricsPort?: number | null;
   /** Run workers (default true); false = scheduler and event listener only. */
   workers?: boolean;
+  /** Open push sessions (Twitch EventSub) for the channels this process leases (default: with workers). */
+  push?: boolean;
 }
 
 /**
@@ -54,6 +57,8 @@ export class IngestService {
   private readonly redis: Redis;
   private readonly bullConnection: Redis;
   private workers: IngestWorkers | undefined;
+  /** The push path (Twitch EventSub); polling stays the reconciler. */
+  push: PushIngest | undefined;
   private listener: ConnectionEventsListener | undefined;
   private metrics: MetricsServerHandle | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
@@ -104,6 +109,14 @@ export class IngestService {
     await this.listener.start();
     this.closer.add('connection events', () => this.listener!.close());
 
+    if (opts.push ?? opts.workers !== false) {
+      this.push = new PushIngest({
+        ports: opts.ports, producer: this.producer, states: this.states, redis: this.redis, redisKeyPrefix: c.REDIS_KEY_PREFIX, processId: this.processId,
+        onLiveChanged: (conn, live) => this.scheduler.onLiveChanged(conn, live), logger: rt.logger.child({ module: 'ingest-push' }),
+      });
+      this.closer.add('push sessions', () => this.push!.close());
+    }
+
     await this.reconcile();
     this.reconcileTimer = setInterval(() => void this.reconcile().catch((err: Error) => log.warn({ err: err.message }, 'reconciliation failed; will try again')), c.INGEST_RECONCILE_SECONDS * 1000);
     this.closer.add('reconcile timer', async () => {
@@ -149,8 +162,10 @@ export class IngestService {
    */
   reconcile(): Promise<{ added: number; removed: number }> {
     const run = this.reconciling.catch(() => undefined).then(async () => {
-      const result = await this.scheduler.reconcile(await this.opts.ports.connections.listActive());
+      const active = await this.opts.ports.connections.listActive();
+      const result = await this.scheduler.reconcile(active);
       await this.cadence.restore();
+      if (this.push) await this.push.reconcile(active);
       return result;
     });
     this.reconciling = run;
@@ -175,11 +190,15 @@ export class IngestService {
     if (e.type === 'connected') {
       const conn = await this.opts.ports.connections.get(e.connectionId);
       if (conn && conn.status === 'active') await this.scheduler.ensureChannel(conn);
+      if (conn && conn.status === 'active' && this.push) await this.push.reconcile(await this.opts.ports.connections.listActive());
       return;
     }
     // A channel stays polled while any other owner's connection is active (the owner index already
     // reflects this event: it is published after the status change).
-    if ((await this.opts.ports.connections.listActiveByChannel(e.platform, e.channelId)).length === 0) await this.scheduler.removeChannel(e);
+    if ((await this.opts.ports.connections.listActiveByChannel(e.platform, e.channelId)).length === 0) {
+      await this.scheduler.removeChannel(e);
+      if (this.push) await this.push.reconcile(await this.opts.ports.connections.listActive());
+    }
     if (e.type === 'reauth_required') {
       const conn = (await this.opts.ports.connections.get(e.connectionId)) ?? e;
       await raiseReauthAlert(this.redis, this.rt.config.REDIS_KEY_PREFIX, this.producer, reauthAlert(conn));

@@ -12,6 +12,8 @@ export interface PlatformEndpoints {
   googleToken: string; // oauth2.googleapis.com: /token, /revoke
   youtubeApi: string; // www.googleapis.com: /youtube/v3/…
   twitchEventSub: string; // wss://eventsub.wss.twitch.tv/ws
+  /** Where `/eventsub/subscriptions` lives when not under the Helix root (the Twitch CLI's EventSub server). */
+  twitchEventSubApi?: string;
 }
 
 export const LIVE_ENDPOINTS: PlatformEndpoints = {

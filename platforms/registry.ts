@@ -34,6 +34,7 @@ const FACTORIES = {
       authBaseUrl: d.endpoints.twitchAuth,
       apiBaseUrl: d.endpoints.twitchApi,
       eventSubUrl: d.endpoints.twitchEventSub,
+      eventSubApiUrl: d.endpoints.twitchEventSubApi,
       timeoutMs: d.timeoutMs,
       // One bucket per (client id, channel) for all processes: workers sharing a token never overspend it.
       rateLimiter: new SharedRateLimitBuckets(d.redis, { prefix: d.prefix, onWait: () => rateLimitWaits.inc({ platform: 'twitch' }) }),

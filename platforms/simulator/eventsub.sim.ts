@@ -2,6 +2,9 @@
  * Simulated EventSub WebSocket (eventsub.wss.twitch.tv/ws): a welcome frame with the session id and
  * keepalive timeout, `channel.chat.message` notifications from the world's chat, keepalives when
  * quiet, closing unused sessions (4003) and `session_reconnect` on demand (/__sim/eventsub/reconnect).
+ * Push subscriptions (issue 18.4): `stream.online` / `stream.offline` when the world's live state of a
+ * subscribed channel changes (its sessions, or /__sim/live), `channel.follow` for each follower the
+ * world's growth adds (at most FOLLOWS_PER_TICK per tick), each with a deterministic message id.
  */
 import crypto from 'node:crypto';
 import type http from 'node:http';
@@ -13,15 +16,24 @@ interface SimSession {
   id: string;
   ws: WebSocket;
   subs: Map<string, number>; // channelId → chat delivered up to (ms)
+  /** channelId → push types subscribed, and what the last tick saw (to send changes only). */
+  push: Map<string, { types: Set<string>; live: boolean | null; streamId: string | null; followers: number | null }>;
   welcomedAt: number;
   lastFrameAt: number;
 }
 
-const frame = (type: string, payload: unknown, subscriptionType?: string) =>
+const frame = (type: string, payload: unknown, subscriptionType?: string, messageId?: string, version = '1') =>
   JSON.stringify({
-    metadata: { message_id: crypto.randomUUID(), message_type: type, message_timestamp: new Date().toISOString(), ...(subscriptionType ? { subscription_type: subscriptionType, subscription_version: '1' } : {}) },
+    metadata: { message_id: messageId ?? crypto.randomUUID(), message_type: type, message_timestamp: new Date().toISOString(), ...(subscriptionType ? { subscription_type: subscriptionType, subscription_version: version } : {}) },
     payload,
   });
+
+const FOLLOWS_PER_TICK = 20;
+/** A UUID-shaped id that is the same for the same event (a redelivery carries it again). */
+const stableId = (key: string) => {
+  const h = crypto.createHash('sha1').update(key).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+};
 
 export class EventSubSim {
   private readonly wss = new WebSocketServer({ noServer: true });
@@ -51,6 +63,19 @@ export class EventSubSim {
     return true;
   }
 
+  /** A push subscription (stream.online, stream.offline, channel.follow) of a channel on a session. */
+  subscribePush(sessionId: string, channelId: string, type: string): boolean {
+    const s = this.sessions.get(sessionId);
+    if (!s || s.ws.readyState !== WebSocket.OPEN || !this.world.channel(channelId)) return false;
+    const p = s.push.get(channelId) ?? { types: new Set<string>(), live: null, streamId: null, followers: null };
+    p.types.add(type);
+    s.push.set(channelId, p);
+    return true;
+  }
+
+  /** Push notifications sent (tests, counters). */
+  pushSent = 0;
+
   /** Sends session_reconnect to every session (Twitch does this before maintenance). */
   reconnectAll(): number {
     let n = 0;
@@ -75,11 +100,14 @@ export class EventSubSim {
 
   private onConnection(ws: WebSocket, reconnectOf: string | null): void {
     const old = reconnectOf ? this.sessions.get(reconnectOf) : undefined;
-    const s: SimSession = { id: crypto.randomUUID(), ws, subs: new Map(old?.subs ?? []), welcomedAt: this.state.clock(), lastFrameAt: this.state.clock() };
+    const s: SimSession = { id: crypto.randomUUID(), ws, subs: new Map(old?.subs ?? []), push: new Map(old?.push ?? []), welcomedAt: this.state.clock(), lastFrameAt: this.state.clock() };
     this.sessions.set(s.id, s);
     ws.on('close', () => this.sessions.delete(s.id));
     ws.on('message', () => ws.close(4001, 'client sent inbound traffic'));
-    if (old) old.subs.clear(); // subscriptions moved to the new session
+    if (old) {
+      old.subs.clear(); // subscriptions moved to the new session
+      old.push.clear();
+    }
     ws.send(
       frame('session_welcome', {
         session: { id: s.id, status: 'connected', keepalive_timeout_seconds: this.state.config.eventSubKeepaliveSeconds, reconnect_url: null, connected_at: new Date(s.welcomedAt).toISOString() },
@@ -92,7 +120,8 @@ export class EventSubSim {
     const keepaliveMs = this.state.config.eventSubKeepaliveSeconds * 1000;
     for (const s of this.sessions.values()) {
       if (s.ws.readyState !== WebSocket.OPEN) continue;
-      if (s.subs.size === 0 && now - s.welcomedAt > keepaliveMs) {
+      this.tickPush(s, now);
+      if (s.subs.size === 0 && s.push.size === 0 && now - s.welcomedAt > keepaliveMs) {
         s.ws.close(4003, 'connection unused');
         continue;
       }
@@ -128,10 +157,42 @@ export class EventSubSim {
         // A full page means more is waiting: resume right after the last message sent.
         s.subs.set(channelId, msgs.length === 500 ? msgs[msgs.length - 1]!.publishedAt + 1 : now);
       }
-      if (now - s.lastFrameAt >= keepaliveMs * 0.8) {
+      if (now - s.lastFrameAt >= keepaliveMs * 0.8 && s.ws.readyState === WebSocket.OPEN) {
         s.ws.send(frame('session_keepalive', {}));
         s.lastFrameAt = now;
       }
+    }
+  }
+
+  private tickPush(s: SimSession, now: number): void {
+    for (const [channelId, p] of s.push) {
+      const ch = this.world.channel(channelId);
+      if (!ch) continue;
+      const st = this.world.stateAt(channelId, now);
+      const who = { broadcaster_user_id: channelId, broadcaster_user_login: ch.login, broadcaster_user_name: ch.displayName };
+      const send = (type: string, version: string, id: string, event: object) => {
+        const msg = frame('notification', { subscription: { id: `${s.id}:${channelId}:${type}`, status: 'enabled', type, version, cost: 0 }, event }, type, stableId(id), version);
+        s.ws.send(msg);
+        this.pushSent++;
+        this.sent++;
+        if (this.duplicateEvery > 0 && this.sent % this.duplicateEvery === 0) s.ws.send(msg);
+        s.lastFrameAt = now;
+      };
+      if (p.live !== null && st.live !== p.live) {
+        if (st.live && p.types.has('stream.online')) send('stream.online', '1', `${channelId}:${st.streamId}:online`, { ...who, id: st.streamId, type: 'live', started_at: new Date(st.startedAt ?? now).toISOString() });
+        if (!st.live && p.types.has('stream.offline')) send('stream.offline', '1', `${channelId}:${p.streamId}:offline`, who);
+      }
+      p.live = st.live;
+      p.streamId = st.live ? st.streamId : p.streamId;
+      const total = this.world.followersAt(channelId, now);
+      if (p.followers !== null && total > p.followers && p.types.has('channel.follow')) {
+        // The same follower ids as GET /helix/channels/followers lists (rank 0 = the newest).
+        for (let n = Math.max(p.followers + 1, total - FOLLOWS_PER_TICK + 1); n <= total; n++) {
+          const userId = String(crypto.createHash('sha1').update(`${channelId}:${n}`).digest().readUInt32BE(0));
+          send('channel.follow', '2', `${channelId}:follow:${n}`, { ...who, user_id: userId, user_login: `follower${userId}`, user_name: `Follower${userId}`, followed_at: new Date(now).toISOString() });
+        }
+      }
+      p.followers = p.followers === null || total > p.followers ? total : p.followers;
     }
   }
 }

@@ -68,6 +68,8 @@ function parseFirst(v: unknown): number | null {
   return Number.isInteger(n) && n >= 1 && n <= 100 ? n : null;
 }
 
+const PUSH_TYPES: Record<string, string> = { 'stream.online': '1', 'stream.offline': '1', 'channel.follow': '2' };
+
 export function twitchRoutes(state: SimState, world: World, eventSub?: EventSubSim): Router {
   const r = Router();
   const form = express.urlencoded({ extended: false });
@@ -180,7 +182,11 @@ export function twitchRoutes(state: SimState, world: World, eventSub?: EventSubS
     const logins = list(req.query.user_login);
     if (ids.length + logins.length > TWITCH_MAX_IDS_PER_CALL) return fail(res, 400, `The number of user_id and user_login parameters must be at most ${TWITCH_MAX_IDS_PER_CALL}`, 'Bad Request');
     const now = state.clock();
-    const pool = world.channels.filter((c) => c.platform === 'twitch' && (ids.length + logins.length === 0 || ids.includes(c.channelId) || logins.includes(c.login)));
+    // By id: a map lookup per id (a world of 100,000 channels answers a 100-id batch without a scan).
+    const pool =
+      logins.length === 0 && ids.length > 0
+        ? [...new Set(ids)].map((id) => world.channel(id)).filter((c): c is SimChannel => !!c && c.platform === 'twitch')
+        : world.channels.filter((c) => c.platform === 'twitch' && (ids.length + logins.length === 0 || ids.includes(c.channelId) || logins.includes(c.login)));
     const live = pool.map((c) => streamOf(c, world, now)).filter((s): s is TwitchStream => s !== null);
     live.sort((a, b) => b.viewer_count - a.viewer_count);
     const page = live.slice(offset, offset + first);
@@ -227,6 +233,18 @@ export function twitchRoutes(state: SimState, world: World, eventSub?: EventSubS
   helix.post('/eventsub/subscriptions', express.json(), (req, res) => {
     const b = req.body as { type?: string; version?: string; condition?: Record<string, string>; transport?: { method?: string; session_id?: string } } | undefined;
     const grant = res.locals.grant as { channelId: string };
+    // The push types the simulator sends (issue 18.4): go-live and end from the world's sessions, follows from its follower growth.
+    const push = PUSH_TYPES[b?.type ?? ''];
+    if (push) {
+      if (b!.version !== push || b!.transport?.method !== 'websocket' || !b!.transport.session_id) return fail(res, 400, 'unsupported version, or transport.method is not websocket with a session_id', 'Bad Request');
+      const broadcaster = b!.condition?.broadcaster_user_id;
+      if (broadcaster !== grant.channelId || (b!.type === 'channel.follow' && b!.condition?.moderator_user_id !== grant.channelId)) return fail(res, 403, 'subscription condition does not match the token', 'Forbidden');
+      if (!eventSub?.subscribePush(b!.transport.session_id, broadcaster, b!.type!)) return fail(res, 400, 'websocket transport session does not exist or has already disconnected', 'Bad Request');
+      return res.status(202).json({
+        data: [{ id: crypto.randomUUID(), status: 'enabled', type: b!.type!, version: push, condition: b!.condition!, created_at: new Date(state.clock()).toISOString(), transport: { method: 'websocket', session_id: b!.transport.session_id }, cost: 0 }],
+        total: 1, total_cost: 0, max_total_cost: 10,
+      });
+    }
     if (b?.type !== 'channel.chat.message' || b.version !== '1') return fail(res, 400, 'unsupported subscription type or version', 'Bad Request');
     if (b.transport?.method !== 'websocket' || !b.transport.session_id) return fail(res, 400, 'transport.method must be websocket with a session_id', 'Bad Request');
     // channel.chat.message needs user:read:chat for condition.user_id, which must be the token's user.
@@ -254,5 +272,3 @@ export function twitchRoutes(state: SimState, world: World, eventSub?: EventSubS
   r.use('/helix', helix);
   return r;
 }
-
-export const TWITCH_SIM_ROUTES = ['/oauth2/authorize', '/oauth2/token', '/oauth2/validate', '/oauth2/revoke', '/helix/users', '/helix/streams', '/helix/channels', '/helix/channels/followers'];

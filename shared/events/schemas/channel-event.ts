@@ -11,7 +11,8 @@ export const CHANNEL_EVENT_TYPES = ['follow', 'raid', 'subscribe', 'resubscribe'
 export type ChannelEventType = (typeof CHANNEL_EVENT_TYPES)[number];
 export const isChannelEventType = (t: string): t is ChannelEventType => (CHANNEL_EVENT_TYPES as readonly string[]).includes(t);
 
-const optional = (name: string, type: string, doc: string) => ({ "name": name, "type": ["null", type], "default": null, "doc": doc });
+const optional = <N extends string, T extends 'string' | 'long' | 'int' | 'boolean'>(name: N, type: T, doc: string) =>
+  ({ "name": name, "type": ["null", type] as const, "default": null, "doc": doc });
 
 export const ChannelEventSchema = {
   "type": "record",
