@@ -29,9 +29,8 @@ export function alertToFeed(a: Alert): FeedMessage {
     return { userId: a.userId, event: 'stream_notification', data, audience };
   }
   if (a.type === 'stream_ended') {
-    // Processors put the summary either at the top of detailsJson or under `summary`.
-    const summary = (details.summary && typeof details.summary === 'object' ? details.summary : details) as Record<string, unknown>;
-    const data: StreamNotification = { type: 'end', ...base, summary };
+    // The processors' stream_ended details are the session summary (processors/sink/records.ts endedAlert).
+    const data: StreamNotification = { type: 'end', ...base, summary: details };
     return { userId: a.userId, event: 'stream_notification', data, audience };
   }
   const data: AlertNotification = { ...base, type: a.type, severity: a.severity, details };

@@ -102,18 +102,6 @@ export function latestVersion(dir: string, kind: ModelKind): string | null {
   }
 }
 
-export function listVersions(dir: string, kind: ModelKind): string[] {
-  try {
-    return fs
-      .readdirSync(path.join(dir, kind), { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name)
-      .sort();
-  } catch {
-    return [];
-  }
-}
-
 function readJson<T>(file: string, artifact: string): T {
   let text: string;
   try {

@@ -31,11 +31,9 @@ const cut = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** The stream_ended summary sits at the top of the details or under `summary` (see gateway/feed.mapper.ts). */
+/** The stream_ended details are the session summary (processors/sink/records.ts endedAlert). */
 export function summaryOf(e: WebhookEvent): Record<string, unknown> | null {
-  if (e.type !== 'stream_ended') return null;
-  const s = e.details.summary;
-  return s && typeof s === 'object' && !Array.isArray(s) ? (s as Record<string, unknown>) : e.details;
+  return e.type === 'stream_ended' ? e.details : null;
 }
 
 export function formatDuration(seconds: number): string {

@@ -194,9 +194,4 @@ export function loadConfig(): Config {
   return cached;
 }
 
-/** For tests that change process.env between cases. */
-export function resetConfigCache(): void {
-  cached = undefined;
-}
-
 export const CONFIG_VARIABLES = Object.keys(env.shape);

@@ -14,7 +14,6 @@ export const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers.cookie', 'req.headers["sec-websocket-protocol"]', 'headers.authorization',
 ];
 
-let root: Logger | undefined;
 let defaultDestination: pino.DestinationStream | undefined;
 
 /**
@@ -35,13 +34,4 @@ export function createLogger(level = 'info', destination?: pino.DestinationStrea
     },
     destination ?? defaultDestination,
   );
-}
-
-export function rootLogger(level?: string): Logger {
-  if (!root) root = createLogger(level ?? 'info');
-  return root;
-}
-
-export function setRootLogger(logger: Logger): void {
-  root = logger;
 }
