@@ -1,18 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
-import { ApiTokenStore } from '../../shared/auth/api-tokens';
-import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
 import { createLogger } from '../../shared/logging/logger';
-import { createRedis } from '../../shared/redis/redis';
-import { startApi, RunningApi } from '../../api/api.service';
-import { ConnectionRepository } from '../../platforms/connections/connection.repository';
-import { TokenCipher } from '../../platforms/tokens/token-cipher';
 import { createWorld } from '../../platforms/simulator/world';
 import { backfillHistory } from '../../models/history';
 import { trainModels } from '../../models/trainer';
-import { testStack, TestStack } from '../support/stack';
+import { apiHarness, type ApiHarness } from '../support/api.harness';
 
 // Response bodies are asserted field by field.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -26,39 +19,29 @@ const DAY = 86400_000;
  * MODELS_DIR, and the API serving them through the real ModelRegistry.
  */
 describe('REST API predictions and recommendations with trained models (real ClickHouse, real ModelRegistry)', () => {
-  let stack: TestStack;
-  let api: RunningApi;
-  let redis: Redis;
-  let repo: ClickHouseRepository;
+  let h: ApiHarness;
   let token: string;
   const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'api-models-trained-'));
   const world = createWorld({ seed: 42, channels: 8 });
   const channel = world.channels[0]!;
 
   beforeAll(async () => {
-    stack = await testStack({ MODELS_DIR: modelsDir });
-    repo = new ClickHouseRepository(stack.rt.clickhouseSettings);
+    h = await apiHarness({ env: { MODELS_DIR: modelsDir }, users: { alice: 'Alice' } });
+    const { repo } = h;
+    token = h.tokenOf.alice!;
     const now = Date.now();
     await backfillHistory(repo, world, { fromMs: now - 6 * 7 * DAY, toMs: now - 3600_000, sessionNoise: 0.2, pollNoise: 0.1, seed: 1 });
     await trainModels({ repo, logger: createLogger('silent') }, { models: ['viewers', 'timing'], seed: 42, holdoutDays: 7, trigger: 'test', backend: 'auto', modelsDir, epochs: { viewers: 15, timing: 8 } });
-    redis = createRedis(stack.rt.config.REDIS_URL);
-    const tokens = new ApiTokenStore(redis, stack.rt.config.REDIS_KEY_PREFIX);
-    await tokens.createUser('Alice', 'alice');
-    token = (await tokens.createToken('alice')).token;
-    const connections = new ConnectionRepository(redis, stack.rt.config.REDIS_KEY_PREFIX, TokenCipher.fromKeyRing(stack.rt.config.TOKEN_ENCRYPTION_KEYS!));
-    await connections.upsert({ userId: 'alice', platform: channel.platform, channelId: channel.channelId, login: channel.login, displayName: channel.displayName, scopes: [] }, { accessToken: 'a', refreshToken: 'r', expiresAt: null, scopes: [] });
-    api = await startApi(stack.rt, { port: 0, streaming: null });
+    await h.connect('alice', channel.platform, channel.channelId, { login: channel.login, displayName: channel.displayName });
+    await h.start({ streaming: null });
   });
   afterAll(async () => {
-    await api?.close();
-    await repo?.close();
-    redis?.disconnect();
-    await stack?.cleanup();
+    await h?.close();
     fs.rmSync(modelsDir, { recursive: true, force: true });
   });
 
   const json = async (p: string) => {
-    const res = await fetch(`${api.url}${p}`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${h.api.url}${p}`, { headers: { authorization: `Bearer ${token}` } });
     return { status: res.status, body: (await res.json()) as Json };
   };
   const base = `/v1/channels/${channel.platform}/${channel.channelId}`;

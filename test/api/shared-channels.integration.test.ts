@@ -1,21 +1,15 @@
-import type { Redis } from 'ioredis';
-import { ApiTokenStore } from '../../shared/auth/api-tokens';
-import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
-import { createRedis } from '../../shared/redis/redis';
-import { startApi, RunningApi } from '../../api/api.service';
+import { chDateTime64 as ch } from '../../shared/clickhouse/tables';
 import { createPlatformServices, type PlatformServices } from '../../platforms/platform-services';
 import type { Connection } from '../../platforms/connections/connection.repository';
 import { endpointsAt } from '../../platforms/endpoints';
 import { adapterFor } from '../../platforms/registry';
 import { authorizeViaRedirect } from '../../platforms/simulator/demo-seed';
-import { startSimulator, Simulator } from '../../platforms/simulator/simulator.server';
+import type { Simulator } from '../../platforms/simulator/simulator.server';
 import type { SimChannel } from '../../platforms/simulator/world';
-import { testStack, TestStack } from '../support/stack';
+import { apiHarness, type ApiHarness } from '../support/api.harness';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
-
-const ch = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 /**
  * Issue 16.4 through the REST API, with the real platforms part against the simulator: two users
@@ -25,37 +19,26 @@ const ch = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(
  * depends on it); the revoked connection's routes answer 404.
  */
 describe('REST API: a channel with two owners, one leaving (real Redis, ClickHouse, simulator)', () => {
+  let h: ApiHarness;
   let sim: Simulator;
-  let stack: TestStack;
-  let api: RunningApi;
-  let repo: ClickHouseRepository;
-  let redis: Redis;
   let platform: PlatformServices;
   let channel: SimChannel;
-  const tokens: Record<string, string> = {};
+  let tokens: Record<string, string> = {};
   const conns: Record<string, Connection> = {};
   const now = Date.now();
 
   const get = async (path: string, user: string, method = 'GET') => {
-    const res = await fetch(`${api.url}${path}`, { method, headers: { authorization: `Bearer ${tokens[user]}` } });
+    const res = await fetch(`${h.api.url}${path}`, { method, headers: { authorization: `Bearer ${tokens[user]}` } });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : null) as Json };
   };
   const alertIds = async (user: string) => ((await get('/v1/creators/me/alerts', user)).body.alerts as Json[]).map((a) => a.alertId);
 
   beforeAll(async () => {
-    sim = await startSimulator({ port: 0, seed: 7, channels: 4 });
-    stack = await testStack({
-      PLATFORMS_MODE: 'simulator', API_RATE_LIMIT_PER_MINUTE: '100000',
-      TWITCH_AUTH_BASE_URL: sim.url, TWITCH_API_BASE_URL: sim.url, GOOGLE_AUTH_BASE_URL: sim.url, GOOGLE_TOKEN_BASE_URL: sim.url, YOUTUBE_API_BASE_URL: sim.url,
-    });
-    redis = createRedis(stack.rt.config.REDIS_URL);
-    const store = new ApiTokenStore(redis, stack.rt.config.REDIS_KEY_PREFIX);
-    for (const u of ['alice', 'bob']) {
-      await store.createUser(u, u);
-      tokens[u] = (await store.createToken(u)).token;
-    }
-    platform = createPlatformServices(stack.rt.config, redis, undefined, { endpoints: endpointsAt(sim.url) });
+    h = await apiHarness({ simulator: { seed: 7, channels: 4 }, env: { API_RATE_LIMIT_PER_MINUTE: '100000' }, users: { alice: 'alice', bob: 'bob' } });
+    sim = h.sim!;
+    tokens = h.tokenOf;
+    platform = createPlatformServices(h.stack.rt.config, h.redis, undefined, { endpoints: endpointsAt(sim.url) });
     const { channels } = (await (await fetch(`${sim.url}/__sim/channels`)).json()) as { channels: SimChannel[] };
     channel = channels.find((c) => c.platform === 'youtube')!;
     // Both consent as the same YouTube account (a team account): one channel, two connections.
@@ -65,28 +48,23 @@ describe('REST API: a channel with two owners, one leaving (real Redis, ClickHou
       const { code, state } = await authorizeViaRedirect(url, channel.login);
       conns[userId] = await platform.streaming.connectPlatform('youtube', code, { userId, redirectUri, state });
     }
-    repo = new ClickHouseRepository(stack.rt.clickhouseSettings);
     const row = (alertId: string, userId: string, type: string, atMs: number) => ({
       alert_id: alertId, type, user_id: userId, platform: 'youtube', channel_id: channel.channelId,
       occurred_at: ch(atMs), severity: 'info', message: `${type} ${alertId}`, details: '{}', version: 1,
     });
-    await repo.insert('alerts fixture', 'alerts', [
+    await h.repo.insert('alerts fixture', 'alerts', [
       // Alert rows carry the user whose connection polled the channel: alice here.
       row('s1', 'alice', 'stream_started', now - 3 * 3600_000),
       row('e1', 'alice', 'stream_ended', now - 2 * 3600_000),
       // About bob's connection only.
       row(`${conns.bob!.connectionId}:reauth_required:1`, 'bob', 'reauth_required', now - 3600_000),
     ]);
-    api = await startApi(stack.rt, { port: 0, predictions: null });
+    await h.start({ predictions: null });
   }, 120_000);
 
   afterAll(async () => {
-    await api?.close();
-    await repo?.close();
     await platform?.close();
-    redis?.disconnect();
-    await stack?.cleanup();
-    await sim?.close();
+    await h?.close();
   });
 
   it('one channel, two owners: both read it and its alert history; a connection\'s reauth alert stays its user\'s', async () => {
