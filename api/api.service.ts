@@ -12,7 +12,7 @@ import { createRedis } from '../shared/redis/redis';
 import { readOnlyClickhouseSettingsOf, type Runtime } from '../shared/runtime';
 import type { ServiceModule } from '../shared/lifecycle/process.contract';
 import { createApp } from './app';
-import { OAuthStateStore } from './auth/oauth-state.store';
+import { OAuthStateStore } from '../platforms/oauth/oauth-state.store';
 import { ChannelAccessService } from './channels/channel-access.service';
 import { clickhouseCheck, kafkaCheck, ReadinessService, redisCheck, schemaRegistryCheck } from './health/readiness.service';
 import { RateLimiter } from './http/rate-limit';

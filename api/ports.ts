@@ -24,6 +24,23 @@ export interface ConnectionDirectory {
   listByUser(userId: string): Promise<ConnectionRecord[]>;
 }
 
+/** Who started an OAuth authorisation and from what client (platforms/oauth/oauth-state.store.ts keeps it with the state). */
+export interface StartedAuthorization {
+  userId: string;
+  client: 'browser' | 'headless';
+  /** SHA-256 (base64url) of the browser binding cookie's nonce; browser flows only. */
+  nonceHash?: string;
+}
+
+/** The API's side of the one OAuth state record: the client binding, added after /authorize created the state. */
+export interface OAuthStatePort {
+  /** OAUTH_STATE_TTL_SECONDS: how long a started authorisation (and its binding cookie) lives. */
+  readonly ttlSeconds: number;
+  bind(state: string, started: StartedAuthorization): Promise<void>;
+  peek(state: string): Promise<StartedAuthorization | null>;
+  discard(state: string): Promise<void>;
+}
+
 export interface StreamingPort {
   getAuthorizationUrl(platform: string, opts: { userId: string; redirectUri: string }): Promise<{ url: string; state: string }>;
   connectPlatform(platform: string, authCode: string, opts: { userId: string; redirectUri: string; state: string }): Promise<ConnectionRecord>;

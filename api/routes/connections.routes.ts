@@ -1,8 +1,7 @@
 import { z } from 'zod/v4';
 import { defineRoute, fail, parseOrThrow, RouteDef } from '../http/route';
 import { toProblemError } from '../http/error.middleware';
-import { clearBindingCookie, isBrowserNavigation, readBindingCookie, setBindingCookie } from '../http/oauth-binding';
-import { hashNonce, nonceMatches } from '../auth/oauth-state.store';
+import { clearBindingCookie, hashNonce, isBrowserNavigation, nonceMatches, readBindingCookie, setBindingCookie } from '../http/oauth-binding';
 import { forbidden, unauthorized } from '../http/problem';
 import { connectionIdParam, platformParam } from '../schemas/common.schemas';
 import { AuthorizeOut, ConnectionList, ConnectionOut, ConnectionOutT, StreamMetrics } from '../schemas/responses.schemas';
@@ -47,8 +46,11 @@ export function connectionRoutes(ctx: ApiContext): RouteDef[] {
 
   /** Finishes a started authorisation for its user: the state is spent whatever the platform answers. */
   async function finish(platform: string, code: string, state: string, userId: string) {
-    await ctx.oauthStates.take(state);
-    return connectionOut(await streamingOf(ctx).connectPlatform(platform, code, { userId, redirectUri: redirectUriOf(platform), state }));
+    try {
+      return connectionOut(await streamingOf(ctx).connectPlatform(platform, code, { userId, redirectUri: redirectUriOf(platform), state }));
+    } finally {
+      await ctx.oauthStates.discard(state);
+    }
   }
 
   return [
@@ -70,10 +72,10 @@ export function connectionRoutes(ctx: ApiContext): RouteDef[] {
       async handler({ params, query, principal, res }) {
         const redirectUri = redirectUriOf(params.platform);
         const { url, state } = await streamingOf(ctx).getAuthorizationUrl(params.platform, { userId: principal.userId, redirectUri });
-        if (query.client === 'headless') await ctx.oauthStates.remember(state, { userId: principal.userId, client: 'headless' });
+        if (query.client === 'headless') await ctx.oauthStates.bind(state, { userId: principal.userId, client: 'headless' });
         else {
           const nonce = setBindingCookie(res, params.platform, ctx.publicBaseUrl, ctx.oauthStates.ttlSeconds);
-          await ctx.oauthStates.remember(state, { userId: principal.userId, client: 'browser', nonceHash: hashNonce(nonce) });
+          await ctx.oauthStates.bind(state, { userId: principal.userId, client: 'browser', nonceHash: hashNonce(nonce) });
         }
         res.set('Cache-Control', 'no-store');
         return { platform: params.platform, url, state, redirectUri };
@@ -85,7 +87,7 @@ export function connectionRoutes(ctx: ApiContext): RouteDef[] {
       operationId: 'completePlatformAuthorization',
       summary: 'Finish connecting a channel in the browser that started it (the platform redirects here with code and state)',
       description:
-        'A browser navigation carries no Bearer token, so this route is authenticated by the single-use `state` issued by /authorize (10 minutes) ' +
+        'A browser navigation carries no Bearer token, so this route is authenticated by the single-use `state` issued by /authorize (it lives OAUTH_STATE_TTL_SECONDS, 10 minutes by default) ' +
         '**and** the binding cookie /authorize set in the same browser: without the cookie, or with another one, nothing is connected ' +
         '(403 `oauth-browser-mismatch`); a headless state is refused (403 `oauth-headless-state`). A Bearer token, when sent, must belong to the same user. ' +
         'A browser navigation (Accept prefers text/html) is answered 303 to `/?connected=<platform>` or `/?connect_error=<problem slug>`; other clients get ' +
@@ -119,17 +121,17 @@ export function connectionRoutes(ctx: ApiContext): RouteDef[] {
           if (!started) throw unauthorized('the state is unknown, used or expired: start again at /authorize');
           if (bearerUser && bearerUser !== started.userId) throw forbidden('this authorisation was started by another user');
           if (started.client === 'headless') {
-            await ctx.oauthStates.take(query.state);
+            await ctx.oauthStates.discard(query.state);
             fail(403, 'oauth-headless-state', 'This authorisation belongs to a headless client',
               'it was started with client=headless, so it can only be finished by POST /v1/connections with the Bearer token of the user who started it; nothing was connected');
           }
           if (!nonceMatches(started, nonce)) {
-            await ctx.oauthStates.take(query.state);
+            await ctx.oauthStates.discard(query.state);
             fail(403, 'oauth-browser-mismatch', 'This browser did not start the authorisation',
               `${nonce ? 'the binding cookie does not match this authorisation' : 'the binding cookie set by /authorize is missing'}, so another browser started it; nothing was connected: start again from the dashboard`);
           }
           if (query.error) {
-            await ctx.oauthStates.take(query.state);
+            await ctx.oauthStates.discard(query.state);
             fail(400, 'authorization-denied', 'The platform did not authorise the connection', `the platform answered ${query.error}`);
           }
           if (!query.code) fail(400, 'validation-error', 'Your request parameters did not validate', 'code: is required', { invalidParams: [{ name: 'code', in: 'query', reason: 'is required' }] });

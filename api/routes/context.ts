@@ -1,10 +1,9 @@
 import type { Config } from '../../shared/config/config';
-import type { OAuthStateStore } from '../auth/oauth-state.store';
 import type { ChannelAccessService } from '../channels/channel-access.service';
 import type { Authenticator } from '../http/auth.middleware';
 import type { ReadinessService } from '../health/readiness.service';
 import type { StreamingMetricsService } from '../metrics/streaming-metrics.service';
-import type { PredictionPort, StreamingPort } from '../ports';
+import type { OAuthStatePort, PredictionPort, StreamingPort } from '../ports';
 import type { ChannelExporter } from '../exports/channel-export';
 import type { WebhookService } from '../../notifications/webhook.service';
 import type { ApiTokenStore } from '../../shared/auth/api-tokens';
@@ -22,7 +21,7 @@ export interface ApiContext {
   metrics: StreamingMetricsService;
   /** Null until the platforms part is wired: the routes then answer 503. */
   streaming: StreamingPort | null;
-  oauthStates: OAuthStateStore;
+  oauthStates: OAuthStatePort;
   authenticator: Authenticator;
   /** The caller's own tokens (/v1/tokens); absent → 503. */
   tokens?: TokenManagement;
