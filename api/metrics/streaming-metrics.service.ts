@@ -150,8 +150,8 @@ export class StreamingMetricsService {
 
   /**
    * One stream's report: the session, its windows, the peak moment, and the mean of the channel's
-   * `compare` previous ended streams. While the stream is open its stored figures are not final, so
-   * they are taken from its closed windows (as the current view does) and the duration runs to now.
+   * `compare` previous ended streams. While the stream is open its row is the running one the processors
+   * keep (figures through its newest closed window); the duration is extended to now.
    */
   async getStreamReport(key: ChannelKey, streamId: string, compare: number): Promise<StreamReportT | null> {
     const row = await this.deps.metrics.session(key, streamId);
@@ -169,7 +169,9 @@ export class StreamingMetricsService {
       this.deps.metrics.sessions(key, { fromMs: startedMs - MAX_SPAN_MS.sessions, toMs: startedMs }, compare),
     ]);
     const points = series.points;
-    if (open) Object.assign(session, runningFigures(points), { durationSeconds: Math.max(0, Math.floor((now - startedMs) / 1000)) });
+    // The processors rewrite a live session's row with its running figures at every flush in which one of
+    // its windows closed (processors/README.md); only the duration, "so far" at that flush, runs on to now.
+    if (open) session.durationSeconds = Math.max(session.durationSeconds, Math.floor((now - startedMs) / 1000));
     const top = points.reduce<(typeof points)[number] | null>((best, p) => (best === null || p.peakViewers > best.peakViewers ? p : best), null);
     const previous = earlier.map(sessionOut).filter((s) => s.status === 'ended');
     const mean = (f: (s: SessionT) => number) => previous.reduce((a, s) => a + f(s), 0) / previous.length;
@@ -280,18 +282,6 @@ function reasonOf(err: unknown): string {
 }
 
 /** A stream's figures so far from its 1-minute points (the same definitions as the processors' session row). */
-function runningFigures(points: MetricSeriesT['points']) {
-  const withViewers = points.filter((p) => p.avgViewers !== null);
-  const sum = (f: (p: MetricSeriesT['points'][number]) => number) => points.reduce((a, p) => a + f(p), 0);
-  return {
-    peakViewers: points.reduce((a, p) => Math.max(a, p.peakViewers), 0),
-    avgViewers: withViewers.length ? withViewers.reduce((a, p) => a + p.avgViewers!, 0) / withViewers.length : 0,
-    hoursWatched: sum((p) => p.viewerMinutes) / 60,
-    followersGained: sum((p) => p.followerDelta),
-    chatMessages: sum((p) => p.chatMessages),
-  };
-}
-
 function sessionOut(s: SessionRow): SessionT {
   return {
     streamId: s.stream_id,

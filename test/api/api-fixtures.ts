@@ -73,7 +73,8 @@ export function sessionRows() {
 /**
  * twitch:1003 (alice) live now: 30 closed windows ending two minutes ago, avg 10·(j+1) (10…300), peak avg+5,
  * followers 1000+j, 1 follower and 3 messages a minute, 2 unique chatters; one offline window two days
- * ago with 7 followers gained; an open session "live-1" from the first window.
+ * ago with 7 followers gained; an open session "live-1" from the first window, its running row (as the
+ * processors write it) carrying the figures of those 30 windows.
  *   → live, current 300, peak 305, average 155, followers 1029, growth 24h 30 / 7d 37, hours watched 77.5, chat 90
  */
 export function liveNowRows(now: number) {
@@ -88,7 +89,11 @@ export function liveNowRows(now: number) {
     }));
   }
   windows.push(window('twitch', '1003', 'alice', first - 2 * 86400_000, { samples: 0, follower_delta: 7, live: 0 }));
-  const sessions = [session('twitch', '1003', 'alice', 'live-1', { started_at: ch(first), title: 'Live now', category: 'Just Chatting' })];
+  // The running row the processors write at each flush: figures through the newest closed window.
+  const sessions = [session('twitch', '1003', 'alice', 'live-1', {
+    started_at: ch(first), title: 'Live now', category: 'Just Chatting', duration_seconds: 30 * 60, peak_viewers: 305, avg_viewers: 155,
+    hours_watched: 77.5, followers_gained: 30, chat_messages: 90,
+  })];
   return { windows, sessions, first, last };
 }
 

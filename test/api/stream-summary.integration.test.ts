@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { apiHarness, type ApiHarness } from '../support/api.harness';
-import { fixtureIdentity, insertAll } from './api-fixtures';
+import { chDateTime64 } from '../../shared/clickhouse/tables';
+import { fixtureIdentity, insertAll, session } from './api-fixtures';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -76,6 +77,22 @@ describe('REST API stream report (real ClickHouse, Redis)', () => {
     expect(r.body.peak).toEqual({ viewers: 305, at: new Date(live.last).toISOString() });
     expect(Date.parse(r.body.points[29].start)).toBe(live.last);
     expect(live.last - live.first).toBe(29 * MIN);
+  });
+
+  it('a live stream shows the running row the processors write (not figures recomputed from its windows); its duration runs to now', async () => {
+    // The row as the processors leave it at a flush: figures through its newest closed window, 5 minutes in.
+    const started = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
+    await h.repo.insert('running row', 'stream_sessions', [session('twitch', '1001', 'alice', 'live-2', {
+      started_at: chDateTime64(started), duration_seconds: 300, peak_viewers: 42, avg_viewers: 40.5, hours_watched: 3.375,
+      followers_gained: 4, chat_messages: 17, title: 'Running', version: 5,
+    })]);
+    const r = await json('/v1/channels/twitch/1001/sessions/live-2', alice);
+    expect(r.status).toBe(200);
+    // No window of it is in metrics_1m: the figures can only come from the row.
+    expect(r.body.points).toEqual([]);
+    expect(r.body.session).toMatchObject({ streamId: 'live-2', status: 'live', endedAt: null, peakViewers: 42, avgViewers: 40.5, hoursWatched: 3.375, followersGained: 4, chatMessages: 17 });
+    expect(r.body.session.durationSeconds).toBeGreaterThanOrEqual(10 * 60);
+    expect(r.body.session.durationSeconds).toBeLessThan(10 * 60 + 120);
   });
 
   it('compare= bounds how many earlier streams are averaged; unknown stream 404; someone else\'s channel 403; bad ids 400', async () => {
