@@ -7,14 +7,10 @@ import type { IngestQueues } from '../jobs/ingest.queues';
 import type { ChannelStateStore } from '../lifecycle/channel-state.store';
 import { PollPolicy, YOUTUBE_CHAT_UNITS_PER_CALL } from './poll-policy';
 import { batchSchedulerId, parseBatchSchedulerId, shardOf } from './batch-plan';
+import { YouTubeQuotaPlanner } from './youtube-quota-plan';
+import type { QuotaPlan } from './quota-planner';
 import { ingestMetrics } from '../ingest.metrics';
 import type { IngestPorts } from '../ingest.ports';
-
-/** The fields of a platform connection ingest needs (platforms/connections Connection has them all). */
-export interface ConnectionRef extends ChannelRef {
-  connectionId: string;
-  userId: string;
-}
 
 /** The channels behind a list of connections, each once (several users may have connected one channel). */
 export function channelsOf(conns: ChannelRef[]): ChannelRef[] {
@@ -65,7 +61,32 @@ export class IngestScheduler {
       /** Batched stream state (INGEST_BATCH_POLLING); absent: every channel has its own snapshot job. */
       batch?: BatchSettings;
     },
-  ) {}
+  ) {
+    // The quota planner drives YouTube's intervals once its live streams are refreshed in batches
+    // (its unit costs assume videos.list 50 a unit); without batching the older stretch applies.
+    if (this.batchMode('youtube') === 'live' && YouTubeQuotaPlanner.usable(deps.youtubeQuota))
+      this.youtubePlanner = new YouTubeQuotaPlanner({
+        redis: deps.redis,
+        prefix: deps.redisKeyPrefix,
+        quota: deps.youtubeQuota,
+        counts: async () => ({ creators: await deps.redis.scard(this.youtubeConnectionsKey), live: await this.liveYouTubeChats() }),
+        targetMs: { liveRefresh: deps.policy.snapshotEveryMs(true), goLive: deps.policy.snapshotEveryMs(false), chat: deps.policy.chatMinMs(), subscribers: deps.policy.followersEveryMs() },
+      });
+  }
+
+  /** The YouTube quota planner (issue 18.3), when YouTube is batched and the quota ledger is available. */
+  readonly youtubePlanner?: YouTubeQuotaPlanner;
+
+  private async youtubePlan(): Promise<QuotaPlan | null> {
+    return this.youtubePlanner ? this.youtubePlanner.current() : null;
+  }
+
+  /** The interval of a platform's batch jobs: the live cadence, or what the YouTube planner gives live refresh. */
+  async batchEveryMs(platform: string): Promise<number> {
+    const every = this.deps.policy.snapshotEveryMs(true);
+    const plan = platform === 'youtube' ? await this.youtubePlan() : null;
+    return plan ? Math.max(every, plan.purposes.liveRefresh.intervalMs) : every;
+  }
 
   /** How this platform's stream state is batched, or null when each channel polls its own. */
   batchMode(platform: string): BatchMode | null {
@@ -85,6 +106,11 @@ export class IngestScheduler {
     return this.deps.redis.smembers(this.batchMembersKey(platform, shard));
   }
 
+  /** Puts a channel in its shard (ensureChannel does it with the rest of the channel's schedule). */
+  async joinBatch(conn: ChannelRef): Promise<void> {
+    if (this.batchMode(conn.platform)) await this.deps.redis.sadd(this.batchMembersKey(conn.platform, shardOf(conn.channelId, this.batchShards)), conn.channelId);
+  }
+
   /** Takes a channel out of its shard (a batch run found no active owner for it). */
   async leaveBatch(conn: ChannelRef): Promise<void> {
     if (this.batchMode(conn.platform)) await this.deps.redis.srem(this.batchMembersKey(conn.platform, shardOf(conn.channelId, this.batchShards)), conn.channelId);
@@ -93,14 +119,14 @@ export class IngestScheduler {
   /** One scheduler per (batched platform, shard), at the live cadence; idempotent. Returns how many it created. */
   async ensureBatchSchedulers(): Promise<number> {
     let created = 0;
-    const every = this.deps.policy.snapshotEveryMs(true);
     for (const platform of this.deps.queues.platforms) {
       if (!this.batchMode(platform)) continue;
+      const every = await this.batchEveryMs(platform);
       const queue = this.deps.queues.poll(platform);
       for (let shard = 0; shard < this.batchShards; shard++) {
         const id = batchSchedulerId(platform, shard);
         const have = await queue.getJobScheduler(id);
-        if (have && have.every === every) continue;
+        if (have?.every !== undefined && !PollPolicy.worthRescheduling(Number(have.every), every)) continue;
         const data: PollJobData = { platform, channelId: `shard-${shard}`, resource: 'snapshot', everyMs: every, shard };
         await queue.upsertJobScheduler(id, { every }, { name: 'snapshot-batch', data, opts: this.deps.jobOptions });
         if (!have) created++;
@@ -143,6 +169,13 @@ export class IngestScheduler {
       resource === 'snapshot' ? this.deps.policy.snapshotEveryMs(live)
       : resource === 'followers' ? this.deps.policy.followersEveryMs()
       : this.deps.policy.chatEveryMs(conn.platform, platformNextPollMs, chats);
+    const plan = youtube ? await this.youtubePlan() : null;
+    if (plan) {
+      // Planned (issue 18.3): each purpose at the interval the planner gives every creator alike.
+      if (resource === 'snapshot') return Math.max(every, plan.purposes.goLive.intervalMs);
+      if (resource === 'followers') return Math.max(every, plan.purposes.subscribers.intervalMs);
+      return Math.max(this.deps.policy.chatMinMs(), platformNextPollMs ?? 0, plan.purposes.chat.intervalMs);
+    }
     if (youtube && this.deps.youtubeQuota) {
       const chatShare = Math.min(1, Math.max(0, this.deps.youtubeChatQuotaShare ?? 0.5));
       const share = resource === 'chat' ? chatShare : ((1 - chatShare) * (resource === 'snapshot' ? 2 : 1)) / 3;
@@ -171,7 +204,7 @@ export class IngestScheduler {
     if (conn.platform === 'youtube') await this.deps.redis.sadd(this.youtubeConnectionsKey, conn.channelId);
     if (conn.platform === 'youtube' && live) await this.deps.redis.sadd(this.liveYouTubeChatsKey, conn.channelId);
     const batch = this.batchMode(conn.platform);
-    if (batch) await this.deps.redis.sadd(this.batchMembersKey(conn.platform, shardOf(conn.channelId, this.batchShards)), conn.channelId);
+    await this.joinBatch(conn);
     let created = 0;
     for (const r of RESOURCES) {
       const have = await this.scheduler(conn, r);
