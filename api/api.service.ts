@@ -144,7 +144,7 @@ export async function startApi(rt: Runtime, o: StartApiOptions = {}): Promise<Ru
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await closer.close((name, err) => logger.warn({ part: name, err: (err as Error).message }, 'close failed'));
+      await closer.close((name, err) => logger.warn({ part: name, err }, 'close failed'));
     },
   };
 }

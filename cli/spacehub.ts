@@ -32,7 +32,7 @@ async function runServices(selected: ServiceModule[], args: Args, out: Output, o
   const closer = new Closer();
   onShutdown(async (signal) => {
     rt.logger.info({ signal }, 'shutting down');
-    await closer.close((svc, err) => rt.logger.error({ service: svc, err: (err as Error).message }, 'close failed'));
+    await closer.close((svc, err) => rt.logger.error({ service: svc, err }, 'close failed'));
   }, config.SHUTDOWN_GRACE_MS);
   const urls: Record<string, string> = {};
   for (const svc of selected) {

@@ -86,7 +86,7 @@ export class ClientRegistry {
       return closed;
     } catch (err) {
       // Redis trouble: keep the connections (they were valid) and try again at the next tick.
-      this.logger.warn({ err: (err as Error).message }, 'token recheck failed');
+      this.logger.warn({ err }, 'token recheck failed');
       return 0;
     } finally {
       this.checking = false;

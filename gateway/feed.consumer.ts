@@ -63,7 +63,7 @@ export class FeedConsumer {
     const decode = <T>() => untilRegistryAnswers(() => this.rt.registry.decode<T>(topic, message.value), {
       what: 'gateway feed decode', signal: this.abort.signal,
       onRetry: (err, attempt, delayMs) => {
-        this.log.warn({ topic, partition, offset: message.offset, attempt, delayMs, err: (err as Error).message }, 'Schema Registry unavailable; waiting');
+        this.log.warn({ topic, partition, offset: message.offset, attempt, delayMs, err }, 'Schema Registry unavailable; waiting');
         void heartbeat().catch(() => undefined);
       },
     });
@@ -83,7 +83,7 @@ export class FeedConsumer {
       if (!(err instanceof UndecodableMessageError)) throw err;
       gatewayMetrics.feed.inc({ kind, outcome: 'undecodable' });
       // A live feed skips what it cannot read; log the first occurrence only (never the payload).
-      if (!this.undecodableLogged) this.log.warn({ topic, offset: message.offset, err: err.message }, 'undecodable feed record skipped');
+      if (!this.undecodableLogged) this.log.warn({ topic, offset: message.offset, err }, 'undecodable feed record skipped');
       this.undecodableLogged = true;
       return;
     }
@@ -93,7 +93,7 @@ export class FeedConsumer {
       await this.deliver(msg);
     } catch (err) {
       // A bug in fan-out must not stop the feed for everyone else.
-      this.log.error({ topic, offset: message.offset, err: (err as Error).message }, 'feed delivery failed');
+      this.log.error({ topic, offset: message.offset, err }, 'feed delivery failed');
     }
   }
 

@@ -54,7 +54,7 @@ export class GatewayHandlers {
     } catch (err) {
       if (isRetriable(err)) reply = fail(ErrorCode.UNAVAILABLE, 'temporarily unavailable, retry shortly');
       else {
-        this.deps.logger.error({ event, userId: session.principal.userId, err: (err as Error).message }, 'gateway handler failed');
+        this.deps.logger.error({ event, userId: session.principal.userId, err }, 'gateway handler failed');
         reply = fail(ErrorCode.INTERNAL, 'internal error');
       }
     }

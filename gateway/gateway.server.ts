@@ -144,6 +144,6 @@ export class GatewayServer {
 
   /** Stops accepting, closes clients (1001), stops the feed; safe to call twice. */
   close(): Promise<void> {
-    return this.closer.close((name, err) => this.log.error({ part: name, err: (err as Error).message }, 'gateway close step failed'));
+    return this.closer.close((name, err) => this.log.error({ part: name, err }, 'gateway close step failed'));
   }
 }

@@ -145,7 +145,7 @@ export class PlainWsFrontend implements FeedSink {
       },
       (err: unknown) => {
         refused('unavailable');
-        this.deps.logger.warn({ err: (err as Error).message }, 'websocket upgrade: token check failed');
+        this.deps.logger.warn({ err }, 'websocket upgrade: token check failed');
         refuse('503 Service Unavailable', ErrorCode.UNAVAILABLE, 'authentication is temporarily unavailable');
       },
     );

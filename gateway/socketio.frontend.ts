@@ -89,7 +89,7 @@ export class SocketIoFrontend implements FeedSink {
           next();
         },
         (e: unknown) => {
-          this.deps.logger.warn({ err: (e as Error).message }, 'socket.io handshake: token check failed');
+          this.deps.logger.warn({ err: e }, 'socket.io handshake: token check failed');
           refuse('unavailable', 'authentication is temporarily unavailable', ErrorCode.UNAVAILABLE);
         },
       );

@@ -16,7 +16,7 @@ export class HeartbeatProducer {
     this.producer = createIdempotentProducer(this.rt.kafka);
     await this.producer.connect();
     await this.beat();
-    this.timer = setInterval(() => void this.beat().catch((err) => this.rt.logger.warn({ module: 'heartbeat', err: (err as Error).message }, 'heartbeat failed')), intervalMs);
+    this.timer = setInterval(() => void this.beat().catch((err) => this.rt.logger.warn({ module: 'heartbeat', err }, 'heartbeat failed')), intervalMs);
   }
 
   async beat(): Promise<Heartbeat> {

@@ -118,7 +118,7 @@ export class IngestService {
     }
 
     await this.reconcile();
-    this.reconcileTimer = setInterval(() => void this.reconcile().catch((err: Error) => log.warn({ err: err.message }, 'reconciliation failed; will try again')), c.INGEST_RECONCILE_SECONDS * 1000);
+    this.reconcileTimer = setInterval(() => void this.reconcile().catch((err: Error) => log.warn({ err }, 'reconciliation failed; will try again')), c.INGEST_RECONCILE_SECONDS * 1000);
     this.closer.add('reconcile timer', async () => {
       clearInterval(this.reconcileTimer);
       await this.reconciling.catch(() => undefined);
@@ -139,7 +139,7 @@ export class IngestService {
     }
 
     // Twitch requires validating every user token at start-up and hourly; one process per hour does it.
-    const validate = () => void this.validateTokens().catch((err: Error) => log.warn({ err: err.message }, 'token validation failed; next hour again'));
+    const validate = () => void this.validateTokens().catch((err: Error) => log.warn({ err }, 'token validation failed; next hour again'));
     validate();
     this.validateTimer = setInterval(validate, TOKEN_VALIDATION_EVERY_MS);
     this.closer.add('token validation timer', () => clearInterval(this.validateTimer));
@@ -206,6 +206,6 @@ export class IngestService {
   }
 
   close(): Promise<void> {
-    return this.closer.close((name, err) => this.rt.logger.warn({ module: 'ingest', part: name, err: (err as Error).message }, 'close failed'));
+    return this.closer.close((name, err) => this.rt.logger.warn({ module: 'ingest', part: name, err }, 'close failed'));
   }
 }

@@ -68,7 +68,7 @@ export async function ensureDemoHistory(
   } catch (err) {
     // History collected by the pipeline itself may be too short to train on yet: the demo still starts.
     if (!(err instanceof InsufficientDataError)) throw err;
-    log.warn({ err: err.message }, 'first start: models not trained');
+    log.warn({ err }, 'first start: models not trained');
     return { backfill, trained: `skipped: ${err.message}` };
   }
 }

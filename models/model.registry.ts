@@ -131,7 +131,7 @@ export class ModelRegistry extends EventEmitter {
       this.emit('reloaded', { model: kind, version });
     } catch (err) {
       // Keep serving the previous version; the error is reported once per bad version.
-      if (this.loadErrors.get(kind)?.message !== (err as Error).message) this.log.error({ model: kind, version, err: (err as Error).message }, 'model artifact rejected');
+      if (this.loadErrors.get(kind)?.message !== (err as Error).message) this.log.error({ model: kind, version, err }, 'model artifact rejected');
       this.loadErrors.set(kind, err as Error);
     }
   }

@@ -28,7 +28,7 @@ export function startRecommendationFeed(registry: RecommendationSource, deps: Re
     if (model !== 'timing') return;
     void refreshAll(registry, deps).then(
       (n) => log.info({ version, published: n }, 'recommendations pushed after a model reload'),
-      (err: unknown) => log.error({ version, err: (err as Error).message }, 'recommendation push failed'),
+      (err: unknown) => log.error({ version, err }, 'recommendation push failed'),
     );
   };
   registry.on('reloaded', onReloaded);
@@ -43,7 +43,7 @@ export async function refreshAll(registry: Pick<ModelRegistry, 'recommendSlots'>
       deps.publish({ userId, event: 'recommendation', data: await registry.recommendSlots(channel) });
       published++;
     } catch (err) {
-      if (!(err instanceof InsufficientDataError)) deps.logger?.warn({ channel: `${channel.platform}:${channel.channelId}`, err: (err as Error).message }, 'recommendation failed');
+      if (!(err instanceof InsufficientDataError)) deps.logger?.warn({ channel: `${channel.platform}:${channel.channelId}`, err }, 'recommendation failed');
     }
   }
   return published;

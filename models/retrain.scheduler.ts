@@ -72,7 +72,7 @@ export class RetrainScheduler {
       // Training can take minutes: a long lock keeps another worker from taking the job as stalled.
       { connection: workerConnection, prefix, concurrency: 1, lockDuration: 10 * 60_000 },
     );
-    worker.on('failed', (_job, err) => this.log.error({ err: err.message }, 'scheduled retraining failed'));
+    worker.on('failed', (_job, err) => this.log.error({ err }, 'scheduled retraining failed'));
     this.closer.add('worker connection', () => void workerConnection.disconnect());
     this.closer.add('worker', () => worker.close());
     this.log.info({ schedule }, 'scheduled retraining on');
@@ -90,6 +90,6 @@ export class RetrainScheduler {
   }
 
   close(): Promise<void> {
-    return this.closer.close((name, err) => this.log.warn({ part: name, err: (err as Error).message }, 'close failed'));
+    return this.closer.close((name, err) => this.log.warn({ part: name, err }, 'close failed'));
   }
 }

@@ -134,7 +134,7 @@ export async function trainModels(deps: { repo: ClickHouseRepository; logger: Lo
       o.progress?.end(kind);
       await runs
         .record({ ...base, version: '', status: 'failed', metrics: {}, trainSamples: 0, holdoutSamples: 0, finishedAt: now(), artifactPath: '', error: (err as Error).message })
-        .catch((e: unknown) => log.warn({ err: (e as Error).message }, 'could not record the failed run'));
+        .catch((e: unknown) => log.warn({ err: e }, 'could not record the failed run'));
       throw err;
     }
   }

@@ -66,7 +66,7 @@ export class AlertsConsumer {
       if (!none) return;
       const ends = await retry(() => admin.fetchTopicOffsets(topic), { what: 'read the alerts topic end offsets', attempts: 6, initialDelayMs: 200, maxDelayMs: 2000, retryOn: isKafkaRetriable });
       // Fails harmlessly when another notify process of the group is already running (it did the same).
-      await admin.setOffsets({ groupId: this.groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.offset })) }).catch((err: Error) => this.log.debug({ err: err.message }, 'setOffsets skipped'));
+      await admin.setOffsets({ groupId: this.groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.offset })) }).catch((err: Error) => this.log.debug({ err }, 'setOffsets skipped'));
     } finally {
       await admin.disconnect();
     }
@@ -81,14 +81,14 @@ export class AlertsConsumer {
       alert = await untilRegistryAnswers(() => this.rt.registry.decode<Alert>(topic, message.value), {
         what: 'notify decode', signal: this.abort.signal,
         onRetry: (err, attempt, delayMs) => {
-          this.log.warn({ topic, partition, offset: message.offset, attempt, delayMs, err: (err as Error).message }, 'Schema Registry unavailable; waiting');
+          this.log.warn({ topic, partition, offset: message.offset, attempt, delayMs, err }, 'Schema Registry unavailable; waiting');
           void heartbeat().catch(() => undefined);
         },
       });
     } catch (err) {
       if (!(err instanceof UndecodableMessageError)) throw err; // not committed: kafkajs re-delivers it
       notifyMetrics.enqueued.inc({ outcome: 'undecodable' });
-      if (!this.undecodableLogged) this.log.warn({ topic, partition, offset: message.offset, err: err.message }, 'undecodable alert skipped');
+      if (!this.undecodableLogged) this.log.warn({ topic, partition, offset: message.offset, err }, 'undecodable alert skipped');
       this.undecodableLogged = true;
       await commit();
       return;

@@ -87,7 +87,7 @@ export class DeliveryWorker {
         },
       },
     });
-    this.worker.on('error', (err) => this.log.warn({ err: err.message }, 'delivery worker error'));
+    this.worker.on('error', (err) => this.log.warn({ err }, 'delivery worker error'));
   }
 
   waitUntilReady(): Promise<unknown> {

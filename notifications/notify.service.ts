@@ -44,7 +44,7 @@ export class NotifyService {
       const metrics = port === null ? undefined : await acquireMetricsServer(port);
       if (metrics) closer.add('metrics server', () => metrics.close());
       const svc = new NotifyService(repo, queue, consumer, metrics);
-      svc.closer.add('all', () => closer.close((name, err) => rt.logger.warn({ module: 'notify', part: name, err: (err as Error).message }, 'close failed')));
+      svc.closer.add('all', () => closer.close((name, err) => rt.logger.warn({ module: 'notify', part: name, err }, 'close failed')));
       rt.logger.info({ module: 'notify', groupId: consumer.groupId }, 'notify started');
       return svc;
     } catch (err) {

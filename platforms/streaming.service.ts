@@ -74,7 +74,7 @@ export class StreamingService {
     if (tokens && others.length === 0) {
       // Revoking the refresh token ends the whole grant (Google); Twitch revokes by access token.
       const token = conn.platform === 'twitch' ? tokens.accessToken : (tokens.refreshToken ?? tokens.accessToken);
-      await adapter.revoke(token).catch((err: unknown) => this.d.logger?.warn({ module: 'streaming', connectionId, err: (err as Error).message }, 'revoke at the platform failed; tokens dropped anyway'));
+      await adapter.revoke(token).catch((err: unknown) => this.d.logger?.warn({ module: 'streaming', connectionId, err }, 'revoke at the platform failed; tokens dropped anyway'));
     }
     const updated = (await this.d.connections.setStatus(connectionId, 'revoked'))!;
     await publishConnectionEvent(this.d.redis, this.d.prefix, { type: 'disconnected', connectionId, userId, platform: conn.platform, channelId: conn.channelId });

@@ -15,7 +15,7 @@ export const processService: ServiceModule = {
       metrics = await acquireMetricsServer(rt.config.METRICS_PORT);
     } catch (err) {
       // Metrics are not worth refusing to process for (a second processor on one host needs its own METRICS_PORT).
-      rt.logger.warn({ module: 'processor', port: rt.config.METRICS_PORT, err: (err as Error).message }, 'metrics server not started');
+      rt.logger.warn({ module: 'processor', port: rt.config.METRICS_PORT, err }, 'metrics server not started');
     }
     return {
       urls: metrics ? { metrics: metrics.url } : undefined,

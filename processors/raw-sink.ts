@@ -41,7 +41,7 @@ export class RawSink {
     const decode = <T>(value: Buffer | null) => untilRegistryAnswers(() => registry.decode<T>(batch.topic, value), {
       what: 'raw sink decode', signal: this.abort.signal,
       onRetry: (err, attempt, delayMs) => {
-        logger.warn({ module: 'raw-sink', topic: batch.topic, partition: batch.partition, attempt, delayMs, err: (err as Error).message }, 'Schema Registry unavailable; waiting');
+        logger.warn({ module: 'raw-sink', topic: batch.topic, partition: batch.partition, attempt, delayMs, err }, 'Schema Registry unavailable; waiting');
         void heartbeat().catch(() => undefined);
       },
     });
@@ -62,7 +62,7 @@ export class RawSink {
       } catch (err) {
         if (!(err instanceof UndecodableMessageError)) throw err;
         this.undecodable++;
-        logger.warn({ module: 'raw-sink', topic: batch.topic, partition: batch.partition, offset: m.offset, code: err.code }, err.message);
+        logger.warn({ module: 'raw-sink', topic: batch.topic, partition: batch.partition, offset: m.offset, err }, 'undecodable record skipped');
       }
     }
     if (!isRunning() || isStale()) return;
@@ -74,7 +74,7 @@ export class RawSink {
       {
         what: 'raw sink insert', attempts: 10, initialDelayMs: 200, maxDelayMs: 5000,
         onRetry: (err, attempt, delay) => {
-          logger.warn({ module: 'raw-sink', attempt, delay, err: (err as Error).message }, 'ClickHouse insert failed; retrying');
+          logger.warn({ module: 'raw-sink', attempt, delay, err }, 'ClickHouse insert failed; retrying');
           void heartbeat().catch(() => undefined);
         },
       },

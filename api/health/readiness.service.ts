@@ -67,7 +67,7 @@ export class ReadinessService {
           ]);
           return [name, { ok: true, ms: Date.now() - start }];
         } catch (err) {
-          this.logger?.warn({ module: 'readiness', check: name, err: (err as Error)?.message ?? String(err) }, 'readiness check failed');
+          this.logger?.warn({ module: 'readiness', check: name, err }, 'readiness check failed');
           return [name, { ok: false, ms: Date.now() - start, error: err instanceof CheckTimeout ? 'timed out' : 'unavailable' }];
         } finally {
           clearTimeout(timer);

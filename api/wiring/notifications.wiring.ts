@@ -18,7 +18,7 @@ export function notificationParts(config: Config, redis: Redis, logger: Logger):
   try {
     cipher = cipherFromConfig(config, logger);
   } catch (err) {
-    logger.warn({ err: (err as Error).message }, 'no token key ring: /v1/webhooks answers 503');
+    logger.warn({ err }, 'no token key ring: /v1/webhooks answers 503');
     return { webhooks: null, close: async () => undefined };
   }
   const queue = createDeliveryQueue(redis, config.REDIS_KEY_PREFIX);

@@ -61,7 +61,7 @@ export class PushIngest {
       const adapter = d.ports.adapterFor(platform);
       if (adapter.createPushSource) this.sources.set(platform, adapter.createPushSource({ onEvent: (e) => this.onEvent(e) }));
     }
-    this.renewTimer = setInterval(() => void this.renew().catch((err: Error) => d.logger.warn({ err: err.message }, 'push lease renewal failed')), Math.max(1000, Math.floor(this.leaseMs / 3)));
+    this.renewTimer = setInterval(() => void this.renew().catch((err: Error) => d.logger.warn({ err }, 'push lease renewal failed')), Math.max(1000, Math.floor(this.leaseMs / 3)));
     this.renewTimer.unref();
   }
 
@@ -96,7 +96,7 @@ export class PushIngest {
           watching++;
         } catch (err) {
           // The push source keeps trying on its own; polling covers the channel meanwhile.
-          this.d.logger.warn({ platform, channelId, err: (err as Error).message }, 'push session not open yet');
+          this.d.logger.warn({ platform, channelId, err }, 'push session not open yet');
         }
       }
     }

@@ -39,12 +39,12 @@ export class ConnectionEventsListener {
       try {
         event = ConnectionEventSchema.parse(JSON.parse(message));
       } catch (err) {
-        this.logger.warn({ module: 'ingest-connection-events', err: (err as Error).message }, 'ignored an invalid connection event');
+        this.logger.warn({ module: 'ingest-connection-events', err }, 'ignored an invalid connection event');
         return;
       }
       this.chain = this.chain.then(() =>
         this.onEvent(event).catch((err: unknown) =>
-          this.logger.error({ module: 'ingest-connection-events', type: event.type, connectionId: event.connectionId, err: (err as Error).message }, 'connection event handling failed; reconciliation will catch up'),
+          this.logger.error({ module: 'ingest-connection-events', type: event.type, connectionId: event.connectionId, err }, 'connection event handling failed; reconciliation will catch up'),
         ),
       );
     });

@@ -82,7 +82,7 @@ export class IngestWorkers {
         },
       });
       // Errors of the worker's own Redis traffic: logged, never fatal (BullMQ reconnects).
-      worker.on('error', (err) => this.d.logger.warn({ module: 'ingest-worker', platform, err: err.message }, 'worker error'));
+      worker.on('error', (err) => this.d.logger.warn({ module: 'ingest-worker', platform, err }, 'worker error'));
       this.workers.push(worker);
     }
   }

@@ -156,7 +156,7 @@ export class PlatformHttpClient {
         if (h) rateLimitRemaining.set({ platform }, h.remaining);
         // A bucket we cannot update (Redis down) must not hide the platform's answer.
         await Promise.resolve(limiter.complete(req.bucket!, ticket, h)).catch((err: unknown) =>
-          this.opts.logger?.warn({ platform, err: (err as Error).message }, 'rate-limit bucket update failed'),
+          this.opts.logger?.warn({ platform, err }, 'rate-limit bucket update failed'),
         );
       }
     }

@@ -44,7 +44,7 @@ export const simulateService: ServiceModule = {
           log.info({ platform: ch.platform, channelId: ch.channelId, login: ch.login }, 'demo channel live');
         }
       } catch (err) {
-        log.warn({ err: (err as Error).message }, 'demo seed failed; the simulator keeps running');
+        log.warn({ err }, 'demo seed failed; the simulator keeps running');
       } finally {
         await platform.close();
         redis.disconnect();

@@ -100,7 +100,7 @@ export class TokenProvider {
       } catch (err) {
         // A platform outage must not stop the sweep; the next hour tries again.
         out.error++;
-        this.d.logger?.warn({ module: 'token-provider', connectionId: c.connectionId, platform, err: (err as Error).message }, 'token validation failed');
+        this.d.logger?.warn({ module: 'token-provider', connectionId: c.connectionId, platform, err }, 'token validation failed');
       }
     }
     return out;

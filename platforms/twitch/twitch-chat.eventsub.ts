@@ -192,7 +192,7 @@ export class TwitchChatSource {
       this.connect(f.payload.session.reconnect_url, s.channelId, s).then(
         () => old.close(1000),
         (err: unknown) => {
-          this.o.logger?.warn({ module: 'twitch-eventsub', channelId: s.channelId, err: (err as Error).message }, 'EventSub reconnect failed');
+          this.o.logger?.warn({ module: 'twitch-eventsub', channelId: s.channelId, err }, 'EventSub reconnect failed');
           this.markDead(s);
         },
       );

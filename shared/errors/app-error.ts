@@ -20,6 +20,8 @@ export class AppError<C extends string = string> extends Error {
   ) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
+    // Not an own enumerable field: a logged error shows `cause` once (the serializer walks it), not a raw copy too.
+    Object.defineProperty(this, 'options', { enumerable: false });
   }
   get retriable(): boolean {
     return this.options.retriable ?? false;

@@ -257,7 +257,7 @@ export class TwitchEventSubClient implements PushSource {
       } catch (err) {
         if (attempt >= HANDLER_ATTEMPTS || w.stopped) {
           w.seen.delete(push.deliveryId);
-          this.o.logger?.error({ module: 'twitch-eventsub', channelId: w.channelId, kind: push.kind, deliveryId: push.deliveryId, err: (err as Error).message }, 'EventSub event not handled');
+          this.o.logger?.error({ module: 'twitch-eventsub', channelId: w.channelId, kind: push.kind, deliveryId: push.deliveryId, err }, 'EventSub event not handled');
           return;
         }
         await new Promise((r) => setTimeout(r, backoffDelay(attempt, { initialDelayMs: 200, maxDelayMs: 2000 })));
@@ -275,7 +275,7 @@ export class TwitchEventSubClient implements PushSource {
         this.o.logger?.info({ module: 'twitch-eventsub', channelId: w.channelId, sessionId: s.sessionId }, 'EventSub session moved (session_reconnect)');
       },
       (err: unknown) => {
-        this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, err: (err as Error).message }, 'EventSub reconnect URL failed; opening a new session');
+        this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, err }, 'EventSub reconnect URL failed; opening a new session');
         this.lost(w, old, 'reconnect failed');
       },
     );
@@ -305,7 +305,7 @@ export class TwitchEventSubClient implements PushSource {
       w.reopenTimer = null;
       if (w.stopped || this.closed || w.current) return;
       this.open(w).catch((err: Error) => {
-        this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, err: err.message }, 'EventSub session could not be opened; retrying');
+        this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, err }, 'EventSub session could not be opened; retrying');
         this.scheduleReopen(w);
       });
     }, delay);
