@@ -1,5 +1,6 @@
 import type { AvroRecordType } from '../avro-types';
 import { channelIdField, platformField, timestampMillis, userIdField } from './channel-fields';
+import { isOneOf, oneOfDoc } from './vocabulary';
 
 /**
  * The `type` values an Alert carries. The field stays an Avro `string` (an Avro enum gaining a symbol is
@@ -14,7 +15,7 @@ export const ALERT_TYPES = [
   'new_follower', 'raid', 'new_subscriber', 'cheer',
 ] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
-export const isAlertType = (t: string): t is AlertType => (ALERT_TYPES as readonly string[]).includes(t);
+export const isAlertType = isOneOf(ALERT_TYPES);
 
 export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
 export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
@@ -26,12 +27,12 @@ export const AlertSchema = {
   "doc": "Something a creator should hear about. Key: <userId>.",
   "fields": [
     { "name": "alertId", "type": "string", "doc": "Deterministic, so a replay raises the same alert id (consumers de-duplicate)." },
-    { "name": "type", "type": "string", "doc": ALERT_TYPES.join(' | ') },
+    { "name": "type", "type": "string", "doc": oneOfDoc(ALERT_TYPES) },
     userIdField,
     platformField,
     channelIdField,
     { "name": "occurredAt", "type": timestampMillis },
-    { "name": "severity", "type": "string", "default": "info", "doc": ALERT_SEVERITIES.join(' | ') },
+    { "name": "severity", "type": "string", "default": "info", "doc": oneOfDoc(ALERT_SEVERITIES) },
     { "name": "message", "type": "string" },
     {
       "name": "detailsJson",
