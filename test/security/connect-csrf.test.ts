@@ -1,9 +1,4 @@
-import type { Redis } from 'ioredis';
-import { ApiTokenStore } from '../../shared/auth/api-tokens';
-import { createRedis } from '../../shared/redis/redis';
-import { startApi, RunningApi } from '../../api/api.service';
-import { startSimulator, Simulator } from '../../platforms/simulator/simulator.server';
-import { testStack, TestStack } from '../support/stack';
+import { apiHarness, type ApiHarness } from '../support/api.harness';
 
 // Bodies are asserted field by field.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -17,34 +12,17 @@ type Json = any;
  * re-approving an already-granted app silently).
  */
 describe('security: the OAuth connect flow is bound to the browser (or headless client) that started it', () => {
-  let sim: Simulator;
-  let stack: TestStack;
-  let api: RunningApi;
-  let redis: Redis;
+  let h: ApiHarness;
   let alice: string;
   let bob: string;
   const PUBLIC = 'https://api.spacehub.test';
 
   beforeAll(async () => {
-    sim = await startSimulator({ port: 0, seed: 11, channels: 6 });
-    stack = await testStack({
-      PLATFORMS_MODE: 'simulator', PUBLIC_BASE_URL: PUBLIC,
-      TWITCH_AUTH_BASE_URL: sim.url, TWITCH_API_BASE_URL: sim.url, GOOGLE_AUTH_BASE_URL: sim.url, GOOGLE_TOKEN_BASE_URL: sim.url, YOUTUBE_API_BASE_URL: sim.url,
-    });
-    redis = createRedis(stack.rt.config.REDIS_URL);
-    const tokens = new ApiTokenStore(redis, stack.rt.config.REDIS_KEY_PREFIX);
-    await tokens.createUser('Alice', 'alice');
-    await tokens.createUser('Bob', 'bob');
-    alice = (await tokens.createToken('alice')).token;
-    bob = (await tokens.createToken('bob')).token;
-    api = await startApi(stack.rt, { port: 0, predictions: null });
+    h = await apiHarness({ simulator: { seed: 11, channels: 6 }, env: { PUBLIC_BASE_URL: PUBLIC }, users: { alice: 'Alice', bob: 'Bob' } });
+    ({ alice, bob } = h.tokenOf as { alice: string; bob: string });
+    await h.start({ predictions: null });
   }, 120_000);
-  afterAll(async () => {
-    await api?.close();
-    redis?.disconnect();
-    await stack?.cleanup();
-    await sim?.close();
-  });
+  afterAll(async () => h?.close());
 
   interface Answer { status: number; type: string | null; location: string | null; setCookie: string[]; body: Json }
   const call = async (method: string, path: string, o: { token?: string; cookie?: string; accept?: string; body?: unknown } = {}): Promise<Answer> => {
@@ -53,7 +31,7 @@ describe('security: the OAuth connect flow is bound to the browser (or headless 
     if (o.cookie) headers.cookie = o.cookie;
     if (o.accept) headers.accept = o.accept;
     if (o.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${api.url}${path}`, { method, headers, redirect: 'manual', body: o.body === undefined ? undefined : JSON.stringify(o.body) });
+    const res = await fetch(`${h.api.url}${path}`, { method, headers, redirect: 'manual', body: o.body === undefined ? undefined : JSON.stringify(o.body) });
     const text = await res.text();
     let body: Json;
     try {

@@ -1,12 +1,6 @@
-import type { Redis } from 'ioredis';
-import { ApiTokenStore } from '../../shared/auth/api-tokens';
-import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
-import { createRedis } from '../../shared/redis/redis';
-import { startApi, RunningApi } from '../../api/api.service';
-import { ConnectionRepository } from '../../platforms/connections/connection.repository';
-import { TokenCipher } from '../../platforms/tokens/token-cipher';
-import { testStack, TestStack } from '../support/stack';
-import { session, T0, window } from '../api/api-fixtures';
+import { chDateTime64 } from '../../shared/clickhouse/tables';
+import { apiHarness, type ApiHarness } from '../support/api.harness';
+import { fixtureIdentity, session, T0, window } from '../api/api-fixtures';
 
 /** RFC 4180 cells with whether each was quoted (an unquoted empty cell is how NULL must be written). */
 function cells(text: string): Array<Array<{ v: string; quoted: boolean }>> {
@@ -35,39 +29,26 @@ function cells(text: string): Array<Array<{ v: string; quoted: boolean }>> {
  * cells with a single quote (and quote every cell). NULLs are written as empty cells, not `\N`.
  */
 describe('security: CSV exports neutralise formula cells and write NULL as an empty cell (real ClickHouse)', () => {
-  let stack: TestStack;
-  let api: RunningApi;
-  let repo: ClickHouseRepository;
-  let redis: Redis;
+  let h: ApiHarness;
   let alice: string;
   const hostile = ['=HYPERLINK("http://x","y")', '+SUM(1,2)', '-2+3', '@cmd', '\tTAB', '\rCR', '=cmd|\' /C calc\'!A0'];
   const benign = '1. Speedrun, part 2 (no formula)';
-  const get = (path: string) => fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${alice}` } });
+  const get = (path: string) => fetch(`${h.api.url}${path}`, { headers: { authorization: `Bearer ${alice}` } });
 
   beforeAll(async () => {
-    stack = await testStack({ API_RATE_LIMIT_PER_MINUTE: '100000' });
-    repo = new ClickHouseRepository(stack.rt.clickhouseSettings);
-    const at = (i: number) => new Date(T0 + i * 3600_000).toISOString().replace('T', ' ').replace('Z', '');
-    await repo.insert('hostile sessions', 'stream_sessions', [
+    h = await apiHarness({ env: { API_RATE_LIMIT_PER_MINUTE: '100000' }, users: { alice: 'Alice' } });
+    alice = h.tokenOf.alice!;
+    const at = (i: number) => chDateTime64(T0 + i * 3600_000);
+    await h.repo.insert('hostile sessions', 'stream_sessions', [
       ...hostile.map((title, i) => session('twitch', '7001', 'alice', `s${i}`, { started_at: at(i), title, category: i === 0 ? '=1+1' : 'Chess' })),
       session('twitch', '7001', 'alice', 'benign', { started_at: at(20), title: benign, category: '1v1' }),
     ]);
     // One minute with no viewer samples: avg/peak viewers are NULL.
-    await repo.insert('windows', 'metrics_1m', [window('twitch', '7001', 'alice', T0, { live: 1, samples: 0, avg_viewers: null, peak_viewers: null, min_viewers: null })]);
-    redis = createRedis(stack.rt.config.REDIS_URL);
-    const tokens = new ApiTokenStore(redis, stack.rt.config.REDIS_KEY_PREFIX);
-    await tokens.createUser('Alice', 'alice');
-    alice = (await tokens.createToken('alice')).token;
-    const connections = new ConnectionRepository(redis, stack.rt.config.REDIS_KEY_PREFIX, TokenCipher.fromKeyRing(stack.rt.config.TOKEN_ENCRYPTION_KEYS!));
-    await connections.upsert({ userId: 'alice', platform: 'twitch', channelId: '7001', login: 'l7001', displayName: 'twitch 7001', scopes: [] }, { accessToken: 'a', refreshToken: 'r', expiresAt: null, scopes: [] });
-    api = await startApi(stack.rt, { port: 0, streaming: null, predictions: null });
+    await h.repo.insert('windows', 'metrics_1m', [window('twitch', '7001', 'alice', T0, { live: 1, samples: 0, avg_viewers: null, peak_viewers: null, min_viewers: null })]);
+    await h.connect('alice', 'twitch', '7001', fixtureIdentity('twitch', '7001'));
+    await h.start({ streaming: null, predictions: null });
   }, 120_000);
-  afterAll(async () => {
-    await api?.close();
-    await repo?.close();
-    redis?.disconnect();
-    await stack?.cleanup();
-  });
+  afterAll(async () => h?.close());
 
   const range = `from=${new Date(T0 - 86400_000).toISOString()}&to=${new Date(T0 + 30 * 86400_000).toISOString()}`;
 

@@ -11,6 +11,7 @@ import type { IngestPorts } from '../../ingest/ingest.ports';
 import { endpointsAt } from '../../platforms/endpoints';
 import { createPlatformServices, type PlatformServices } from '../../platforms/platform-services';
 import { startSimulator, Simulator } from '../../platforms/simulator/simulator.server';
+import { simulatorEnv } from '../support/api.harness';
 import { eventually, testStack, TestStack } from '../support/stack';
 import { FAST_INGEST, TopicCollector } from '../ingest/ingest.harness';
 
@@ -37,9 +38,8 @@ describe('security: no secret reaches the logs during a full OAuth + ingest flow
     sim = await startSimulator({ port: 0, seed: 11, channels: 4 });
     stack = await testStack({
       ...FAST_INGEST,
-      PLATFORMS_MODE: 'simulator', PUBLIC_BASE_URL: PUBLIC,
+      ...simulatorEnv(sim.url), PUBLIC_BASE_URL: PUBLIC,
       TWITCH_CLIENT_SECRET: 'twitch-client-secret-value-0123456789', YOUTUBE_CLIENT_SECRET: 'google-client-secret-value-0123456789',
-      TWITCH_AUTH_BASE_URL: sim.url, TWITCH_API_BASE_URL: sim.url, GOOGLE_AUTH_BASE_URL: sim.url, GOOGLE_TOKEN_BASE_URL: sim.url, YOUTUBE_API_BASE_URL: sim.url,
     });
     // The same runtime, its logger swapped for one at trace level that keeps every line.
     rt = { ...stack.rt, logger: createLogger('trace', { write: (l: string) => void lines.push(l) }) };
