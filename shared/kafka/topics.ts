@@ -1,5 +1,7 @@
 /**
- * The topics of the pipeline and the Avro record each carries (shared/events/schemas/<schema>.avsc).
+ * The topics of the pipeline and the Avro record each carries: `schema` names a record of
+ * shared/events/events.ts (one TypeScript file per record under shared/events/schemas/ — there are no
+ * .avsc files), registered by bootstrap under the subject "<topic>-value".
  * Keys are "<platform>:<channelId>" for channel topics and "<userId>" for user-addressed ones, so a
  * channel's events stay ordered within one partition. A prefix lets tests and tenants isolate topics.
  */
