@@ -67,7 +67,10 @@ export class EventSubSim {
   subscribePush(sessionId: string, channelId: string, type: string): boolean {
     const s = this.sessions.get(sessionId);
     if (!s || s.ws.readyState !== WebSocket.OPEN || !this.world.channel(channelId)) return false;
-    const p = s.push.get(channelId) ?? { types: new Set<string>(), live: null, streamId: null, followers: null };
+    // What the channel looks like now is the baseline: changes after the subscription are pushed.
+    const now = this.state.clock();
+    const st = this.world.stateAt(channelId, now);
+    const p = s.push.get(channelId) ?? { types: new Set<string>(), live: st.live, streamId: st.streamId, followers: this.world.followersAt(channelId, now) };
     p.types.add(type);
     s.push.set(channelId, p);
     return true;
