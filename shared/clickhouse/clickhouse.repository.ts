@@ -27,11 +27,19 @@ export class ClickHouseQueryError extends AppError {
     const e = cause as { code?: string; type?: string; message?: string };
     super('CLICKHOUSE_QUERY_FAILED', `ClickHouse query "${queryName}" failed${e?.type ? ` (${e.type})` : ''}: ${e?.message ?? String(cause)}`, {
       cause,
-      retriable: !e?.code || isTransportError(cause),
+      retriable: !e?.code || isTransportError(cause) || TRANSIENT_SERVER_CODES.has(e.code),
       context: { query: queryName, serverCode: e?.code, serverType: e?.type },
     });
   }
 }
+
+/**
+ * Server answers that say "not now" rather than "never": overload and limits (TOO_MANY_SIMULTANEOUS_QUERIES,
+ * MEMORY_LIMIT_EXCEEDED, TOO_MANY_PARTS), timeouts and network trouble between servers (TIMEOUT_EXCEEDED,
+ * SOCKET_TIMEOUT, NETWORK_ERROR), a replica read-only or a Keeper hiccup (TABLE_IS_READ_ONLY, KEEPER_EXCEPTION),
+ * and an insert whose fate is unknown (UNKNOWN_STATUS_OF_INSERT; our inserts are idempotent, so retrying is safe).
+ */
+const TRANSIENT_SERVER_CODES = new Set(['159', '202', '209', '210', '241', '242', '252', '319', '999']);
 
 function isTransportError(err: unknown): boolean {
   const code = (err as { code?: string })?.code;
