@@ -49,6 +49,10 @@ export interface ModelMeta {
   serving?: ViewerServingDecision | TimingServingDecision;
   /** Timing: conformal 80 % half-width in predicted sigmas (absent = the Gaussian 1.2816). */
   intervalZ?: number;
+  /** Weekday effects pooled over the training channels: the prior of each channel's profile (profile.fit.ts). */
+  weekdayPrior?: number[];
+  /** The weight of the net's correction over the profile, chosen on the calibration week (absent: all of it). */
+  residualWeight?: number;
 }
 
 export interface LoadedModel {

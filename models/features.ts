@@ -1,4 +1,5 @@
 import type { ChannelHistory, HourRecord } from './channel-history';
+import { fitProfile, profileHour, type ProfileFit } from './profile.fit';
 
 /**
  * Feature engineering shared by training and serving — one code path, so a served prediction sees
@@ -224,13 +225,13 @@ export function decomposedEstimate(ctx: ChannelContext, start: number, durationM
   return overHours(start, durationMs, (how) => decomposedSlot(ctx, how));
 }
 
-function overHours(start: number, durationMs: number, slot: (how: number) => number): number {
+function overHours(start: number, durationMs: number, slot: (how: number, hourStart: number) => number): number {
   const end = start + Math.max(durationMs, 60_000);
   let sum = 0;
   let weight = 0;
   for (let hs = Math.floor(start / HOUR_MS) * HOUR_MS; hs < end; hs += HOUR_MS) {
     const w = Math.min(end, hs + HOUR_MS) - Math.max(start, hs);
-    sum += w * slot(hourOfWeek(hs));
+    sum += w * slot(hourOfWeek(hs), hs);
     weight += w;
   }
   return sum / weight;
@@ -251,6 +252,29 @@ export function seasonalSlot(ctx: ChannelContext, how: number): number {
  */
 export function seasonalBaseline(ctx: ChannelContext, start: number, durationMs: number): number {
   return overHours(start, durationMs, (how) => seasonalSlot(ctx, how));
+}
+
+const NO_PRIOR = [0, 0, 0, 0, 0, 0, 0];
+const profiles = new WeakMap<ChannelContext, Map<string, ProfileFit>>();
+
+/**
+ * The channel's fitted audience profile (profile.fit.ts) over the seasonal lookback's live hours, with
+ * its weekday effects shrunk toward `weekdayPrior` (the pooled effects stored with a model). Memoised
+ * per context: training and serving ask for it once per sample and once per slot.
+ */
+export function channelProfile(ctx: ChannelContext, weekdayPrior: number[] = NO_PRIOR): ProfileFit {
+  let byPrior = profiles.get(ctx);
+  if (!byPrior) profiles.set(ctx, (byPrior = new Map()));
+  const key = weekdayPrior.join(',');
+  let fit = byPrior.get(key);
+  if (!fit) byPrior.set(key, (fit = fitProfile(ctx.seasonal.slots.flat(), { weekdayPrior })));
+  return fit;
+}
+
+/** The profile's estimate of a stream [start, start + durationMs), minute-weighted over its hours. */
+export function profileEstimate(ctx: ChannelContext, start: number, durationMs: number, weekdayPrior?: number[]): number {
+  const fit = channelProfile(ctx, weekdayPrior);
+  return overHours(start, durationMs, (_how, hs) => profileHour(fit, hs));
 }
 
 /** How much the seasonal baseline of a stream trusts its slots over the channel mean: mean n / (n + K) over its hours. */
@@ -315,11 +339,11 @@ export const VIEWER_FEATURE_NAMES = [
   'hod_sin', 'hod_cos', 'dow_sin', 'dow_cos',
   'trend_7d_vs_28d', 'log_duration_h', 'follower_momentum_7d',
   'seasonal_vs_level', 'seasonal_weight', 'decomposed_vs_seasonal', 'hod_profile_vs_seasonal',
-  'last_week_vs_seasonal', 'last_week_seen',
+  'last_week_vs_seasonal', 'last_week_seen', 'profile_vs_seasonal',
 ];
 
-/** Features of "this channel starts a stream at `start` for `durationMs`"; the target is log((avg+1)/(seasonal+1)). */
-export function viewerFeatures(ctx: ChannelContext, start: number, durationMs: number, category: string | null, vocab: Vocabulary): number[] {
+/** Features of "this channel starts a stream at `start` for `durationMs`"; the target is log((avg+1)/(profile+1)) (viewers.model.ts). */
+export function viewerFeatures(ctx: ChannelContext, start: number, durationMs: number, category: string | null, vocab: Vocabulary, weekdayPrior?: number[]): number[] {
   const lastWeek = sameHourLastWeek(ctx, start, durationMs);
   const seasonal = seasonalBaseline(ctx, start, durationMs);
   const how = hourOfWeek(start);
@@ -337,6 +361,7 @@ export function viewerFeatures(ctx: ChannelContext, start: number, durationMs: n
     hodProfile - logRatio(seasonal, ctx.hourlyLevel),
     lastWeek === null ? 0 : logRatio(lastWeek, seasonal),
     lastWeek === null ? 0 : 1,
+    logRatio(profileEstimate(ctx, start, durationMs, weekdayPrior), seasonal),
     ...oneHot(ctx.platform, vocab.platforms),
     ...oneHot(category ?? ctx.category, vocab.categories),
   ];

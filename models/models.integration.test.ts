@@ -43,7 +43,8 @@ describe('models on simulator history (real ClickHouse)', () => {
     const r = await backfillHistory(repo, world, { fromMs: TO - WEEKS * 7 * DAY, toMs: TO, sessionNoise: 0.2, pollNoise: 0.1, seed: 1 });
     expect(r.channels).toBe(24);
     first = await train(['viewers', 'timing']);
-  });
+    // 24 channels × 8 weeks written and both models trained: minutes on a loaded 2-core machine.
+  }, 600_000);
 
   afterAll(async () => {
     await registry?.close();
@@ -144,5 +145,5 @@ describe('models on simulator history (real ClickHouse)', () => {
     expect(await reloaded).toEqual({ model: 'viewers', version: b!.version });
     const p = await registry.predictViewers({ platform: world.channels[0]!.platform, channelId: world.channels[0]!.channelId }, TO + 20 * HOUR);
     expect(p.model.version).toBe(b!.version);
-  });
+  }, 600_000);
 });

@@ -1,8 +1,9 @@
 import { channelKey, type ChannelHistory, type HourRecord } from './channel-history';
 import {
   buildVocabulary, channelContext, ChannelContext, featureNames, fitNormalization, HOUR_MS, hourOfWeek, normalize,
-  Normalization, SLOTS_PER_WEEK, TIMING_FEATURE_NAMES, timingFeatures, Vocabulary, WEEK_MS, DAY_MS, seasonalSlot,
+  Normalization, SLOTS_PER_WEEK, TIMING_FEATURE_NAMES, timingFeatures, Vocabulary, WEEK_MS, DAY_MS, seasonalSlot, channelProfile,
 } from './features';
+import { pooledWeekdayPrior, profileHour } from './profile.fit';
 import { buildMlp, fitMlp, gaussianNll, predictRows, TrainingOptions, TrainingOutcome } from './mlp';
 import { argMax, expectedHitAtK, round } from './evaluation';
 import { CALIBRATION_DAYS, conformalQuantile, logBand, logError } from './calibration';
@@ -33,6 +34,10 @@ export interface TimingScorer {
   vocabulary: Vocabulary;
   /** Half-width of the 80 % interval in predicted sigmas, conformally calibrated (Z80 when uncalibrated). */
   intervalZ?: number;
+  /** Weekday effects pooled over the training channels, the prior of each channel's profile (absent: none). */
+  weekdayPrior?: number[];
+  /** How much of the net's correction over the profile prior is applied, chosen on the calibration hours (absent: all). */
+  residualWeight?: number;
 }
 
 /** Ranking methods scored on the same holdout slots. */
@@ -99,15 +104,15 @@ function candidates(h: ChannelHistory): Candidate[] {
 }
 
 /**
- * The seasonal prior of a slot: the channel × hour-of-week baseline (its mean shrunk toward the channel
- * mean, features.ts `seasonalSlot`) when the slot was seen, else the channel's profile at this hour of
- * the day, else its level. The network learns the correction on top of it (trend, weekday, followers,
- * what other channels teach), so with little signal it is the baseline.
+ * The prior of a slot, relative to the channel's hourly level: the channel's fitted audience profile
+ * (profile.fit.ts: a smooth daily curve plus weekday effects shrunk toward the ones all channels share)
+ * at that hour. Unlike one slot's own mean, it borrows from every live hour of the channel, so a slot
+ * seen once or never is ranked by what the rest of the week says about it. The network learns the
+ * correction on top of it (trend, followers, what other channels teach), so with little signal it is
+ * the profile.
  */
-export function slotPrior(ctx: ChannelContext, slotStart: number): number {
-  const how = hourOfWeek(slotStart);
-  if (ctx.seasonal.slots[how]!.length > 0) return Math.log((seasonalSlot(ctx, how) + 1) / (ctx.hourlyLevel + 1));
-  return ctx.hodProfile[how % 24] ?? 0;
+export function slotPrior(ctx: ChannelContext, slotStart: number, weekdayPrior?: number[]): number {
+  return Math.log((profileHour(channelProfile(ctx, weekdayPrior), slotStart) + 1) / (ctx.hourlyLevel + 1));
 }
 
 /** The channel × hour-of-week baseline as slot scores (served when the net lost to it on the holdout). */
@@ -143,7 +148,7 @@ export function scoreHours(scorer: TimingScorer, items: Array<{ ctx: ChannelCont
 function predictHours(scorer: TimingScorer, items: Array<{ ctx: ChannelContext; t: number }>): Array<{ mu: number; sigma: number }> {
   const x = normalize(items.map((i) => timingFeatures(i.ctx, i.t, scorer.vocabulary)), scorer.normalization);
   return predictRows(scorer.model, x).map(([correction, rawLogVar], i) => ({
-    mu: correction! + slotPrior(items[i]!.ctx, items[i]!.t),
+    mu: (scorer.residualWeight ?? 1) * correction! + slotPrior(items[i]!.ctx, items[i]!.t, scorer.weekdayPrior),
     sigma: Math.exp(Math.min(5, Math.max(-7, rawLogVar!)) / 2),
   }));
 }
@@ -159,6 +164,18 @@ export function scoreSlots(scorer: TimingScorer, ctx: ChannelContext, slotStarts
 export function nextWeekSlots(asOf: number): number[] {
   const first = Math.ceil(asOf / HOUR_MS) * HOUR_MS;
   return Array.from({ length: SLOTS_PER_WEEK }, (_, k) => first + k * HOUR_MS);
+}
+
+const RESIDUAL_WEIGHTS = [0, 0.25, 0.5, 0.75, 1];
+
+function chooseResidualWeight(scorer: TimingScorer, hours: Candidate[]): number {
+  let best = { w: 0, sse: Infinity };
+  for (const w of RESIDUAL_WEIGHTS) {
+    const p = predictHours({ ...scorer, residualWeight: w }, hours.map((c) => ({ ctx: c.ctx, t: c.x.hourStart })));
+    const sse = hours.reduce((a, c, i) => a + (hourTarget(c) - p[i]!.mu) ** 2, 0);
+    if (sse < best.sse - 1e-9) best = { w, sse };
+  }
+  return best.w;
 }
 
 export async function trainTimingModel(histories: ChannelHistory[], o: TimingTrainingOptions): Promise<TrainedTimingModel> {
@@ -179,6 +196,11 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
   if (holdout.length === 0) throw new InsufficientDataError('timing: no live hours in the holdout period to evaluate on', { have: 0, need: 1, what: 'holdout hours' });
 
   const vocabulary = buildVocabulary(train.map((c) => c.ctx.platform), train.map((c) => c.ctx.category));
+  // Pooled from what every channel had seen when training data ends (nothing of the calibration week or holdout).
+  const weekdayPrior = pooledWeekdayPrior(histories.flatMap((h) => {
+    const r = channelContext(h, calibrateFrom);
+    return r.ok ? [r.ctx.seasonal.slots.flat()] : [];
+  }));
   const xTrain = train.map((c) => timingFeatures(c.ctx, c.x.hourStart, vocabulary));
   const normalization = fitNormalization(xTrain);
   const model = buildMlp({ inputDim: xTrain[0]!.length, hidden: o.hidden, outputs: 2, seed: o.seed, l2: o.l2 });
@@ -186,12 +208,14 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
     model,
     normalize(xTrain, normalization),
     // The second column is a placeholder: the loss reads the log-variance from the prediction only.
-    train.map((c) => [hourTarget(c) - slotPrior(c.ctx, c.x.hourStart), 0]),
+    train.map((c) => [hourTarget(c) - slotPrior(c.ctx, c.x.hourStart, weekdayPrior), 0]),
     { epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, seed: o.seed, loss: gaussianNll, onEpoch: o.onEpoch },
   );
-  const scorer: TimingScorer = { model, normalization, vocabulary };
+  const scorer: TimingScorer = { model, normalization, vocabulary, weekdayPrior };
   // Conformal width: |error| / sigma on the calibration hours (in-sample when there are too few).
   const calibrating = calibration.length >= 20 ? calibration : train;
+  // Stacking weight of the net over the profile, by squared log error on the calibration hours (none: the profile alone).
+  scorer.residualWeight = calibration.length >= 20 ? chooseResidualWeight(scorer, calibration) : 0;
   const calibrated = predictHours(scorer, calibrating.map((c) => ({ ctx: c.ctx, t: c.x.hourStart })));
   scorer.intervalZ = conformalQuantile(calibrating.map((c, i) => Math.abs(hourTarget(c) - calibrated[i]!.mu) / calibrated[i]!.sigma));
 
@@ -252,6 +276,7 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
     interval80_z: round(scorer.intervalZ),
     interval80_coverage: round(inside / holdout.length),
     calibration_hours: calibration.length,
+    residual_weight: scorer.residualWeight,
     train_loss: round(fit.finalLoss, 6),
     samples_per_second: round((fit.samples * fit.epochs) / Math.max(0.001, fit.trainMs / 1000), 1),
   };

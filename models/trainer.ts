@@ -121,6 +121,8 @@ export async function trainModels(deps: { repo: ClickHouseRepository; logger: Lo
         metrics: trained.metrics,
         serving: trained.serving,
         intervalZ: 'intervalZ' in trained ? trained.intervalZ : undefined,
+        weekdayPrior: trained.weekdayPrior,
+        residualWeight: trained.residualWeight,
         dataRange: { from: new Date(dataFrom).toISOString(), to: new Date(dataTo).toISOString(), holdoutFrom: new Date(splitAt).toISOString() },
         params,
       });

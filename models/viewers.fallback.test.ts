@@ -22,7 +22,8 @@ describe('viewer model: the holdout decides what is served', () => {
   beforeAll(() => useBackend('cpu'));
 
   it('a net that loses to the best baseline on its holdout is not served: the baseline is, under its own name', async () => {
-    const trained = await trainViewerModel(constantChannels(), { ...VIEWER_DEFAULTS, epochs: 2, splitAt: END - 7 * DAY_MS + 18 * HOUR_MS - 1, seed: 1 });
+    // The net's correction at full weight (no stacking choice), so the net itself is what is compared.
+    const trained = await trainViewerModel(constantChannels(), { ...VIEWER_DEFAULTS, epochs: 2, splitAt: END - 7 * DAY_MS + 18 * HOUR_MS - 1, seed: 1, residualWeights: [1] });
     trained.model.dispose();
     // Every baseline predicts the constant exactly; a freshly trained net is a little off.
     expect(trained.metrics.best_baseline_mae).toBe(0);
@@ -37,6 +38,15 @@ describe('viewer model: the holdout decides what is served', () => {
     // The interval of the served baseline is calibrated on its own (zero) errors.
     expect(trained.serving.intervalQ).toBe(0);
     expect(trained.metrics.interval80_coverage).toBe(1);
+  });
+
+  it('the calibration week weighs the net: a correction that only adds error gets weight 0, and the model is the profile it corrects', async () => {
+    const trained = await trainViewerModel(constantChannels(), { ...VIEWER_DEFAULTS, epochs: 2, splitAt: END - 7 * DAY_MS + 18 * HOUR_MS - 1, seed: 1 });
+    trained.model.dispose();
+    expect(trained.metrics.calibration_sessions).toBeGreaterThanOrEqual(10);
+    expect(trained.residualWeight).toBe(0);
+    // A constant audience: the channel's fitted profile is the constant, so the model is exact.
+    expect(trained.metrics.mae).toBeCloseTo(0, 6);
   });
 
   it('servedValue returns the net only when the net is served', () => {

@@ -2,8 +2,9 @@ import type { ChannelHistory, SessionRecord } from './channel-history';
 import { channelKey } from './channel-history';
 import {
   buildVocabulary, channelContext, ChannelContext, DAY_MS, featureNames, fitNormalization, normalize, Normalization,
-  sameHourLastWeek, seasonalBaseline, VIEWER_FEATURE_NAMES, viewerFeatures, Vocabulary,
+  profileEstimate, sameHourLastWeek, seasonalBaseline, VIEWER_FEATURE_NAMES, viewerFeatures, Vocabulary,
 } from './features';
+import { pooledWeekdayPrior } from './profile.fit';
 import { buildMlp, fitMlp, predictRows, TrainingOptions, TrainingOutcome, weightedHuber } from './mlp';
 import { mae, mape, round } from './evaluation';
 import { CALIBRATION_DAYS, conformalQuantile, coverage, logBand, logError } from './calibration';
@@ -21,7 +22,10 @@ import type { tf } from './tf.backend';
  * is decided on the holdout: when the trained net loses to the best baseline there, the artifact says
  * so (`serving`) and the registry serves that baseline, named as such.
  */
-export type ViewerTrainingOptions = TrainingOptions;
+export type ViewerTrainingOptions = TrainingOptions & {
+  /** Candidate weights of the net's correction, one chosen on the calibration week (default 0, ¼, ½, ¾, 1). */
+  residualWeights?: number[];
+};
 
 export const VIEWER_DEFAULTS = { epochs: 60, batchSize: 64, learningRate: 0.003, hidden: [8], l2: 0.1 };
 export const MIN_TRAIN_SESSIONS = 30;
@@ -46,6 +50,14 @@ export interface ViewerScorer {
   model: tf.LayersModel;
   normalization: Normalization;
   vocabulary: Vocabulary;
+  /** Weekday effects pooled over the training channels, the prior of each channel's profile (absent: none). */
+  weekdayPrior?: number[];
+  /**
+   * How much of the net's correction over the profile is applied, chosen on the calibration week
+   * (0 = the profile alone; absent: all of it). A net trained on a few weeks of young channel contexts
+   * can add more noise than signal; the week after its training data says how much to trust it.
+   */
+  residualWeight?: number;
 }
 
 export interface ViewerHoldoutRow {
@@ -98,17 +110,33 @@ export function viewerBaselines(ctx: ChannelContext, start: number, durationMs: 
   };
 }
 
-export const viewersFromOutput = (seasonal: number, out: number): number => Math.max(0, (seasonal + 1) * Math.exp(out) - 1);
+export const viewersFromOutput = (anchor: number, out: number): number => Math.max(0, (anchor + 1) * Math.exp(out) - 1);
 
 /** Expected average viewers for each (context, start, duration) — the serving and evaluation path. */
 export function scoreViewers(scorer: ViewerScorer, items: Array<{ ctx: ChannelContext; start: number; durationMs: number; category: string | null }>): number[] {
-  const x = normalize(items.map((i) => viewerFeatures(i.ctx, i.start, i.durationMs, i.category, scorer.vocabulary)), scorer.normalization);
-  return predictRows(scorer.model, x).map((row, k) => viewersFromOutput(seasonalBaseline(items[k]!.ctx, items[k]!.start, items[k]!.durationMs), row[0]!));
+  const x = normalize(items.map((i) => viewerFeatures(i.ctx, i.start, i.durationMs, i.category, scorer.vocabulary, scorer.weekdayPrior)), scorer.normalization);
+  const w = scorer.residualWeight ?? 1;
+  return predictRows(scorer.model, x).map((row, k) => viewersFromOutput(profileEstimate(items[k]!.ctx, items[k]!.start, items[k]!.durationMs, scorer.weekdayPrior), w * row[0]!));
 }
 
 /** What `serving` names, for one planned stream: the net's number or the named baseline's. */
 export function servedValue(serving: ViewerServing, model: () => number, baselines: Record<ViewerBaseline, number>): number {
   return serving === 'viewers' ? model() : baselines[serving.slice('baseline:'.length) as ViewerBaseline];
+}
+
+const MIN_CALIBRATION_SESSIONS = 10;
+const RESIDUAL_WEIGHTS = [0, 0.25, 0.5, 0.75, 1];
+
+/** The weight of the net's correction with the lowest MAE on `sessions` (ties: the smaller weight). */
+function chooseResidualWeight(scorer: ViewerScorer, sessions: Candidate[], weights: number[]): number {
+  const items = sessions.map((c) => ({ ctx: c.ctx, start: c.s.startedAt, durationMs: c.s.endedAt - c.s.startedAt, category: c.s.category }));
+  const actual = sessions.map((c) => c.s.avgViewers);
+  let best = { w: weights[0]!, mae: Infinity };
+  for (const w of weights) {
+    const m = mae(actual, scoreViewers({ ...scorer, residualWeight: w }, items));
+    if (m < best.mae - 1e-9) best = { w, mae: m };
+  }
+  return best.w;
 }
 
 export async function trainViewerModel(histories: ChannelHistory[], o: ViewerTrainingOptions): Promise<TrainedViewerModel> {
@@ -128,18 +156,27 @@ export async function trainViewerModel(histories: ChannelHistory[], o: ViewerTra
   if (holdout.length === 0) throw new InsufficientDataError('viewers: no sessions in the holdout period to evaluate on', { have: 0, need: 1, what: 'holdout sessions' });
 
   const vocabulary = buildVocabulary(train.map((c) => c.ctx.platform), train.map((c) => c.s.category ?? c.ctx.category));
-  const rows = (cs: Candidate[]) => cs.map((c) => viewerFeatures(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt, c.s.category, vocabulary));
+  // Pooled from what every channel had seen when training data ends (nothing of the calibration week or holdout).
+  const weekdayPrior = pooledWeekdayPrior(histories.flatMap((h) => {
+    const r = channelContext(h, calibrateFrom);
+    return r.ok ? [r.ctx.seasonal.slots.flat()] : [];
+  }));
+  const rows = (cs: Candidate[]) => cs.map((c) => viewerFeatures(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt, c.s.category, vocabulary, weekdayPrior));
   const xTrain = rows(train);
   const normalization = fitNormalization(xTrain);
   const model = buildMlp({ inputDim: xTrain[0]!.length, hidden: o.hidden, outputs: 2, seed: o.seed, l2: o.l2 });
   const fit = await fitMlp(
     model,
     normalize(xTrain, normalization),
-    train.map((c) => [Math.log((c.s.avgViewers + 1) / (seasonalBaseline(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt) + 1)), sampleWeight(c.ctx.level)]),
+    train.map((c) => [Math.log((c.s.avgViewers + 1) / (profileEstimate(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt, weekdayPrior) + 1)), sampleWeight(c.ctx.level)]),
     { epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, seed: o.seed, loss: weightedHuber, onEpoch: o.onEpoch },
   );
 
-  const scorer = { model, normalization, vocabulary };
+  const scorer: ViewerScorer = { model, normalization, vocabulary, weekdayPrior };
+  const calibrating = calibration.length >= MIN_CALIBRATION_SESSIONS ? calibration : train;
+  // Stacking weight of the net over the profile, on the calibration week only (none: the profile alone).
+  const weights = o.residualWeights ?? RESIDUAL_WEIGHTS;
+  scorer.residualWeight = calibration.length >= MIN_CALIBRATION_SESSIONS || weights.length === 1 ? chooseResidualWeight(scorer, calibration, weights) : 0;
   const evaluate = (cs: Candidate[]) => {
     const predicted = scoreViewers(scorer, cs.map((c) => ({ ctx: c.ctx, start: c.s.startedAt, durationMs: c.s.endedAt - c.s.startedAt, category: c.s.category })));
     return cs.map((c, i) => ({ c, actual: c.s.avgViewers, model: predicted[i]!, ...viewerBaselines(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt) }));
@@ -155,7 +192,7 @@ export async function trainViewerModel(histories: ChannelHistory[], o: ViewerTra
   const served = (r: (typeof held)[number]) => servedValue(name, () => r.model, r.values);
 
   // Interval: conformal on the calibration week (in-sample training residuals when it has too few sessions).
-  const calibrated = evaluate(calibration.length >= 10 ? calibration : train);
+  const calibrated = evaluate(calibrating);
   const intervalQ = conformalQuantile(calibrated.map((r) => logError(r.actual, served(r))));
   const bands = held.map((r) => logBand(served(r), intervalQ));
 
@@ -177,6 +214,7 @@ export async function trainViewerModel(histories: ChannelHistory[], o: ViewerTra
     interval80_q: round(intervalQ),
     interval80_coverage: round(coverage(actual, bands.map((b) => b.low), bands.map((b) => b.high))),
     calibration_sessions: calibration.length,
+    residual_weight: scorer.residualWeight,
     train_mae: round(mae(trainActual, evaluate(train).map((r) => r.model))),
     train_loss: round(fit.finalLoss, 6),
     samples_per_second: round((fit.samples * fit.epochs) / Math.max(0.001, fit.trainMs / 1000), 1),
