@@ -1,6 +1,6 @@
 import type { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
 import { sealAfterBatch } from '../shared/clickhouse/rollups';
-import type { World } from '../platforms/simulator/world';
+import { chDateTime, chDateTime64, parseChDateTime, type MetricsWindowRecord, type StreamSessionRecord } from '../shared/clickhouse/tables';
 import { gaussian, seededRandom } from './seeded-random';
 import type { ChannelHistory } from './channel-history';
 
@@ -17,7 +17,21 @@ import type { ChannelHistory } from './channel-history';
  * Offline minutes are not written (the models read live minutes only); sessions still running at `to`
  * are left out.
  */
-export type HistoryWorld = Pick<World, 'channels' | 'sessionsBetween' | 'stateAt' | 'followersAt' | 'chatMessagesBetween'>;
+export interface HistoryWorld {
+  readonly channels: ReadonlyArray<HistoryChannel>;
+  /** Sessions overlapping [fromMs, toMs); endedAt null while one has no end yet. */
+  sessionsBetween(channelId: string, fromMs: number, toMs: number): Array<{ streamId: string; startedAt: number; endedAt: number | null }>;
+  stateAt(channelId: string, tMs: number): { viewers: number; title: string; category: string };
+  followersAt(channelId: string, tMs: number): number;
+  chatMessagesBetween(channelId: string, fromMs: number, toMs: number): Array<{ publishedAt: number; authorId: string }>;
+}
+
+/** What the backfill reads of a channel of the world. */
+export interface HistoryChannel {
+  platform: string;
+  channelId: string;
+  login: string;
+}
 
 export interface BackfillOptions {
   fromMs: number;
@@ -33,7 +47,7 @@ export interface BackfillOptions {
   /** Chat counts per minute from the world (costly for big channels; the models do not read them). */
   chat?: boolean;
   /** user_id written with each row; default "sim:<login>". */
-  userIdOf?: (c: World['channels'][number]) => string;
+  userIdOf?: (c: HistoryChannel) => string;
   /** ReplacingMergeTree version; default now. */
   version?: number;
   /**
@@ -45,45 +59,12 @@ export interface BackfillOptions {
   includeLive?: boolean;
 }
 
-export interface MetricRow {
-  platform: string;
-  channel_id: string;
-  user_id: string;
-  window_start: number;
-  samples: number;
-  avg_viewers: number;
-  peak_viewers: number;
-  min_viewers: number;
-  viewer_minutes: number;
-  followers: number;
-  follower_delta: number;
-  chat_messages: number;
-  unique_chatters: number;
-  engagement_rate: number;
-  messages_per_viewer_minute: number;
-  live: number;
-  stream_id: string;
-  version: number;
-}
-
-export interface SessionRow {
-  platform: string;
-  channel_id: string;
-  user_id: string;
-  stream_id: string;
-  started_at: string;
-  ended_at: string;
-  duration_seconds: number;
-  peak_viewers: number;
-  avg_viewers: number;
-  hours_watched: number;
-  followers_gained: number;
-  chat_messages: number;
-  title: string;
-  category: string;
-  status: 'ended';
-  version: number;
-}
+/**
+ * The backfill writes the processors' own rows (shared/clickhouse/tables.ts): one definition of
+ * metrics_1m and stream_sessions and of their DateTime text for every writer.
+ */
+export type MetricRow = MetricsWindowRecord;
+export type SessionRow = StreamSessionRecord & { ended_at: string; status: 'ended' };
 
 const MINUTE = 60_000;
 const POLL_MS = 30_000;
@@ -131,7 +112,7 @@ export function channelHistoryRows(world: HistoryWorld, channelId: string, o: Ba
         platform: c.platform,
         channel_id: channelId,
         user_id: userId,
-        window_start: w / 1000,
+        window_start: chDateTime(w),
         samples: polls.length,
         avg_viewers: avg,
         peak_viewers: Math.max(...polls),
@@ -159,8 +140,8 @@ export function channelHistoryRows(world: HistoryWorld, channelId: string, o: Ba
       channel_id: channelId,
       user_id: userId,
       stream_id: s.streamId,
-      started_at: new Date(s.startedAt).toISOString(),
-      ended_at: new Date(endedAt).toISOString(),
+      started_at: chDateTime64(s.startedAt),
+      ended_at: chDateTime64(endedAt),
       duration_seconds: Math.round((endedAt - s.startedAt) / 1000),
       peak_viewers: Math.max(...rows.map((r) => r.peak_viewers)),
       // The processors' session summary: mean of the windows' avg_viewers, Σ viewer_minutes / 60.
@@ -225,18 +206,18 @@ export function historyFromRows(platform: string, channelId: string, rows: { met
   const hours = new Map<number, { sum: number; n: number; followers: number | null }>();
   for (const m of rows.metrics) {
     if (!m.live) continue;
-    const h = Math.floor(m.window_start / 3600) * 3_600_000;
+    const h = Math.floor(parseChDateTime(m.window_start) / 3_600_000) * 3_600_000;
     const b = hours.get(h) ?? { sum: 0, n: 0, followers: null };
     b.sum += m.avg_viewers;
     b.n++;
-    b.followers = Math.max(b.followers ?? 0, m.followers);
+    if (m.followers !== null) b.followers = Math.max(b.followers ?? 0, m.followers);
     hours.set(h, b);
   }
   return {
     platform,
     channelId,
     sessions: rows.sessions
-      .map((s) => ({ streamId: s.stream_id, startedAt: Date.parse(s.started_at), endedAt: Date.parse(s.ended_at), avgViewers: s.avg_viewers, peakViewers: s.peak_viewers, category: s.category }))
+      .map((s) => ({ streamId: s.stream_id, startedAt: parseChDateTime(s.started_at), endedAt: parseChDateTime(s.ended_at), avgViewers: s.avg_viewers, peakViewers: s.peak_viewers, category: s.category }))
       .sort((a, b) => a.startedAt - b.startedAt),
     hours: [...hours.entries()].sort((a, b) => a[0] - b[0]).map(([hourStart, b]) => ({ hourStart, viewers: b.sum / b.n, liveMinutes: b.n, followers: b.followers })),
   };

@@ -1,4 +1,5 @@
 import { createWorld } from '../platforms/simulator/world';
+import { parseChDateTime } from '../shared/clickhouse/tables';
 import { channelHistoryRows } from './history';
 
 const MIN = 60_000;
@@ -14,18 +15,18 @@ describe('channelHistoryRows: the first-start demo covers a stream that is live 
 
   it('without includeLive, an open stream is left out entirely', () => {
     const rows = channelHistoryRows(world, id, base);
-    expect(rows.metrics.filter((r) => r.window_start * 1000 >= T - 30 * MIN)).toEqual([]);
+    expect(rows.metrics.filter((r) => parseChDateTime(r.window_start) >= T - 30 * MIN)).toEqual([]);
   });
 
   it('with includeLive, every full minute of the open stream so far is a window of that stream, and no session row is written', () => {
     const rows = channelHistoryRows(world, id, { ...base, includeLive: true, sessionNoise: 0.2, pollNoise: 0.1 });
-    const open = rows.metrics.filter((r) => r.window_start * 1000 >= T - 30 * MIN);
-    expect(open.map((r) => r.window_start * 1000)).toEqual(Array.from({ length: 30 }, (_, i) => T - 30 * MIN + i * MIN));
+    const open = rows.metrics.filter((r) => parseChDateTime(r.window_start) >= T - 30 * MIN);
+    expect(open.map((r) => parseChDateTime(r.window_start))).toEqual(Array.from({ length: 30 }, (_, i) => T - 30 * MIN + i * MIN));
     const streamId = open[0]!.stream_id;
     expect(open.every((r) => r.stream_id === streamId && r.live === 1 && r.samples === 2)).toBe(true);
     expect(rows.sessions.find((s) => s.stream_id === streamId)).toBeUndefined();
     // No noise on the open stream: its minutes are what the live pipeline will see from the world.
-    const w = open[5]!.window_start * 1000;
+    const w = parseChDateTime(open[5]!.window_start);
     const expected = [w, w + 30_000].map((t) => Math.max(1, Math.round(world.stateAt(id, t).viewers!)));
     expect(open[5]!.avg_viewers).toBeCloseTo((expected[0]! + expected[1]!) / 2, 6);
   });

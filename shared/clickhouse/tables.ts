@@ -10,6 +10,9 @@ export const chDateTime64 = (ms: number): string => new Date(ms).toISOString().r
 /** An epoch-ms instant as ClickHouse DateTime text in UTC, to the second ("2026-12-01 18:00:00"). */
 export const chDateTime = (ms: number): string => chDateTime64(ms).slice(0, 19);
 
+/** The epoch ms of DateTime / DateTime64 text in UTC (either of the above), e.g. read back from rows written with them. */
+export const parseChDateTime = (text: string): number => Date.parse(`${text.replace(' ', 'T')}Z`);
+
 /** A row of metrics_1m, as written (one closed 1-minute window of one channel). */
 export interface MetricsWindowRecord {
   platform: string;
