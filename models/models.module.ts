@@ -1,5 +1,10 @@
 import type { CommandModule, ServiceModule } from '../shared/lifecycle/process.contract';
+import type { Config } from '../shared/config/config';
+import { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
+import { createRedis } from '../shared/redis/redis';
+import { clickhouseSettingsOf } from '../shared/runtime';
 import { retrainSchedule } from './retrain.schedule';
+import type { RetrainClients } from './retrain.scheduler';
 
 /**
  * The models part's entries in the `spacehub` CLI (cli/registry.ts). Bodies are imported on demand so
@@ -15,11 +20,20 @@ export const retrainSchedulerService: ServiceModule = {
       return { close: async () => undefined };
     }
     const { RetrainScheduler } = await import('./retrain.scheduler');
-    const s = new RetrainScheduler(rt.config, rt.logger);
+    const s = new RetrainScheduler(rt.config, rt.logger, createRetrainClients(rt.config));
     await s.start();
     return { close: () => s.close() };
   },
 };
+
+/** The retrain scheduler's clients (this is its composition root; the scheduler closes them). */
+export function createRetrainClients(config: Config): RetrainClients {
+  return {
+    queueConnection: createRedis(config.REDIS_URL, { forBullMQ: true }),
+    workerConnection: createRedis(config.REDIS_URL, { forBullMQ: true }),
+    clickhouse: new ClickHouseRepository(clickhouseSettingsOf(config)),
+  };
+}
 
 export const trainCommand: CommandModule = {
   name: 'train',

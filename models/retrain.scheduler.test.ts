@@ -8,6 +8,7 @@ import { clickhouseSettingsOf } from '../shared/runtime';
 import { eventually, testConfig } from '../test/support/stack';
 import { latestVersion } from './artifact.store';
 import { backfillHistory } from './history';
+import { createRetrainClients } from './models.module';
 import { RetrainScheduler, retrainSchedule } from './retrain.scheduler';
 
 /** Scheduled retraining through a real BullMQ job scheduler on the real Redis, training from the real ClickHouse. */
@@ -41,7 +42,7 @@ describe('scheduled retraining (BullMQ, Redis, ClickHouse)', () => {
     try {
       const to = Math.floor(Date.now() / 3_600_000) * 3_600_000;
       await backfillHistory(repo, createWorld({ seed: 11, channels: 10 }), { fromMs: to - 28 * DAY, toMs: to, sessionNoise: 0.2, seed: 1 });
-      scheduler = new RetrainScheduler(config, createLogger('silent'), { schedule: { every: 60_000 }, epochs: { viewers: 3, timing: 2 } });
+      scheduler = new RetrainScheduler(config, createLogger('silent'), createRetrainClients(config), { schedule: { every: 60_000 }, epochs: { viewers: 3, timing: 2 } });
       expect(await scheduler.start()).toBe(true);
       const runs = await eventually(
         () => repo.query<{ model: string; status: string; trigger: string; error: string }>('scheduled runs', 'SELECT model, status, trigger, error FROM model_runs FINAL ORDER BY model'),

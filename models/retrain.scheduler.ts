@@ -2,9 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../shared/config/config';
 import type { Logger } from '../shared/logging/logger';
-import { createRedis } from '../shared/redis/redis';
-import { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
-import { clickhouseSettingsOf } from '../shared/runtime';
+import type { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
 import { Closer } from '../shared/lifecycle/lifecycle';
 import { trainModels, TrainingSummary } from './trainer';
 import { retrainSchedule, RetrainSchedule } from './retrain.schedule';
@@ -20,6 +18,17 @@ export type { RetrainSchedule };
  * serving processes pick the new version up through their hot reload.
  */
 export const RETRAIN_QUEUE = 'models-retrain';
+
+/**
+ * The clients the scheduler runs on, built by its composition root (models.module.ts
+ * `createRetrainClients`); the scheduler closes them. BullMQ wants its own connection for the
+ * worker's blocking reads, so there are two.
+ */
+export interface RetrainClients {
+  queueConnection: Redis;
+  workerConnection: Redis;
+  clickhouse: ClickHouseRepository;
+}
 const SCHEDULER_ID = 'models-retrain';
 
 export class RetrainScheduler {
@@ -33,9 +42,13 @@ export class RetrainScheduler {
   constructor(
     private readonly config: Config,
     logger: Logger,
+    private readonly clients: RetrainClients,
     private readonly overrides: { schedule?: RetrainSchedule; epochs?: { viewers?: number; timing?: number } } = {},
   ) {
     this.log = logger.child({ module: 'models.retrain' });
+    this.closer.add('redis', () => void clients.queueConnection.disconnect());
+    this.closer.add('clickhouse', () => clients.clickhouse.close());
+    this.closer.add('worker connection', () => void clients.workerConnection.disconnect());
   }
 
   /** Returns false (and does nothing) when no schedule is configured. */
@@ -46,10 +59,7 @@ export class RetrainScheduler {
       return false;
     }
     const prefix = this.config.REDIS_KEY_PREFIX ? `${this.config.REDIS_KEY_PREFIX}:bull` : 'bull';
-    const connection: Redis = createRedis(this.config.REDIS_URL, { forBullMQ: true });
-    this.closer.add('redis', () => void connection.disconnect());
-    const repo = new ClickHouseRepository(clickhouseSettingsOf(this.config));
-    this.closer.add('clickhouse', () => repo.close());
+    const { queueConnection: connection, workerConnection, clickhouse: repo } = this.clients;
     this.queue = new Queue(RETRAIN_QUEUE, { connection, prefix });
     this.closer.add('queue', () => this.queue!.close());
     await this.queue.upsertJobScheduler(SCHEDULER_ID, schedule, {
@@ -57,7 +67,6 @@ export class RetrainScheduler {
       data: {},
       opts: { attempts: 1, removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } },
     });
-    const workerConnection: Redis = createRedis(this.config.REDIS_URL, { forBullMQ: true });
     const worker = new Worker(
       RETRAIN_QUEUE,
       async () => {
@@ -73,7 +82,6 @@ export class RetrainScheduler {
       { connection: workerConnection, prefix, concurrency: 1, lockDuration: 10 * 60_000 },
     );
     worker.on('failed', (_job, err) => this.log.error({ err }, 'scheduled retraining failed'));
-    this.closer.add('worker connection', () => void workerConnection.disconnect());
     this.closer.add('worker', () => worker.close());
     this.log.info({ schedule }, 'scheduled retraining on');
     return true;
