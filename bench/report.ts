@@ -26,6 +26,7 @@ interface BenchRun {
 const RUNS: BenchRun[] = [
   { name: 'platforms', file: 'platforms.bench.ts', args: ['--n', '1000', '--concurrency', '16'], timeoutS: 120 },
   { name: 'ingest', file: 'ingest.bench.ts', args: ['--jobs', '1500', '--seconds', '5'], timeoutS: 180 },
+  { name: 'ingest-scale', file: 'ingest-scale.bench.ts', args: ['--twitch', '10000', '--youtube', '200', '--throughput', '2000'], timeoutS: 240 },
   { name: 'processors', file: 'processors.bench.ts', args: ['--channels', '1000', '--minutes', '30'], timeoutS: 300 },
   { name: 'api', file: 'api.bench.ts', args: ['--rows', '500000', '--seconds', '20', '--rounds', '4'], timeoutS: 300 },
   { name: 'gateway', file: 'gateway.bench.ts', args: [], env: { CLIENTS: '10000', FANOUT_CLIENTS: '1000', ROUNDS: '3' }, timeoutS: 300 },
