@@ -1,14 +1,9 @@
 import { Readable } from 'node:stream';
-import type { Redis } from 'ioredis';
-import { ApiTokenStore } from '../../shared/auth/api-tokens';
-import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
-import { createRedis } from '../../shared/redis/redis';
-import { startApi, RunningApi } from '../../api/api.service';
+import type { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
+import type { RunningApi } from '../../api/api.service';
 import { seriesExportQuery, sessionsExportQuery } from '../../api/exports/channel-export';
-import { ConnectionRepository } from '../../platforms/connections/connection.repository';
-import { TokenCipher } from '../../platforms/tokens/token-cipher';
-import { testStack, TestStack } from '../support/stack';
-import { insertAll, T0 } from '../api/api-fixtures';
+import { apiHarness, type ApiHarness } from '../support/api.harness';
+import { fixtureIdentity, insertAll, T0 } from '../api/api-fixtures';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -48,10 +43,9 @@ function same(json: unknown, cell: unknown): boolean {
  * ClickHouse. Same authorisation as JSON.
  */
 describe('exports: CSV and Parquet streamed from ClickHouse (real ClickHouse, Redis)', () => {
-  let stack: TestStack;
+  let h: ApiHarness;
   let api: RunningApi;
   let repo: ClickHouseRepository;
-  let redis: Redis;
   let alice: string;
   let bob: string;
   const from = new Date(T0).toISOString();
@@ -59,26 +53,15 @@ describe('exports: CSV and Parquet streamed from ClickHouse (real ClickHouse, Re
   const get = (path: string, token: string, headers: Record<string, string> = {}) => fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
 
   beforeAll(async () => {
-    stack = await testStack({ API_RATE_LIMIT_PER_MINUTE: '100000' });
-    repo = new ClickHouseRepository(stack.rt.clickhouseSettings);
+    h = await apiHarness({ env: { API_RATE_LIMIT_PER_MINUTE: '100000' }, users: { alice: 'Alice', bob: 'Bob' } });
+    ({ repo } = h);
+    ({ alice, bob } = h.tokenOf as { alice: string; bob: string });
     await insertAll(repo, Date.now());
-    redis = createRedis(stack.rt.config.REDIS_URL);
-    const tokens = new ApiTokenStore(redis, stack.rt.config.REDIS_KEY_PREFIX);
-    await tokens.createUser('Alice', 'alice');
-    await tokens.createUser('Bob', 'bob');
-    alice = (await tokens.createToken('alice')).token;
-    bob = (await tokens.createToken('bob')).token;
-    const connections = new ConnectionRepository(redis, stack.rt.config.REDIS_KEY_PREFIX, TokenCipher.fromKeyRing(stack.rt.config.TOKEN_ENCRYPTION_KEYS!));
-    await connections.upsert({ userId: 'alice', platform: 'twitch', channelId: '1001', login: 'l1001', displayName: 'twitch 1001', scopes: [] }, { accessToken: 'a', refreshToken: 'r', expiresAt: null, scopes: [] });
-    await connections.upsert({ userId: 'bob', platform: 'twitch', channelId: '2002', login: 'l2002', displayName: 'twitch 2002', scopes: [] }, { accessToken: 'a', refreshToken: 'r', expiresAt: null, scopes: [] });
-    api = await startApi(stack.rt, { port: 0, streaming: null, predictions: null });
+    await h.connect('alice', 'twitch', '1001', fixtureIdentity('twitch', '1001'));
+    await h.connect('bob', 'twitch', '2002', fixtureIdentity('twitch', '2002'));
+    api = await h.start({ streaming: null, predictions: null });
   }, 120_000);
-  afterAll(async () => {
-    await api?.close();
-    await repo?.close();
-    redis?.disconnect();
-    await stack?.cleanup();
-  });
+  afterAll(async () => h?.close());
 
   it.each(['1m', '1h'])('metrics CSV (granularity %s) equals the JSON answer row for row, by ?format= and by Accept', async (granularity) => {
     const path = `/v1/channels/twitch/1001/metrics?from=${from}&to=${to}&granularity=${granularity}`;

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { deleteRedisKeys } from '../support/stack';
 
 export interface Received {
   path: string;
@@ -53,10 +54,9 @@ export class WebhookReceiver {
   }
 }
 
-/** Removes what a notifications test leaves outside testStack's cleanup: its Redis keys and the notify consumer group. */
+/** Removes what a notifications test leaves outside testStack's cleanup (the notify consumer group), and its Redis keys at once. */
 export async function cleanupNotify(rt: import('../../shared/runtime').Runtime, redis: import('ioredis').Redis): Promise<void> {
-  const keys = await redis.keys(`${rt.config.REDIS_KEY_PREFIX}:*`);
-  if (keys.length) await redis.del(...keys);
+  await deleteRedisKeys(redis, rt.config.REDIS_KEY_PREFIX);
   const admin = rt.kafka.admin();
   await admin.connect();
   await admin.deleteGroups([rt.config.NOTIFY_GROUP_ID ?? `${rt.config.KAFKA_TOPIC_PREFIX}.notify`]).catch(() => undefined);

@@ -1,18 +1,14 @@
 import crypto from 'node:crypto';
-import type { Producer } from 'kafkajs';
 import type { Redis } from 'ioredis';
-import { ApiTokenStore } from '../../shared/auth/api-tokens';
-import { createRedis } from '../../shared/redis/redis';
 import { metricsRegistry } from '../../shared/metrics/metrics';
 import type { Alert } from '../../shared/events/events';
 import { startApi, RunningApi } from '../../api/api.service';
-import { NotifyService } from '../../notifications/notify.service';
 import { verifySignature } from '../../notifications/webhook.signature';
-import { eventually, testStack, TestStack } from '../support/stack';
+import { eventually, type TestStack } from '../support/stack';
 import { discordProblems } from './discord.validator';
-import { cleanupNotify, WebhookReceiver } from './webhook-receiver';
-import { ConnectionRepository, connectionIdOf } from '../../platforms/connections/connection.repository';
-import { TokenCipher } from '../../platforms/tokens/token-cipher';
+import type { WebhookReceiver } from './webhook-receiver';
+import { notifyHarness, type NotifyHarness } from './notify.harness';
+import { type ConnectionRepository, connectionIdOf } from '../../platforms/connections/connection.repository';
 
 // Response bodies are asserted field by field.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -27,19 +23,18 @@ const noConnections = { get: async () => null, listByUser: async () => [] };
  * default configuration checks the refusals). Backoff delays are tiny so retries take milliseconds.
  */
 describe('notifications: go-live webhooks (real Kafka, Registry, Redis)', () => {
+  let n: NotifyHarness;
   let stack: TestStack;
   let api: RunningApi;
   let strictApi: RunningApi;
-  let notify: NotifyService;
-  let producer: Producer;
   let redis: Redis;
   let alice: string;
   let bob: string;
   let connections: ConnectionRepository;
-  const rx = new WebhookReceiver();
+  let rx: WebhookReceiver;
   /** Alerts go to the active owners of their channel (issue 16): a user connects the channel first. */
   const connect = (userId: string, platform: string, channelId: string) =>
-    connections.upsert({ userId, platform, channelId, login: channelId, displayName: channelId, scopes: [] }, { accessToken: 'sim-access', refreshToken: 'sim-refresh', expiresAt: null, scopes: [] });
+    n.connect(userId, platform, channelId, { accessToken: 'sim-access', refreshToken: 'sim-refresh' });
 
   const call = async (base: string, method: string, path: string, token: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
@@ -54,42 +49,30 @@ describe('notifications: go-live webhooks (real Kafka, Registry, Redis)', () => 
   const deliveries = async (id: string) => (await call(api.url, 'GET', `/v1/webhooks/${id}/deliveries`, alice)).body.deliveries as Json[];
   const produce = async (a: Partial<Alert> & Pick<Alert, 'alertId' | 'type'>) => {
     const alert = { userId: 'alice', platform: 'twitch', channelId: '1001', occurredAt: Date.now(), severity: 'info', message: `${a.type} happened`, detailsJson: '{}', ...a };
-    await producer.send({ topic: stack.rt.topics.alerts, acks: -1, messages: [{ key: alert.userId, value: await stack.rt.registry.encode('alerts', alert) }] });
+    await n.produceAlert(alert);
   };
   const uid = () => crypto.randomBytes(4).toString('hex');
 
   beforeAll(async () => {
-    stack = await testStack({
-      ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true', WEBHOOK_ALLOWED_PORTS: '*', NOTIFY_MAX_ATTEMPTS: '4', NOTIFY_BACKOFF_INITIAL_MS: '50', NOTIFY_BACKOFF_MAX_MS: '200',
-      NOTIFY_HTTP_TIMEOUT_MS: '5000', NOTIFY_CONCURRENCY: '4', API_RATE_LIMIT_PER_MINUTE: '100000',
+    n = await notifyHarness({
+      env: {
+        ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true', WEBHOOK_ALLOWED_PORTS: '*', NOTIFY_MAX_ATTEMPTS: '4', NOTIFY_BACKOFF_INITIAL_MS: '50', NOTIFY_BACKOFF_MAX_MS: '200',
+        NOTIFY_HTTP_TIMEOUT_MS: '5000', NOTIFY_CONCURRENCY: '4', API_RATE_LIMIT_PER_MINUTE: '100000',
+      },
+      users: { alice: 'Alice', bob: 'Bob' },
     });
-    await rx.start();
-    redis = createRedis(stack.rt.config.REDIS_URL);
-    const tokens = new ApiTokenStore(redis, stack.rt.config.REDIS_KEY_PREFIX);
-    await tokens.createUser('Alice', 'alice');
-    await tokens.createUser('Bob', 'bob');
-    alice = (await tokens.createToken('alice')).token;
-    bob = (await tokens.createToken('bob')).token;
-    connections = new ConnectionRepository(redis, stack.rt.config.REDIS_KEY_PREFIX, TokenCipher.fromKeyRing(stack.rt.config.TOKEN_ENCRYPTION_KEYS));
+    ({ stack, redis, connections, rx } = n);
+    ({ alice, bob } = n.tokenOf as { alice: string; bob: string });
     await connect('alice', 'twitch', '1001');
     await connect('alice', 'youtube', 'UCalice');
-    api = await startApi(stack.rt, { port: 0, streaming: null, predictions: null, connections: noConnections });
+    api = await n.start({ streaming: null, predictions: null, connections: noConnections });
     // The same stack with the production default: private targets refused.
     strictApi = await startApi({ ...stack.rt, config: { ...stack.rt.config, ALLOW_PRIVATE_WEBHOOK_TARGETS: false } }, { port: 0, streaming: null, predictions: null, connections: noConnections });
-    notify = await NotifyService.start(stack.rt, { metricsPort: null });
-    producer = stack.rt.kafka.producer({ idempotent: true });
-    await producer.connect();
   }, 120_000);
 
   afterAll(async () => {
-    await producer?.disconnect();
-    await notify?.close();
-    await api?.close();
     await strictApi?.close();
-    await rx.close();
-    if (redis && stack) await cleanupNotify(stack.rt, redis).catch(() => undefined);
-    redis?.disconnect();
-    await stack?.cleanup();
+    await n?.close();
   });
 
   it('a stream start gives exactly one signed webhook (even when the alert is replayed), then one end with the session summary', async () => {

@@ -1,17 +1,11 @@
 import http from 'node:http';
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Producer } from 'kafkajs';
-import type { Redis } from 'ioredis';
-import { ApiTokenStore } from '../../shared/auth/api-tokens';
-import { createRedis } from '../../shared/redis/redis';
 import type { Alert } from '../../shared/events/events';
-import { startApi, RunningApi } from '../../api/api.service';
-import { NotifyService } from '../../notifications/notify.service';
-import { ConnectionRepository } from '../../platforms/connections/connection.repository';
-import { TokenCipher } from '../../platforms/tokens/token-cipher';
-import { eventually, testStack, TestStack } from '../support/stack';
-import { cleanupNotify, WebhookReceiver } from './webhook-receiver';
+import type { RunningApi } from '../../api/api.service';
+import { eventually } from '../support/stack';
+import type { WebhookReceiver } from './webhook-receiver';
+import { notifyHarness, type NotifyHarness } from './notify.harness';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -65,13 +59,10 @@ class Tarpit {
  */
 describe('notifications: deliveries isolated per user (real Kafka, Registry, Redis)', () => {
   const DEADLINE_MS = 30_000;
-  let stack: TestStack;
+  let n: NotifyHarness;
   let api: RunningApi;
-  let notify: NotifyService;
-  let producer: Producer;
-  let redis: Redis;
-  const tokens: Record<string, string> = {};
-  const rx = new WebhookReceiver();
+  let tokens: Record<string, string> = {};
+  let rx: WebhookReceiver;
   const tarpit = new Tarpit();
 
   const call = async (method: string, path: string, token: string, body?: unknown) => {
@@ -87,43 +78,30 @@ describe('notifications: deliveries isolated per user (real Kafka, Registry, Red
   const produce = async (userId: string, channelId: string) => {
     const alertId = `stream_started:twitch:${channelId}:${crypto.randomBytes(4).toString('hex')}`;
     const alert: Alert = { alertId, type: 'stream_started', userId, platform: 'twitch', channelId, occurredAt: Date.now(), severity: 'info', message: 'live', detailsJson: '{}' };
-    await producer.send({ topic: stack.rt.topics.alerts, acks: -1, messages: [{ key: userId, value: await stack.rt.registry.encode('alerts', alert) }] });
+    await n.produceAlert(alert);
     return alertId;
   };
 
   beforeAll(async () => {
-    stack = await testStack({
-      ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true', WEBHOOK_ALLOWED_PORTS: '*', API_RATE_LIMIT_PER_MINUTE: '100000',
-      NOTIFY_CONCURRENCY: '4', NOTIFY_USER_CONCURRENCY: '2', NOTIFY_HTTP_TIMEOUT_MS: String(DEADLINE_MS),
-      NOTIFY_MAX_ATTEMPTS: '10', NOTIFY_BACKOFF_INITIAL_MS: '50', NOTIFY_BACKOFF_MAX_MS: '100',
-      NOTIFY_CIRCUIT_FAILURES: '3', NOTIFY_CIRCUIT_OPEN_SECONDS: '600', NOTIFY_TEST_PER_MINUTE: '3',
+    n = await notifyHarness({
+      env: {
+        ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true', WEBHOOK_ALLOWED_PORTS: '*', API_RATE_LIMIT_PER_MINUTE: '100000',
+        NOTIFY_CONCURRENCY: '4', NOTIFY_USER_CONCURRENCY: '2', NOTIFY_HTTP_TIMEOUT_MS: String(DEADLINE_MS),
+        NOTIFY_MAX_ATTEMPTS: '10', NOTIFY_BACKOFF_INITIAL_MS: '50', NOTIFY_BACKOFF_MAX_MS: '100',
+        NOTIFY_CIRCUIT_FAILURES: '3', NOTIFY_CIRCUIT_OPEN_SECONDS: '600', NOTIFY_TEST_PER_MINUTE: '3',
+      },
+      users: { mallory: 'mallory', alice: 'alice', bob: 'bob' },
     });
-    await rx.start();
+    ({ rx, tokenOf: tokens } = n);
     await tarpit.start();
-    redis = createRedis(stack.rt.config.REDIS_URL);
-    const store = new ApiTokenStore(redis, stack.rt.config.REDIS_KEY_PREFIX);
-    const connections = new ConnectionRepository(redis, stack.rt.config.REDIS_KEY_PREFIX, TokenCipher.fromKeyRing(stack.rt.config.TOKEN_ENCRYPTION_KEYS));
-    for (const [user, channel] of [['mallory', 'm1'], ['alice', 'a1'], ['bob', 'b1']] as const) {
-      await store.createUser(user, user);
-      tokens[user] = (await store.createToken(user)).token;
-      // Alerts go to the channel's active owners.
-      await connections.upsert({ userId: user, platform: 'twitch', channelId: channel, login: channel, displayName: channel, scopes: [] }, { accessToken: 'a', refreshToken: 'r', expiresAt: null, scopes: [] });
-    }
-    api = await startApi(stack.rt, { port: 0, streaming: null, predictions: null });
-    notify = await NotifyService.start(stack.rt, { metricsPort: null });
-    producer = stack.rt.kafka.producer({ idempotent: true });
-    await producer.connect();
+    // Alerts go to the channel's active owners.
+    for (const [user, channel] of [['mallory', 'm1'], ['alice', 'a1'], ['bob', 'b1']] as const) await n.connect(user, 'twitch', channel);
+    api = await n.start({ streaming: null, predictions: null });
   }, 120_000);
 
   afterAll(async () => {
-    await producer?.disconnect();
     await tarpit.close(); // releases the held deliveries, so the worker can close
-    await notify?.close();
-    await api?.close();
-    await rx.close();
-    if (redis && stack) await cleanupNotify(stack.rt, redis).catch(() => undefined);
-    redis?.disconnect();
-    await stack?.cleanup();
+    await n?.close();
   });
 
   it('25 endpoints of one user on a tarpit do not hold up another user\'s delivery; each attempt has a hard deadline', async () => {
