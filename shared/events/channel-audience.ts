@@ -1,3 +1,5 @@
+import type { AlertType } from './events';
+
 /**
  * Who receives a channel's records (issue 16). A channel may have several owners, so the `userId` a
  * record carries is only the owner whose connection polled it (processors/README.md); delivery never
@@ -13,7 +15,7 @@ export interface ChannelOwnerLookup {
 }
 
 /** Alert types that concern one connection (its user), not everyone who owns the channel. */
-export const CONNECTION_ALERT_TYPES: ReadonlySet<string> = new Set(['reauth_required']);
+export const CONNECTION_ALERT_TYPES: ReadonlySet<string> = new Set<AlertType>(['reauth_required']);
 
 export interface ChannelRecordRef {
   type?: string;
