@@ -20,6 +20,8 @@ import { retryUntilClosed, WithRetry } from './sink/sink.retry';
 export const HEARTBEAT_EVERY_MS = 3000;
 /** Decoded events waiting for the loop, over all shards, before a fetched batch waits for the loop. */
 const MAX_QUEUED_EVENTS = 50_000;
+/** Outputs (windows, rows, messages) pending while a write is in flight, before the loop waits for the writer. */
+const MAX_PENDING_OUTPUTS = 50_000;
 
 /**
  * `spacehub process`: the consumer group over snapshots, followers, chat and lifecycle that computes
@@ -57,6 +59,7 @@ export class ProcessorService {
   private lastFlush = Date.now();
   private chain: Promise<unknown> = Promise.resolve();
   private drainScheduled: Promise<void> | undefined;
+  private flushAfterWrite: Promise<void> | undefined;
   private heartbeat: (() => Promise<void>) | undefined;
   private timers: NodeJS.Timeout[] = [];
   private readonly early: EarlyFiring;
@@ -124,7 +127,7 @@ export class ProcessorService {
     }
     this.timers.push(setInterval(() => {
       if (this.dirty && Date.now() - this.lastFlush >= flushIntervalMs) {
-        void this.exclusive(() => this.flushWhenIdle(), this.heartbeat).catch((err) => this.log.warn({ err }, 'timed flush failed'));
+        void this.exclusive(() => this.flushWhenDue(), this.heartbeat).catch((err) => this.log.warn({ err }, 'timed flush failed'));
       }
     }, Math.max(50, Math.floor(flushIntervalMs / 2))));
   }
@@ -176,7 +179,7 @@ export class ProcessorService {
       const started = performance.now();
       for (const shard of this.shards.values()) if (shard.queue.queued() > 0 && (await drainShard(this.drainDeps, shard))) this.dirty = true;
       this.stats.ms.state += performance.now() - started;
-      if (this.outputs.size >= this.settings.batchMaxEvents || Date.now() - this.lastFlush >= this.settings.flushIntervalMs) await this.flushWhenIdle();
+      if (this.outputs.size >= this.settings.batchMaxEvents || Date.now() - this.lastFlush >= this.settings.flushIntervalMs) await this.flushWhenDue();
     }, this.heartbeat).catch((err: Error) => {
       this.log.warn({ err }, 'drain failed; uncommitted input will be replayed');
       throw err;
@@ -209,6 +212,23 @@ export class ProcessorService {
     const commit = planCommit(shards, this.inputTopics);
     M.openWindows.set(shards.reduce((n, sh) => n + sh.state.openWindowCount(), 0));
     return this.writer!.enqueue(out, ends, commit, () => generation === this.generation);
+  }
+
+  /**
+   * Under the lock, when a flush is due. While a write is in flight the outputs keep accumulating (up to
+   * MAX_PENDING_OUTPUTS) and go out in one larger flush as soon as it is done: a slow writer gets fewer,
+   * larger writes (the per-flush costs — session reads, rollup, commit — amortised) instead of stalling
+   * the loop at every batch. Past that bound the loop waits for the writer (backpressure).
+   */
+  private async flushWhenDue(): Promise<void> {
+    if (!this.writer!.busy() || this.outputs.size >= MAX_PENDING_OUTPUTS) return this.flushWhenIdle();
+    if (this.flushAfterWrite) return;
+    this.flushAfterWrite = this.writer!.idle()
+      .then(() => this.exclusive(async () => {
+        this.flushAfterWrite = undefined;
+        if (this.dirty || this.outputs.size > 0) await this.flushWhenIdle();
+      }, this.heartbeat))
+      .catch((err) => this.log.warn({ err }, 'flush after write failed'));
   }
 
   /** Under the lock: waits for the write in flight (backpressure), then starts the next one. */

@@ -33,6 +33,7 @@ const sessionKey = (x: { platform: string; channelId: string; streamId: string }
  */
 export class FlushWriter {
   private writing: Promise<void> = Promise.resolve();
+  private inFlight = 0;
   /** metrics_1h_rollup: the hours this flush completed (sink/rollup.writer.ts). */
   private readonly rollups: RollupWriter;
 
@@ -45,9 +46,17 @@ export class FlushWriter {
     return this.writing;
   }
 
+  /** True while a write is queued or running. */
+  busy(): boolean {
+    return this.inFlight > 0;
+  }
+
   /** Chains the write of `out` (+ the session ends now ready) and then `commit`; `current()` false skips the commit (a rebalance happened). */
   enqueue(out: Outputs, ends: PendingEnd[], commit: CommitPlan, current: () => boolean): Promise<void> {
-    const run = this.writing.then(() => this.write(out, ends, commit, current));
+    this.inFlight++;
+    const run = this.writing.then(() => this.write(out, ends, commit, current)).finally(() => {
+      this.inFlight--;
+    });
     this.writing = run.catch(() => undefined);
     return run;
   }
@@ -64,7 +73,10 @@ export class FlushWriter {
     const version = Date.now();
     let t = performance.now();
     await withRetry('ClickHouse windows', () => sink.insertWindowsAndLate(out.windows, out.late, version));
+    stats.ms.chWindows += performance.now() - t;
+    const tRollup = performance.now();
     await withRetry('ClickHouse hourly rollup', () => this.rollups.afterWindows(out.windows));
+    stats.ms.chRollup += performance.now() - tRollup;
     for (const p of ends) {
       const row = await withRetry('ClickHouse session summary', () => sink.summarizeSession(p));
       out.sessions.push(row);
