@@ -28,7 +28,7 @@ const RUNS: BenchRun[] = [
   { name: 'ingest', file: 'ingest.bench.ts', args: ['--jobs', '1500', '--seconds', '5'], timeoutS: 180 },
   { name: 'ingest-scale', file: 'ingest-scale.bench.ts', args: ['--twitch', '10000', '--youtube', '200', '--throughput', '2000'], timeoutS: 240 },
   { name: 'processors', file: 'processors.bench.ts', args: ['--channels', '1000', '--minutes', '30'], timeoutS: 300 },
-  { name: 'api', file: 'api.bench.ts', args: ['--rows', '500000', '--seconds', '20', '--rounds', '4'], timeoutS: 300 },
+  { name: 'api', file: 'api.bench.ts', args: ['--channels', '120', '--days', '6', '--history-days', '400', '--seconds', '12', '--rounds', '3'], timeoutS: 300 },
   { name: 'gateway', file: 'gateway.bench.ts', args: [], env: { CLIENTS: '10000', FANOUT_CLIENTS: '1000', ROUNDS: '3' }, timeoutS: 300 },
   { name: 'models', file: 'models.bench.ts', args: ['--channels', '12', '--weeks', '6', '--runs', '200', '--rounds', '2'], timeoutS: 240 },
   { name: 'models-eval', file: 'models-eval.bench.ts', args: ['--seeds', '1,2,3,4,5', '--weeks', '4,12', '--channels', '12'], timeoutS: 420 },
