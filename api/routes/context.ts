@@ -8,7 +8,7 @@ import type { ChannelExporter } from '../exports/channel-export';
 import type { WebhookService } from '../../notifications/webhook.service';
 import type { ApiTokenStore } from '../../shared/auth/api-tokens';
 import type { RateLimiter } from '../http/rate-limit';
-import type { YouTubeQuotaPort } from './quota.routes';
+import type { YouTubeQuotaPort } from './quota.port';
 
 /** What the token routes (/v1/tokens, the caller's own tokens) need of shared/auth's ApiTokenStore. */
 export type TokenManagement = Pick<ApiTokenStore, 'listTokens' | 'createToken' | 'revokeToken'>;

@@ -1,25 +1,8 @@
 import { z } from 'zod/v4';
 import { defineRoute, fail, RouteDef } from '../http/route';
 import type { ApiContext } from './context';
+import type { QuotaPurpose } from './quota.port';
 
-export const QUOTA_PURPOSES = ['goLive', 'liveRefresh', 'chat', 'subscribers'] as const;
-type QuotaPurpose = (typeof QUOTA_PURPOSES)[number];
-
-/** What the quota route needs: today's ledger and the ingest planner's last plan (api/wiring/quota.wiring.ts). */
-export interface YouTubeQuotaReport {
-  budgetUnits: number;
-  usedUnits: number;
-  resetsAt: number;
-  spentByPurpose: Record<QuotaPurpose | 'other', number>;
-  plan: null | {
-    plannedAt: number;
-    creators: number;
-    live: number;
-    chatSamplingRate: number;
-    purposes: Record<QuotaPurpose, { demandUnits: number; plannedUnits: number; intervalMs: number }>;
-  };
-}
-export type YouTubeQuotaPort = () => Promise<YouTubeQuotaReport>;
 
 const Purpose = z.object({
   spentUnits: z.number().describe('Units charged today for this purpose'),

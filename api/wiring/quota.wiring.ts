@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../../shared/config/config';
 import { YouTubeQuota } from '../../platforms/http/youtube-quota';
 import { readQuotaPlan, spentByPurpose } from '../../ingest/scheduler/youtube-quota-plan';
-import type { YouTubeQuotaPort } from '../routes/quota.routes';
+import type { YouTubeQuotaPort } from '../routes/quota.port';
 
 /**
  * The YouTube quota day for the API: the adapters' shared ledger (units by API method, in Redis) and
