@@ -95,7 +95,7 @@ export class PushIngest {
           await this.watch(platform, channelId);
           watching++;
         } catch (err) {
-          // The push source keeps trying on its own; polling covers the channel meanwhile.
+          // Network failures are retried by the push source, refusals at the next reconcile; polling covers the channel meanwhile.
           this.d.logger.warn({ platform, channelId, err }, 'push session not open yet');
         }
       }

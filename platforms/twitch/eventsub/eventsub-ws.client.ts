@@ -101,7 +101,16 @@ export class TwitchEventSubClient implements PushSource {
     } else {
       w.withToken = o.withToken;
     }
-    if (!w.current) await this.open(w);
+    if (!w.current) {
+      try {
+        await this.open(w);
+      } catch (err) {
+        // A socket or network failure is retried here with backoff; refusals (every subscription
+        // answered 4xx) wait for the caller's next watch (ingest's reconcile), not a tight loop.
+        if ((err as { retriable?: boolean }).retriable !== false) this.scheduleReopen(w);
+        throw err;
+      }
+    }
     return this.statusOf(w);
   }
 
@@ -160,7 +169,7 @@ export class TwitchEventSubClient implements PushSource {
           }
         });
         if (!w.sockets.has(s)) throw new PlatformError('NETWORK', 'EventSub session closed while subscribing', { platform: 'twitch', endpoint: 'eventsub.ws', retriable: true });
-        if (w.subscribed.size === 0 && w.wanted.length > 0) throw new PlatformError('FORBIDDEN', `no EventSub subscription accepted for channel ${w.channelId}`, { platform: 'twitch', endpoint: 'helix.eventsub.subscriptions', retriable: true });
+        if (w.subscribed.size === 0 && w.wanted.length > 0) throw new PlatformError('FORBIDDEN', `no EventSub subscription accepted for channel ${w.channelId}`, { platform: 'twitch', endpoint: 'helix.eventsub.subscriptions', retriable: false });
       } catch (err) {
         this.drop(w, s);
         throw err;
@@ -304,9 +313,9 @@ export class TwitchEventSubClient implements PushSource {
     w.reopenTimer = setTimeout(() => {
       w.reopenTimer = null;
       if (w.stopped || this.closed || w.current) return;
-      this.open(w).catch((err: Error) => {
-        this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, err }, 'EventSub session could not be opened; retrying');
-        this.scheduleReopen(w);
+      this.open(w).catch((err: Error & { retriable?: boolean }) => {
+        this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, err }, 'EventSub session could not be opened');
+        if (err.retriable !== false) this.scheduleReopen(w);
       });
     }, delay);
     w.reopenTimer.unref();
