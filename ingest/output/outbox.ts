@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../../shared/errors/app-error';
+import { retry, RetriesExhaustedError } from '../../shared/errors/retry';
 
 // A guard value (the channel's state, a chat cursor) moved by compare-and-set, and items appended to
 // the outbox, in one atomic step. KEYS[1] = guard, KEYS[2] = outbox list. ARGV[1] = expected guard
@@ -35,11 +36,11 @@ return 0`;
  * let a second run re-send the same items: the identical records the guarantee already allows.
  */
 export const OUTBOX_LEASE_MS = 10_000;
-const LEASE_POLL_MS = 20;
 
+/** Another run holds the outbox's produce lease (retriable: the job runs again and produces then). */
 export class OutboxBusyError extends AppError {
-  constructor(outboxKey: string, waitedMs: number) {
-    super('OUTBOX_BUSY', `another run kept producing outbox ${outboxKey} for ${waitedMs} ms`, { retriable: true, context: { outboxKey } });
+  constructor(outboxKey: string, waitedMs: number, cause?: unknown) {
+    super('OUTBOX_BUSY', `another run kept producing outbox ${outboxKey} for ${waitedMs} ms`, { retriable: true, cause, context: { outboxKey } });
   }
 }
 
@@ -110,11 +111,13 @@ export class Outbox<T> {
   private async acquire(lease: string, outboxKey: string): Promise<string> {
     const token = crypto.randomBytes(12).toString('base64url');
     const started = Date.now();
-    // A dead holder's lease expires within leaseMs; waiting longer means something else is wrong.
-    while ((await this.redis.set(lease, token, 'PX', this.leaseMs, 'NX')) !== 'OK') {
-      const waited = Date.now() - started;
-      if (waited > 2 * this.leaseMs) throw new OutboxBusyError(outboxKey, waited);
-      await new Promise((r) => setTimeout(r, LEASE_POLL_MS));
+    try {
+      // A dead holder's lease expires within leaseMs; waiting longer means something else is wrong.
+      await retry(async () => {
+        if ((await this.redis.set(lease, token, 'PX', this.leaseMs, 'NX')) !== 'OK') throw new OutboxBusyError(outboxKey, Date.now() - started);
+      }, { attempts: Infinity, timeoutMs: 2 * this.leaseMs, initialDelayMs: 10, maxDelayMs: 100, jitter: 0.5, what: `the produce lease of ${outboxKey}` });
+    } catch (err) {
+      throw err instanceof RetriesExhaustedError ? new OutboxBusyError(outboxKey, Date.now() - started, err) : err;
     }
     return token;
   }

@@ -4,6 +4,7 @@ import { createRedis } from '../../shared/redis/redis';
 import { ChannelStateStore } from '../../ingest/lifecycle/channel-state.store';
 import type { ChannelLiveState } from '../../ingest/lifecycle/lifecycle.derive';
 import { EventProducer, type OutgoingEvent } from '../../ingest/output/event.producer';
+import { Outbox } from '../../ingest/output/outbox';
 import { eventually, randomSuffix, testStack, TestStack } from '../support/stack';
 import { TopicCollector } from './ingest.harness';
 
@@ -66,5 +67,18 @@ describe('lifecycle outbox against real Redis and Kafka', () => {
     expect(mine().filter((e) => e.eventId === started.eventId)).toHaveLength(1);
     expect(produced.sort()).toEqual([0, 1]);
     expect((await store.pending('twitch', id)).events).toEqual([]);
+  });
+
+  it('a lease left by a killed holder only delays the next run: once it expires, the pending entry is produced and acked', async () => {
+    const outbox = new Outbox<{ n: number }>(redis, 300);
+    const key = `${stack.rt.config.REDIS_KEY_PREFIX}:ingest:outbox:test:${randomSuffix()}`;
+    expect(await outbox.commit(key, { key: `${key}:guard`, expected: null, next: 'g1', ttlMs: 60_000 }, [{ n: 1 }])).toBe(true);
+    // A process killed -9 while producing leaves its lease behind, with the lease's expiry.
+    await redis.set(`${key}:lease`, 'dead-holder', 'PX', 300);
+    const sent: Array<{ n: number }[]> = [];
+    expect(await outbox.produce(key, async (items) => void sent.push(items))).toBe(1);
+    expect(sent).toEqual([[{ n: 1 }]]);
+    expect((await outbox.pending(key)).items).toEqual([]);
+    expect(await redis.exists(`${key}:lease`)).toBe(0);
   });
 });
