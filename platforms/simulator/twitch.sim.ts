@@ -4,6 +4,8 @@
  */
 import crypto from 'node:crypto';
 import express, { Response, Router } from 'express';
+import type { TwitchSubscription, TwitchSubscriptionsResponse } from '../twitch/twitch.external';
+import { hashString, mix, unit } from './world.hash';
 import type { TwitchAppTokenResponse, TwitchChannelInfo, TwitchErrorBody, TwitchFollower, TwitchStream, TwitchTokenResponse, TwitchUser, TwitchValidateResponse } from '../twitch/twitch.external';
 import { TWITCH_MAX_IDS_PER_CALL } from '../twitch/twitch.external';
 import type { EventSubSim } from './eventsub.sim';
@@ -69,6 +71,22 @@ function parseFirst(v: unknown): number | null {
 }
 
 const PUSH_TYPES: Record<string, string> = { 'stream.online': '1', 'stream.offline': '1', 'channel.follow': '2' };
+
+/**
+ * A channel's paid subscribers, deterministic: 1–3 % of its followers (by channel), 85 % tier 1,
+ * 10 % tier 2, 5 % tier 3 (points 1, 2, 6 as on Twitch).
+ */
+export function subscribersOf(c: SimChannel, followers: number): { total: number; points: number; tierOf(rank: number): string } {
+  const h = hashString(`subs:${c.channelId}`);
+  const total = Math.max(1, Math.round(followers * (0.01 + 0.02 * unit(h))));
+  const tierOf = (rank: number) => {
+    const u = unit(mix(h, rank));
+    return u < 0.85 ? '1000' : u < 0.95 ? '2000' : '3000';
+  };
+  const t2 = Math.round(total * 0.1);
+  const t3 = Math.round(total * 0.05);
+  return { total, points: total - t2 - t3 + 2 * t2 + 6 * t3, tierOf };
+}
 
 export function twitchRoutes(state: SimState, world: World, eventSub?: EventSubSim): Router {
   const r = Router();
@@ -207,6 +225,28 @@ export function twitchRoutes(state: SimState, world: World, eventSub?: EventSubS
       data.push({ broadcaster_id: c.channelId, broadcaster_login: c.login, broadcaster_name: c.displayName, broadcaster_language: c.language, game_id: s.categoryId, game_name: s.category, title: s.title, delay: 0, tags: [], content_classification_labels: [], is_branded_content: false });
     }
     res.json({ data });
+  });
+
+  // GET /helix/subscriptions?broadcaster_id=: the broadcaster's own token with channel:read:subscriptions.
+  helix.get('/subscriptions', (req, res) => {
+    const grant = res.locals.grant as { channelId: string; scopes: string[]; app?: boolean };
+    const channel = typeof req.query.broadcaster_id === 'string' ? world.channel(req.query.broadcaster_id) : undefined;
+    if (!channel || channel.platform !== 'twitch') return fail(res, 400, 'Missing required parameter "broadcaster_id"', 'Bad Request');
+    if (grant.app || !grant.scopes.includes('channel:read:subscriptions')) return fail(res, 401, 'Missing scope: channel:read:subscriptions', 'Unauthorized');
+    if (grant.channelId !== channel.channelId) return fail(res, 401, 'broadcaster_id must match the user ID in the access token', 'Unauthorized');
+    const first = parseFirst(req.query.first);
+    const offset = offsetOf(req.query.after);
+    if (first === null) return fail(res, 400, 'The parameter "first" was malformed: the value must be between 1 and 100', 'Bad Request');
+    if (offset === null) return fail(res, 400, 'Invalid cursor', 'Bad Request');
+    const { total, points, tierOf } = subscribersOf(channel, world.followersAt(channel.channelId, state.clock()));
+    const n = Math.max(0, Math.min(first, total - offset));
+    const data: TwitchSubscription[] = Array.from({ length: n }, (_, i) => {
+      const rank = offset + i;
+      const id = String(mix(hashString(channel.channelId), rank + 17));
+      const gift = unit(mix(Number(id), 5)) < 0.2;
+      return { broadcaster_id: channel.channelId, broadcaster_login: channel.login, broadcaster_name: channel.displayName, gifter_id: gift ? '1' : '', gifter_login: gift ? 'gifter' : '', gifter_name: gift ? 'Gifter' : '', is_gift: gift, tier: tierOf(rank), plan_name: 'Channel Subscription', user_id: id, user_name: `Sub${id}`, user_login: `sub${id}` };
+    });
+    res.json({ data, pagination: offset + n < total ? { cursor: cursorOf(offset + n) } : {}, total, points } satisfies TwitchSubscriptionsResponse);
   });
 
   helix.get('/channels/followers', (req, res) => {

@@ -23,6 +23,7 @@ import {
   twitchTokenResponse,
   TwitchTokenResponse,
   twitchAppTokenResponse,
+  twitchSubscriptionsResponse,
   TWITCH_MAX_IDS_PER_CALL,
   TwitchStream,
   twitchUsersResponse,
@@ -237,6 +238,21 @@ export class TwitchService implements PlatformAdapter {
   async followers(accessToken: string, channelId: string): Promise<FollowerState> {
     const r = await this.helix('helix.channels.followers', '/channels/followers', accessToken, channelId, { broadcaster_id: channelId, first: 1 }, twitchFollowersResponse);
     return { channelId, observedAt: this.now(), followers: r.total };
+  }
+
+  /**
+   * Paid subscribers: `total` and `points` of `GET /helix/subscriptions` (`first=1` keeps the answer
+   * small), with the broadcaster's token. Null when the token lacks `channel:read:subscriptions` (a
+   * connection made before we asked for it): that figure needs the creator to reconnect.
+   */
+  async subscriptions(accessToken: string, channelId: string): Promise<{ channelId: string; observedAt: number; subscribers: number; points: number } | null> {
+    try {
+      const r = await this.helix('helix.subscriptions', '/subscriptions', accessToken, channelId, { broadcaster_id: channelId, first: 1 }, twitchSubscriptionsResponse);
+      return { channelId, observedAt: this.now(), subscribers: r.total, points: r.points };
+    } catch (err) {
+      if (err instanceof PlatformError && err.code === 'UNAUTHORIZED' && /missing scope/i.test(err.message)) return null;
+      throw err;
+    }
   }
 
   /** The most recent followers, following `pagination.cursor` 100 at a time until `limit`. */

@@ -108,6 +108,34 @@ export const twitchChannelInfo = z.object({
 export const twitchChannelsResponse = z.object({ data: z.array(twitchChannelInfo) });
 export type TwitchChannelInfo = z.input<typeof twitchChannelInfo>;
 
+/**
+ * GET api.twitch.tv/helix/subscriptions?broadcaster_id= ("Get Broadcaster Subscriptions"): the
+ * broadcaster's own user token with channel:read:subscriptions; `total` subscribers and `points`
+ * (tier 1 = 1, tier 2 = 2, tier 3 = 6) come with every page.
+ */
+export const twitchSubscription = z.object({
+  broadcaster_id: z.string(),
+  broadcaster_login: z.string(),
+  broadcaster_name: z.string(),
+  gifter_id: z.string(),
+  gifter_login: z.string(),
+  gifter_name: z.string(),
+  is_gift: z.boolean(),
+  tier: z.string(),
+  plan_name: z.string(),
+  user_id: z.string(),
+  user_name: z.string(),
+  user_login: z.string(),
+});
+export const twitchSubscriptionsResponse = z.object({
+  data: z.array(twitchSubscription),
+  pagination: twitchPagination,
+  total: z.number().int().nonnegative(),
+  points: z.number().int().nonnegative(),
+});
+export type TwitchSubscription = z.infer<typeof twitchSubscription>;
+export type TwitchSubscriptionsResponse = z.input<typeof twitchSubscriptionsResponse>;
+
 /** GET api.twitch.tv/helix/channels/followers — `total` is visible without moderator:read:followers. */
 export const twitchFollower = z.object({
   user_id: z.string(),
