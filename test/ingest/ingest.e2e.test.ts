@@ -1,32 +1,17 @@
 import type { ChatActivity, FollowerCount, StreamLifecycle, StreamSnapshot } from '../../shared/events/events';
-import { IngestService } from '../../ingest/ingest.service';
-import { platformPorts } from '../../ingest/platform.ports';
-import { endpointsAt } from '../../platforms/endpoints';
-import type { IngestPorts } from '../../ingest/ingest.ports';
-import { eventually, testStack, TestStack } from '../support/stack';
-import { duplicates, FAST_INGEST, simulatedPlatforms, TopicCollector } from './ingest.harness';
+import { eventually } from '../support/stack';
+import { duplicates, ingestHarness, type IngestHarness, type simulatedPlatforms, type TopicCollector } from './ingest.harness';
 
 describe('ingest end to end: 50 simulated channels → BullMQ → Kafka (real Redis, Kafka, Schema Registry)', () => {
-  let stack: TestStack;
+  let h: IngestHarness;
   let platforms: Awaited<ReturnType<typeof simulatedPlatforms>>;
-  let ports: IngestPorts;
-  let svc: IngestService | undefined;
   let collector: TopicCollector;
 
   beforeAll(async () => {
-    stack = await testStack(FAST_INGEST);
-    platforms = await simulatedPlatforms(stack.rt, 50);
-    ports = platformPorts(stack.rt.config, undefined, { endpoints: endpointsAt(platforms.sim.url) });
-    collector = new TopicCollector(stack.rt, ['snapshots', 'followers', 'chat', 'lifecycle']);
-    await collector.start();
+    h = await ingestHarness({ channels: 50, topics: ['snapshots', 'followers', 'chat', 'lifecycle'] });
+    ({ platforms, collector } = h);
   });
-  afterAll(async () => {
-    await svc?.close();
-    await ports?.close?.();
-    await collector?.stop();
-    await platforms?.close();
-    await stack?.cleanup();
-  });
+  afterAll(async () => h?.close());
 
   it('every connected channel yields snapshots, follower counts, chat while live and one started/ended per stream', async () => {
     const { sim } = platforms;
@@ -41,7 +26,7 @@ describe('ingest end to end: 50 simulated channels → BullMQ → Kafka (real Re
 
     const conns = await platforms.connect('creator-1', 50);
     expect(conns).toHaveLength(50);
-    svc = await IngestService.start(stack.rt, { ports, metricsPort: 0 });
+    const svc = await h.startIngest({ metricsPort: 0 });
 
     const snaps = () => collector.of<StreamSnapshot>('snapshots');
     // At least two snapshots of every channel (a poll of each, then the next one at its cadence).

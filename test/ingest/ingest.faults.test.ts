@@ -1,13 +1,9 @@
 import type { Alert, StreamSnapshot } from '../../shared/events/events';
 import { metricsRegistry } from '../../shared/metrics/metrics';
-import { IngestService } from '../../ingest/ingest.service';
-import { platformPorts } from '../../ingest/platform.ports';
-import type { IngestPorts } from '../../ingest/ingest.ports';
 import type { DeadLetter } from '../../ingest/jobs/dead-letter';
 import { listDeadLetters } from '../../ingest/dlq.command';
-import { endpointsAt } from '../../platforms/endpoints';
-import { eventually, testStack, TestStack } from '../support/stack';
-import { FAST_INGEST, simulatedPlatforms, TopicCollector } from './ingest.harness';
+import { eventually } from '../support/stack';
+import { ingestHarness, type IngestHarness, type simulatedPlatforms, type TopicCollector } from './ingest.harness';
 
 async function counter(outcome: string): Promise<number> {
   const m = (await metricsRegistry.getMetricsAsJSON()).find((x) => x.name === 'spacehub_ingest_jobs_total');
@@ -15,26 +11,15 @@ async function counter(outcome: string): Promise<number> {
 }
 
 describe('ingest under platform faults: 429, 5xx, timeouts, malformed bodies (simulator faults, real Redis/Kafka)', () => {
-  let stack: TestStack;
+  let h: IngestHarness;
   let platforms: Awaited<ReturnType<typeof simulatedPlatforms>>;
-  let ports: IngestPorts;
-  let svc: IngestService | undefined;
   let collector: TopicCollector;
 
   beforeAll(async () => {
-    stack = await testStack({ ...FAST_INGEST, INGEST_JOB_ATTEMPTS: '3', PLATFORM_HTTP_TIMEOUT_MS: '800' });
-    platforms = await simulatedPlatforms(stack.rt, 4);
-    ports = platformPorts(stack.rt.config, undefined, { endpoints: endpointsAt(platforms.sim.url) });
-    collector = new TopicCollector(stack.rt, ['snapshots', 'alerts']);
-    await collector.start();
+    h = await ingestHarness({ channels: 4, topics: ['snapshots', 'alerts'], env: { INGEST_JOB_ATTEMPTS: '3', PLATFORM_HTTP_TIMEOUT_MS: '800' } });
+    ({ platforms, collector } = h);
   });
-  afterAll(async () => {
-    await svc?.close();
-    await ports?.close?.();
-    await collector?.stop();
-    await platforms?.close();
-    await stack?.cleanup();
-  });
+  afterAll(async () => h?.close());
 
   it('retries transient faults, postpones rate-limited polls, dead-letters the rest with a reason, and keeps running', async () => {
     const { sim } = platforms;
@@ -50,7 +35,7 @@ describe('ingest under platform faults: 429, 5xx, timeouts, malformed bodies (si
     sim.inject({ route: '/youtube/v3/liveBroadcasts', kind: 'malformed', times: 40 });
     sim.inject({ route: '/youtube/v3/videos', kind: 'truncated', times: 4 });
 
-    svc = await IngestService.start(stack.rt, { ports, metricsPort: null });
+    const svc = await h.startIngest({ metricsPort: null });
     const dlq = svc.queues.dlq;
     const entries = await eventually(async () => (await dlq.getJobs(['waiting', 'delayed', 'completed', 'failed', 'active'])).map((j) => j.data as DeadLetter), (e) => e.length >= 1, 60_000);
     for (const e of entries) {
@@ -88,8 +73,8 @@ describe('ingest under platform faults: 429, 5xx, timeouts, malformed bodies (si
     sim.state.expireChannel('twitch', victim.channelId);
     const alerts = () => collector.of<Alert>('alerts').map((e) => e.value).filter((a) => a.type === 'reauth_required');
     await eventually(async () => alerts().length, (n) => n >= 1, 60_000);
-    await eventually(async () => (await svc!.queues.poll('twitch').getJobSchedulers()).filter((s) => s.key.startsWith(victim.connectionId)).length, (n) => n === 0, 30_000);
-    await svc!.eventsApplied();
+    await eventually(async () => (await h.svc!.queues.poll('twitch').getJobSchedulers()).filter((s) => s.key.startsWith(victim.connectionId)).length, (n) => n === 0, 30_000);
+    await h.svc!.eventsApplied();
     expect((await platforms.platform.connections.get(victim.connectionId))!.status).toBe('reauth_required');
     await new Promise((r) => setTimeout(r, 1500)); // room for a duplicate to show up
     expect(alerts()).toHaveLength(1);

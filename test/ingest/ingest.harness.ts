@@ -10,7 +10,10 @@ import { createPlatformServices, type PlatformServices } from '../../platforms/p
 import { endpointsAt } from '../../platforms/endpoints';
 import { seedDemo } from '../../platforms/simulator/demo-seed';
 import { startSimulator, type Simulator } from '../../platforms/simulator/simulator.server';
-import { eventually, randomSuffix } from '../support/stack';
+import { IngestService, type IngestServiceOptions } from '../../ingest/ingest.service';
+import { platformPorts } from '../../ingest/platform.ports';
+import type { IngestPorts } from '../../ingest/ingest.ports';
+import { eventually, randomSuffix, testStack, type TestStack } from '../support/stack';
 
 /** Short intervals so a test sees many polls in seconds; limits stay on (that is what is being tested). */
 export const FAST_INGEST: Record<string, string> = {
@@ -45,6 +48,48 @@ export async function simulatedPlatforms(rt: Runtime, channels: number): Promise
       await sim.close();
     },
   };
+}
+
+export interface IngestHarness {
+  stack: TestStack;
+  platforms: Awaited<ReturnType<typeof simulatedPlatforms>>;
+  /** The ingest part's platform ports, pointed at the simulator. */
+  ports: IngestPorts;
+  /** Started: reads the given topics from the beginning. */
+  collector: TopicCollector;
+  /** Defined once `startIngest` ran. */
+  svc: IngestService | undefined;
+  /** Starts the ingest service in this process on the harness's ports. */
+  startIngest(options?: Omit<IngestServiceOptions, 'ports'>): Promise<IngestService>;
+  close(): Promise<void>;
+}
+
+/**
+ * The in-process ingest tests' set-up: an isolated stack (FAST_INGEST intervals unless `env` says
+ * otherwise), the simulator with `channels` channels and the platforms part to connect them, ingest's
+ * ports at the simulator, and a collector on `topics`. Closing stops ingest, then the rest, then the stack.
+ */
+export async function ingestHarness(o: { channels: number; topics: TopicName[]; env?: Record<string, string> }): Promise<IngestHarness> {
+  const stack = await testStack({ ...FAST_INGEST, ...o.env });
+  const platforms = await simulatedPlatforms(stack.rt, o.channels);
+  const ports = platformPorts(stack.rt.config, undefined, { endpoints: endpointsAt(platforms.sim.url) });
+  const collector = new TopicCollector(stack.rt, o.topics);
+  await collector.start();
+  const h: IngestHarness = {
+    stack, platforms, ports, collector, svc: undefined,
+    async startIngest(options = {}) {
+      h.svc = await IngestService.start(stack.rt, { ports, ...options });
+      return h.svc;
+    },
+    async close() {
+      await h.svc?.close();
+      await ports.close?.();
+      await collector.stop();
+      await platforms.close();
+      await stack.cleanup();
+    },
+  };
+  return h;
 }
 
 export interface Collected<T> {

@@ -1,12 +1,8 @@
 import type { Alert, StreamSnapshot } from '../../shared/events/events';
-import { IngestService } from '../../ingest/ingest.service';
-import { platformPorts } from '../../ingest/platform.ports';
-import type { IngestPorts } from '../../ingest/ingest.ports';
 import { schedulerId } from '../../ingest/jobs/ingest-job';
-import { endpointsAt } from '../../platforms/endpoints';
 import { adapterFor } from '../../platforms/registry';
-import { eventually, testStack, TestStack } from '../support/stack';
-import { duplicates, FAST_INGEST, simulatedPlatforms, TopicCollector } from './ingest.harness';
+import { eventually } from '../support/stack';
+import { duplicates, ingestHarness, type IngestHarness, type simulatedPlatforms, type TopicCollector } from './ingest.harness';
 
 /**
  * Issue 16.4 on the real path (simulator OAuth → ConnectionRepository → BullMQ → Kafka): two users
@@ -15,26 +11,15 @@ import { duplicates, FAST_INGEST, simulatedPlatforms, TopicCollector } from './i
  * other owner's token; an owner who disconnects stops nothing for the other.
  */
 describe('ingest: channels with two owners (real Redis, Kafka, Schema Registry, simulator)', () => {
-  let stack: TestStack;
+  let h: IngestHarness;
   let platforms: Awaited<ReturnType<typeof simulatedPlatforms>>;
-  let ports: IngestPorts;
-  let svc: IngestService | undefined;
   let collector: TopicCollector;
 
   beforeAll(async () => {
-    stack = await testStack(FAST_INGEST);
-    platforms = await simulatedPlatforms(stack.rt, 4);
-    ports = platformPorts(stack.rt.config, undefined, { endpoints: endpointsAt(platforms.sim.url) });
-    collector = new TopicCollector(stack.rt, ['snapshots', 'alerts']);
-    await collector.start();
+    h = await ingestHarness({ channels: 4, topics: ['snapshots', 'alerts'] });
+    ({ platforms, collector } = h);
   });
-  afterAll(async () => {
-    await svc?.close();
-    await ports?.close?.();
-    await collector?.stop();
-    await platforms?.close();
-    await stack?.cleanup();
-  });
+  afterAll(async () => h?.close());
 
   it('polls a shared channel once, fails over to the other owner\'s token, and keeps polling when one owner leaves', async () => {
     for (const c of platforms.sim.world.channels) platforms.sim.world.forceLive(c.channelId, false);
@@ -43,10 +28,10 @@ describe('ingest: channels with two owners (real Redis, Kafka, Schema Registry, 
     const bob = await platforms.connect('bob', 2);
     expect(bob.map((c) => `${c.platform}:${c.channelId}`)).toEqual(alice.map((c) => `${c.platform}:${c.channelId}`));
     const [twitch, youtube] = [alice.find((c) => c.platform === 'twitch')!, alice.find((c) => c.platform === 'youtube')!];
-    svc = await IngestService.start(stack.rt, { ports, metricsPort: null });
+    const svc = await h.startIngest({ metricsPort: null });
 
     // One scheduler per channel and resource (offline: snapshot + followers), not per connection.
-    const keys = async (p: string) => (await svc!.queues.poll(p).getJobSchedulers()).map((s) => s.key).sort();
+    const keys = async (p: string) => (await svc.queues.poll(p).getJobSchedulers()).map((s) => s.key).sort();
     expect(await keys('twitch')).toEqual([schedulerId(twitch, 'followers'), schedulerId(twitch, 'snapshot')].sort());
     expect(await keys('youtube')).toEqual([schedulerId(youtube, 'followers'), schedulerId(youtube, 'snapshot')].sort());
 
