@@ -1,4 +1,4 @@
-import { KafkaJSAggregateError, KafkaJSError, KafkaJSNumberOfRetriesExceeded } from 'kafkajs';
+import { KafkaJSAggregateError, KafkaJSError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import { isRetriable } from '../errors/app-error';
 
 /**
@@ -12,4 +12,10 @@ export function isKafkaRetriable(err: unknown): boolean {
   if (err instanceof KafkaJSAggregateError) return err.errors.length > 0 && err.errors.every(isKafkaRetriable);
   if (err instanceof KafkaJSError) return err.retriable;
   return isRetriable(err);
+}
+
+/** kafkajs' answer when a topic we create exists already (another process created it at the same moment). */
+export function isTopicAlreadyExists(err: unknown): boolean {
+  if (err instanceof KafkaJSAggregateError) return err.errors.length > 0 && err.errors.every(isTopicAlreadyExists);
+  return err instanceof KafkaJSProtocolError && err.type === 'TOPIC_ALREADY_EXISTS';
 }

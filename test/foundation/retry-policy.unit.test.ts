@@ -1,7 +1,7 @@
 import { KafkaJSAggregateError, KafkaJSConnectionError, KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import { AppError, ServiceUnavailableError } from '../../shared/errors/app-error';
 import { retry, RetriesExhaustedError, waitUntilReachable } from '../../shared/errors/retry';
-import { isKafkaRetriable } from '../../shared/kafka/kafka.errors';
+import { isKafkaRetriable, isTopicAlreadyExists } from '../../shared/kafka/kafka.errors';
 
 describe('retry policy: every retry goes through shared/errors/retry.ts and `retriable` decides', () => {
   it('retry with timeoutMs gives up once the next attempt would start past the budget, naming the time spent', async () => {
@@ -57,5 +57,14 @@ describe('retry policy: every retry goes through shared/errors/retry.ts and `ret
     expect(isKafkaRetriable(new KafkaJSAggregateError('create topics', [unknownPartition, invalid]))).toBe(false);
     expect(isKafkaRetriable(new AppError('X', 'ours', { retriable: true }))).toBe(true);
     expect(isKafkaRetriable(new TypeError('a bug'))).toBe(false);
+  });
+
+  it('isTopicAlreadyExists: by kafkajs\' error type, alone or as every error of an aggregate', () => {
+    const exists = new KafkaJSProtocolError(Object.assign(new Error('Topic with this name already exists'), { type: 'TOPIC_ALREADY_EXISTS', code: 36, retriable: false }));
+    const invalid = new KafkaJSProtocolError(Object.assign(new Error('Replication factor: 3 larger than available brokers: 1.'), { type: 'INVALID_REPLICATION_FACTOR', code: 38, retriable: false }));
+    expect(isTopicAlreadyExists(exists)).toBe(true);
+    expect(isTopicAlreadyExists(new KafkaJSAggregateError('Topic creation errors', [exists, exists]))).toBe(true);
+    expect(isTopicAlreadyExists(new KafkaJSAggregateError('Topic creation errors', [exists, invalid]))).toBe(false);
+    expect(isTopicAlreadyExists(new Error('Topic with this name already exists'))).toBe(false);
   });
 });
