@@ -31,3 +31,19 @@ describe('channelHistoryRows: the first-start demo covers a stream that is live 
     expect(open[5]!.avg_viewers).toBeCloseTo((expected[0]! + expected[1]!) / 2, 6);
   });
 });
+
+describe('backfill rows are the processors\' records (shared/clickhouse/tables.ts)', () => {
+  it('times are ClickHouse DateTime text in UTC, read back to the instant; a session row is an ended summary of its windows', () => {
+    const world = createWorld({ seed: 3, channels: 2 });
+    const id = world.channels[0]!.channelId;
+    const rows = channelHistoryRows(world, id, { fromMs: T - 7 * 24 * 60 * MIN, toMs: T });
+    const s = rows.sessions[0]!;
+    const windows = rows.metrics.filter((m) => m.stream_id === s.stream_id);
+    expect(windows[0]!.window_start).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:00$/);
+    expect(s.started_at).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/);
+    expect(parseChDateTime(windows[0]!.window_start)).toBe(Math.floor(parseChDateTime(s.started_at) / MIN) * MIN);
+    expect(parseChDateTime(s.ended_at) - parseChDateTime(s.started_at)).toBe(s.duration_seconds * 1000);
+    expect(s.status).toBe('ended');
+    expect(s.avg_viewers).toBeCloseTo(windows.reduce((a, w) => a + w.avg_viewers, 0) / windows.length, 9);
+  });
+});
