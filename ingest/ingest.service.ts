@@ -25,12 +25,14 @@ const TOKEN_VALIDATION_EVERY_MS = 3_600_000;
 /** Which platforms batch their stream state, by what their adapters offer (issue 18.1). */
 function batchSettings(ports: IngestPorts, shards: number): BatchSettings {
   const platforms: BatchSettings['platforms'] = {};
+  const followers: string[] = [];
   for (const p of ports.platforms) {
     const a = ports.adapterFor(p);
     if (a.streamStates) platforms[p] = 'all';
     else if (a.liveVideos) platforms[p] = 'live';
+    if (platforms[p] && a.subscriberCounts) followers.push(p);
   }
-  return { shards, platforms };
+  return { shards, platforms, followers };
 }
 
 export interface IngestServiceOptions {

@@ -156,6 +156,8 @@ export interface PlatformAdapter {
    * videos.list, 50 ids for 1 unit), keyed by stream id; an id the platform no longer returns is absent.
    */
   liveVideos?(accessToken: string, streamIds: readonly string[]): Promise<Map<string, StreamState>>;
+  /** Batch form of `followers` with any connection's token (YouTube: channels.list, 50 ids for 1 unit), keyed by channel id. */
+  subscriberCounts?(accessToken: string, channelIds: readonly string[]): Promise<Map<string, FollowerState>>;
   /** OAuth scopes the adapter asks for. */
   readonly scopes?: string[];
   /** Releases sockets and timers (EventSub sessions, rate-limit timers). */

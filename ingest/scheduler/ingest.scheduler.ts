@@ -36,6 +36,8 @@ export type BatchMode = 'all' | 'live';
 export interface BatchSettings {
   shards: number;
   platforms: Record<string, BatchMode>;
+  /** Platforms whose follower/subscriber counts the shard jobs read too (YouTube channels.list, 50 a unit). */
+  followers?: readonly string[];
 }
 
 /**
@@ -71,6 +73,7 @@ export class IngestScheduler {
         quota: deps.youtubeQuota,
         counts: async () => ({ creators: await deps.redis.scard(this.youtubeConnectionsKey), live: await this.liveYouTubeChats() }),
         targetMs: { liveRefresh: deps.policy.snapshotEveryMs(true), goLive: deps.policy.snapshotEveryMs(false), chat: deps.policy.chatMinMs(), subscribers: deps.policy.followersEveryMs() },
+        subscribersPerCall: this.batchFollowers('youtube') ? 50 : 1,
       });
   }
 
@@ -91,6 +94,18 @@ export class IngestScheduler {
   /** How this platform's stream state is batched, or null when each channel polls its own. */
   batchMode(platform: string): BatchMode | null {
     return this.deps.batch?.platforms[platform] ?? null;
+  }
+
+  /** Whether the shard jobs read this platform's follower counts (no per-channel followers job then). */
+  batchFollowers(platform: string): boolean {
+    return !!this.batchMode(platform) && !!this.deps.batch?.followers?.includes(platform);
+  }
+
+  /** How often each channel's follower count is read by its shard's job: the policy's, or the planner's. */
+  async followersBatchEveryMs(platform: string): Promise<number> {
+    const every = this.deps.policy.followersEveryMs();
+    const plan = platform === 'youtube' ? await this.youtubePlan() : null;
+    return plan ? Math.max(every, plan.purposes.subscribers.intervalMs) : every;
   }
 
   get batchShards(): number {
@@ -208,6 +223,11 @@ export class IngestScheduler {
     let created = 0;
     for (const r of RESOURCES) {
       const have = await this.scheduler(conn, r);
+      if (r === 'followers' && this.batchFollowers(conn.platform)) {
+        // The shard's batch job reads the count, 50 channels a unit.
+        if (have) await this.deps.queues.poll(conn.platform).removeJobScheduler(schedulerId(conn, r));
+        continue;
+      }
       if (r === 'snapshot' && batch === 'all') {
         // The shard's batch job polls it; a per-channel snapshot job of before batching goes.
         if (have) await this.deps.queues.poll(conn.platform).removeJobScheduler(schedulerId(conn, r));

@@ -46,6 +46,8 @@ export class YouTubeQuotaPlanner {
       counts: () => Promise<{ creators: number; live: number }>;
       targetMs: Record<Purpose, number>;
       weights?: Partial<Record<Purpose, number>>;
+      /** Creators per subscriber-count call (50 when the shard jobs batch channels.list). */
+      subscribersPerCall?: number;
       refreshMs?: number;
       now?: () => number;
     },
@@ -71,7 +73,7 @@ export class YouTubeQuotaPlanner {
 
   private async compute(t: number): Promise<QuotaPlan> {
     const [{ creators, live }, remainingUnits, byMethod] = await Promise.all([this.d.counts(), this.d.quota.remaining(), this.d.quota.spentByMethod?.() ?? Promise.resolve({})]);
-    const plan = planQuota({ remainingUnits, horizonMs: this.d.quota.msUntilReset(), creators, live, targetMs: this.d.targetMs, weights: this.d.weights });
+    const plan = planQuota({ remainingUnits, horizonMs: this.d.quota.msUntilReset(), creators, live, targetMs: this.d.targetMs, weights: this.d.weights, subscribersPerCall: this.d.subscribersPerCall });
     const spent = spentByPurpose(byMethod);
     const published: PublishedQuotaPlan = { ...plan, plannedAt: t, budgetUnits: this.d.quota.dailyBudget ?? 0, spentByPurpose: spent };
     await this.d.redis.set(quotaPlanKey(this.d.prefix), JSON.stringify(published), 'PX', 86_400_000);

@@ -6,10 +6,14 @@
  *   ids per /helix/streams call with the app access token.
  * - `live` (YouTube): the live streams only, 50 per videos.list unit, with any owner's token (video
  *   data is public); an ended or vanished video is the stream's end. Go-live stays per channel.
+ *   Subscriber counts of the channels whose turn it is, 50 per channels.list unit (same event ids as
+ *   a channel's own followers job: `<platform>:<channelId>:followers:<slot>`).
  */
 import type { Job } from 'bullmq';
 import { AppError } from '../../shared/errors/app-error';
-import type { StreamState } from '../../platforms/platform.adapter';
+import type { FollowerState, StreamState } from '../../platforms/platform.adapter';
+import { channelKey } from '../../shared/kafka/topics';
+import { toFollowerCount } from '../output/normalise';
 import { slotOf, type PollJobData, type PollJobResult } from '../jobs/ingest-job';
 import { classify } from '../ingest.errors';
 import { withToken, type IngestConnection } from '../ingest.ports';
@@ -71,6 +75,14 @@ export function createBatchSnapshotHandler(d: HandlerDeps & { liveEveryMs: numbe
       }
     }
 
+    // Follower/subscriber counts of the channels whose turn it is, 50 a call (YouTube channels.list).
+    let counts = new Map<string, FollowerState>();
+    if (d.scheduler.batchFollowers(platform) && adapter.subscriberCounts) {
+      const followersEvery = await d.scheduler.followersBatchEveryMs(platform);
+      const due = members.filter((id) => dueThisRun({ channelId: id, live: false, slot, liveEveryMs: job.data.everyMs, offlineEveryMs: followersEvery }));
+      if (due.length) counts = await timed({ ...job.data, resource: 'followers' }, () => withAnyOwnersToken(d, due, ownerOf, (token) => adapter.subscriberCounts!(token, due)));
+    }
+
     let events = 0;
     let dropped = 0;
     await inParallel([...observed.values()], RECORD_CONCURRENCY, async (state) => {
@@ -85,8 +97,15 @@ export function createBatchSnapshotHandler(d: HandlerDeps & { liveEveryMs: numbe
       events += r.events;
       if (r.liveChanged) await d.scheduler.onLiveChanged(owner, state.live);
     });
+    await inParallel([...counts.values()], RECORD_CONCURRENCY, async (f) => {
+      const owner = await ownerOf(f.channelId);
+      if (!owner) return; // left the shard above, or will at its next stream-state turn
+      const event = toFollowerCount(subjectOf(owner), f, slot);
+      await d.producer.send([{ topic: 'followers', key: channelKey(platform, f.channelId), eventId: event.eventId, value: event }]);
+      events++;
+    });
     ingestMetrics.batchChannels.inc({ platform }, observed.size);
-    return { outcome: observed.size ? 'produced' : 'skipped', events, ...(dropped ? { reason: `${dropped} channel(s) without an active owner left the shard` } : {}) };
+    return { outcome: observed.size || counts.size ? 'produced' : 'skipped', events, ...(dropped ? { reason: `${dropped} channel(s) without an active owner left the shard` } : {}) };
   };
 }
 

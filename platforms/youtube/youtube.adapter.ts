@@ -205,6 +205,27 @@ export class YouTubeService implements PlatformAdapter {
     };
   }
 
+  /**
+   * Subscriber counts of many channels, 50 ids per `channels.list` call for 1 unit (statistics are
+   * public: any connection's token). A channel that hides its count, or that the answer omits, is
+   * absent from the map.
+   */
+  async subscriberCounts(accessToken: string, channelIds: readonly string[]): Promise<Map<string, FollowerState>> {
+    const ids = [...new Set(channelIds)];
+    const out = new Map<string, FollowerState>();
+    for (let i = 0; i < ids.length; i += YOUTUBE_MAX_IDS_PER_CALL) {
+      const chunk = ids.slice(i, i + YOUTUBE_MAX_IDS_PER_CALL);
+      const r = await this.api('channels.list', '/youtube/v3/channels', accessToken, { part: 'statistics', id: chunk.join(',') }, youtubeChannelListResponse);
+      const observedAt = this.now();
+      for (const c of r.items) {
+        const stats = c.statistics;
+        if (!stats || stats.hiddenSubscriberCount || stats.subscriberCount === undefined) continue;
+        out.set(c.id, { channelId: c.id, observedAt, followers: Number(stats.subscriberCount) });
+      }
+    }
+    return out;
+  }
+
   /** channels.list statistics.subscriberCount (1 unit). */
   async followers(accessToken: string, channelId: string): Promise<FollowerState> {
     const r = await this.api('channels.list', '/youtube/v3/channels', accessToken, { part: 'statistics', id: channelId }, youtubeChannelListResponse);

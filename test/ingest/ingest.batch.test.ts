@@ -1,4 +1,4 @@
-import type { StreamLifecycle, StreamSnapshot } from '../../shared/events/events';
+import type { FollowerCount, StreamLifecycle, StreamSnapshot } from '../../shared/events/events';
 import { IngestService } from '../../ingest/ingest.service';
 import { platformPorts } from '../../ingest/platform.ports';
 import type { IngestPorts } from '../../ingest/ingest.ports';
@@ -29,7 +29,7 @@ describe('ingest: batched stream state (real Redis, Kafka, Schema Registry, simu
     stack = await testStack({ ...FAST_INGEST, INGEST_BATCH_POLLING: 'true', INGEST_BATCH_SHARDS: String(SHARDS) });
     platforms = await simulatedPlatforms(stack.rt, 24);
     ports = platformPorts(stack.rt.config, undefined, { endpoints: endpointsAt(platforms.sim.url) });
-    collector = new TopicCollector(stack.rt, ['snapshots', 'lifecycle']);
+    collector = new TopicCollector(stack.rt, ['snapshots', 'lifecycle', 'followers']);
     await collector.start();
   });
   afterAll(async () => {
@@ -41,6 +41,7 @@ describe('ingest: batched stream state (real Redis, Kafka, Schema Registry, simu
   });
 
   const snaps = (channelId: string) => collector.of<StreamSnapshot>('snapshots').filter((s) => s.value.channelId === channelId).map((s) => s.value);
+  const followers = (channelId: string) => collector.of<FollowerCount>('followers').filter((s) => s.value.channelId === channelId).map((s) => s.value);
   const lifecycle = (channelId: string) => collector.of<StreamLifecycle>('lifecycle').filter((s) => s.value.channelId === channelId).map((s) => s.value);
 
   it('polls every channel through one job per shard: many channels per Helix call, the app token, ids as before', async () => {
@@ -65,6 +66,8 @@ describe('ingest: batched stream state (real Redis, Kafka, Schema Registry, simu
     const yKeys = await keys('youtube');
     for (let s = 0; s < SHARDS; s++) expect(yKeys).toContain(batchSchedulerId('youtube', s));
     for (const c of youtube) expect(yKeys).toContain(schedulerId(c, 'snapshot'));
+    // YouTube subscriber counts come from the shards' jobs too (channels.list, 50 a unit).
+    for (const c of youtube) expect(yKeys).not.toContain(schedulerId(c, 'followers'));
 
     await eventually(async () => twitch.map((c) => snaps(c.channelId).length), (n) => n.every((x) => x >= 2), 60_000);
     await eventually(async () => liveTwitch.map((c) => snaps(c.channelId).filter((s) => s.live).length), (n) => n.every((x) => x >= 3), 60_000);
@@ -81,6 +84,17 @@ describe('ingest: batched stream state (real Redis, Kafka, Schema Registry, simu
     // YouTube live streams come from videos.list batches: fewer calls than live YouTube records.
     const ytLiveRecords = liveYouTube.reduce((n, c) => n + snaps(c.channelId).filter((s) => s.live).length, 0);
     expect(counters.requests['/youtube/v3/videos']!).toBeLessThan(ytLiveRecords);
+
+    // Every YouTube creator's subscriber count, from fewer channels.list calls than records, ids as before.
+    await eventually(async () => youtube.map((c) => followers(c.channelId).length), (n) => n.every((x) => x >= 2), 60_000);
+    const ytFollowerRecords = youtube.reduce((n, c) => n + followers(c.channelId).length, 0);
+    expect(counters.requests['/youtube/v3/channels']! * 2).toBeLessThanOrEqual(ytFollowerRecords);
+    for (const c of youtube) {
+      const mine = followers(c.channelId);
+      for (const f of mine) expect(f.eventId).toMatch(new RegExp(`^youtube:${c.channelId}:followers:\\d+$`));
+      expect(duplicates(mine.map((f) => f.eventId))).toEqual([]);
+      expect(mine[0]!.followers).toBeGreaterThan(0);
+    }
 
     // Event ids as on the per-channel path: <platform>:<channelId>:<slot>, one record per slot.
     for (const c of conns) {
