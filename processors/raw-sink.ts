@@ -2,13 +2,14 @@ import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { chDateTime64 } from '../shared/clickhouse/tables';
 import type { Runtime } from '../shared/runtime';
 import type { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
-import type { Heartbeat, StreamSnapshot } from '../shared/events/events';
+import type { ChannelEvent, Heartbeat, StreamSnapshot } from '../shared/events/events';
 import { retry } from '../shared/errors/retry';
 import { UndecodableMessageError, untilRegistryAnswers } from '../shared/schema-registry/schema-registry';
 
 
 /**
- * Lands raw snapshots and heartbeats in ClickHouse, unchanged. Offsets are committed only after
+ * Lands raw snapshots, heartbeats and pushed channel events (follows, raids, subs, cheers: table
+ * channel_events, per-minute counts in the view channel_events_1m) in ClickHouse, unchanged. Offsets are committed only after
  * ClickHouse acknowledged the batch; a replay re-inserts the same event ids, which the
  * ReplacingMergeTree tables collapse. A message that does not decode (UndecodableMessageError) is
  * counted and skipped with a log line naming topic/partition/offset, never retried forever. A Schema
@@ -30,7 +31,7 @@ export class RawSink {
   async start(): Promise<void> {
     const { topics } = this.rt;
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [topics.snapshots, topics.heartbeat], fromBeginning: true });
+    await this.consumer.subscribe({ topics: [topics.snapshots, topics.heartbeat, topics.channelEvents], fromBeginning: true });
     await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.onBatch(p) });
   }
 
@@ -38,6 +39,7 @@ export class RawSink {
     const { topics, registry, logger } = this.rt;
     const snapshots: object[] = [];
     const heartbeats: object[] = [];
+    const channelEvents: object[] = [];
     const decode = <T>(value: Buffer | null) => untilRegistryAnswers(() => registry.decode<T>(batch.topic, value), {
       what: 'raw sink decode', signal: this.abort.signal,
       onRetry: (err, attempt, delayMs) => {
@@ -47,7 +49,14 @@ export class RawSink {
     });
     for (const m of batch.messages) {
       try {
-        if (batch.topic === topics.heartbeat) {
+        if (batch.topic === topics.channelEvents) {
+          const e = await decode<ChannelEvent>(m.value);
+          channelEvents.push({
+            event_id: e.eventId, type: e.type, platform: e.platform, channel_id: e.channelId, user_id: e.userId,
+            occurred_at: chDateTime64(e.occurredAt), received_at: chDateTime64(e.receivedAt), actor_id: e.actorId, actor_login: e.actorLogin, actor_name: e.actorName,
+            viewers: e.viewers, tier: e.tier, gifted: e.gifted === null ? null : e.gifted ? 1 : 0, months: e.months, count: e.count, bits: e.bits,
+          });
+        } else if (batch.topic === topics.heartbeat) {
           const h = await decode<Heartbeat>(m.value);
           heartbeats.push({ event_id: h.eventId, source: h.source, emitted_at: chDateTime64(h.emittedAt), sequence: h.sequence });
         } else {
@@ -70,6 +79,7 @@ export class RawSink {
       async () => {
         await this.repo.insert('insert heartbeats', 'heartbeats', heartbeats);
         await this.repo.insert('insert snapshots_raw', 'snapshots_raw', snapshots);
+        await this.repo.insert('insert channel_events', 'channel_events', channelEvents);
       },
       {
         what: 'raw sink insert', attempts: 10, initialDelayMs: 200, maxDelayMs: 5000,
