@@ -15,7 +15,7 @@ import { createApp } from './app';
 import { OAuthStateStore } from '../platforms/oauth/oauth-state.store';
 import { ChannelAccessService } from './channels/channel-access.service';
 import { clickhouseCheck, kafkaCheck, ReadinessService, redisCheck, schemaRegistryCheck } from './health/readiness.service';
-import { RateLimiter } from './http/rate-limit';
+import { RateLimiter } from '../shared/redis/rate-limiter';
 import { MetricsRepository } from './metrics/metrics.repository';
 import { StreamingMetricsService } from './metrics/streaming-metrics.service';
 import type { ConnectionDirectory, PredictionPort, StreamingPort } from './ports';

@@ -15,7 +15,7 @@ import { FrontendOptions, PlainWsFrontend } from './plain-ws.frontend';
 import { SocketIoFrontend } from './socketio.frontend';
 import { ClientRegistry } from './client-registry';
 import { UpgradeThrottle } from './upgrade-throttle';
-import { RateLimiter } from '../api/http/rate-limit';
+import { RateLimiter } from '../shared/redis/rate-limiter';
 import { createRedis } from '../shared/redis/redis';
 
 export interface GatewayDeps {

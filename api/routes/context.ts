@@ -7,7 +7,7 @@ import type { OAuthStatePort, PredictionPort, StreamingPort } from '../ports';
 import type { ChannelExporter } from '../exports/channel-export';
 import type { WebhookService } from '../../notifications/webhook.service';
 import type { ApiTokenStore } from '../../shared/auth/api-tokens';
-import type { RateLimiter } from '../http/rate-limit';
+import type { RateLimiter } from '../../shared/redis/rate-limiter';
 import type { YouTubeQuotaPort } from './quota.port';
 
 /** What the token routes (/v1/tokens, the caller's own tokens) need of shared/auth's ApiTokenStore. */

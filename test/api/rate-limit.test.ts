@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { createRedis } from '../../shared/redis/redis';
-import { RateLimiter } from '../../api/http/rate-limit';
+import { RateLimiter } from '../../shared/redis/rate-limiter';
 import { randomSuffix, testConfig } from '../support/stack';
 
 /** The sliding-window limiter against the real Redis, with a hand-driven clock (no timing assertions). */

@@ -98,6 +98,13 @@ describe('layering: imports run down the tree', () => {
     expect(up).toEqual([]);
   });
 
+  it('the API and the gateway are separate processes: neither imports the other (what both use is in shared/)', () => {
+    const across = edges
+      .filter(({ from, to }) => (top(from) === 'gateway' && top(to) === 'api') || (top(from) === 'api' && top(to) === 'gateway'))
+      .map(({ from, to }) => `${rel(from)} → ${rel(to)}`);
+    expect(across).toEqual([]);
+  });
+
   it('there is no import cycle', () => {
     expect(cycles(graph)).toEqual([]);
   });
