@@ -22,7 +22,12 @@ import type { TimingServingDecision } from './timing.model';
  */
 export type ModelKind = 'viewers' | 'timing';
 export const MODEL_KINDS: ModelKind[] = ['viewers', 'timing'];
-export const ARTIFACT_FORMAT = 1;
+/**
+ * 2 (issue 22): the nets correct the channel's audience profile (profile.fit.ts) and carry `weekdayPrior`
+ * and `residualWeight`. Format 1 nets corrected the seasonal baseline on one feature fewer: scoring them
+ * with this code would be wrong, so they are refused (retrain) instead of served.
+ */
+export const ARTIFACT_FORMAT = 2;
 
 export interface ModelMeta {
   format: number;
@@ -106,6 +111,17 @@ export function latestVersion(dir: string, kind: ModelKind): string | null {
   }
 }
 
+/** Whether LATEST names a version of the current artifact format (first start retrains when not). */
+export function latestIsCurrent(dir: string, kind: ModelKind): boolean {
+  const v = latestVersion(dir, kind);
+  if (!v) return false;
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dir, kind, v, 'meta.json'), 'utf8')) as { format?: unknown }).format === ARTIFACT_FORMAT;
+  } catch {
+    return false;
+  }
+}
+
 function readJson<T>(file: string, artifact: string): T {
   let text: string;
   try {
@@ -127,6 +143,9 @@ export async function loadArtifact(dir: string, kind: ModelKind, version?: strin
   const at = path.join(dir, kind, v);
   if (!fs.existsSync(at)) throw new ModelArtifactError(at, 'the version directory does not exist');
   const meta = readJson<ModelMeta>(path.join(at, 'meta.json'), at);
+  if (typeof meta.format === 'number' && meta.format !== ARTIFACT_FORMAT && meta.model === kind) {
+    throw new ModelArtifactError(at, `meta.json is artifact format ${meta.format}, written by older code; this code reads format ${ARTIFACT_FORMAT} (retrain: spacehub train)`);
+  }
   if (meta.format !== ARTIFACT_FORMAT || meta.model !== kind || !Array.isArray(meta.featureNames) || !meta.normalization?.mean) {
     throw new ModelArtifactError(at, 'meta.json does not describe a model of this kind and format');
   }

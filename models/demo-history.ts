@@ -10,7 +10,7 @@ import type { Config } from '../shared/config/config';
 import type { Logger } from '../shared/logging/logger';
 import { createWorld } from '../platforms/simulator/world';
 import { pickDemoChannels } from '../platforms/simulator/demo-seed';
-import { latestVersion, MODEL_KINDS } from './artifact.store';
+import { latestIsCurrent, MODEL_KINDS } from './artifact.store';
 import { DAY_MS } from './features';
 import { backfillHistory, BackfillResult } from './history';
 import { trainModels, TrainingProgress, TrainingSummary } from './trainer';
@@ -49,7 +49,8 @@ export async function ensureDemoHistory(
     );
     log.info({ ...backfill, durationMs: Date.now() - started }, 'first start: history written');
   }
-  if (MODEL_KINDS.every((k) => latestVersion(c.MODELS_DIR, k) !== null)) return { backfill, trained: 'skipped: models exist' };
+  // Artifacts of an older format are refused by the registry, so they count as none.
+  if (MODEL_KINDS.every((k) => latestIsCurrent(c.MODELS_DIR, k))) return { backfill, trained: 'skipped: models exist' };
   log.info('first start: training the viewer and timing models');
   try {
     const trained = await trainModels(
