@@ -13,6 +13,7 @@ export const TOPIC_DEFS = {
   alerts: { suffix: 'alerts', schema: 'Alert' },
   windows: { suffix: 'metrics.windows', schema: 'MetricWindow' },
   heartbeat: { suffix: 'heartbeat', schema: 'Heartbeat' },
+  channelEvents: { suffix: 'channel.events', schema: 'ChannelEvent' },
 } as const;
 
 export type TopicName = keyof typeof TOPIC_DEFS;
