@@ -146,14 +146,19 @@ async function main(): Promise<void> {
     const liveRefreshUnits = units() - u0;
     const batchedYT = (liveRefreshUnits * (DAY / LIVE_MS)) / YOUTUBE + (1 - ytLiveShare) * 1 * (DAY / OFFLINE_MS);
     const subscribersYT = DAY / FOLLOWERS_MS;
+    u0 = units();
+    const counted = await youtube.subscriberCounts(anyToken, youtubeIds);
+    const subscriberUnits = units() - u0;
+    const subscribersBatchedYT = (subscriberUnits * (DAY / FOLLOWERS_MS)) / YOUTUBE;
     console.log(`youtube   per-channel (today)   ${perChannelYT.toFixed(1).padStart(8)} units/creator-day   (stream state; measured ${liveUnitsPerPoll.toFixed(1)} units per live poll, 1 offline, on ${ytConns.length} creators)`);
     console.log(`youtube   batched (50/unit)      ${batchedYT.toFixed(1).padStart(8)} units/creator-day   (${liveRefreshUnits} unit(s) refresh ${refreshed.size} live streams; go-live 1 unit per offline creator per ${OFFLINE_MS / 1000} s)`);
-    console.log(`youtube   subscribers, both      ${subscribersYT.toFixed(1).padStart(8)} units/creator-day   (channels.list per creator every ${FOLLOWERS_MS / 1000} s; not batched yet)`);
+    console.log(`youtube   subscribers per-channel ${subscribersYT.toFixed(1).padStart(7)} units/creator-day   (channels.list per creator every ${FOLLOWERS_MS / 1000} s)`);
+    console.log(`youtube   subscribers batched   ${subscribersBatchedYT.toFixed(1).padStart(8)} units/creator-day   (${subscriberUnits} unit(s) count ${counted.size} creators, 50 a call)`);
 
     // ---- the 100-creator goal: the quota planner inside 10,000 units/day
     const targets = { liveRefresh: LIVE_MS, goLive: OFFLINE_MS, chat: c.INGEST_CHAT_MIN_POLL_MS, subscribers: FOLLOWERS_MS };
-    const plan100 = planQuota({ remainingUnits: 10_000, horizonMs: DAY, creators: 100, live: 15, targetMs: targets });
-    const plan200 = planQuota({ remainingUnits: 10_000, horizonMs: DAY, creators: YOUTUBE, live: ytLive.length, targetMs: targets });
+    const plan100 = planQuota({ remainingUnits: 10_000, horizonMs: DAY, creators: 100, live: 15, targetMs: targets, subscribersPerCall: 50 });
+    const plan200 = planQuota({ remainingUnits: 10_000, horizonMs: DAY, creators: YOUTUBE, live: ytLive.length, targetMs: targets, subscribersPerCall: 50 });
     const fmtPlan = (p: ReturnType<typeof planQuota>) =>
       `live refresh every ${(p.purposes.liveRefresh.intervalMs / 1000).toFixed(0)} s (${p.purposes.liveRefresh.plannedUnits.toFixed(0)} u), go-live every ${(p.purposes.goLive.intervalMs / 60_000).toFixed(1)} min (${p.purposes.goLive.plannedUnits.toFixed(0)} u), chat every ${(p.purposes.chat.intervalMs / 60_000).toFixed(1)} min per live chat (sampling ${(p.chatSamplingRate * 100).toFixed(2)} %), subscribers every ${(p.purposes.subscribers.intervalMs / 60_000).toFixed(1)} min`;
     console.log(`goal      100 YouTube creators, 15 live, 10,000 units/day: ${fmtPlan(plan100)}`);
@@ -228,6 +233,7 @@ async function main(): Promise<void> {
         figure('Twitch platform calls per channel-hour, batched (10 % live)', batchedTwitch, 'calls/channel-h', 'per-channel polls, same cadence', perChannelTwitch),
         figure('Twitch points/min for 100,000 channels at 30 s live cadence, batched (limit 800)', goalPerMin, 'points/min', 'per-channel polls', goalPerChannelMin),
         figure('YouTube units per creator-day for stream state, batched (15 % live)', batchedYT, 'units/creator-day', 'per-channel polls, same cadence', perChannelYT),
+        figure('YouTube units per creator-day for subscriber counts, batched', subscribersBatchedYT, 'units/creator-day', 'per-channel channels.list, same cadence', subscribersYT),
         figure('YouTube live resolution, 100 creators (15 live) in 10,000 units/day (planner)', plan100.purposes.liveRefresh.intervalMs / 1000, 's', "today's per-channel path, quota-stretched", todayLiveResolutionS),
         figure('channels refreshed per CPU-second, batch handler', batchedRate, 'channels/CPU-s', 'per-channel snapshot handler', perChannelRate),
       ],
