@@ -6,6 +6,7 @@
  */
 import type { ChannelEvent } from '../../shared/events/events';
 import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
+import { chDateTime64 } from '../../shared/clickhouse/tables';
 import { createIdempotentProducer } from '../../shared/kafka/kafka.client';
 import { channelKey } from '../../shared/kafka/topics';
 import { createRawSink } from '../../processors/processor.wiring';
@@ -26,7 +27,7 @@ describe('channel events → ClickHouse (raw sink, per-minute view)', () => {
     await stack?.cleanup();
   });
 
-  it('lands each event once and counts them per channel-minute', async () => {
+  it('lands each event once and counts them per channel-minute and per stream session', async () => {
     const { rt } = stack;
     const minute = Math.floor(Date.now() / 60_000) * 60_000 - 120_000;
     const base = { platform: 'twitch', channelId: 'ce1', userId: 'u1', receivedAt: minute + 30_000, actorId: null, actorLogin: null, actorName: null, viewers: null, tier: null, gifted: null, months: null, count: null, bits: null };
@@ -59,5 +60,14 @@ describe('channel events → ClickHouse (raw sink, per-minute view)', () => {
       { ws: minute, follows: 2, subs: 6, resubs: 1, raids: 1, raid_viewers: 42, bits: 100 },
       { ws: minute + 60_000, follows: 0, subs: 0, resubs: 0, raids: 0, raid_viewers: 0, bits: 250 },
     ]);
+
+    // Per session: a session from the second follow to before the second cheer counts what fell inside it.
+    await repo.insert('session', 'stream_sessions', [{
+      platform: 'twitch', channel_id: 'ce1', user_id: 'u1', stream_id: 's1', started_at: chDateTime64(minute + 1_500), ended_at: chDateTime64(minute + 60_000),
+      duration_seconds: 58, peak_viewers: 10, avg_viewers: 5, hours_watched: 0.1, followers_gained: 1, chat_messages: 0, title: null, category: null, status: 'ended', version: 1,
+    }]);
+    const perSession = await repo.query<Record<string, number | string>>(
+      'per session', 'SELECT stream_id, follows, subs, resubs, raids, raid_viewers, bits FROM session_channel_events WHERE channel_id = {c:String}', { c: 'ce1' });
+    expect(perSession).toEqual([{ stream_id: 's1', follows: 1, subs: 6, resubs: 1, raids: 1, raid_viewers: 42, bits: 100 }]);
   });
 });
