@@ -32,10 +32,8 @@ describe('ingest scheduler against real Redis and Kafka', () => {
     stack = await testStack({ INGEST_RECONCILE_SECONDS: '3600' });
   });
   afterAll(async () => {
-    const keys = await redis.keys(`${stack.rt.config.REDIS_KEY_PREFIX}:*`);
-    if (keys.length) await redis.del(...keys);
     redis.disconnect();
-    await stack?.cleanup();
+    await stack?.cleanup(); // its topics, database and Redis keys
   });
 
   it('keeps exactly one scheduler per (channel, resource): start-up, restarts, orphans, live transitions', async () => {

@@ -6,9 +6,9 @@ import { createRedis } from '../../shared/redis/redis';
 import { repoPath } from '../../shared/paths';
 import { ConnectionRepository } from '../../platforms/connections/connection.repository';
 import { TokenCipher } from '../../platforms/tokens/token-cipher';
-import { rotateStoredSecrets } from '../../platforms/tokens/key-rotation';
+import { rotateStoredSecrets } from '../../cli/key-rotation';
 import { WebhookRepository } from '../../notifications/webhook.repository';
-import { randomSuffix, testConfig } from '../support/stack';
+import { deleteRedisKeys, randomSuffix, testConfig } from '../support/stack';
 
 const run = promisify(execFile);
 const k = () => crypto.randomBytes(32).toString('base64');
@@ -31,8 +31,7 @@ describe('security: webhook URLs encrypted at rest; spacehub keys rotate re-encr
     redis = createRedis(testConfig().REDIS_URL);
   });
   afterAll(async () => {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
+    await deleteRedisKeys(redis, prefix);
     redis.disconnect();
   });
 
