@@ -1,6 +1,7 @@
 import type { Consumer, Producer } from 'kafkajs';
 import type { Logger } from '../../shared/logging/logger';
 import type { Topics } from '../../shared/kafka/topics';
+import type { DataVersions } from '../../shared/redis/data-version';
 import { processorMetrics as M } from '../processor.metrics';
 import type { ProcessorStats } from '../processor.stats';
 import type { ClosedWindow } from '../state/window.accumulator';
@@ -19,6 +20,8 @@ export interface FlushWriterDeps {
   /** Synchronous Confluent-framed encoders of the MetricWindow and Alert schemas. */
   encode: { windows(value: object): Buffer; alerts(value: object): Buffer };
   withRetry<T>(target: string, fn: () => Promise<T>): Promise<T>;
+  /** Per-channel data versions the API's series cache compares with (shared/redis/data-version.ts). */
+  versions: Pick<DataVersions, 'bump'>;
   stats: ProcessorStats;
   log: Logger;
 }
@@ -63,7 +66,7 @@ export class FlushWriter {
 
   /**
    * Order matters for a crash at any point: windows and late rows first (session summaries read them),
-   * then Kafka (alerts, windows, DLQ), then the session and alert rows, then the commit. Each step
+   * then Kafka (alerts, windows, DLQ) alongside the session and alert rows, then the commit. Each step
    * retries with backoff until it succeeds, so an outage delays, never loses; nothing is committed
    * before everything it covers is written.
    */
@@ -71,12 +74,14 @@ export class FlushWriter {
     const { sink, stats, withRetry } = this.d;
     const started = performance.now();
     const version = Date.now();
-    let t = performance.now();
+    const t0 = performance.now();
     await withRetry('ClickHouse windows', () => sink.insertWindowsAndLate(out.windows, out.late, version));
-    stats.ms.chWindows += performance.now() - t;
+    stats.ms.chWindows += performance.now() - t0;
     const tRollup = performance.now();
     await withRetry('ClickHouse hourly rollup', () => this.rollups.afterWindows(out.windows));
     stats.ms.chRollup += performance.now() - tRollup;
+    // metrics_1m and the rollup of these channels changed: the API's cached series of them are now stale.
+    await withRetry('Redis data versions', () => this.d.versions.bump(out.windows));
     for (const p of ends) {
       const row = await withRetry('ClickHouse session summary', () => sink.summarizeSession(p));
       out.sessions.push(row);
@@ -91,16 +96,18 @@ export class FlushWriter {
       const updated = new Set(running.map(sessionKey));
       out.sessions = [...out.sessions.filter((x) => x.status !== 'live' || !updated.has(sessionKey(x))), ...running];
     }
-    stats.ms.clickhouse += performance.now() - t;
-    t = performance.now();
-    await withRetry('Kafka produce', () => this.produce(out));
-    stats.ms.kafka += performance.now() - t;
-    t = performance.now();
-    await withRetry('ClickHouse sessions and alerts', () => sink.insertSessionsAndAlerts(out.sessions, out.alerts, version));
-    stats.ms.clickhouse += performance.now() - t;
+    stats.ms.clickhouse += performance.now() - t0;
+    // Kafka and the session/alert rows are independent (both only need the summaries above), so they
+    // overlap; the commit still waits for both.
+    const t1 = performance.now();
+    const timed = (stage: 'kafka' | 'clickhouse', run: Promise<void>) => run.then(() => void (stats.ms[stage] += performance.now() - t1));
+    await Promise.all([
+      timed('kafka', withRetry('Kafka produce', () => this.produce(out))),
+      timed('clickhouse', withRetry('ClickHouse sessions and alerts', () => sink.insertSessionsAndAlerts(out.sessions, out.alerts, version))),
+    ]);
     M.windowsClosed.inc(out.windows.length);
     for (const a of out.alerts) M.alerts.inc({ type: a.type });
-    t = performance.now();
+    const t = performance.now();
     if (current()) await this.commit(commit);
     stats.ms.commit += performance.now() - t;
     stats.flushes++;
