@@ -9,7 +9,7 @@ import { gatewayService } from '../gateway/gateway.service';
 import { modelCommands, retrainSchedulerService } from '../models/models.module';
 import { ingestService } from '../ingest/ingest.module';
 import { dlqCommand } from '../ingest/dlq.command';
-import { keysCommand } from '../platforms/tokens/keys.command';
+import { keysCommand } from './keys.command';
 import { notifyService } from '../notifications/notify.service';
 import { statusCommand } from './status.command';
 

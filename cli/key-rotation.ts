@@ -3,12 +3,13 @@
  * connection (active, idle and reauth_required alike — revoked ones hold none) and webhook signing
  * secrets and URLs. Put a new key first in the ring, run this (`spacehub keys rotate`), then remove the
  * old key: nothing sealed with it is left. Reads of old blobs also rewrite them lazily, but only for
- * what happens to be read; this covers the rest.
+ * what happens to be read; this covers the rest. It lives in cli/ because it composes two parts
+ * (platforms' connections and notifications' webhooks), which do not import each other.
  */
 import type { Redis } from 'ioredis';
-import { WebhookRepository } from '../../notifications/webhook.repository';
-import { ConnectionRepository } from '../connections/connection.repository';
-import type { TokenCipher } from './token-cipher';
+import { WebhookRepository } from '../notifications/webhook.repository';
+import { ConnectionRepository } from '../platforms/connections/connection.repository';
+import type { TokenCipher } from '../platforms/tokens/token-cipher';
 
 export interface RotationCount {
   rewritten: number;

@@ -1,7 +1,7 @@
-import type { CommandModule } from '../../shared/lifecycle/process.contract';
-import { loadConfig } from '../../shared/config/config';
-import { createRedis } from '../../shared/redis/redis';
-import { cipherFromConfig } from '../platform-services';
+import type { CommandModule } from '../shared/lifecycle/process.contract';
+import { loadConfig } from '../shared/config/config';
+import { createRedis } from '../shared/redis/redis';
+import { cipherFromConfig } from '../platforms/platform-services';
 import { rotateStoredSecrets } from './key-rotation';
 
 /** `spacehub keys rotate`: re-encrypt every stored token, webhook secret and URL with the ring's first key. */
