@@ -18,6 +18,8 @@ import { clickhouseCheck, kafkaCheck, ReadinessService, redisCheck, schemaRegist
 import { RateLimiter } from '../shared/redis/rate-limiter';
 import { MetricsRepository } from './metrics/metrics.repository';
 import { StreamingMetricsService } from './metrics/streaming-metrics.service';
+import { SeriesCache } from './metrics/series.cache';
+import { DataVersions } from '../shared/redis/data-version';
 import type { ConnectionDirectory, PredictionPort, StreamingPort } from './ports';
 import { platformParts } from './wiring/platforms.wiring';
 import { PLATFORMS } from '../platforms/registry';
@@ -76,12 +78,18 @@ export async function startApi(rt: Runtime, o: StartApiOptions = {}): Promise<Ru
   const tokens = new ApiTokenStore(redis, config.REDIS_KEY_PREFIX);
   const notifications = notificationParts(config, redis, logger);
   closer.add('notifications', () => notifications.close());
+  const metricsRepository = new MetricsRepository(ch);
+  // Series results cached under the channel's data version, which every writer bumps (api/README.md "Series cache").
+  const seriesCache = new SeriesCache(metricsRepository, new DataVersions(redis, config.REDIS_KEY_PREFIX), {
+    maxRows: config.API_SERIES_CACHE_MAX_ROWS,
+    maxAgeMs: config.API_SERIES_CACHE_MAX_AGE_SECONDS * 1000,
+  });
   const { app } = createApp(
     {
       platforms: PLATFORMS,
       publicBaseUrl: config.PUBLIC_BASE_URL,
       access: new ChannelAccessService(connections),
-      metrics: new StreamingMetricsService({ metrics: new MetricsRepository(ch), connections, predictions }),
+      metrics: new StreamingMetricsService({ metrics: metricsRepository, series: seriesCache, connections, predictions }),
       streaming,
       oauthStates: new OAuthStateStore(redis, config.REDIS_KEY_PREFIX, config.OAUTH_STATE_TTL_SECONDS),
       authenticator: tokens,

@@ -1,5 +1,6 @@
 import type { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
 import { sealAfterBatch } from '../shared/clickhouse/rollups';
+import type { DataVersions } from '../shared/redis/data-version';
 import { chDateTime, chDateTime64, parseChDateTime, type MetricsWindowRecord, type StreamSessionRecord } from '../shared/clickhouse/tables';
 import { gaussian, seededRandom } from './seeded-random';
 import type { ChannelHistory } from './channel-history';
@@ -57,6 +58,12 @@ export interface BackfillOptions {
    * live when the demo starts shows its stream from the start.
    */
   includeLive?: boolean;
+  /**
+   * Bumped for every channel written, after its rows and rollup are in ClickHouse, so that the API's
+   * cached series of those channels are recomputed (shared/redis/data-version.ts). The CLI passes one;
+   * without it a running API serves its cached series until they age out (API_SERIES_CACHE_MAX_AGE_SECONDS).
+   */
+  dataVersions?: Pick<DataVersions, 'bump'>;
 }
 
 /**
@@ -195,6 +202,7 @@ export async function backfillHistory(repo: ClickHouseRepository, world: History
   await flush();
   // The hourly rollup of the hours just written (shared/clickhouse/rollups.ts): the API reads complete hours from it.
   await sealAfterBatch(repo, [...written.values()], o.fromMs, o.toMs);
+  await o.dataVersions?.bump(written.values());
   return result;
 }
 

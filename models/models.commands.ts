@@ -4,6 +4,8 @@ import { createWorld } from '../platforms/simulator/world';
 import { parseChannelArg } from './channel-history';
 import { DAY_MS, HOUR_MS } from './features';
 import { backfillHistory } from './history';
+import { DataVersions } from '../shared/redis/data-version';
+import { createRedis } from '../shared/redis/redis';
 import { ModelRegistry } from './model.registry';
 import { ModelRunsRepository } from './model-runs.repository';
 import { trainModels } from './trainer';
@@ -64,14 +66,19 @@ export const runBackfill = (args: Args, out: Output): Promise<number> =>
       const channels = flagInt(args, 'channels', 1, 10_000) ?? config.SIMULATOR_CHANNELS;
       // Same seed and channel count as the simulator by default, so the history is of the channels it serves.
       const world = createWorld({ seed, channels });
+      // A running API's series cache learns of the rewritten channels through their data versions.
+      const redis = createRedis(config.REDIS_URL);
       const r = await backfillHistory(
         repo,
         world,
-        { fromMs: to - weeks * 7 * DAY_MS, toMs: to, sessionNoise: noise, pollNoise: noise / 2, seed, chat: args.flags.chat === true },
+        {
+          fromMs: to - weeks * 7 * DAY_MS, toMs: to, sessionNoise: noise, pollNoise: noise / 2, seed, chat: args.flags.chat === true,
+          dataVersions: new DataVersions(redis, config.REDIS_KEY_PREFIX),
+        },
         (done, total) => {
           if (done === total || done % 10 === 0) logger.info({ module: 'models.backfill', done, total }, 'channels written');
         },
-      );
+      ).finally(() => redis.disconnect());
       out.result({ ...r, from: new Date(to - weeks * 7 * DAY_MS).toISOString(), to: new Date(to).toISOString() }, (x) =>
         `${x.channels} channels, ${x.sessions} sessions, ${x.metricRows} minute rows written (${x.from} → ${x.to})`,
       );

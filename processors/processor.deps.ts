@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import type { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
 import type { Config } from '../shared/config/config';
@@ -11,6 +12,8 @@ export interface ProcessorClients {
   /** Of the processor's group, with the co-partitioned assigner. */
   consumer: Consumer;
   clickhouse: ClickHouseRepository;
+  /** For the per-channel data versions the flush writer bumps (shared/redis/data-version.ts). */
+  redis: Redis;
 }
 
 /** What the processor reads of the runtime: configuration and shared services, no client factories. */

@@ -15,6 +15,7 @@ import { planCommit } from './sink/commit.plan';
 import { EarlyFiring } from './sink/early.firing';
 import { FlushWriter } from './sink/flush.writer';
 import { Outputs } from './sink/outputs';
+import { DataVersions } from '../shared/redis/data-version';
 import { retryUntilClosed, WithRetry } from './sink/sink.retry';
 
 export const HEARTBEAT_EVERY_MS = 3000;
@@ -109,6 +110,7 @@ export class ProcessorService {
       sink: this.sink, producer, consumer, topics, dlqTopic: this.dlqTopic,
       encode: { windows: await registry.syncEncoder('windows'), alerts: await registry.syncEncoder('alerts') },
       withRetry: this.withRetry, stats: this.stats, log: this.log,
+      versions: new DataVersions(this.clients.redis, this.rt.config.REDIS_KEY_PREFIX),
     });
     // Every (re)join resets all shards: kafkajs re-reads from the committed offsets after a rebalance,
     // so the state must be rebuilt from there too — also for partitions this member keeps.
@@ -266,6 +268,7 @@ export class ProcessorService {
         ['producer', () => this.clients.producer.disconnect()],
         ['admin', () => this.clients.admin.disconnect()],
         ['clickhouse', () => this.clients.clickhouse.close()],
+        ['redis', async () => void (await this.clients.redis.quit())],
       ] as const) {
         try {
           await step();

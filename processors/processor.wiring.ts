@@ -1,6 +1,7 @@
 import type { ClickHouseSettings } from '../shared/clickhouse/clickhouse.repository';
 import { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
 import { createIdempotentProducer } from '../shared/kafka/kafka.client';
+import { createRedis } from '../shared/redis/redis';
 import type { Runtime } from '../shared/runtime';
 import { CoPartitionedAssigner } from './kafka/copartitioned.assigner';
 import { processorSettings } from './processor.deps';
@@ -15,7 +16,7 @@ export interface ProcessorOptions {
 
 /**
  * The processors' composition root (STYLE: clients are built in one place per process): the Kafka,
- * ClickHouse clients of a processor or a raw sink, from the runtime. `processor.module.ts` and the CLI
+ * ClickHouse (and, for a processor, Redis) clients of a processor or a raw sink, from the runtime. `processor.module.ts` and the CLI
  * call these; so do tests and benches, which are processes of their own.
  */
 export function createProcessor(rt: Runtime, opts: ProcessorOptions = {}): ProcessorService {
@@ -29,7 +30,7 @@ export function createProcessor(rt: Runtime, opts: ProcessorOptions = {}): Proce
     heartbeatInterval: HEARTBEAT_EVERY_MS,
     maxBytesPerPartition: 4 * 1024 * 1024,
   });
-  const clients = { admin: rt.kafka.admin(), producer: createIdempotentProducer(rt.kafka), consumer, clickhouse: new ClickHouseRepository(opts.clickhouse ?? rt.clickhouseSettings) };
+  const clients = { admin: rt.kafka.admin(), producer: createIdempotentProducer(rt.kafka), consumer, clickhouse: new ClickHouseRepository(opts.clickhouse ?? rt.clickhouseSettings), redis: createRedis(rt.config.REDIS_URL) };
   return new ProcessorService(rt, clients, processorSettings(rt.config), groupId);
 }
 

@@ -5,6 +5,7 @@ import type { ConnectionDirectory, ConnectionRecord, PredictionPort, SlotScoreOu
 import { GRANULARITIES, Granularity, isoOf, MAX_SPAN_MS, TimeRange } from '../schemas/common.schemas';
 import type { AlertListT, CreatorSummaryT, MetricSeriesT, SessionT, StreamMetricsT, StreamReportT } from '../schemas/responses.schemas';
 import type { ChannelKey, MetricsRepository, SessionRow } from './metrics.repository';
+import type { SeriesSource } from './series.cache';
 
 /** A window older than this is not evidence of being live now (1 min window + 2 min lateness + slack). */
 export const FRESHNESS_MS = 10 * 60_000;
@@ -23,6 +24,8 @@ export class StreamingMetricsService {
   constructor(
     private readonly deps: {
       metrics: MetricsRepository;
+      /** Where series come from: the series cache (series.cache.ts) in front of `metrics`, or `metrics` itself. */
+      series?: SeriesSource;
       connections: ConnectionDirectory;
       predictions?: PredictionPort | null;
       clock?: () => number;
@@ -120,7 +123,7 @@ export class StreamingMetricsService {
   }
 
   async getMetricsSeries(key: ChannelKey, range: TimeRange, granularity: Granularity): Promise<MetricSeriesT> {
-    const rows = await this.deps.metrics.series(key, range, GRANULARITIES[granularity]);
+    const rows = await (this.deps.series ?? this.deps.metrics).series(key, range, GRANULARITIES[granularity]);
     return {
       platform: key.platform,
       channelId: key.channelId,
