@@ -5,10 +5,11 @@ import { Queue } from 'bullmq';
 import { bullPrefix } from '../../shared/redis/redis';
 import { pollQueueName, slotOf, type PollJobData } from '../../ingest/jobs/ingest-job';
 import { snapshotEventId } from '../../ingest/output/normalise';
-import { eventually, testStack, TestStack } from '../support/stack';
-import { childEnv, duplicates, FAST_INGEST, simulatedPlatforms, startIngestProcess, TopicCollector } from './ingest.harness';
+import { eventually, type TestStack } from '../support/stack';
+import { childEnv, duplicates, FAST_INGEST, ingestHarness, type IngestHarness, type simulatedPlatforms, startIngestProcess, type TopicCollector } from './ingest.harness';
 
 describe('ingest survives kill -9 of a worker mid-job (child process, real Redis, Kafka, Schema Registry)', () => {
+  let h: IngestHarness;
   let stack: TestStack;
   let platforms: Awaited<ReturnType<typeof simulatedPlatforms>>;
   let collector: TopicCollector;
@@ -16,19 +17,13 @@ describe('ingest survives kill -9 of a worker mid-job (child process, real Redis
   const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:16379', { forBullMQ: true });
 
   beforeAll(async () => {
-    stack = await testStack({ ...FAST_INGEST, INGEST_STALLED_INTERVAL_MS: '2000' });
-    platforms = await simulatedPlatforms(stack.rt, 10);
-    collector = new TopicCollector(stack.rt, ['snapshots', 'lifecycle']);
-    await collector.start();
+    h = await ingestHarness({ channels: 10, topics: ['snapshots', 'lifecycle'], env: { INGEST_STALLED_INTERVAL_MS: '2000' } });
+    ({ stack, platforms, collector } = h);
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-    await collector?.stop();
-    await platforms?.close();
-    const keys = await redis.keys(`${stack.rt.config.REDIS_KEY_PREFIX}:*`);
-    if (keys.length) await redis.del(...keys);
     redis.disconnect();
-    await stack?.cleanup();
+    await h?.close(); // the collector, the simulator, then the stack: its topics, database and Redis keys
   });
 
   it('loses no snapshot of the jobs in flight and produces every lifecycle event exactly once in effect', async () => {

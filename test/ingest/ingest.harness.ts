@@ -53,37 +53,37 @@ export async function simulatedPlatforms(rt: Runtime, channels: number): Promise
 export interface IngestHarness {
   stack: TestStack;
   platforms: Awaited<ReturnType<typeof simulatedPlatforms>>;
-  /** The ingest part's platform ports, pointed at the simulator. */
-  ports: IngestPorts;
   /** Started: reads the given topics from the beginning. */
   collector: TopicCollector;
   /** Defined once `startIngest` ran. */
   svc: IngestService | undefined;
-  /** Starts the ingest service in this process on the harness's ports. */
+  /** Starts the ingest service in this process, its platform ports pointed at the simulator. */
   startIngest(options?: Omit<IngestServiceOptions, 'ports'>): Promise<IngestService>;
   close(): Promise<void>;
 }
 
 /**
- * The in-process ingest tests' set-up: an isolated stack (FAST_INGEST intervals unless `env` says
- * otherwise), the simulator with `channels` channels and the platforms part to connect them, ingest's
- * ports at the simulator, and a collector on `topics`. Closing stops ingest, then the rest, then the stack.
+ * The ingest tests' set-up: an isolated stack (FAST_INGEST intervals unless `env` says otherwise), the
+ * simulator with `channels` channels and the platforms part to connect them, and a collector on
+ * `topics`; `startIngest` runs ingest in this process (tests of `bin/spacehub ingest` as a child use
+ * `childEnv` and `startIngestProcess` instead). Closing stops ingest, then the rest, then the stack.
  */
 export async function ingestHarness(o: { channels: number; topics: TopicName[]; env?: Record<string, string> }): Promise<IngestHarness> {
   const stack = await testStack({ ...FAST_INGEST, ...o.env });
   const platforms = await simulatedPlatforms(stack.rt, o.channels);
-  const ports = platformPorts(stack.rt.config, undefined, { endpoints: endpointsAt(platforms.sim.url) });
+  let ports: IngestPorts | undefined;
   const collector = new TopicCollector(stack.rt, o.topics);
   await collector.start();
   const h: IngestHarness = {
-    stack, platforms, ports, collector, svc: undefined,
+    stack, platforms, collector, svc: undefined,
     async startIngest(options = {}) {
+      ports ??= platformPorts(stack.rt.config, undefined, { endpoints: endpointsAt(platforms.sim.url) });
       h.svc = await IngestService.start(stack.rt, { ports, ...options });
       return h.svc;
     },
     async close() {
       await h.svc?.close();
-      await ports.close?.();
+      await ports?.close?.();
       await collector.stop();
       await platforms.close();
       await stack.cleanup();

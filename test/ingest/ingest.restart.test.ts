@@ -4,8 +4,8 @@ import { createRedis } from '../../shared/redis/redis';
 import { Queue } from 'bullmq';
 import { bullPrefix } from '../../shared/redis/redis';
 import { pollQueueName, type PollJobData } from '../../ingest/jobs/ingest-job';
-import { eventually, testStack, TestStack } from '../support/stack';
-import { childEnv, FAST_INGEST, simulatedPlatforms, startIngestProcess, TopicCollector } from './ingest.harness';
+import { eventually, type TestStack } from '../support/stack';
+import { childEnv, FAST_INGEST, ingestHarness, type IngestHarness, type simulatedPlatforms, startIngestProcess, type TopicCollector } from './ingest.harness';
 
 const POLL_S = 5;
 /** Start-up of the worker's first jobs, the platform round trip and Kafka on a loaded 2-core machine. */
@@ -18,6 +18,7 @@ const SLACK_MS = 5000;
  * worker's locks expire.
  */
 describe('ingest restarted after kill -9 mid-poll resumes every channel within one poll interval (child process, real Redis/Kafka)', () => {
+  let h: IngestHarness;
   let stack: TestStack;
   let platforms: Awaited<ReturnType<typeof simulatedPlatforms>>;
   let collector: TopicCollector;
@@ -25,19 +26,13 @@ describe('ingest restarted after kill -9 mid-poll resumes every channel within o
   const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:16379', { forBullMQ: true });
 
   beforeAll(async () => {
-    stack = await testStack(FAST_INGEST);
-    platforms = await simulatedPlatforms(stack.rt, 6);
-    collector = new TopicCollector(stack.rt, ['snapshots']);
-    await collector.start();
+    h = await ingestHarness({ channels: 6, topics: ['snapshots'] });
+    ({ stack, platforms, collector } = h);
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-    await collector?.stop();
-    await platforms?.close();
-    const keys = await redis.keys(`${stack.rt.config.REDIS_KEY_PREFIX}:*`);
-    if (keys.length) await redis.del(...keys);
     redis.disconnect();
-    await stack?.cleanup();
+    await h?.close(); // the collector, the simulator, then the stack: its topics, database and Redis keys
   });
 
   it('every live channel has a snapshot within INGEST_LIVE_POLL_SECONDS of readiness; polls missed per channel are reported', async () => {
