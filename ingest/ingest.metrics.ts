@@ -117,4 +117,35 @@ export const ingestMetrics = {
         registers: [metricsRegistry],
       }),
   ),
+  pushEvents: getOrCreate(
+    'spacehub_ingest_push_events_total',
+    () =>
+      new Counter({
+        name: 'spacehub_ingest_push_events_total',
+        help: 'Pushed platform events (Twitch EventSub) by kind and outcome (produced, failed)',
+        labelNames: ['platform', 'kind', 'outcome'] as const,
+        registers: [metricsRegistry],
+      }),
+  ),
+  pushLatency: getOrCreate(
+    'spacehub_ingest_push_delivery_seconds',
+    () =>
+      new Histogram({
+        name: 'spacehub_ingest_push_delivery_seconds',
+        help: "Platform's event instant (EventSub message timestamp or event time) → its records acknowledged by Kafka",
+        labelNames: ['platform', 'kind'] as const,
+        buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+        registers: [metricsRegistry],
+      }),
+  ),
+  pushSessions: getOrCreate(
+    'spacehub_ingest_push_channels',
+    () =>
+      new Gauge({
+        name: 'spacehub_ingest_push_channels',
+        help: 'Channels this process watches over push (EventSub sessions), connected or not',
+        labelNames: ['platform', 'state'] as const,
+        registers: [metricsRegistry],
+      }),
+  ),
 };

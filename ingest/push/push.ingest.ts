@@ -23,6 +23,7 @@ import type { EventProducer } from '../output/event.producer';
 import type { ChannelStateStore } from '../lifecycle/channel-state.store';
 import { deriveLifecycle } from '../lifecycle/lifecycle.derive';
 import type { PollSubject } from '../output/normalise';
+import { ingestMetrics } from '../ingest.metrics';
 import { liveStateFromPush, toAudienceAlert, toChannelEvent } from './push.normalise';
 
 export interface PushIngestDeps {
@@ -99,6 +100,10 @@ export class PushIngest {
           this.d.logger.warn({ platform, channelId, err }, 'push session not open yet');
         }
       }
+      const watched = source.watched();
+      const connected = watched.filter((id) => source.status(id)?.connected).length;
+      ingestMetrics.pushSessions.set({ platform, state: 'connected' }, connected);
+      ingestMetrics.pushSessions.set({ platform, state: 'disconnected' }, watched.length - connected);
     }
     return { watching };
   }
@@ -130,6 +135,17 @@ export class PushIngest {
 
   /** One push: records produced once Kafka acknowledged them (a rejection makes the source retry it). */
   async onEvent(p: ChannelPush): Promise<void> {
+    try {
+      await this.handle(p);
+      ingestMetrics.pushEvents.inc({ platform: p.platform, kind: p.kind, outcome: 'produced' });
+      ingestMetrics.pushLatency.observe({ platform: p.platform, kind: p.kind }, Math.max(0, Date.now() - p.occurredAt) / 1000);
+    } catch (err) {
+      ingestMetrics.pushEvents.inc({ platform: p.platform, kind: p.kind, outcome: 'failed' });
+      throw err;
+    }
+  }
+
+  private async handle(p: ChannelPush): Promise<void> {
     const owner = (await this.d.ports.connections.listActiveByChannel(p.platform, p.channelId))[0];
     if (!owner) return; // disconnected meanwhile
     const s: PollSubject = { platform: owner.platform, channelId: owner.channelId, userId: owner.userId };
