@@ -1,6 +1,7 @@
 import { createIdempotentProducer } from '../../shared/kafka/kafka.client';
 import { channelKey } from '../../shared/kafka/topics';
 import { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
+import { chDateTime64 } from '../../shared/clickhouse/tables';
 import type { StreamSnapshot } from '../../shared/events/events';
 import { RawSink } from '../../processors/raw-sink';
 import { eventually, testStack, TestStack } from '../support/stack';
@@ -54,7 +55,7 @@ describe('vertical slice: Kafka + Schema Registry → processor → ClickHouse (
       ),
       (r) => r.length === 1,
     );
-    expect(rows[0]).toMatchObject({ event_id: snap.eventId, viewers: 4321, live: 1, title: 'Speedrun', observed_at: new Date(observedAt).toISOString().replace('T', ' ').replace('Z', '') });
+    expect(rows[0]).toMatchObject({ event_id: snap.eventId, viewers: 4321, live: 1, title: 'Speedrun', observed_at: chDateTime64(observedAt) });
     expect(sink.undecodable).toBe(1);
     // Deduplicated view: one row per event id.
     const dedup = await repo.query<{ c: number }>('slice dedup', 'SELECT count() AS c FROM snapshots_raw FINAL WHERE channel_id = {channel:String}', { channel: '123' });
