@@ -220,7 +220,7 @@ describe('notifications: go-live webhooks (real Kafka, Registry, Redis)', () => 
   it('OpenAPI documents the webhook routes, the request body and the export formats', async () => {
     const doc = (await (await fetch(`${api.url}/openapi.json`)).json()) as Json;
     const create = doc.paths['/v1/webhooks'].post;
-    expect(create.requestBody.content['application/json'].schema.properties.events.items.enum).toEqual(['stream_started', 'stream_ended', 'viewer_spike', 'follower_milestone', 'engagement_drop', 'reauth_required']);
+    expect(create.requestBody.content['application/json'].schema.properties.events.items.enum).toEqual(['stream_started', 'stream_ended', 'viewer_spike', 'follower_milestone', 'engagement_drop', 'reauth_required', 'new_follower', 'raid', 'new_subscriber', 'cheer']);
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/webhooks/{id}', '/v1/webhooks/{id}/test', '/v1/webhooks/{id}/deliveries']));
     const format = doc.paths['/v1/channels/{platform}/{channelId}/metrics'].get.parameters.find((p: Json) => p.name === 'format');
     expect(format.schema.enum).toEqual(['json', 'csv', 'parquet']);
