@@ -7,6 +7,7 @@ import { connectionIdParam, platformParam } from '../schemas/common.schemas';
 import { AuthorizeOut, ConnectionList, ConnectionOut, ConnectionOutT, StreamMetrics } from '../schemas/responses.schemas';
 import type { ConnectionRecord, StreamingPort } from '../ports';
 import type { ApiContext } from './context';
+import { figuresNeedingReconnect } from '../../platforms/scope-figures';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -21,6 +22,7 @@ export function connectionOut(c: ConnectionRecord): ConnectionOutT {
     displayName: c.displayName,
     status: c.status,
     scopes: [...c.scopes],
+    needsReconnectFor: figuresNeedingReconnect(c.platform, c.scopes),
     createdAt: time(c.createdAt),
     updatedAt: time(c.updatedAt),
   };

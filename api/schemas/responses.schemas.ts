@@ -196,6 +196,7 @@ export const ConnectionOut = z.object({
   displayName: z.string(),
   status: z.enum(['active', 'reauth_required', 'revoked']),
   scopes: z.array(z.string()),
+  needsReconnectFor: z.array(z.string()).describe('Figures the granted scopes do not cover (Twitch: subscribers, cheers, follows, chat); reconnecting the channel grants them'),
   createdAt: iso.nullable(),
   updatedAt: iso.nullable(),
 });

@@ -201,4 +201,5 @@ export const twitchChatMessageEvent = z.object({
   message: z.object({ text: z.string() }),
 });
 
-export const TWITCH_SCOPES = ['user:read:email', 'moderator:read:followers', 'user:read:chat'];
+/** What we ask creators for; connections made before `channel:read:subscriptions` and `bits:read` keep working without those figures (platforms/scope-figures.ts). */
+export const TWITCH_SCOPES = ['user:read:email', 'moderator:read:followers', 'user:read:chat', 'channel:read:subscriptions', 'bits:read'];

@@ -48,7 +48,7 @@ describe('REST API connections: /v1/auth/{platform}/authorize → platform → /
     const landing = await consent('twitch', alice);
     const done = await call('GET', landing);
     expect(done.status).toBe(201);
-    expect(done.body).toMatchObject({ platform: 'twitch', status: 'active', connectionId: expect.any(String), channelId: expect.any(String) });
+    expect(done.body).toMatchObject({ platform: 'twitch', status: 'active', connectionId: expect.any(String), channelId: expect.any(String), needsReconnectFor: [] });
     expect(JSON.stringify(done.body)).not.toMatch(/accessToken|refreshToken|access_token/);
     const { connectionId, channelId } = done.body;
 
@@ -95,6 +95,16 @@ describe('REST API connections: /v1/auth/{platform}/authorize → platform → /
     expect(r.status).toBe(400);
     expect(r.body.type).toBe('urn:spacehub:problem:oauth-code-invalid');
     expect((await call('GET', '/v1/connections', bob)).body.connections).toEqual([]);
+  });
+
+  it('a Twitch connection made before subscriptions and cheers were asked for keeps working and says they need a reconnect (issue 18.3)', async () => {
+    const old = await h.connections.upsert(
+      { userId: 'bob', platform: 'twitch', channelId: '900018', login: 'oldscopes', displayName: 'OldScopes', scopes: ['user:read:email', 'moderator:read:followers', 'user:read:chat'] },
+      { accessToken: 'a', refreshToken: 'r', expiresAt: null, scopes: ['user:read:email', 'moderator:read:followers', 'user:read:chat'] },
+    );
+    const list = await call('GET', '/v1/connections', bob);
+    const mine = list.body.connections.find((c: Json) => c.connectionId === old.connectionId);
+    expect(mine).toMatchObject({ status: 'active', needsReconnectFor: ['subscribers', 'cheers'] });
   });
 
   it('authorize needs a token and a known platform', async () => {
