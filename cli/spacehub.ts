@@ -16,11 +16,17 @@ async function firstStart(rt: Runtime): Promise<void> {
   const { ensureDemoHistory } = await import('../models/demo-history');
   const { progressReporter } = await import('../models/cli-support');
   const { DEMO_USER_ID } = await import('../platforms/simulator/simulate.service');
+  const { createRedis } = await import('../shared/redis/redis');
+  const { DataVersions } = await import('../shared/redis/data-version');
   const repo = new ClickHouseRepository(rt.clickhouseSettings);
+  // An API already serving (another process of the deployment) sees the written channels as changed.
+  const redis = createRedis(rt.config.REDIS_URL);
   try {
-    await ensureDemoHistory({ config: rt.config, logger: rt.logger, repo, progress: progressReporter(rt.logger) }, { userId: DEMO_USER_ID });
+    const dataVersions = new DataVersions(redis, rt.config.REDIS_KEY_PREFIX);
+    await ensureDemoHistory({ config: rt.config, logger: rt.logger, repo, progress: progressReporter(rt.logger), dataVersions }, { userId: DEMO_USER_ID });
   } finally {
     await repo.close();
+    redis.disconnect();
   }
 }
 

@@ -8,6 +8,7 @@
 import type { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
 import type { Config } from '../shared/config/config';
 import type { Logger } from '../shared/logging/logger';
+import type { DataVersions } from '../shared/redis/data-version';
 import { createWorld } from '../platforms/simulator/world';
 import { pickDemoChannels } from '../platforms/simulator/demo-seed';
 import { latestIsCurrent, MODEL_KINDS } from './artifact.store';
@@ -24,7 +25,7 @@ export interface DemoHistoryResult {
 const MINUTE = 60_000;
 
 export async function ensureDemoHistory(
-  deps: { config: Config; logger: Logger; repo: ClickHouseRepository; progress?: TrainingProgress },
+  deps: { config: Config; logger: Logger; repo: ClickHouseRepository; progress?: TrainingProgress; dataVersions?: Pick<DataVersions, 'bump'> },
   o: { userId: string; now?: number },
 ): Promise<DemoHistoryResult> {
   const c = deps.config;
@@ -44,7 +45,7 @@ export async function ensureDemoHistory(
       deps.repo,
       world,
       // The backfill command's default noise: sessions vary as real ones do.
-      { fromMs: to - weeks * 7 * DAY_MS, toMs: to, channelIds: channels.map((x) => x.channelId), sessionNoise: 0.2, pollNoise: 0.1, seed: c.SIMULATOR_SEED, userIdOf: () => o.userId, includeLive: true },
+      { fromMs: to - weeks * 7 * DAY_MS, toMs: to, channelIds: channels.map((x) => x.channelId), sessionNoise: 0.2, pollNoise: 0.1, seed: c.SIMULATOR_SEED, userIdOf: () => o.userId, includeLive: true, dataVersions: deps.dataVersions },
       (done, total) => log.info({ done, total }, `history: ${done}/${total} channels written`),
     );
     log.info({ ...backfill, durationMs: Date.now() - started }, 'first start: history written');
