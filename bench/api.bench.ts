@@ -113,7 +113,7 @@ async function main() {
   const cannon = (path: string, duration: number) =>
     autocannon({ url: api.url + path, connections: CONNECTIONS, duration, headers: { authorization: `Bearer ${token}` }, workers: 1 });
   // Every request a different cache key (the range one more minute back each time): all misses.
-  const coldRequest = path.join(__dirname, 'api-cold-request.cjs');
+  const coldRequest = path.join(__dirname, 'api-cold-request.ts');
   const cannonCold = (p: string, duration: number) =>
     autocannon({ url: api.url, connections: CONNECTIONS, duration, headers: { authorization: `Bearer ${token}` }, workers: 1, requests: [{ method: 'GET', path: p, setupRequest: coldRequest }] });
   const direct = async (q: { query: string; params: Record<string, unknown> }, seconds: number): Promise<Lat> => {
