@@ -4,12 +4,12 @@
  * `adapterFor`; tokens never leave this module and TokenProvider (callers get Connection metadata).
  */
 import type { Redis } from 'ioredis';
-import { AppError } from '../shared/errors/app-error';
 import type { Logger } from '../shared/logging/logger';
 import { publishConnectionEvent } from './connections/connection-events';
 import type { Connection, ConnectionRepository } from './connections/connection.repository';
 import type { OAuthStateStore } from './oauth/oauth-state.store';
 import { createPkcePair } from './oauth/pkce';
+import { OAuthCodeInvalidError } from './oauth/oauth.errors';
 import type { StreamState } from './platform.adapter';
 import { adapterFor, PlatformDeps } from './registry';
 import { ConnectionNotFoundError } from '../shared/errors/connection-not-found';
@@ -43,7 +43,7 @@ export class StreamingService {
   async connectPlatform(platform: string, authCode: string, p: { userId: string; redirectUri: string; state: string; codeVerifier?: string }): Promise<Connection> {
     const adapter = adapterFor(platform, this.d.platforms);
     // Codes are opaque printable strings; anything else is not worth a round trip to the platform.
-    if (!/^[\x21-\x7e]{1,2048}$/.test(authCode)) throw new AppError('OAUTH_CODE_INVALID', 'authorization code is missing or malformed', { retriable: false, context: { platform } });
+    if (!/^[\x21-\x7e]{1,2048}$/.test(authCode)) throw new OAuthCodeInvalidError(platform);
     const st = await this.d.states.consume(p.state, { userId: p.userId, platform, redirectUri: p.redirectUri });
     const tokens = await adapter.exchangeCode({ code: authCode, redirectUri: p.redirectUri, codeVerifier: st.codeVerifier ?? p.codeVerifier });
     let identity;
