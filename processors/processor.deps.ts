@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import type { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
 import type { Config } from '../shared/config/config';
+import type { Logger } from '../shared/logging/logger';
 import type { Runtime } from '../shared/runtime';
 import { AlertRuleSettings, DEFAULT_ALERT_RULES } from './alerts/alert.rules';
 
@@ -14,6 +15,22 @@ export interface ProcessorClients {
   clickhouse: ClickHouseRepository;
   /** For the per-channel data versions the flush writer bumps (shared/redis/data-version.ts). */
   redis: Redis;
+}
+
+/** After the consumer stopped: the other clients, each failure logged and the rest still closed. */
+export async function closeClients(c: ProcessorClients, log: Logger): Promise<void> {
+  for (const [name, step] of [
+    ['producer', () => c.producer.disconnect()],
+    ['admin', () => c.admin.disconnect()],
+    ['clickhouse', () => c.clickhouse.close()],
+    ['redis', async () => void (await c.redis.quit())],
+  ] as const) {
+    try {
+      await step();
+    } catch (err) {
+      log.warn({ step: name, err }, 'close step failed');
+    }
+  }
 }
 
 /** What the processor reads of the runtime: configuration and shared services, no client factories. */

@@ -5,9 +5,10 @@ import { ensureDlqTopic } from './kafka/dlq-topic';
 import { BatchDecodeDeps, decodeBatch } from './pipeline/batch.decode';
 import { AvroReader, createDecodeStep, INPUT_TOPICS, InputTopic } from './pipeline/decode.step';
 import { LaneVerifier } from './pipeline/lanes';
+import { LoopLock } from './pipeline/loop.lock';
 import { enqueue, restoreShard, Shard, ShardRestoreDeps } from './pipeline/shard';
 import { DrainDeps, drainShard } from './pipeline/shard.drain';
-import type { ProcessorClients, ProcessorRuntime, ProcessorSettings } from './processor.deps';
+import { closeClients, ProcessorClients, ProcessorRuntime, ProcessorSettings } from './processor.deps';
 import { processorMetrics as M } from './processor.metrics';
 import { newProcessorStats } from './processor.stats';
 import { ProcessorClickHouseSink } from './sink/clickhouse.sink';
@@ -31,7 +32,7 @@ const MAX_PENDING_OUTPUTS = 50_000;
  * The one loop: every batch is decoded (`pipeline/batch.decode.ts`), merged in event-time order per
  * shard and fed to the shard's window state (`pipeline/shard.drain.ts`), which routes each result into
  * the outputs; a flush hands them, with the commit that covers them (`sink/commit.plan.ts`), to the
- * writer (`sink/flush.writer.ts`). All of it runs under one lock (`exclusive`), so state, outputs and
+ * writer (`sink/flush.writer.ts`). All of it runs under one lock (`pipeline/loop.lock.ts`), so state, outputs and
  * commits never interleave; writes run one at a time alongside, and the next waits for the last.
  *
  * Exactly-once effect: outputs are written before the commit that covers them; a commit never passes
@@ -58,7 +59,7 @@ export class ProcessorService {
   private stateGeneration = 0;
   private dirty = false;
   private lastFlush = Date.now();
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly lock = new LoopLock(HEARTBEAT_EVERY_MS);
   private drainScheduled: Promise<void> | undefined;
   private flushAfterWrite: Promise<void> | undefined;
   private heartbeat: (() => Promise<void>) | undefined;
@@ -124,23 +125,14 @@ export class ProcessorService {
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (p) => this.onBatch(p) });
     if (earlyFireMs > 0) {
       this.timers.push(setInterval(() => {
-        void this.exclusive(async () => this.fireEarly()).catch((err) => this.log.warn({ err }, 'early firing failed'));
+        void this.lock.run(async () => this.fireEarly()).catch((err) => this.log.warn({ err }, 'early firing failed'));
       }, Math.min(1000, Math.max(100, earlyFireMs / 2))));
     }
     this.timers.push(setInterval(() => {
       if (this.dirty && Date.now() - this.lastFlush >= flushIntervalMs) {
-        void this.exclusive(() => this.flushWhenDue(), this.heartbeat).catch((err) => this.log.warn({ err }, 'timed flush failed'));
+        void this.lock.run(() => this.flushWhenDue(), this.heartbeat).catch((err) => this.log.warn({ err }, 'timed flush failed'));
       }
     }, Math.max(50, Math.floor(flushIntervalMs / 2))));
-  }
-
-  /** Runs `fn` alone; while it waits or runs, keeps the group session alive. */
-  private exclusive<T>(fn: () => Promise<T>, heartbeat?: () => Promise<void>): Promise<T> {
-    const run = this.chain.then(fn);
-    this.chain = run.catch(() => undefined);
-    if (!heartbeat) return run;
-    const t = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
-    return run.finally(() => clearInterval(t));
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
@@ -149,7 +141,7 @@ export class ProcessorService {
     const items = await decodeBatch(this.decodeDeps, batch, heartbeat);
     const caughtUp = batch.offsetLag() === '0';
     if (this.stateGeneration !== this.generation || !this.shards.has(partition)) {
-      await this.exclusive(async () => {
+      await this.lock.run(async () => {
         if (this.stateGeneration !== this.generation) this.resetState();
         if (!this.shards.has(partition)) this.shards.set(partition, await restoreShard(this.restoreDeps, partition));
       }, heartbeat);
@@ -175,7 +167,7 @@ export class ProcessorService {
 
   /** One drain of every shard (and a flush when due) under the lock; pushes meanwhile join the next one. */
   private scheduleDrain(): Promise<void> {
-    this.drainScheduled ??= this.exclusive(async () => {
+    this.drainScheduled ??= this.lock.run(async () => {
       this.drainScheduled = undefined;
       if (this.stateGeneration !== this.generation) return this.resetState();
       const started = performance.now();
@@ -226,7 +218,7 @@ export class ProcessorService {
     if (!this.writer!.busy() || this.outputs.size >= MAX_PENDING_OUTPUTS) return this.flushWhenIdle();
     if (this.flushAfterWrite) return;
     this.flushAfterWrite = this.writer!.idle()
-      .then(() => this.exclusive(async () => {
+      .then(() => this.lock.run(async () => {
         this.flushAfterWrite = undefined;
         if (this.dirty || this.outputs.size > 0) await this.flushWhenIdle();
       }, this.heartbeat))
@@ -246,7 +238,7 @@ export class ProcessorService {
 
   /** Waits until pending outputs are written and committed (tests, benchmark). */
   async flushNow(): Promise<void> {
-    await this.exclusive(async () => {
+    await this.lock.run(async () => {
       await this.writer?.idle();
       if (this.writer) await this.flush();
     });
@@ -264,18 +256,7 @@ export class ProcessorService {
       await Promise.race([stopped, new Promise((r) => setTimeout(r, 5000).unref())]);
       this.abort.abort(new Error('processor closing'));
       await stopped;
-      for (const [name, step] of [
-        ['producer', () => this.clients.producer.disconnect()],
-        ['admin', () => this.clients.admin.disconnect()],
-        ['clickhouse', () => this.clients.clickhouse.close()],
-        ['redis', async () => void (await this.clients.redis.quit())],
-      ] as const) {
-        try {
-          await step();
-        } catch (err) {
-          this.log.warn({ step: name, err }, 'close step failed');
-        }
-      }
+      await closeClients(this.clients, this.log);
     })();
     return this.closing;
   }
