@@ -152,21 +152,8 @@ export class YouTubeService implements PlatformAdapter {
     if (!live) return offline;
     const v = await this.api('videos.list', '/youtube/v3/videos', accessToken, { part: 'snippet,liveStreamingDetails', id: live.id }, youtubeVideoListResponse);
     const video = v.items[0];
-    const details = video?.liveStreamingDetails;
-    if (!video || details?.actualEndTime) return offline;
-    const started = Date.parse(details?.actualStartTime ?? live.snippet.actualStartTime ?? '');
-    const viewers = details?.concurrentViewers === undefined ? null : Number(details.concurrentViewers);
-    return {
-      channelId,
-      observedAt,
-      live: true,
-      viewers: viewers !== null && Number.isFinite(viewers) ? viewers : null,
-      streamId: live.id,
-      startedAt: Number.isFinite(started) ? started : null,
-      title: video.snippet?.title ?? live.snippet.title,
-      category: video.snippet ? (CATEGORY_NAMES[video.snippet.categoryId] ?? null) : null,
-      language: video.snippet?.defaultAudioLanguage ?? null,
-    };
+    if (!video) return offline;
+    return this.videoState(video, channelId, observedAt, live.snippet.actualStartTime ?? null, live.snippet.title);
   }
 
   /**
