@@ -19,7 +19,8 @@
  */
 import WebSocket from 'ws';
 import type { Logger } from '../../../shared/logging/logger';
-import { backoffDelay } from '../../../shared/errors/retry';
+import { AppError } from '../../../shared/errors/app-error';
+import { backoffDelay, retry } from '../../../shared/errors/retry';
 import type { ChannelPush, PushHandlers, PushSource, PushWatchStatus } from '../../platform.adapter';
 import { PlatformError } from '../../http/platform-error';
 import { twitchEventSubFrame, type TwitchEventSubFrame } from '../twitch.external';
@@ -257,20 +258,23 @@ export class TwitchEventSubClient implements PushSource {
     w.queue = w.queue.then(() => this.deliver(w, push));
   }
 
-  /** Handlers run in delivery order; a failing one is retried, then the delivery may come again. */
+  /**
+   * Handlers run in delivery order. A failing one is retried through the shared helper, except for an
+   * error our code marks non-retriable (retrying cannot change its answer); a client (Redis, Kafka)
+   * error is retried. When the attempts run out, the id is forgotten so a redelivery is handled.
+   */
   private async deliver(w: Watch, push: ChannelPush): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.o.handlers.onEvent(push);
-        return;
-      } catch (err) {
-        if (attempt >= HANDLER_ATTEMPTS || w.stopped) {
-          w.seen.delete(push.deliveryId);
-          this.o.logger?.error({ module: 'twitch-eventsub', channelId: w.channelId, kind: push.kind, deliveryId: push.deliveryId, err }, 'EventSub event not handled');
-          return;
-        }
-        await new Promise((r) => setTimeout(r, backoffDelay(attempt, { initialDelayMs: 200, maxDelayMs: 2000 })));
-      }
+    try {
+      await retry(() => this.o.handlers.onEvent(push), {
+        what: `EventSub ${push.kind} ${push.deliveryId}`,
+        attempts: HANDLER_ATTEMPTS,
+        initialDelayMs: 200,
+        maxDelayMs: 2000,
+        retryOn: (err) => !w.stopped && !(err instanceof AppError && !err.retriable),
+      });
+    } catch (err) {
+      w.seen.delete(push.deliveryId);
+      this.o.logger?.error({ module: 'twitch-eventsub', channelId: w.channelId, kind: push.kind, deliveryId: push.deliveryId, err }, 'EventSub event not handled');
     }
   }
 

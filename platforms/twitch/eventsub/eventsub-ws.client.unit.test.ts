@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { ChannelPush } from '../../platform.adapter';
 import { TwitchEventSubClient } from './eventsub-ws.client';
 import { EVENTSUB_SPECS } from './eventsub.external';
+import { AppError } from '../../../shared/errors/app-error';
 
 const frame = (type: string, payload: object, extra: object = {}, id = `${type}-${Math.random()}`) =>
   JSON.stringify({ metadata: { message_id: id, message_type: type, message_timestamp: new Date().toISOString(), ...extra }, payload });
@@ -61,6 +62,37 @@ describe('TwitchEventSubClient (hand-made peer)', () => {
       expect(revoked).toEqual(['stream.offline:authorization_revoked']);
       expect(client.status('42')).toMatchObject({ connected: true, missing: expect.objectContaining({ 'stream.offline': 'revoked: authorization_revoked' }) });
       expect(client.status('42')!.subscribed).not.toContain('stream.offline');
+    } finally {
+      await client.close();
+    }
+  });
+  it('retries a handler that failed on a client error, and not one that failed with a non-retriable error', async () => {
+    const calls: string[] = [];
+    let failedOnce = false;
+    const client = new TwitchEventSubClient({
+      wsUrl: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
+      subscribe: async () => undefined,
+      handlers: {
+        onEvent: async (e) => {
+          calls.push(e.deliveryId);
+          if (e.deliveryId === 'blip' && !failedOnce) {
+            failedOnce = true;
+            throw new Error('Connection is closed.'); // what ioredis throws during a blip
+          }
+          if (e.deliveryId === 'refused') throw new AppError('EVENT_REFUSED', 'not ours', { retriable: false });
+        },
+        onRevoked: () => undefined,
+      },
+    });
+    try {
+      await client.watch('43', { withToken: (fn) => fn('t'), scopes: ['moderator:read:followers'] });
+      const follow = (id: string) => frame('notification', { subscription: { type: 'channel.follow' }, event: { broadcaster_user_id: '43', user_id: '8', user_login: 'fan', user_name: 'Fan', followed_at: new Date().toISOString() } },
+        { subscription_type: 'channel.follow', subscription_version: '2' }, id);
+      peer!.send(follow('blip'));
+      peer!.send(follow('refused'));
+      peer!.send(follow('after'));
+      await until(() => calls.includes('after'));
+      expect(calls).toEqual(['blip', 'blip', 'refused', 'after']);
     } finally {
       await client.close();
     }
