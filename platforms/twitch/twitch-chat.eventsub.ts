@@ -14,8 +14,8 @@ import WebSocket from 'ws';
 import type { Logger } from '../../shared/logging/logger';
 import type { ChatBatch } from '../platform.adapter';
 import { chatterIdOf } from '../chatter-id';
-import { PlatformError } from '../http/platform-error';
-import { twitchChatMessageEvent, twitchEventSubFrame } from './twitch.external';
+import { twitchChatMessageEvent } from './twitch.external';
+import { openEventSubSocket, parseEventSubFrame } from './eventsub/eventsub.socket';
 
 interface Session {
   ws: WebSocket;
@@ -143,40 +143,26 @@ export class TwitchChatSource {
 
   /** Opens a socket and resolves on its welcome frame. */
   private connect(url: string, channelId: string, inherit?: Session): Promise<Session> {
-    return new Promise<Session>((resolve, reject) => {
-      const ws = new WebSocket(url);
-      const fail = (why: string, cause?: unknown) => {
-        clearTimeout(timer);
-        ws.terminate();
-        reject(new PlatformError('NETWORK', `EventSub WebSocket: ${why}`, { platform: 'twitch', endpoint: 'eventsub.ws', cause }));
-      };
-      const timer = setTimeout(() => fail('no welcome message'), this.o.welcomeTimeoutMs ?? 10_000);
-      ws.once('error', (err) => fail('connection failed', err));
-      ws.once('message', (raw) => {
-        const f = parseFrame(raw);
-        if (!f || f.metadata.message_type !== 'session_welcome' || !f.payload.session) return fail('first frame was not session_welcome');
-        clearTimeout(timer);
-        ws.removeAllListeners('error');
-        const s: Session = inherit ?? { ws, sessionId: '', channelId, messages: 0, chatters: new Set(), seen: new Set(), lastDrainAt: this.now(), keepaliveMs: 10_000, watchdog: null, dead: false };
-        s.ws = ws;
-        s.sessionId = f.payload.session.id;
-        s.keepaliveMs = (f.payload.session.keepalive_timeout_seconds ?? 10) * 1000;
-        s.dead = false;
-        ws.on('message', (data) => this.onFrame(s, ws, data));
-        ws.on('close', () => {
-          if (s.ws === ws) this.markDead(s);
-        });
-        ws.on('error', () => undefined);
-        this.arm(s);
-        resolve(s);
+    return openEventSubSocket(url, this.o.welcomeTimeoutMs ?? 10_000, (ws, welcome) => {
+      const s: Session = inherit ?? { ws, sessionId: '', channelId, messages: 0, chatters: new Set(), seen: new Set(), lastDrainAt: this.now(), keepaliveMs: 10_000, watchdog: null, dead: false };
+      s.ws = ws;
+      s.sessionId = welcome.sessionId;
+      s.keepaliveMs = welcome.keepaliveMs;
+      s.dead = false;
+      ws.on('message', (data) => this.onFrame(s, ws, data));
+      ws.on('close', () => {
+        if (s.ws === ws) this.markDead(s);
       });
+      ws.on('error', () => undefined);
+      this.arm(s);
+      return s;
     });
   }
 
   private onFrame(s: Session, ws: WebSocket, raw: WebSocket.RawData): void {
     if (s.ws !== ws) return;
     this.arm(s);
-    const f = parseFrame(raw);
+    const f = parseEventSubFrame(raw);
     if (!f) return; // unknown or malformed frame: skip it, keep the session
     if (f.metadata.message_type === 'notification' && f.metadata.subscription_type === 'channel.chat.message') {
       if (s.seen.has(f.metadata.message_id)) return;
@@ -224,14 +210,5 @@ export class TwitchChatSource {
     } catch {
       /* already gone */
     }
-  }
-}
-
-function parseFrame(raw: WebSocket.RawData) {
-  try {
-    const r = twitchEventSubFrame.safeParse(JSON.parse(raw.toString()));
-    return r.success ? r.data : null;
-  } catch {
-    return null;
   }
 }

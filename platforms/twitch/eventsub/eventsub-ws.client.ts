@@ -23,9 +23,10 @@ import { AppError } from '../../../shared/errors/app-error';
 import { backoffDelay, retry } from '../../../shared/errors/retry';
 import type { ChannelPush, PushHandlers, PushSource, PushWatchStatus } from '../../platform.adapter';
 import { PlatformError } from '../../http/platform-error';
-import { twitchEventSubFrame, type TwitchEventSubFrame } from '../twitch.external';
+import type { TwitchEventSubFrame } from '../twitch.external';
 import { EVENTSUB_SPECS, eventSubRevokedSubscription, type EventSubSpec } from './eventsub.external';
 import { toChannelPush } from './eventsub.mapper';
+import { openEventSubSocket, parseEventSubFrame } from './eventsub.socket';
 
 export interface EventSubClientOptions {
   /** wss://eventsub.wss.twitch.tv/ws, the simulator's /ws, or the Twitch CLI's ws://127.0.0.1:PORT/ws. */
@@ -190,37 +191,21 @@ export class TwitchEventSubClient implements PushSource {
 
   /** Opens a socket and resolves on its welcome frame. */
   private connect(w: Watch, url: string): Promise<Socket> {
-    return new Promise<Socket>((resolve, reject) => {
-      const ws = new WebSocket(url);
-      const fail = (why: string, cause?: unknown) => {
-        clearTimeout(timer);
-        ws.terminate();
-        reject(new PlatformError('NETWORK', `EventSub WebSocket: ${why}`, { platform: 'twitch', endpoint: 'eventsub.ws', cause }));
-      };
-      const timer = setTimeout(() => fail('no welcome message'), this.o.welcomeTimeoutMs ?? 10_000);
-      ws.once('error', (err) => fail('connection failed', err));
-      ws.once('close', (code) => fail(`closed (${code}) before the welcome`));
-      ws.once('message', (raw) => {
-        const f = parseFrame(raw);
-        if (!f || f.metadata.message_type !== 'session_welcome' || !f.payload.session) return fail('first frame was not session_welcome');
-        clearTimeout(timer);
-        ws.removeAllListeners('error');
-        ws.removeAllListeners('close');
-        const s: Socket = { ws, sessionId: f.payload.session.id, keepaliveMs: (f.payload.session.keepalive_timeout_seconds ?? 10) * 1000, watchdog: null };
-        w.sockets.add(s);
-        ws.on('message', (data) => this.onFrame(w, s, data));
-        ws.on('close', (code) => this.onClosed(w, s, code));
-        ws.on('error', () => undefined);
-        this.arm(w, s);
-        resolve(s);
-      });
+    return openEventSubSocket(url, this.o.welcomeTimeoutMs ?? 10_000, (ws, welcome) => {
+      const s: Socket = { ws, sessionId: welcome.sessionId, keepaliveMs: welcome.keepaliveMs, watchdog: null };
+      w.sockets.add(s);
+      ws.on('message', (data) => this.onFrame(w, s, data));
+      ws.on('close', (code) => this.onClosed(w, s, code));
+      ws.on('error', () => undefined);
+      this.arm(w, s);
+      return s;
     });
   }
 
   private onFrame(w: Watch, s: Socket, raw: WebSocket.RawData): void {
     if (!w.sockets.has(s)) return;
     this.arm(w, s);
-    const f = parseFrame(raw);
+    const f = parseEventSubFrame(raw);
     if (!f) return; // unknown or malformed frame: skip it, keep the session
     switch (f.metadata.message_type) {
       case 'notification':
@@ -346,14 +331,5 @@ export class TwitchEventSubClient implements PushSource {
     } catch {
       /* already gone */
     }
-  }
-}
-
-function parseFrame(raw: WebSocket.RawData): TwitchEventSubFrame | null {
-  try {
-    const r = twitchEventSubFrame.safeParse(JSON.parse(raw.toString()));
-    return r.success ? r.data : null;
-  } catch {
-    return null;
   }
 }
