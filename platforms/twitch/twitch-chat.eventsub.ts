@@ -15,7 +15,7 @@ import type { Logger } from '../../shared/logging/logger';
 import type { ChatBatch } from '../platform.adapter';
 import { chatterIdOf } from '../chatter-id';
 import { twitchChatMessageEvent } from './twitch.external';
-import { openEventSubSocket, parseEventSubFrame } from './eventsub/eventsub.socket';
+import { closeEventSubSocket, openEventSubSocket, parseEventSubFrame } from './eventsub/eventsub.socket';
 
 interface Session {
   ws: WebSocket;
@@ -204,11 +204,6 @@ export class TwitchChatSource {
     s.dead = true;
     if (s.watchdog) clearTimeout(s.watchdog);
     s.watchdog = null;
-    try {
-      if (s.ws.readyState === WebSocket.OPEN) s.ws.close(code);
-      else s.ws.terminate();
-    } catch {
-      /* already gone */
-    }
+    closeEventSubSocket(s.ws, code);
   }
 }

@@ -26,7 +26,7 @@ import { PlatformError } from '../../http/platform-error';
 import type { TwitchEventSubFrame } from '../twitch.external';
 import { EVENTSUB_SPECS, eventSubRevokedSubscription, type EventSubSpec } from './eventsub.external';
 import { toChannelPush } from './eventsub.mapper';
-import { openEventSubSocket, parseEventSubFrame } from './eventsub.socket';
+import { closeEventSubSocket, openEventSubSocket, parseEventSubFrame } from './eventsub.socket';
 
 export interface EventSubClientOptions {
   /** wss://eventsub.wss.twitch.tv/ws, the simulator's /ws, or the Twitch CLI's ws://127.0.0.1:PORT/ws. */
@@ -325,11 +325,6 @@ export class TwitchEventSubClient implements PushSource {
   private kill(s: Socket, code: number): void {
     if (s.watchdog) clearTimeout(s.watchdog);
     s.watchdog = null;
-    try {
-      if (s.ws.readyState === WebSocket.OPEN) s.ws.close(code);
-      else s.ws.terminate();
-    } catch {
-      /* already gone */
-    }
+    closeEventSubSocket(s.ws, code);
   }
 }

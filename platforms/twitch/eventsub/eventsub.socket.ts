@@ -54,3 +54,13 @@ export function openEventSubSocket<T>(url: string, welcomeTimeoutMs: number, att
     });
   });
 }
+
+/** Closes a session's socket with `code` when it is open, else drops it; a socket already gone is no error. */
+export function closeEventSubSocket(ws: WebSocket, code: number): void {
+  try {
+    if (ws.readyState === WebSocket.OPEN) ws.close(code);
+    else ws.terminate();
+  } catch {
+    /* already gone */
+  }
+}
