@@ -30,6 +30,30 @@ describe('YouTube quota planner (issue 18.3, hand-computed)', () => {
     expect(total).toBeCloseTo(10_000, 1);
   });
 
+  it('WebSub leases: offline creators whose go-live is pushed are polled only at the slow reconcile target, and chat gets the units', () => {
+    // As ingest runs it (subscriber counts 50 a call), all 85 offline creators with an active lease, reconcile poll hourly.
+    const polled = planQuota({ ...base, subscribersPerCall: 50 });
+    const pushed = planQuota({ ...base, subscribersPerCall: 50, pushedOffline: 85, pushedGoLiveTargetMs: 3_600_000 });
+    // goLive demand: 85 × 24 (hourly) = 2,040 instead of 85 × 288 = 24,480.
+    expect(polled.purposes.goLive.demandUnits).toBe(24_480);
+    expect(pushed.purposes.goLive.demandUnits).toBe(2040);
+    // Shares of 10,000: liveRefresh 3,000 ≥ 2,880, goLive 3,500 ≥ 2,040, subscribers 1,000 ≥ 960 → all capped;
+    // chat gets the other 10,000 − 2,880 − 2,040 − 960 = 4,120 (polled: 6,160 × 0.25/0.6 = 2,566.67).
+    expect(pushed.purposes.goLive.plannedUnits).toBe(2040);
+    expect(pushed.goLivePushedIntervalMs).toBe(3_600_000);
+    expect(pushed.purposes.chat.plannedUnits).toBe(4120);
+    expect(polled.purposes.chat.plannedUnits).toBeCloseTo(2566.67, 2);
+    expect(pushed.purposes.chat.intervalMs).toBe(Math.ceil((5_000 * 1_296_000) / 4120)); // ≈ 26 min, polled ≈ 42 min
+    expect(pushed.chatSamplingRate).toBeCloseTo(4120 / 1_296_000, 4);
+    // Partly leased: 45 polled at the stretched interval, 40 at the reconcile one, both stretched alike.
+    const part = planQuota({ ...base, subscribersPerCall: 50, pushedOffline: 40, pushedGoLiveTargetMs: 3_600_000 });
+    expect(part.purposes.goLive.demandUnits).toBe(45 * 288 + 40 * 24);
+    const stretch = part.purposes.goLive.demandUnits / part.purposes.goLive.plannedUnits;
+    // (relative: the published demand and plan are rounded to cents)
+    expect(part.purposes.goLive.intervalMs / (300_000 * stretch)).toBeCloseTo(1, 5);
+    expect(part.goLivePushedIntervalMs / part.purposes.goLive.intervalMs).toBeCloseTo(12, 4);
+  });
+
   it('spends no more than its demand when quota is plentiful: every purpose at its target, chat at the full rate', () => {
     const p = planQuota({ ...base, remainingUnits: 10_000_000, creators: 4, live: 1 });
     for (const x of Object.values(p.purposes)) expect(x.plannedUnits).toBe(x.demandUnits);

@@ -6,6 +6,7 @@
  * | purpose       | call                         | cost                           |
  * |---------------|------------------------------|--------------------------------|
  * | goLive        | liveBroadcasts.list          | 1 unit per offline creator     |
+ *   (creators whose feed pushes go-live — a WebSub lease — only at a slow reconcile interval)
  * | liveRefresh   | videos.list (batched)        | 1 unit per 50 live streams     |
  * | chat          | liveChatMessages.list        | 5 units per live chat          |
  * | subscribers   | channels.list                | 1 unit per creator             |
@@ -36,6 +37,12 @@ export interface QuotaPlanInput {
   weights?: Partial<Record<Purpose, number>>;
   /** Creators per subscriber-count call (1: channels.list per creator; up to 50 when batched). */
   subscribersPerCall?: number;
+  /**
+   * Offline creators whose go-live is pushed (an active WebSub lease on their feed): their go-live
+   * poll is only a slow reconcile at `pushedGoLiveTargetMs` (the feed is not guaranteed).
+   */
+  pushedOffline?: number;
+  pushedGoLiveTargetMs?: number;
 }
 
 export interface PurposePlan {
@@ -55,6 +62,9 @@ export interface QuotaPlan {
   purposes: Record<Purpose, PurposePlan>;
   /** Planned / demanded chat polls (1 = every live chat at the full rate). */
   chatSamplingRate: number;
+  /** Offline creators with pushed go-live, and their go-live poll interval (the reconcile target, stretched like goLive's). */
+  pushedOffline: number;
+  goLivePushedIntervalMs: number;
 }
 
 export const DEFAULT_WEIGHTS: Record<Purpose, number> = { liveRefresh: 0.3, goLive: 0.35, chat: 0.25, subscribers: 0.1 };
@@ -65,8 +75,10 @@ export function planQuota(input: QuotaPlanInput): QuotaPlan {
   const live = Math.max(0, Math.min(input.live, input.creators));
   const offline = Math.max(0, input.creators - live);
   const calls = (count: number, purpose: Purpose) => (count * horizonMs) / targetMs[purpose];
+  const pushed = Math.max(0, Math.min(input.pushedOffline ?? 0, offline));
+  const pushedTargetMs = Math.max(targetMs.goLive, input.pushedGoLiveTargetMs ?? targetMs.goLive);
   const demand: Record<Purpose, number> = {
-    goLive: calls(offline, 'goLive'),
+    goLive: calls(offline - pushed, 'goLive') + (pushed * horizonMs) / pushedTargetMs,
     liveRefresh: calls(Math.ceil(live / YOUTUBE_VIDEOS_PER_UNIT), 'liveRefresh'),
     chat: YOUTUBE_CHAT_UNITS * calls(live, 'chat'),
     subscribers: calls(Math.ceil(input.creators / Math.max(1, input.subscribersPerCall ?? 1)), 'subscribers'),
@@ -91,11 +103,9 @@ export function planQuota(input: QuotaPlanInput): QuotaPlan {
     open = open.filter((p) => !satisfied.includes(p));
   }
   const purposes = {} as Record<Purpose, PurposePlan>;
-  for (const p of PURPOSES) {
-    // Nothing planned for a purpose with demand: wait for the reset.
-    const intervalMs = demand[p] === 0 ? targetMs[p] : planned[p] <= 0 ? Math.max(targetMs[p], horizonMs) : Math.ceil((targetMs[p] * demand[p]) / planned[p]);
-    purposes[p] = { demandUnits: round2(demand[p]), plannedUnits: round2(planned[p]), intervalMs };
-  }
+  // Nothing planned for a purpose with demand: wait for the reset.
+  const stretched = (p: Purpose, target: number) => (demand[p] === 0 ? target : planned[p] <= 0 ? Math.max(target, horizonMs) : Math.ceil((target * demand[p]) / planned[p]));
+  for (const p of PURPOSES) purposes[p] = { demandUnits: round2(demand[p]), plannedUnits: round2(planned[p]), intervalMs: stretched(p, targetMs[p]) };
   return {
     remainingUnits: input.remainingUnits,
     horizonMs,
@@ -103,6 +113,8 @@ export function planQuota(input: QuotaPlanInput): QuotaPlan {
     live,
     purposes,
     chatSamplingRate: demand.chat === 0 ? 1 : round4(Math.min(1, planned.chat / demand.chat)),
+    pushedOffline: pushed,
+    goLivePushedIntervalMs: stretched('goLive', pushedTargetMs),
   };
 }
 
