@@ -16,6 +16,16 @@ export const ingestMetrics = {
         registers: [metricsRegistry],
       }),
   ),
+  figuresSkipped: getOrCreate(
+    'spacehub_ingest_figures_skipped_total',
+    () =>
+      new Counter({
+        name: 'spacehub_ingest_figures_skipped_total',
+        help: 'Figures a poll did not read (recorded as null): reason no_scope (the grant lacks it), scope_refused (the platform refused it), refused (another 4xx)',
+        labelNames: ['platform', 'figure', 'reason'] as const,
+        registers: [metricsRegistry],
+      }),
+  ),
   platformLatency: getOrCreate(
     'spacehub_ingest_platform_request_seconds',
     () =>

@@ -38,6 +38,14 @@ export interface FollowerState {
   followers: number;
 }
 
+/** Paid subscriptions of a channel (Twitch "Get Broadcaster Subscriptions": `total` and `points`). */
+export interface PaidSubscriptions {
+  channelId: string;
+  observedAt: number;
+  subscribers: number;
+  points: number;
+}
+
 export interface ChatBatch {
   channelId: string;
   intervalStart: number;
@@ -137,6 +145,11 @@ export interface PlatformAdapter {
   identity(accessToken: string): Promise<ChannelIdentity>;
   streamState(accessToken: string, channelId: string): Promise<StreamState>;
   followers(accessToken: string, channelId: string): Promise<FollowerState>;
+  /**
+   * Paid subscribers and points with the broadcaster's own token (Twitch); null when the token lacks the
+   * scope the platform requires (platforms/scope-figures.ts, figure `subscribers`). Absent for platforms without them.
+   */
+  subscriptions?(accessToken: string, channelId: string): Promise<PaidSubscriptions | null>;
   chat(accessToken: string, channelId: string, cursor: string | null): Promise<ChatBatch>;
   /**
    * For push-fed chat (a subscription that delivers while it is open): stop it and return what arrived

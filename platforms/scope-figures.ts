@@ -19,3 +19,8 @@ export function figuresNeedingReconnect(platform: string, scopes: readonly strin
   const granted = new Set(scopes);
   return (SCOPE_FIGURES[platform] ?? []).filter((f) => !granted.has(f.scope)).map((f) => f.figure);
 }
+
+/** The scope a figure needs on a platform, or null when none is needed (or the platform has no such figure). */
+export function scopeForFigure(platform: string, figure: string): string | null {
+  return (SCOPE_FIGURES[platform] ?? []).find((f) => f.figure === figure)?.scope ?? null;
+}

@@ -1,4 +1,4 @@
-import type { ChatBatch, FollowerState, StreamState } from '../../platforms/platform.adapter';
+import type { ChatBatch, FollowerState, PaidSubscriptions, StreamState } from '../../platforms/platform.adapter';
 import type { ChatActivity, FollowerCount, StreamSnapshot } from '../../shared/events/events';
 import { MalformedPlatformDataError } from '../ingest.errors';
 
@@ -54,10 +54,21 @@ export function toStreamSnapshot(s: PollSubject, state: StreamState, slot: numbe
   };
 }
 
-export function toFollowerCount(s: PollSubject, f: FollowerState, slot: number): FollowerCount {
+/**
+ * One observation of a channel's audience totals: followers, and — read in the same run when the grant
+ * allows (Twitch paid subscriptions) — subscribers and points. `paid` null = not read: both stay null, never 0.
+ */
+export function toFollowerCount(s: PollSubject, f: FollowerState, slot: number, paid: PaidSubscriptions | null = null): FollowerCount {
   check(finite(f.observedAt), s, 'observedAt is not a number');
   check(finite(f.followers) && f.followers >= 0, s, 'followers is not a non-negative number');
-  return { eventId: followersEventId(s, slot), platform: s.platform, channelId: s.channelId, userId: s.userId, observedAt: f.observedAt, followers: Math.round(f.followers) };
+  if (paid) {
+    check(finite(paid.subscribers) && paid.subscribers >= 0, s, 'paid subscribers is not a non-negative number');
+    check(finite(paid.points) && paid.points >= 0, s, 'subscription points is not a non-negative number');
+  }
+  return {
+    eventId: followersEventId(s, slot), platform: s.platform, channelId: s.channelId, userId: s.userId, observedAt: f.observedAt, followers: Math.round(f.followers),
+    paidSubscribers: paid ? Math.round(paid.subscribers) : null, subscriptionPoints: paid ? Math.round(paid.points) : null,
+  };
 }
 
 export function toChatActivity(s: PollSubject, b: ChatBatch): ChatActivity {

@@ -32,6 +32,19 @@ describe('normalisation of adapter results into events', () => {
     expect(first.eventId).not.toBe(c.eventId);
   });
 
+  it('a follower count carries Twitch paid subscribers and points when read, and null (not 0) when not', () => {
+    const tw = { platform: 'twitch', channelId: '42', userId: 'u7' };
+    const f = { channelId: '42', observedAt: 5, followers: 10 };
+    expect(toFollowerCount(tw, f, 3, { channelId: '42', observedAt: 6, subscribers: 7.2, points: 9 })).toEqual({
+      eventId: 'twitch:42:followers:3', platform: 'twitch', channelId: '42', userId: 'u7', observedAt: 5, followers: 10, paidSubscribers: 7, subscriptionPoints: 9,
+    });
+    // No scope (a connection made before we asked for it), or a platform without paid subscriptions.
+    expect(toFollowerCount(tw, f, 3, null)).toMatchObject({ followers: 10, paidSubscribers: null, subscriptionPoints: null });
+    expect(toFollowerCount(s, { channelId: 'UCabc', observedAt: 5, followers: 10 }, 3)).toMatchObject({ paidSubscribers: null, subscriptionPoints: null });
+    expect(() => toFollowerCount(tw, f, 3, { channelId: '42', observedAt: 6, subscribers: -1, points: 0 })).toThrow(/subscribers/);
+    expect(() => toFollowerCount(tw, f, 3, { channelId: '42', observedAt: 6, subscribers: 1, points: Number.NaN })).toThrow(/points/);
+  });
+
   it('scheduler ids round-trip and the slot comes from the scheduler iteration', () => {
     const id = schedulerId({ platform: 'youtube', channelId: 'UC.with:odd.chars' }, 'chat');
     expect(id).toMatch(/^ch_[A-Za-z0-9_-]{22}\.chat$/); // no ':' (BullMQ) and one '.' (ours)

@@ -5,7 +5,9 @@ import { channelKey } from '../../shared/kafka/topics';
 import type { StreamLifecycle } from '../../shared/events/events';
 import { slotOf, type PollJobData, type PollJobResult, type Resource } from '../jobs/ingest-job';
 import { withToken, type IngestConnection, type IngestPorts } from '../ingest.ports';
-import type { StreamState } from '../../platforms/platform.adapter';
+import type { PaidSubscriptions, StreamState } from '../../platforms/platform.adapter';
+import { scopeForFigure } from '../../platforms/scope-figures';
+import { classify } from '../ingest.errors';
 import type { EventProducer, OutgoingEvent } from '../output/event.producer';
 import { toChatActivity, toFollowerCount, toStreamSnapshot, type PollSubject } from '../output/normalise';
 import type { ChannelStateStore } from '../lifecycle/channel-state.store';
@@ -104,12 +106,38 @@ export function createSnapshotHandler(d: HandlerDeps): PollHandler {
   };
 }
 
+/**
+ * Paid subscribers and points (Twitch), read in the followers run so one record holds one observation
+ * of the channel's audience totals, at the followers' cadence, with the owner's user token. A grant
+ * without the scope is not asked (the figure stays null, the run does not fail); a refusal of the
+ * scope (401 "Missing scope", the adapter's null) or any other non-retriable 4xx also leaves it null
+ * rather than failing or dead-lettering the followers. Retriable errors and refused grants fail the
+ * run as a followers error would (retry with backoff / reauth), and the retry re-reads both.
+ */
+async function readPaidSubscriptions(d: HandlerDeps, job: Job<PollJobData>, conn: IngestConnection): Promise<PaidSubscriptions | null> {
+  const adapter = d.ports.adapterFor(conn.platform);
+  if (!adapter.subscriptions) return null;
+  const scope = scopeForFigure(conn.platform, 'subscribers');
+  const skipped = (reason: string) => {
+    ingestMetrics.figuresSkipped.inc({ platform: conn.platform, figure: 'subscribers', reason });
+    return null;
+  };
+  if (scope && conn.scopes && !conn.scopes.includes(scope)) return skipped('no_scope');
+  try {
+    const paid = await timed(job.data, () => withToken(d.ports, conn.connectionId, (token) => adapter.subscriptions!(token, conn.channelId)));
+    return paid ?? skipped('scope_refused');
+  } catch (err) {
+    if (classify(err).kind !== 'dead-letter') throw err;
+    return skipped('refused');
+  }
+}
+
 export function createFollowersHandler(d: HandlerDeps): PollHandler {
   return async (job, conn) => {
     const s = subjectOf(conn);
     const adapter = d.ports.adapterFor(conn.platform);
     const f = await timed(job.data, () => withToken(d.ports, conn.connectionId, (token) => adapter.followers(token, conn.channelId)));
-    const event = toFollowerCount(s, f, slotOf(job));
+    const event = toFollowerCount(s, f, slotOf(job), await readPaidSubscriptions(d, job, conn));
     await d.producer.send([{ topic: 'followers', key: channelKey(s.platform, s.channelId), eventId: event.eventId, value: event }]);
     await d.scheduler.adapt(conn, 'followers', job.data.everyMs, false);
     return { outcome: 'produced', events: 1 };

@@ -5,7 +5,7 @@
  */
 import type { ZodType, ZodTypeDef } from 'zod';
 import type { Logger } from '../../shared/logging/logger';
-import type { AuthorizationRequest, ChannelIdentity, ChatBatch, FollowerState, OAuthTokens, PlatformAdapter, PushHandlers, PushSource, StreamState } from '../platform.adapter';
+import type { AuthorizationRequest, ChannelIdentity, ChatBatch, FollowerState, OAuthTokens, PaidSubscriptions, PlatformAdapter, PushHandlers, PushSource, StreamState } from '../platform.adapter';
 import { PlatformError } from '../http/platform-error';
 import { ErrorMapper, PlatformHttpClient } from '../http/platform-http.client';
 import { RateLimitBuckets, RateLimiter } from '../http/rate-limit.bucket';
@@ -245,7 +245,7 @@ export class TwitchService implements PlatformAdapter {
    * small), with the broadcaster's token. Null when the token lacks `channel:read:subscriptions` (a
    * connection made before we asked for it): that figure needs the creator to reconnect.
    */
-  async subscriptions(accessToken: string, channelId: string): Promise<{ channelId: string; observedAt: number; subscribers: number; points: number } | null> {
+  async subscriptions(accessToken: string, channelId: string): Promise<PaidSubscriptions | null> {
     try {
       const r = await this.helix('helix.subscriptions', '/subscriptions', accessToken, channelId, { broadcaster_id: channelId, first: 1 }, twitchSubscriptionsResponse);
       return { channelId, observedAt: this.now(), subscribers: r.total, points: r.points };

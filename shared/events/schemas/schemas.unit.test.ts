@@ -10,7 +10,8 @@ import { SCHEMAS, type SchemaName } from '../events';
  */
 const REGISTERED_TEXT_SHA256: Record<SchemaName, string> = {
   StreamSnapshot: 'cb317436c3da8777b79d0def3fab27458a2df754a82e4a8bddb498e79b9b1a1a',
-  FollowerCount: '7c62742f525464616151b7210aa509740ba39b4b959227ed5029199db43f5caf',
+  // Issue 18.3: Twitch paid subscribers and points beside followers (two fields defaulting to null: BACKWARD compatible) and the doc.
+  FollowerCount: '59d00b96a3340a828153049ee93ca02c4e7ade61f9ab4f3afca2511c5acac856',
   ChatActivity: '034b6da741f0a1f14ae6c81ba05bb78992d42a78012dac1583a123852ef9c14e',
   StreamLifecycle: 'b9c747e7b5cd5ad09e437097bbabe06c557bf0f1f1f2c7015fc0d683eb63f333',
   // Issue 18.2: the type doc lists the pushed audience alert types (a doc change: BACKWARD compatible).
