@@ -94,8 +94,15 @@ const env = z.object({
   INGEST_STALLED_INTERVAL_MS: int(10000, 100),
   INGEST_YOUTUBE_CHAT_QUOTA_SHARE: num(0.5),
   INGEST_MAX_RATE_LIMIT_DEFERRALS: int(10, 0),
-  INGEST_BATCH_POLLING: bool(false),
+  INGEST_BATCH_POLLING: bool(true),
   INGEST_BATCH_SHARDS: int(8, 1),
+  // YouTube go-live by WebSub push (ingest/README.md "YouTube WebSub"): off unless a public callback URL is set.
+  YOUTUBE_WEBSUB_CALLBACK_URL: z.string().url().optional().or(z.literal('').transform(() => undefined)),
+  YOUTUBE_WEBSUB_HUB_URL: optionalStr(),
+  YOUTUBE_WEBSUB_LEASE_SECONDS: int(432_000, 60),
+  INGEST_WEBSUB_HOST: str('127.0.0.1'),
+  INGEST_WEBSUB_PORT: port(8092),
+  INGEST_WEBSUB_RECONCILE_SECONDS: int(3600, 1),
 
   PROCESSOR_ALLOWED_LATENESS_SECONDS: int(120, 0),
   PROCESSOR_MAX_FUTURE_SKEW_SECONDS: int(5, 0),

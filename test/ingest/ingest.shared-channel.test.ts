@@ -1,5 +1,6 @@
 import type { Alert, StreamSnapshot } from '../../shared/events/events';
 import { schedulerId } from '../../ingest/jobs/ingest-job';
+import { shardOf } from '../../ingest/scheduler/batch-plan';
 import { adapterFor } from '../../platforms/registry';
 import { eventually } from '../support/stack';
 import { duplicates, ingestHarness, type IngestHarness, type simulatedPlatforms, type TopicCollector } from './ingest.harness';
@@ -30,10 +31,13 @@ describe('ingest: channels with two owners (real Redis, Kafka, Schema Registry, 
     const [twitch, youtube] = [alice.find((c) => c.platform === 'twitch')!, alice.find((c) => c.platform === 'youtube')!];
     const svc = await h.startIngest({ metricsPort: null });
 
-    // One scheduler per channel and resource (offline: snapshot + followers), not per connection.
-    const keys = async (p: string) => (await svc.queues.poll(p).getJobSchedulers()).map((s) => s.key).sort();
-    expect(await keys('twitch')).toEqual([schedulerId(twitch, 'followers'), schedulerId(twitch, 'snapshot')].sort());
-    expect(await keys('youtube')).toEqual([schedulerId(youtube, 'followers'), schedulerId(youtube, 'snapshot')].sort());
+    // One set of schedulers per channel, not per connection (batched polling, the default: Twitch's
+    // stream state and YouTube's subscriber count are their shard's job; the channel is in its shard once).
+    const keys = async (p: string) => (await svc.queues.poll(p).getJobSchedulers()).map((s) => s.key).filter((k) => !k.startsWith('batch_')).sort();
+    const shardOfChannel = async (ch: { platform: string; channelId: string }) => (await svc.scheduler.batchMembers(ch.platform, shardOf(ch.channelId, svc.scheduler.batchShards))).filter((id) => id === ch.channelId);
+    expect(await keys('twitch')).toEqual([schedulerId(twitch, 'followers')]);
+    expect(await keys('youtube')).toEqual([schedulerId(youtube, 'snapshot')]);
+    for (const ch of [twitch, youtube]) expect(await shardOfChannel(ch)).toEqual([ch.channelId]);
 
     const snaps = (channelId: string) => collector.of<StreamSnapshot>('snapshots').filter((s) => s.value.channelId === channelId).map((s) => s.value);
     await eventually(async () => [snaps(twitch.channelId).length, snaps(youtube.channelId).length], ([t, y]) => t! >= 3 && y! >= 3, 60_000);
@@ -49,7 +53,8 @@ describe('ingest: channels with two owners (real Redis, Kafka, Schema Registry, 
     await adapterFor('twitch', platforms.platform.platforms).revoke(aliceTokens!.accessToken);
     await eventually(async () => snaps(twitch.channelId).filter((s) => s.userId === 'bob').length, (n) => n >= 2, 60_000);
     expect((await platforms.platform.connections.get(twitch.connectionId))!.status).toBe('reauth_required');
-    expect(await keys('twitch')).toHaveLength(2);
+    expect(await keys('twitch')).toHaveLength(1);
+    expect(await shardOfChannel(twitch)).toEqual([twitch.channelId]);
     // Alice hears about her own connection, once.
     const reauth = () => collector.of<Alert>('alerts').filter((a) => a.value.type === 'reauth_required').map((a) => a.value);
     await eventually(async () => reauth().length, (n) => n >= 1, 30_000);
@@ -61,12 +66,13 @@ describe('ingest: channels with two owners (real Redis, Kafka, Schema Registry, 
     await svc.eventsApplied();
     const before = snaps(youtube.channelId).length;
     await eventually(async () => snaps(youtube.channelId).length, (n) => n >= before + 2, 60_000);
-    expect(await keys('youtube')).toHaveLength(2);
+    expect(await keys('youtube')).toHaveLength(1);
     expect(duplicates(snaps(youtube.channelId).map((s) => s.eventId))).toEqual([]);
     expect(duplicates(snaps(twitch.channelId).map((s) => s.eventId))).toEqual([]);
 
     // The last owner leaving stops the channel.
     await platforms.platform.streaming.disconnectPlatform('alice', youtube.connectionId);
     await eventually(() => keys('youtube'), (k) => k.length === 0, 20_000);
+    expect(await shardOfChannel(youtube)).toEqual([]);
   });
 });
