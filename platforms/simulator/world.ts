@@ -90,7 +90,20 @@ export interface WorldOptions {
   now?: () => number;
   /** Multiplies every channel's chat rate (tests that need chat within seconds); default 1. */
   chatScale?: number;
+  /**
+   * Twitch channels beyond `channels`, made on demand from their id (`bulkTwitchChannelId(i)`, i <
+   * this) and never listed in `channels`, so a world of 100,000 Twitch channels costs nothing until
+   * a request names one (bench/ingest-scale: building 200,000 channels eagerly took 4-24 s and
+   * ~150 MB here). Reachable by id only: not by login, not through the OAuth pages.
+   */
+  bulkTwitchChannels?: number;
 }
+
+/** Ids of bulk Twitch channels: 10 digits, so they never meet the 9-digit ids of `channels`. */
+const BULK_TWITCH_ID_BASE = 1_000_000_000;
+/** Bulk channel i is made like channel BULK_INDEX_BASE + 2i (an even index: Twitch) of the same seed. */
+const BULK_INDEX_BASE = 10_000_000;
+export const bulkTwitchChannelId = (i: number): string => String(BULK_TWITCH_ID_BASE + i);
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -166,21 +179,35 @@ export function createWorld(opts: WorldOptions): World {
   const now = opts.now ?? Date.now;
   const chatScale = opts.chatScale ?? 1;
   const channelHash = new Map(channels.map((c) => [c.channelId, hashString(`${seed}:${c.channelId}`)]));
+  const hashOf = (c: SimChannel): number => channelHash.get(c.channelId) ?? hashString(`${seed}:${c.channelId}`);
+
+  const bulk = Math.max(0, opts.bulkTwitchChannels ?? 0);
+  // One state read looks its channel up a few times in a row: keep the last bulk channel made.
+  let lastBulk: SimChannel | undefined;
+  const bulkChannel = (channelId: string): SimChannel | undefined => {
+    if (lastBulk?.channelId === channelId) return lastBulk;
+    if (bulk === 0 || !/^\d{10}$/.test(channelId)) return undefined;
+    const i = Number(channelId) - BULK_TWITCH_ID_BASE;
+    if (i < 0 || i >= bulk) return undefined;
+    lastBulk = { ...makeChannel(seed, 2 * (BULK_INDEX_BASE + i)), channelId };
+    return lastBulk;
+  };
+  const lookup = (channelId: string): SimChannel | undefined => byId.get(channelId) ?? bulkChannel(channelId);
 
   const need = (channelId: string): SimChannel => {
-    const c = byId.get(channelId);
+    const c = lookup(channelId);
     if (!c) throw new Error(`simulator world: unknown channel ${channelId}`);
     return c;
   };
 
   const streamIdFor = (c: SimChannel, startedAt: number): string => {
-    const h = mix(channelHash.get(c.channelId)!, Math.floor(startedAt / 1000));
+    const h = mix(hashOf(c), Math.floor(startedAt / 1000));
     return c.platform === 'twitch' ? String(40000000000 + (h % 900000000) * 10 + (mix(h, 1) % 10)) : idChars(h, 11, 300);
   };
 
   /** The scheduled session that starts on local day `day` (days since epoch), if any. */
   const scheduledOn = (c: SimChannel, day: number): { startedAt: number; endedAt: number } | null => {
-    const h = mix(channelHash.get(c.channelId)!, day);
+    const h = mix(hashOf(c), day);
     const weekday = (((day + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
     if (unit(mix(h, 1)) >= c.weekdayPropensity[weekday]!) return null;
     // Start hours spread ±3 h around the preferred one, so history covers several slots per channel.
@@ -247,7 +274,7 @@ export function createWorld(opts: WorldOptions): World {
 
   /** Smooth noise: hashed values every 10 minutes, linearly interpolated, ±12%. */
   const noise = (c: SimChannel, tMs: number): number => {
-    const h = channelHash.get(c.channelId)!;
+    const h = hashOf(c);
     const k = tMs / (10 * MINUTE);
     const k0 = Math.floor(k);
     const a = unit(mix(h, k0 * 2 + 1));
@@ -291,9 +318,9 @@ export function createWorld(opts: WorldOptions): World {
     const s = sessions.find((x) => x.startedAt <= t && (x.endedAt === null || x.endedAt > t));
     if (!s) return [];
     const viewers = viewersAt(c, s, t);
-    const h = mix(channelHash.get(c.channelId)!, minute);
+    const h = mix(hashOf(c), minute);
     // Bursts: about one 5-minute block in ten has triple chat (a raid, a clutch play).
-    const burst = unit(mix(channelHash.get(c.channelId)!, Math.floor(minute / 5) * 7 + 3)) < 0.1 ? 3 : 1;
+    const burst = unit(mix(hashOf(c), Math.floor(minute / 5) * 7 + 3)) < 0.1 ? 3 : 1;
     const expected = Math.min(600, viewers * c.chatRate * burst * chatScale);
     const count = Math.floor(expected) + (unit(mix(h, 1)) < expected - Math.floor(expected) ? 1 : 0);
     const pool = Math.max(10, Math.round(c.baseViewers * 0.4));
@@ -335,7 +362,7 @@ export function createWorld(opts: WorldOptions): World {
   return {
     seed,
     channels,
-    channel: (id) => byId.get(id),
+    channel: lookup,
     byLogin: (login) => byLoginMap.get(login.toLowerCase()),
     stateAt,
     sessionsBetween,

@@ -1,4 +1,4 @@
-import { createWorld, dailyFactor } from './world';
+import { bulkTwitchChannelId, createWorld, dailyFactor } from './world';
 
 const DAY = 86_400_000;
 const T = Date.UTC(2026, 10, 2); // a Monday, 00:00 UTC
@@ -109,5 +109,20 @@ describe('simulator world', () => {
     let live = 0;
     for (const ch of w.channels) for (let t = T; t < T + 7 * DAY; t += 15 * 60_000) if (w.stateAt(ch.channelId, t).live) live++;
     expect(live).toBeGreaterThan(0);
+  });
+
+  it('makes bulk Twitch channels on demand from their id: not listed, the same each time, live when forced, none beyond the count', () => {
+    const w = createWorld({ seed: 3, channels: 4, bulkTwitchChannels: 100_000 });
+    expect(w.channels).toHaveLength(4);
+    const last = bulkTwitchChannelId(99_999);
+    expect(w.channel(last)).toMatchObject({ platform: 'twitch', channelId: last });
+    expect(w.channel(last)).toEqual(createWorld({ seed: 3, channels: 0, bulkTwitchChannels: 100_000 }).channel(last));
+    expect(w.channel(bulkTwitchChannelId(0))!.login).not.toBe(w.channel(last)!.login);
+    expect(w.channel(bulkTwitchChannelId(100_000))).toBeUndefined();
+    expect(w.channels.map((c) => c.channelId)).not.toContain(last);
+    w.forceLive(last, true, T);
+    expect(w.stateAt(last, T + 60_000)).toMatchObject({ live: true, streamId: expect.stringMatching(/^\d+$/) });
+    w.forceLive(last, false, T + 120_000);
+    expect(w.stateAt(last, T + 180_000).live).toBe(false);
   });
 });
