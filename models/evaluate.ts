@@ -1,7 +1,7 @@
 import { createWorld } from '../platforms/simulator/world';
 import { channelKey, type ChannelHistory } from './channel-history';
 import { DAY_MS, HOUR_MS, hourOfWeek } from './features';
-import { channelHistoryRows, historyFromRows } from './history';
+import { simulatedHistories } from './history';
 import { argMax, expectedHitAtK, mae, round } from './evaluation';
 import { trainTimingModel, TIMING_DEFAULTS, TIMING_METHODS, TimingMethod } from './timing.model';
 import { trainViewerModel, VIEWER_BASELINES, VIEWER_DEFAULTS, ViewerBaseline } from './viewers.model';
@@ -15,7 +15,7 @@ import { trainViewerModel, VIEWER_BASELINES, VIEWER_DEFAULTS, ViewerBaseline } f
  * same world without noise), so the MAE of that oracle is the best any model could do. The headline is
  * the share of the gap between the best baseline and the oracle that the model closes.
  *
- * History is generated in memory (models/history.ts `historyFromRows` mirrors history.repository.ts),
+ * History is generated in memory (models/history.ts `simulatedHistories`: what a backfill writes and history.repository.ts reads),
  * so the evaluation needs no ClickHouse and each seed is independent.
  */
 export interface EvaluationOptions {
@@ -74,9 +74,9 @@ export async function evaluateCase(seed: number, weeks: number, o: Omit<Evaluati
   const expectedSession = new Map<string, number>();
   const expectedHour = new Map<string, number>();
   for (const c of world.channels) {
-    histories.push(historyFromRows(c.platform, c.channelId, channelHistoryRows(world, c.channelId, { fromMs, toMs: o.to, sessionNoise: o.noise, pollNoise: o.noise / 2, seed })));
-    // The oracle: the same world and sessions without the backfill's noise.
-    const clean = historyFromRows(c.platform, c.channelId, channelHistoryRows(world, c.channelId, { fromMs, toMs: o.to }));
+    // What a backfill writes, and the oracle: the same world and sessions without the backfill's noise.
+    const { noisy, clean } = simulatedHistories(world, c.channelId, { fromMs, toMs: o.to, sessionNoise: o.noise, pollNoise: o.noise / 2, seed });
+    histories.push(noisy);
     const key = channelKey(clean);
     for (const s of clean.sessions) expectedSession.set(`${key}/${s.streamId}`, s.avgViewers);
     for (const x of clean.hours) expectedHour.set(`${key}/${x.hourStart}`, x.viewers);

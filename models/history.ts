@@ -23,6 +23,8 @@ export interface HistoryWorld {
   /** Sessions overlapping [fromMs, toMs); endedAt null while one has no end yet. */
   sessionsBetween(channelId: string, fromMs: number, toMs: number): Array<{ streamId: string; startedAt: number; endedAt: number | null }>;
   stateAt(channelId: string, tMs: number): { viewers: number; title: string; category: string };
+  /** stateAt's viewers at `tMs` of a session of sessionsBetween running then, when the world can give them directly (faster). */
+  viewersInSession?(channelId: string, session: { streamId: string; startedAt: number; endedAt: number | null }, tMs: number): number;
   followersAt(channelId: string, tMs: number): number;
   chatMessagesBetween(channelId: string, fromMs: number, toMs: number): Array<{ publishedAt: number; authorId: string }>;
 }
@@ -229,4 +231,74 @@ export function historyFromRows(platform: string, channelId: string, rows: { met
       .sort((a, b) => a.startedAt - b.startedAt),
     hours: [...hours.entries()].sort((a, b) => a[0] - b[0]).map(([hourStart, b]) => ({ hourStart, viewers: b.sum / b.n, liveMinutes: b.n, followers: b.followers })),
   };
+}
+
+/**
+ * What `historyFromRows(channelHistoryRows(world, id, o))` gives — the history a backfill writes and
+ * history.repository.ts reads back — computed without the rows, and the same world without the noise
+ * (the evaluation's oracle) from the same polls: one pass over the world instead of two, no DateTime
+ * text written and parsed (models/evaluate.ts; history.unit.test.ts proves both equal the rows' path).
+ * Ended sessions only (no `includeLive`), no chat (the models do not read it).
+ */
+export function simulatedHistories(world: HistoryWorld, channelId: string, o: Omit<BackfillOptions, 'includeLive' | 'chat' | 'userIdOf' | 'version' | 'channelIds' | 'dataVersions'>): { noisy: ChannelHistory; clean: ChannelHistory } {
+  const c = world.channels.find((x) => x.channelId === channelId);
+  if (!c) throw new Error(`backfill: the simulator world has no channel ${channelId}`);
+  const random = seededRandom(((o.seed ?? 1) * 2654435761) ^ hash(channelId));
+  type Hour = { sum: number; n: number; followers: number };
+  const noisyHours = new Map<number, Hour>();
+  const cleanHours = new Map<number, Hour>();
+  const noisy: ChannelHistory = { platform: c.platform, channelId, sessions: [], hours: [] };
+  const clean: ChannelHistory = { platform: c.platform, channelId, sessions: [], hours: [] };
+  const addHour = (hours: Map<number, Hour>, w: number, avg: number, followers: number) => {
+    const h = Math.floor(w / 3_600_000) * 3_600_000;
+    const b = hours.get(h);
+    if (b) {
+      b.sum += avg;
+      b.n++;
+      b.followers = Math.max(b.followers, followers);
+    } else hours.set(h, { sum: avg, n: 1, followers });
+  };
+  for (const s of world.sessionsBetween(channelId, o.fromMs, o.toMs)) {
+    if (s.startedAt < o.fromMs || s.endedAt === null || s.endedAt > o.toMs) continue;
+    const endedAt = s.endedAt;
+    const sessionFactor = o.sessionNoise ? Math.exp(o.sessionNoise * gaussian(random) - o.sessionNoise ** 2 / 2) : 1;
+    let noisySum = 0;
+    let noisyPeak = 0;
+    let cleanSum = 0;
+    let cleanPeak = 0;
+    let minutes = 0;
+    for (let w = Math.floor(s.startedAt / MINUTE) * MINUTE; w < endedAt; w += MINUTE) {
+      let nSum = 0;
+      let cSum = 0;
+      let polls = 0;
+      for (let t = w; t < w + MINUTE; t += POLL_MS) {
+        if (t < s.startedAt || t >= endedAt) continue;
+        const v = world.viewersInSession ? world.viewersInSession(channelId, s, t) : world.stateAt(channelId, t).viewers;
+        const jitter = o.pollNoise ? Math.exp(o.pollNoise * gaussian(random) - o.pollNoise ** 2 / 2) : 1;
+        const nv = Math.max(1, Math.round(v * sessionFactor * jitter));
+        const cv = Math.max(1, Math.round(v));
+        nSum += nv;
+        cSum += cv;
+        noisyPeak = Math.max(noisyPeak, nv);
+        cleanPeak = Math.max(cleanPeak, cv);
+        polls++;
+      }
+      if (polls === 0) continue;
+      const followers = world.followersAt(channelId, w);
+      addHour(noisyHours, w, nSum / polls, followers);
+      addHour(cleanHours, w, cSum / polls, followers);
+      noisySum += nSum / polls;
+      cleanSum += cSum / polls;
+      minutes++;
+    }
+    if (minutes === 0) continue;
+    const category = world.stateAt(channelId, s.startedAt).category;
+    noisy.sessions.push({ streamId: s.streamId, startedAt: s.startedAt, endedAt, avgViewers: noisySum / minutes, peakViewers: noisyPeak, category });
+    clean.sessions.push({ streamId: s.streamId, startedAt: s.startedAt, endedAt, avgViewers: cleanSum / minutes, peakViewers: cleanPeak, category });
+  }
+  for (const [history, hours] of [[noisy, noisyHours], [clean, cleanHours]] as const) {
+    history.sessions.sort((a, b) => a.startedAt - b.startedAt);
+    history.hours = [...hours.entries()].sort((a, b) => a[0] - b[0]).map(([hourStart, b]) => ({ hourStart, viewers: b.sum / b.n, liveMinutes: b.n, followers: b.followers }));
+  }
+  return { noisy, clean };
 }

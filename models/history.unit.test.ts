@@ -1,6 +1,6 @@
 import { createWorld } from '../platforms/simulator/world';
 import { parseChDateTime } from '../shared/clickhouse/tables';
-import { channelHistoryRows } from './history';
+import { channelHistoryRows, historyFromRows, simulatedHistories } from './history';
 
 const MIN = 60_000;
 const T = Math.floor(Date.UTC(2026, 10, 30, 20, 0, 0) / MIN) * MIN;
@@ -45,5 +45,21 @@ describe('backfill rows are the processors\' records (shared/clickhouse/tables.t
     expect(parseChDateTime(s.ended_at) - parseChDateTime(s.started_at)).toBe(s.duration_seconds * 1000);
     expect(s.status).toBe('ended');
     expect(s.avg_viewers).toBeCloseTo(windows.reduce((a, w) => a + w.avg_viewers, 0) / windows.length, 9);
+  });
+});
+
+describe('simulatedHistories: the evaluation\'s in-memory history is what a backfill writes and the repository reads back', () => {
+  it('equals historyFromRows(channelHistoryRows(…)) with noise, and without noise for the oracle, session by session and hour by hour', () => {
+    const world = createWorld({ seed: 5, channels: 3 });
+    const o = { fromMs: T - 21 * 24 * 60 * MIN, toMs: T, sessionNoise: 0.2, pollNoise: 0.1, seed: 5 };
+    for (const c of world.channels) {
+      const { noisy, clean } = simulatedHistories(world, c.channelId, o);
+      expect(noisy.sessions.length).toBeGreaterThan(3);
+      expect(noisy).toEqual(historyFromRows(c.platform, c.channelId, channelHistoryRows(world, c.channelId, o)));
+      expect(clean).toEqual(historyFromRows(c.platform, c.channelId, channelHistoryRows(world, c.channelId, { fromMs: o.fromMs, toMs: o.toMs })));
+      // The noise is there: same sessions, other viewers.
+      expect(noisy.sessions.map((s) => s.streamId)).toEqual(clean.sessions.map((s) => s.streamId));
+      expect(noisy.sessions[0]!.avgViewers).not.toBe(clean.sessions[0]!.avgViewers);
+    }
   });
 });

@@ -73,6 +73,8 @@ export interface World {
   channel(channelId: string): SimChannel | undefined;
   byLogin(login: string): SimChannel | undefined;
   stateAt(channelId: string, tMs: number): ChannelState;
+  /** Viewers at `tMs` of a session from sessionsBetween that runs then: stateAt's viewers without finding the session again (history generation). */
+  viewersInSession(channelId: string, session: SimSession, tMs: number): number;
   sessionsBetween(channelId: string, fromMs: number, toMs: number): SimSession[];
   chatBetween(channelId: string, fromMs: number, toMs: number): ChatSummary;
   /** The individual messages in [fromMs, toMs), oldest first, at most `limit`. */
@@ -365,6 +367,7 @@ export function createWorld(opts: WorldOptions): World {
     channel: lookup,
     byLogin: (login) => byLoginMap.get(login.toLowerCase()),
     stateAt,
+    viewersInSession: (channelId, session, tMs) => viewersAt(need(channelId), session, tMs),
     sessionsBetween,
     chatBetween,
     chatMessagesBetween,
