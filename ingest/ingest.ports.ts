@@ -24,6 +24,8 @@ export interface IngestPorts {
     getAccessToken(connectionId: string): Promise<string>;
     /** Runs `fn` with a token and, on a 401, refreshes once and runs it again (TokenProvider has it). */
     withAccessToken?<T>(connectionId: string, fn: (accessToken: string) => Promise<T>): Promise<T>;
+    /** Marks the connection reauth_required at once (the platform said the grant is gone); false if it was not active. */
+    reauthRequired?(connectionId: string, why: string): Promise<boolean>;
     /** Twitch's required validation of every user token, at start-up and hourly. */
     validateAll?(platform: string): Promise<Record<string, number>>;
   };

@@ -8,6 +8,10 @@
  * Polling stays the reconciler: events sent while no session was open are not replayed by Twitch,
  * and the next poll heals the live state.
  *
+ * A revocation that says the grant is gone (authorization_revoked, user_removed) marks the watching
+ * owner's connection reauth_required at once — the path of a refused refresh (status, reauth alert,
+ * polling stops) — instead of waiting for the hourly token validation; other statuses are logged.
+ *
  * One process watches a channel: a Redis lease per channel (renewed while watched), so N ingest
  * processes split the channels and a dead process's channels are taken over at the next reconcile
  * after its leases expire. (How conduits would replace this at scale: ingest/README.md.)
@@ -45,6 +49,9 @@ local cur = redis.call('GET', KEYS[1])
 if cur and cur ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
+/** Revocation statuses that mean the creator's grant is gone (EventSub reference, "revocation"). */
+export const AUTH_REVOCATIONS: ReadonlySet<string> = new Set(['authorization_revoked', 'user_removed']);
+
 // Release only our own lease.
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
@@ -55,12 +62,19 @@ export class PushIngest {
   private closed = false;
   /** Pushes handled, by kind (tests, metrics). */
   readonly handled = new Map<string, number>();
+  /** "<platform>:<channelId>" → the connection whose token the channel's push session uses. */
+  private readonly watchedWith = new Map<string, string>();
 
   constructor(private readonly d: PushIngestDeps) {
     this.leaseMs = d.leaseMs ?? 30_000;
     for (const platform of d.ports.platforms) {
       const adapter = d.ports.adapterFor(platform);
-      if (adapter.createPushSource) this.sources.set(platform, adapter.createPushSource({ onEvent: (e) => this.onEvent(e) }));
+      if (adapter.createPushSource) {
+        this.sources.set(platform, adapter.createPushSource({
+          onEvent: (e) => this.onEvent(e),
+          onRevoked: (channelId, type, status) => void this.onRevoked(platform, channelId, type, status).catch((err: Error) => d.logger.error({ platform, channelId, type, status, err }, 'push revocation not handled')),
+        }));
+      }
     }
     this.renewTimer = setInterval(() => void this.renew().catch((err: Error) => d.logger.warn({ err }, 'push lease renewal failed')), Math.max(1000, Math.floor(this.leaseMs / 3)));
     this.renewTimer.unref();
@@ -115,10 +129,24 @@ export class PushIngest {
     const owners = await this.d.ports.connections.listActiveByChannel(platform, channelId);
     const owner = owners[0];
     if (!owner) throw new AppError('NO_ACTIVE_CONNECTION', `no active connection for ${platform}:${channelId}`, { retriable: false });
+    this.watchedWith.set(channelKey(platform, channelId), owner.connectionId);
     return source.watch(channelId, { withToken: (fn) => withToken(this.d.ports, owner.connectionId, fn), scopes: owner.scopes ?? [] });
   }
 
+  /** A subscription the platform revoked: an auth status marks the connection whose token it used. */
+  private async onRevoked(platform: string, channelId: string, type: string, status: string): Promise<void> {
+    ingestMetrics.pushEvents.inc({ platform, kind: 'revocation', outcome: status });
+    const connectionId = this.watchedWith.get(channelKey(platform, channelId));
+    if (!AUTH_REVOCATIONS.has(status) || !connectionId) {
+      this.d.logger.warn({ platform, channelId, type, status }, 'push subscription revoked (not an authorisation problem)');
+      return;
+    }
+    const marked = (await this.d.ports.tokens.reauthRequired?.(connectionId, `EventSub ${type} revoked: ${status}`)) ?? false;
+    if (marked) this.d.logger.warn({ platform, channelId, connectionId, status }, 'push revocation: the connection needs re-authorisation');
+  }
+
   private async stopWatching(platform: string, channelId: string): Promise<void> {
+    this.watchedWith.delete(channelKey(platform, channelId));
     await this.sources.get(platform)?.unwatch(channelId);
     await this.d.redis.eval(RELEASE, 1, this.leaseKey(platform, channelId), this.d.processId);
   }

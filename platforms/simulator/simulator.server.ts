@@ -28,6 +28,8 @@ export interface SimulatorOptions {
   config?: Partial<SimConfig>;
   /** See WorldOptions.chatScale. */
   chatScale?: number;
+  /** Multiplies the world's raid, sub, gift and cheer rates (world.audience.ts); default 1. */
+  audienceScale?: number;
 }
 
 export interface Simulator {
@@ -188,6 +190,11 @@ export function createSimulatorApp(world: World, state: SimState, eventSub?: Eve
     if (!p.success) return res.status(400).json({ error: 'platform and channelId required' });
     res.json({ expired: state.expireChannel(p.data.platform, p.data.channelId) });
   });
+  admin.post('/eventsub/revoke', (req, res) => {
+    const p = z.object({ channelId: z.string(), status: z.enum(['authorization_revoked', 'user_removed', 'moderator_removed', 'version_removed', 'notification_failures_exceeded']), type: z.string().optional() }).safeParse(req.body);
+    if (!p.success) return res.status(400).json({ error: 'channelId and a revocation status required' });
+    res.json({ revoked: eventSub?.revoke(p.data.channelId, p.data.status, p.data.type) ?? 0 });
+  });
   admin.post('/eventsub/reconnect', (_req, res) => res.json({ sessions: eventSub?.reconnectAll() ?? 0 }));
   admin.get('/counters', (_req, res) => res.json({ ...state.counters, eventSubSessions: eventSub?.sessionCount() ?? 0 }));
   admin.post('/counters/reset', (_req, res) => {
@@ -212,7 +219,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const world = createWorld({ seed: opts.seed, channels: opts.channels, now: clock, chatScale: opts.chatScale });
   const state = new SimState(clock, opts.config);
   let url = '';
-  const eventSub = new EventSubSim(state, world, () => url.replace(/^http/, 'ws'));
+  const eventSub = new EventSubSim(state, world, () => url.replace(/^http/, 'ws'), { audienceScale: opts.audienceScale });
   const app = createSimulatorApp(world, state, eventSub);
   const server = http.createServer(app);
   eventSub.attach(server);

@@ -70,7 +70,21 @@ function parseFirst(v: unknown): number | null {
   return Number.isInteger(n) && n >= 1 && n <= 100 ? n : null;
 }
 
-const PUSH_TYPES: Record<string, string> = { 'stream.online': '1', 'stream.offline': '1', 'channel.follow': '2' };
+/**
+ * The push types the simulator sends (issue 18): version, the condition field that names the channel,
+ * and the scope the token must carry (dev.twitch.tv/docs/eventsub/eventsub-subscription-types).
+ */
+const PUSH_TYPES: Record<string, { version: string; channelField: string; scope: string | null }> = {
+  'stream.online': { version: '1', channelField: 'broadcaster_user_id', scope: null },
+  'stream.offline': { version: '1', channelField: 'broadcaster_user_id', scope: null },
+  'channel.update': { version: '2', channelField: 'broadcaster_user_id', scope: null },
+  'channel.follow': { version: '2', channelField: 'broadcaster_user_id', scope: 'moderator:read:followers' },
+  'channel.raid': { version: '1', channelField: 'to_broadcaster_user_id', scope: null },
+  'channel.subscribe': { version: '1', channelField: 'broadcaster_user_id', scope: 'channel:read:subscriptions' },
+  'channel.subscription.message': { version: '1', channelField: 'broadcaster_user_id', scope: 'channel:read:subscriptions' },
+  'channel.subscription.gift': { version: '1', channelField: 'broadcaster_user_id', scope: 'channel:read:subscriptions' },
+  'channel.cheer': { version: '1', channelField: 'broadcaster_user_id', scope: 'bits:read' },
+};
 
 /**
  * A channel's paid subscribers, deterministic: 1–3 % of its followers (by channel), 85 % tier 1,
@@ -272,16 +286,19 @@ export function twitchRoutes(state: SimState, world: World, eventSub?: EventSubS
 
   helix.post('/eventsub/subscriptions', express.json(), (req, res) => {
     const b = req.body as { type?: string; version?: string; condition?: Record<string, string>; transport?: { method?: string; session_id?: string } } | undefined;
-    const grant = res.locals.grant as { channelId: string };
-    // The push types the simulator sends (issue 18.4): go-live and end from the world's sessions, follows from its follower growth.
+    const grant = res.locals.grant as { id: string; channelId: string; scopes: string[] };
     const push = PUSH_TYPES[b?.type ?? ''];
     if (push) {
-      if (b!.version !== push || b!.transport?.method !== 'websocket' || !b!.transport.session_id) return fail(res, 400, 'unsupported version, or transport.method is not websocket with a session_id', 'Bad Request');
-      const broadcaster = b!.condition?.broadcaster_user_id;
-      if (broadcaster !== grant.channelId || (b!.type === 'channel.follow' && b!.condition?.moderator_user_id !== grant.channelId)) return fail(res, 403, 'subscription condition does not match the token', 'Forbidden');
-      if (!eventSub?.subscribePush(b!.transport.session_id, broadcaster, b!.type!)) return fail(res, 400, 'websocket transport session does not exist or has already disconnected', 'Bad Request');
+      if (b!.version !== push.version || b!.transport?.method !== 'websocket' || !b!.transport.session_id) return fail(res, 400, 'unsupported version, or transport.method is not websocket with a session_id', 'Bad Request');
+      const condition = b!.condition ?? {};
+      const channel = condition[push.channelField];
+      // Our WebSocket sessions are per broadcaster token: the condition names the token's own channel.
+      if (channel !== grant.channelId || (b!.type === 'channel.follow' && condition.moderator_user_id !== grant.channelId)) return fail(res, 403, 'subscription condition does not match the token', 'Forbidden');
+      if (push.scope && !grant.scopes.includes(push.scope)) return fail(res, 403, `subscription missing proper authorization: ${push.scope}`, 'Forbidden');
+      const id = eventSub?.subscribePush(b!.transport.session_id, channel, b!.type!, { version: push.version, condition, grantId: grant.id });
+      if (!id) return fail(res, 400, 'websocket transport session does not exist or has already disconnected', 'Bad Request');
       return res.status(202).json({
-        data: [{ id: crypto.randomUUID(), status: 'enabled', type: b!.type!, version: push, condition: b!.condition!, created_at: new Date(state.clock()).toISOString(), transport: { method: 'websocket', session_id: b!.transport.session_id }, cost: 0 }],
+        data: [{ id, status: 'enabled', type: b!.type!, version: push.version, condition, created_at: new Date(state.clock()).toISOString(), transport: { method: 'websocket', session_id: b!.transport.session_id }, cost: 0 }],
         total: 1, total_cost: 0, max_total_cost: 10,
       });
     }

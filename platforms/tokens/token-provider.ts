@@ -106,6 +106,17 @@ export class TokenProvider {
     return out;
   }
 
+  /**
+   * The platform told us the grant is gone without a refresh failing (Twitch EventSub revocation
+   * authorization_revoked / user_removed): the same path as a refused refresh — status, connection
+   * event (alert, polling stops) — at once. False when the connection was not active.
+   */
+  async reauthRequired(connectionId: string, why: string): Promise<boolean> {
+    const conn = await this.d.connections.get(connectionId);
+    if (!conn || conn.status !== 'active') return false;
+    return this.markReauth(conn, why);
+  }
+
   private async load(connectionId: string): Promise<{ conn: Connection; tokens: OAuthTokens }> {
     const conn = await this.d.connections.get(connectionId);
     if (!conn) throw new ConnectionNotFoundError(connectionId);
@@ -186,9 +197,10 @@ export class TokenProvider {
     }
   }
 
-  private async markReauth(conn: Connection, why: string): Promise<void> {
+  private async markReauth(conn: Connection, why: string): Promise<boolean> {
     const updated = await this.d.connections.setStatus(conn.connectionId, 'reauth_required');
     this.d.logger?.warn({ module: 'token-provider', connectionId: conn.connectionId, platform: conn.platform, why }, 'connection needs re-authorisation');
     if (updated) await publishConnectionEvent(this.d.redis, this.d.prefix, { type: 'reauth_required', connectionId: conn.connectionId, userId: conn.userId, platform: conn.platform, channelId: conn.channelId });
+    return Boolean(updated);
   }
 }

@@ -12,8 +12,10 @@
  *   the keepalive watchdog) deletes its subscriptions on Twitch's side: a new session is opened at the
  *   base URL after a backoff and every subscription is created again, so none is lost;
  * - delivery is at-least-once: a `message_id` already seen is dropped (per channel, across sessions);
- * - `revocation`: the subscription is gone for good (authorization revoked, user removed…) — it is
- *   not re-created, and the handler hears of it;
+ * - `revocation`: authorization_revoked / user_removed / moderator_removed mean the grant is gone and
+ *   version_removed that the version is retired — not re-created, and the handler hears of it (ingest
+ *   marks the connection for re-authorisation on the first two); notification_failures_exceeded is
+ *   Twitch giving up on delivery, not the grant: the subscription is created again on the session;
  * - events sent while no session was open are not replayed: polling heals the state (ingest/README.md).
  * Hand-written rather than @twurple/eventsub-ws: see platforms/README.md ("EventSub push").
  */
@@ -217,9 +219,17 @@ export class TwitchEventSubClient implements PushSource {
         const sub = eventSubRevokedSubscription.safeParse(f.payload.subscription);
         if (!sub.success) return;
         w.subscribed.delete(sub.data.type);
-        w.wanted = w.wanted.filter((x) => x.type !== sub.data.type);
-        w.missing.set(sub.data.type, `revoked: ${sub.data.status}`);
+        const spec = w.wanted.find((x) => x.type === sub.data.type);
         this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, type: sub.data.type, status: sub.data.status }, 'EventSub subscription revoked');
+        if (sub.data.status === 'notification_failures_exceeded' && spec) {
+          // Twitch gave up delivering, the grant is fine: create it again on the current session.
+          this.resubscribe(w, s, spec);
+        } else {
+          // authorization_revoked, user_removed, moderator_removed: the grant is gone (the handler marks the
+          // connection for re-authorisation); version_removed: that version is retired. None comes back by asking again.
+          w.wanted = w.wanted.filter((x) => x.type !== sub.data.type);
+          w.missing.set(sub.data.type, `revoked: ${sub.data.status}`);
+        }
         this.o.handlers.onRevoked?.(w.channelId, sub.data.type, sub.data.status);
         return;
       }
@@ -261,6 +271,20 @@ export class TwitchEventSubClient implements PushSource {
       w.seen.delete(push.deliveryId);
       this.o.logger?.error({ module: 'twitch-eventsub', channelId: w.channelId, kind: push.kind, deliveryId: push.deliveryId, err }, 'EventSub event not handled');
     }
+  }
+
+  private resubscribe(w: Watch, s: Socket, spec: EventSubSpec): void {
+    w.withToken((token) => this.o.subscribe(token, s.sessionId, spec, w.channelId)).then(
+      () => {
+        if (!w.sockets.has(s)) return; // the session ended meanwhile: its reopen subscribes everything
+        w.subscribed.add(spec.type);
+        w.missing.delete(spec.type);
+      },
+      (err: Error) => {
+        w.missing.set(spec.type, `refused: ${err.message}`);
+        this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, type: spec.type, err }, 'EventSub subscription could not be created again');
+      },
+    );
   }
 
   /** session_reconnect: the new socket first; the old one closes only once the new one is welcomed. */

@@ -34,7 +34,7 @@ describe('TwitchEventSubClient (hand-made peer)', () => {
   });
   afterAll(() => new Promise((r) => wss.close(r)));
 
-  it('subscribes only what the scopes allow, drops a redelivered message_id, and does not re-create a revoked subscription', async () => {
+  it('subscribes only what the scopes allow, drops a redelivered message_id, does not re-create a subscription revoked for authorisation, and re-creates one revoked for delivery failures', async () => {
     const subscribed: string[] = [];
     const got: ChannelPush[] = [];
     const revoked: string[] = [];
@@ -62,6 +62,14 @@ describe('TwitchEventSubClient (hand-made peer)', () => {
       expect(revoked).toEqual(['stream.offline:authorization_revoked']);
       expect(client.status('42')).toMatchObject({ connected: true, missing: expect.objectContaining({ 'stream.offline': 'revoked: authorization_revoked' }) });
       expect(client.status('42')!.subscribed).not.toContain('stream.offline');
+
+      // notification_failures_exceeded is Twitch giving up on delivery, not the grant: created again.
+      subscribed.length = 0;
+      peer!.send(frame('revocation', { subscription: { id: 'sub-3', type: 'channel.follow', status: 'notification_failures_exceeded', condition: { broadcaster_user_id: '42' } } }));
+      await until(() => subscribed.length === 1 && revoked.length === 2);
+      expect(subscribed).toEqual(['sess-1:channel.follow']);
+      expect(client.status('42')!.subscribed).toContain('channel.follow');
+      expect(client.status('42')!.missing['channel.follow']).toBeUndefined();
     } finally {
       await client.close();
     }
