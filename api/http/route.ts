@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response, Router } from 'ex
 import { z } from 'zod/v4';
 import type { Principal } from '../../shared/auth/api-tokens';
 import { InvalidParam, ProblemError, validationProblem } from './problem';
+import { etagMatches, JsonBody } from './json-body';
 
 /**
  * A route is declared once — path, zod schemas for its path and query parameters, its responses and
@@ -44,6 +45,7 @@ export interface RouteDef<P extends AnyObject = AnyObject, Q extends AnyObject =
   /** The success response comes first; error statuses list what this route can answer besides 401/429/500. */
   success: { status: 200 | 201 | 204; description: string; schema?: z.ZodType; contentType?: string };
   errors?: number[];
+  /** What the handler returns: the body (sent with res.json), or a JsonBody serialized ahead of time (sent as is, with ETag / 304). */
   handler(ctx: RouteContext<z.output<P>, z.output<Q>>): Promise<unknown>;
 }
 
@@ -87,7 +89,8 @@ export function mountRoutes(router: Router, routes: RouteDef[], guard: RequestHa
           res.status(204).end();
           return;
         }
-        res.status(route.success.status).json(body);
+        if (body instanceof JsonBody) sendJsonBody(req, res, route.success.status, body);
+        else res.status(route.success.status).json(body);
       } catch (err) {
         next(err);
       }
@@ -95,6 +98,24 @@ export function mountRoutes(router: Router, routes: RouteDef[], guard: RequestHa
     // Express 5 names the matched route on req.route; metrics label requests with this template instead.
     router[route.method](toExpressPath(route.path), ...(route.public ? [] : guard), handler);
   }
+}
+
+/**
+ * Sends a JsonBody: 304 when the client already has it. `private, no-cache`: the answer is one
+ * user's data (no shared cache may keep it), and a client must revalidate each time, so it never
+ * shows a series older than the data — the 304 is as cheap as the checks before it allow.
+ */
+function sendJsonBody(req: Request, res: Response, status: number, body: JsonBody): void {
+  res.setHeader('ETag', body.etag);
+  res.setHeader('Cache-Control', 'private, no-cache');
+  if (etagMatches(req.get('if-none-match'), body.etag)) {
+    res.status(304).end();
+    return;
+  }
+  res.status(status);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', String(body.bytes.length));
+  res.end(body.bytes);
 }
 
 /** For handlers that must answer with a problem they decide on (e.g. 404 "no model is trained"). */

@@ -1,10 +1,14 @@
 import type { DataVersionChannel, DataVersions } from '../../shared/redis/data-version';
 import type { TimeRange } from '../schemas/common.schemas';
 import type { ChannelKey, SeriesRow } from './metrics.repository';
+import { type PointsJson, pointsJsonOf } from './series.points';
 
 /** What the service reads a series from: the repository itself, or this cache in front of it. */
 export interface SeriesSource {
-  series(c: ChannelKey, range: TimeRange, stepSeconds: number): Promise<SeriesRow[]>;
+  /** `version`: the channel's data version, when the caller already read it (in its one Redis round trip). */
+  series(c: ChannelKey, range: TimeRange, stepSeconds: number, version?: string): Promise<SeriesRow[]>;
+  /** The same series' points as JSON (series.points.ts), when the source keeps them serialized. */
+  seriesJson?(c: ChannelKey, range: TimeRange, stepSeconds: number, version?: string): Promise<PointsJson>;
 }
 
 export interface SeriesCacheOptions {
@@ -34,6 +38,8 @@ interface Entry {
   version: string;
   rows: SeriesRow[];
   at: number;
+  /** The points' JSON, made on the first request that needs it and kept with the rows. */
+  json?: PointsJson;
 }
 
 /**
@@ -45,11 +51,12 @@ interface Entry {
  * caller's access to the channel before it gets here, on every request.
  *
  * LRU over a Map (insertion order; a hit moves the entry to the end), bounded by the total row count.
- * Concurrent misses of one key under one version share one query.
+ * Concurrent misses of one key under one version share one query. An entry also keeps its points'
+ * JSON once a request asked for it (seriesJson), so a hit sends kept bytes (api/http/json-body.ts).
  */
 export class SeriesCache implements SeriesSource {
   private readonly entries = new Map<string, Entry>();
-  private readonly loading = new Map<string, { version: string; rows: Promise<SeriesRow[]> }>();
+  private readonly loading = new Map<string, { version: string; entry: Promise<Entry> }>();
   private heldRows = 0;
   readonly stats = { hits: 0, misses: 0 };
 
@@ -64,31 +71,45 @@ export class SeriesCache implements SeriesSource {
     return { entries: this.entries.size, rows: this.heldRows };
   }
 
-  async series(c: ChannelKey, range: TimeRange, stepSeconds: number): Promise<SeriesRow[]> {
+  async series(c: ChannelKey, range: TimeRange, stepSeconds: number, version?: string): Promise<SeriesRow[]> {
+    return (await this.entry(c, range, stepSeconds, version)).rows;
+  }
+
+  /** The points' JSON of the same entry: serialized once per cached result, so a hit does no JSON work. */
+  async seriesJson(c: ChannelKey, range: TimeRange, stepSeconds: number, version?: string): Promise<PointsJson> {
+    const e = await this.entry(c, range, stepSeconds, version);
+    return (e.json ??= pointsJsonOf(e.rows));
+  }
+
+  /**
+   * The entry for the request, cached or computed. `known` is the channel's version if the caller read
+   * it already (before this call, so before the query, which is what makes the result safe to cache).
+   */
+  private async entry(c: ChannelKey, range: TimeRange, stepSeconds: number, known?: string): Promise<Entry> {
     const r = cacheRange(range);
-    if (this.o.maxRows <= 0) return this.source.series(c, r, stepSeconds);
+    if (this.o.maxRows <= 0) return { version: '', rows: await this.source.series(c, r, stepSeconds), at: 0 };
     const key = JSON.stringify([c.platform, c.channelId, r.fromMs, r.toMs, stepSeconds]);
     const channel: DataVersionChannel = { platform: c.platform, channelId: c.channelId };
-    const version = await this.versions.read(channel);
+    const version = known ?? (await this.versions.read(channel));
     const now = this.now();
     const hit = this.entries.get(key);
     if (hit && hit.version === version && now - hit.at <= this.o.maxAgeMs) {
       this.entries.delete(key);
       this.entries.set(key, hit);
       this.stats.hits++;
-      return hit.rows;
+      return hit;
     }
     this.stats.misses++;
     const pending = this.loading.get(key);
-    if (pending && pending.version === version) return pending.rows;
-    const rows = this.source.series(c, r, stepSeconds);
-    this.loading.set(key, { version, rows });
+    if (pending && pending.version === version) return pending.entry;
+    const entry = this.source.series(c, r, stepSeconds).then((rows): Entry => ({ version, rows, at: now }));
+    this.loading.set(key, { version, entry });
     try {
-      const result = await rows;
-      this.put(key, { version, rows: result, at: now });
+      const result = await entry;
+      this.put(key, result);
       return result;
     } finally {
-      if (this.loading.get(key)?.rows === rows) this.loading.delete(key);
+      if (this.loading.get(key)?.entry === entry) this.loading.delete(key);
     }
   }
 

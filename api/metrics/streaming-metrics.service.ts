@@ -6,6 +6,8 @@ import { GRANULARITIES, Granularity, isoOf, MAX_SPAN_MS, TimeRange } from '../sc
 import type { AlertListT, CreatorSummaryT, MetricSeriesT, SessionT, StreamMetricsT, StreamReportT } from '../schemas/responses.schemas';
 import type { ChannelKey, MetricsRepository, SessionRow } from './metrics.repository';
 import type { SeriesSource } from './series.cache';
+import { pointOf, pointsJsonOf } from './series.points';
+import { JsonBody } from '../http/json-body';
 
 /** A window older than this is not evidence of being live now (1 min window + 2 min lateness + slack). */
 export const FRESHNESS_MS = 10 * 60_000;
@@ -123,28 +125,28 @@ export class StreamingMetricsService {
   }
 
   async getMetricsSeries(key: ChannelKey, range: TimeRange, granularity: Granularity): Promise<MetricSeriesT> {
-    const rows = await (this.deps.series ?? this.deps.metrics).series(key, range, GRANULARITIES[granularity]);
-    return {
-      platform: key.platform,
-      channelId: key.channelId,
-      granularity,
-      from: new Date(range.fromMs).toISOString(),
-      to: new Date(range.toMs).toISOString(),
-      points: rows.map((r) => ({
-        start: isoOf(r.bucket)!,
-        liveMinutes: r.liveMinutes,
-        samples: r.sampleCount,
-        avgViewers: r.avgViewers,
-        peakViewers: r.peakViewers,
-        minViewers: r.minViewers,
-        viewerMinutes: r.viewerMinutes,
-        followers: r.lastFollowers,
-        followerDelta: r.followerDelta,
-        chatMessages: r.chatMessages,
-        uniqueChatters: r.uniqueChatters,
-        engagementRate: r.engagementRate,
-      })),
-    };
+    const rows = await this.seriesSource.series(key, range, GRANULARITIES[granularity]);
+    return { ...this.seriesHead(key, range, granularity), points: rows.map(pointOf) };
+  }
+
+  /**
+   * The same series as a JsonBody: the points' JSON kept by the series cache (serialized once per
+   * cached result), with this request's head around it. `version`: the channel's data version when
+   * the caller read it already (the request guard's one Redis round trip).
+   */
+  async getMetricsSeriesBody(key: ChannelKey, range: TimeRange, granularity: Granularity, version?: string): Promise<JsonBody> {
+    const src = this.seriesSource;
+    const step = GRANULARITIES[granularity];
+    const points = src.seriesJson ? await src.seriesJson(key, range, step, version) : pointsJsonOf(await src.series(key, range, step, version));
+    return JsonBody.withField(this.seriesHead(key, range, granularity), 'points', points);
+  }
+
+  private get seriesSource(): SeriesSource {
+    return this.deps.series ?? this.deps.metrics;
+  }
+
+  private seriesHead(key: ChannelKey, range: TimeRange, granularity: Granularity): Omit<MetricSeriesT, 'points'> {
+    return { platform: key.platform, channelId: key.channelId, granularity, from: new Date(range.fromMs).toISOString(), to: new Date(range.toMs).toISOString() };
   }
 
   async getSessions(key: ChannelKey, range: TimeRange, limit: number): Promise<SessionT[]> {

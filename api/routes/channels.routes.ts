@@ -56,7 +56,8 @@ export function channelRoutes(ctx: ApiContext): RouteDef[] {
           const q = seriesExportQuery(params, r, GRANULARITIES[query.granularity]);
           return ctx.exporter.stream(req, res, q, exportAs, `${params.platform}-${params.channelId}-metrics-${query.granularity}`);
         }
-        return ctx.metrics.getMetricsSeries(params, r, query.granularity);
+        // Kept JSON bytes with an ETag (304 on If-None-Match), not an object for res.json: a cached series costs no serialization.
+        return ctx.metrics.getMetricsSeriesBody(params, r, query.granularity);
       },
     }),
     defineRoute({

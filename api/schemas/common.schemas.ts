@@ -94,6 +94,14 @@ export function resolveRange(q: { from?: number; to?: number }, opts: { defaultS
 /** An instant as ClickHouse DateTime64(3) text (the one formatter: shared/clickhouse/tables). */
 export const chInstant = chDateTime64;
 
-/** ClickHouse `DateTime`/`DateTime64` output text (UTC) → ISO-8601. */
-export const isoOf = (chText: string | null | undefined): string | null =>
-  chText == null ? null : new Date(chText.replace(' ', 'T') + (chText.endsWith('Z') ? '' : 'Z')).toISOString();
+const CH_DATETIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
+/**
+ * ClickHouse `DateTime`/`DateTime64` output text (UTC) → ISO-8601. The plain `DateTime` text (a series
+ * bucket: hundreds per response) is rewritten as a string, the rest goes through Date.
+ */
+export const isoOf = (chText: string | null | undefined): string | null => {
+  if (chText == null) return null;
+  if (CH_DATETIME.test(chText)) return `${chText.slice(0, 10)}T${chText.slice(11)}.000Z`;
+  return new Date(chText.replace(' ', 'T') + (chText.endsWith('Z') ? '' : 'Z')).toISOString();
+};
