@@ -32,3 +32,38 @@ export function figure(name: string, value: number, unit: string, baseline: stri
 export function emitBenchResult(result: BenchResult): void {
   console.log(BENCH_RESULT_MARK + JSON.stringify(result));
 }
+
+/** One bench as bench/report.ts ran it (an entry of bench/reports/latest.json). */
+export interface BenchOutcome {
+  name: string;
+  command: string;
+  seconds: number;
+  /** The wall-time budget report.ts gives this bench on a quiet 2-core box. */
+  budgetS?: number;
+  exitCode: number | null;
+  /** When this bench ran and the 1/5/15-min load average then (a --only run replaces single entries). */
+  startedAt?: string;
+  loadAtStart?: string;
+  result?: BenchResult;
+  error?: string;
+}
+
+export interface BenchMachine {
+  cpus: number;
+  cpuModel: string;
+  memGb: string;
+  node: string;
+  platform?: string;
+  loadAtStart: string;
+  loadAtEnd?: string;
+  startedAt: string;
+  finishedAt?: string;
+  /** --only runs merged into this report after the full run, newest last. */
+  partialRuns?: Array<{ benches: string[]; startedAt: string; loadAtStart: string }>;
+}
+
+/** bench/reports/latest.json. */
+export interface BenchReport {
+  machine: BenchMachine;
+  benches: BenchOutcome[];
+}
