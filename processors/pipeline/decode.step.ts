@@ -25,7 +25,7 @@ function invalidReason(e: ProcessorEvent): string | null {
     case 'snapshot':
       return e.viewers !== null && (e.viewers < 0 || !Number.isFinite(e.viewers)) ? 'viewers must be ≥ 0' : null;
     case 'followers':
-      return e.followers < 0 ? 'followers must be ≥ 0' : null;
+      return e.followers < 0 ? 'followers must be ≥ 0' : (e.paidSubscribers ?? 0) < 0 || (e.subscriptionPoints ?? 0) < 0 ? 'paid subscribers and points must be ≥ 0' : null;
     case 'chat':
       return e.messages < 0 ? 'messages must be ≥ 0' : null;
     case 'lifecycle':
@@ -95,7 +95,10 @@ function toEvent(kind: InputTopic, raw: unknown): ProcessorEvent {
     }
     case 'followers': {
       const f = raw as FollowerCount;
-      return { kind: 'followers', eventId: f.eventId, platform: f.platform, channelId: f.channelId, userId: f.userId, t: f.observedAt, followers: f.followers };
+      return {
+        kind: 'followers', eventId: f.eventId, platform: f.platform, channelId: f.channelId, userId: f.userId, t: f.observedAt, followers: f.followers,
+        paidSubscribers: f.paidSubscribers ?? null, subscriptionPoints: f.subscriptionPoints ?? null,
+      };
     }
     case 'chat': {
       const c = raw as ChatActivity;

@@ -18,6 +18,7 @@ export function windowRow(w: ClosedWindow, version: number): MetricsWindowRecord
     followers: w.followers, follower_delta: w.followerDelta, chat_messages: w.chatMessages, unique_chatters: w.uniqueChatters,
     engagement_rate: w.engagementRate, messages_per_viewer_minute: w.messagesPerViewerMinute, live: w.live ? 1 : 0,
     stream_id: w.streamId, version,
+    paid_subscribers: w.paidSubscribers ?? null, paid_subscriber_delta: w.paidSubscriberDelta ?? 0, subscription_points: w.subscriptionPoints ?? null,
   };
 }
 
@@ -26,7 +27,7 @@ export function sessionRow(s: SessionRow, version: number): StreamSessionRecord 
     platform: s.platform, channel_id: s.channelId, user_id: s.userId, stream_id: s.streamId, started_at: dt64(s.startedAt),
     ended_at: s.endedAt === null ? null : dt64(s.endedAt), duration_seconds: s.durationSeconds, peak_viewers: s.peakViewers,
     avg_viewers: s.avgViewers, hours_watched: s.hoursWatched, followers_gained: s.followersGained, chat_messages: s.chatMessages,
-    title: s.title, category: s.category, status: s.status, version,
+    title: s.title, category: s.category, status: s.status, version, paid_subscribers_gained: s.paidSubscribersGained ?? null,
   };
 }
 
@@ -47,7 +48,8 @@ function lateRow(l: LateRow) {
 /** A session's figures from its windows: the one definition, for running and final summaries alike. */
 const SESSION_AGGREGATES = `max(peak_viewers) AS peak,
               if(countIf(samples > 0) > 0, sumIf(avg_viewers, samples > 0) / countIf(samples > 0), 0) AS avg,
-              sum(viewer_minutes) AS vm, sum(chat_messages) AS chat, sum(follower_delta) AS gained`;
+              sum(viewer_minutes) AS vm, sum(chat_messages) AS chat, sum(follower_delta) AS gained,
+              if(countIf(isNotNull(paid_subscribers)) = 0, NULL, sum(paid_subscriber_delta)) AS paid_gained`;
 
 interface SessionAggregate {
   peak: number;
@@ -55,12 +57,14 @@ interface SessionAggregate {
   vm: number;
   chat: number;
   gained: number;
+  paid_gained: number | null;
 }
 
 interface WindowRecord {
   platform: string; channel_id: string; user_id: string; ws: number; samples: number; avg_viewers: number; peak_viewers: number;
   min_viewers: number; viewer_minutes: number; followers: number | null; follower_delta: number; chat_messages: number;
   unique_chatters: number; engagement_rate: number; messages_per_viewer_minute: number; live: number; stream_id: string | null;
+  paid_subscribers: number | null; paid_subscriber_delta: number; subscription_points: number | null;
 }
 
 /**
@@ -116,7 +120,7 @@ export class ProcessorClickHouseSink {
       platform: p.platform, channelId: p.channelId, userId: p.userId, streamId: p.streamId, startedAt: start, endedAt: p.endedAt,
       durationSeconds: Math.max(0, Math.round((p.endedAt - start) / 1000)),
       peakViewers: agg?.peak ?? 0, avgViewers: agg?.avg ?? 0, hoursWatched: (agg?.vm ?? 0) / 60,
-      followersGained: agg?.gained ?? 0, chatMessages: agg?.chat ?? 0, title: p.title, category: p.category, status: 'ended',
+      followersGained: agg?.gained ?? 0, paidSubscribersGained: agg?.paid_gained ?? null, chatMessages: agg?.chat ?? 0, title: p.title, category: p.category, status: 'ended',
     };
   }
 
@@ -150,7 +154,7 @@ export class ProcessorClickHouseSink {
         platform: r.platform, channelId: r.channelId, userId: r.userId, streamId: r.streamId, startedAt: r.startedAt, endedAt: null,
         durationSeconds: Math.max(0, Math.round((r.throughMs - r.startedAt) / 1000)),
         peakViewers: agg?.peak ?? 0, avgViewers: agg?.avg ?? 0, hoursWatched: (agg?.vm ?? 0) / 60,
-        followersGained: agg?.gained ?? 0, chatMessages: agg?.chat ?? 0, title: r.title, category: r.category, status: 'live',
+        followersGained: agg?.gained ?? 0, paidSubscribersGained: agg?.paid_gained ?? null, chatMessages: agg?.chat ?? 0, title: r.title, category: r.category, status: 'live',
       };
     });
   }
@@ -167,7 +171,8 @@ export class ProcessorClickHouseSink {
       this.repo.query<WindowRecord>(
         'restore windows',
         `SELECT platform, channel_id, user_id, toUnixTimestamp(window_start) * 1000 AS ws, samples, avg_viewers, peak_viewers, min_viewers,
-                viewer_minutes, followers, follower_delta, chat_messages, unique_chatters, engagement_rate, messages_per_viewer_minute, live, stream_id
+                viewer_minutes, followers, follower_delta, chat_messages, unique_chatters, engagement_rate, messages_per_viewer_minute, live, stream_id,
+                paid_subscribers, paid_subscriber_delta, subscription_points
          FROM metrics_1m_latest WHERE window_start >= {from:DateTime} AND window_start <= {to:DateTime}
          ORDER BY platform, channel_id, window_start`,
         { from: secs(from), to: secs(lastStart) },
@@ -194,6 +199,7 @@ export class ProcessorClickHouseSink {
         peakViewers: r.peak_viewers, minViewers: r.min_viewers, viewerMinutes: r.viewer_minutes, followers: r.followers, followerDelta: r.follower_delta,
         chatMessages: r.chat_messages, uniqueChatters: r.unique_chatters, engagementRate: r.engagement_rate,
         messagesPerViewerMinute: r.messages_per_viewer_minute, live: r.live === 1, streamId: r.stream_id,
+        paidSubscribers: r.paid_subscribers, paidSubscriberDelta: r.paid_subscriber_delta, subscriptionPoints: r.subscription_points,
       };
       // Re-judge in order to recover the spike/drop flags the next window's judgement looks at.
       const horizon = w.windowStart - rules.baselineWindows * WINDOW_MS;

@@ -16,6 +16,8 @@ export interface SessionRow {
   avgViewers: number;
   hoursWatched: number;
   followersGained: number;
+  /** Twitch paid subscribers gained over the session's windows; null (absent) when no window knew the total. */
+  paidSubscribersGained?: number | null;
   chatMessages: number;
   title: string | null;
   category: string | null;

@@ -25,6 +25,9 @@ export interface SnapshotEvent extends Base {
 export interface FollowersEvent extends Base {
   kind: 'followers';
   followers: number;
+  /** Twitch paid subscribers and points read in the same poll (issue 18.3); null when not read. */
+  paidSubscribers: number | null;
+  subscriptionPoints: number | null;
 }
 
 /** Chat over [intervalStart, intervalEnd): counted in the window of its last instant, `intervalEnd − 1`. */

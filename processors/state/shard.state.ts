@@ -3,7 +3,7 @@ import { drop, ok, redirect, StepResult } from '../pipeline/step.result';
 import type { Outputs, PendingEnd } from '../sink/outputs';
 import { channelKeyOf } from '../../shared/kafka/topics';
 import { LifecycleEvent, Position, ProcessorEvent, SnapshotEvent, WINDOW_MS, windowStartOf } from './processor-event';
-import { ClosedWindow, WindowAccumulator } from './window.accumulator';
+import { CarriedPaid, ClosedWindow, WindowAccumulator } from './window.accumulator';
 
 export interface ShardSettings {
   latenessMs: number;
@@ -137,7 +137,7 @@ export class ShardState {
       this.changed.delete(ch);
       for (const start of [...starts].sort((a, b) => a - b)) {
         const acc = ch.open.get(start);
-        if (acc?.hasMetrics) fired.push(acc.finalize(this.carriedFollowers(ch.history, start), ch.session?.streamId ?? null));
+        if (acc?.hasMetrics) fired.push(acc.finalize(this.carriedFollowers(ch.history, start), ch.session?.streamId ?? null, this.carriedPaid(ch.history, start)));
       }
     }
     return fired;
@@ -224,7 +224,7 @@ export class ShardState {
     const horizon = acc.windowStart - this.s.rules.baselineWindows * WINDOW_MS;
     const history = ch.history.filter((h) => h.windowStart >= horizon && h.windowStart < acc.windowStart);
     const carried = this.carriedFollowers(history, acc.windowStart);
-    const w = acc.finalize(carried, ch.session?.streamId ?? null);
+    const w = acc.finalize(carried, ch.session?.streamId ?? null, this.carriedPaid(history, acc.windowStart));
     const judged = judgeWindow(w, history, carried, this.s.rules);
     out.windows.push(w);
     out.alerts.push(...judged.alerts);
@@ -246,6 +246,17 @@ export class ShardState {
       const h = history[i]!;
       if (h.windowStart < horizon) break;
       if (h.windowStart < windowStart && h.followers !== null) return h.followers;
+    }
+    return null;
+  }
+
+  /** The paid subscribers (and points) carried into a window, as the follower count is. */
+  private carriedPaid(history: readonly HistoryWindow[], windowStart: number): CarriedPaid | null {
+    const horizon = windowStart - this.s.rules.baselineWindows * WINDOW_MS;
+    for (let i = history.length - 1; i >= 0; i--) {
+      const h = history[i]!;
+      if (h.windowStart < horizon) break;
+      if (h.windowStart < windowStart && h.paidSubscribers != null) return { subscribers: h.paidSubscribers, points: h.subscriptionPoints ?? null };
     }
     return null;
   }

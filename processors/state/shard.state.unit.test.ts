@@ -10,7 +10,9 @@ const base = { platform: 'twitch', channelId: 'c1', userId: 'u1' };
 const snap = (id: string, sec: number, viewers: number | null, live = true, streamId: string | null = 'S1'): ProcessorEvent => ({
   ...base, kind: 'snapshot', eventId: id, t: s(sec), live, viewers, streamId: live ? streamId : null, startedAt: live ? s(0) : null, title: 'T', category: 'C',
 });
-const followers = (id: string, sec: number, n: number): ProcessorEvent => ({ ...base, kind: 'followers', eventId: id, t: s(sec), followers: n });
+const followers = (id: string, sec: number, n: number, paid: { subscribers: number; points: number } | null = null): ProcessorEvent => ({
+  ...base, kind: 'followers', eventId: id, t: s(sec), followers: n, paidSubscribers: paid?.subscribers ?? null, subscriptionPoints: paid?.points ?? null,
+});
 const chat = (id: string, endSec: number, messages: number, chatterIds: string[]): ProcessorEvent => ({
   ...base, kind: 'chat', eventId: id, t: s(endSec) - 1, messages, chatterIds,
 });
@@ -58,7 +60,7 @@ describe('ShardState: event-time windows with a watermark (hand-computed)', () =
     expect(w0).toEqual({
       ...base, windowStart: s(0), samples: 3, avgViewers: 150, peakViewers: 200, minViewers: 100, viewerMinutes: 150,
       followers: 990, followerDelta: 0, chatMessages: 15, uniqueChatters: 4, engagementRate: 4 / 150, messagesPerViewerMinute: 0.1,
-      live: true, streamId: 'S1',
+      live: true, streamId: 'S1', paidSubscribers: null, paidSubscriberDelta: 0, subscriptionPoints: null,
     });
     expect(w1).toMatchObject({ samples: 1, avgViewers: 300, peakViewers: 300, minViewers: 300, followers: 1005, followerDelta: 15, chatMessages: 0, uniqueChatters: 0, engagementRate: 0 });
     expect(w2).toMatchObject({ samples: 1, avgViewers: 400, followers: 1005, followerDelta: 0 });
@@ -117,6 +119,65 @@ describe('ShardState: event-time windows with a watermark (hand-computed)', () =
       expect([...byKey.values()]).toEqual(reference.windows);
       const late = new Set([...first.late, ...replayed.late].map((l) => `${l.pos.topic}:${l.pos.offset}`));
       expect([...late]).toEqual(reference.late.map((l) => `${l.pos.topic}:${l.pos.offset}`));
+    }
+  });
+});
+
+describe('ShardState: Twitch paid subscribers beside followers (issue 18.3, hand-computed)', () => {
+  // Followers polled at 20 s, 80 s, 200 s; subscribers read with the first two, not with the third (scope gone).
+  const paidEvents: Array<[string, ProcessorEvent]> = [
+    ['snap', snap('a', 10, 100)],
+    ['fol', followers('f1', 20, 990, { subscribers: 40, points: 50 })],
+    ['fol', followers('f1', 20, 990, { subscribers: 40, points: 50 })], // a producer retry: counted once
+    ['snap', snap('b', 70, 100)],
+    ['fol', followers('f2', 80, 1000, { subscribers: 43, points: 55 })],
+    ['snap', snap('c', 130, 100)],
+    ['fol', followers('f3', 200, 1001)],
+    ['snap', snap('d', 400, 100)], // watermark → 340 s: windows 0–3 close
+  ];
+
+  it('a window has the total at its end (observed, else carried), its change in the window and the points; null, not 0, when never read', () => {
+    const out = new Outputs();
+    feed(new ShardState(0, settings), paidEvents, out);
+    expect(out.windows.map((w) => [w.windowStart, w.paidSubscribers, w.paidSubscriberDelta, w.subscriptionPoints])).toEqual([
+      [s(0), 40, 0, 50], // first known: nothing to compare with
+      [s(60), 43, 3, 55],
+      [s(120), 43, 0, 55], // carried
+      [s(180), 43, 0, 55], // a follower count without subscribers changes nothing
+    ]);
+    const youtube = new Outputs();
+    feed(new ShardState(0, settings), [['snap', snap('a', 10, 100)], ['fol', followers('f1', 20, 990)], ['snap', snap('b', 200, 100)]], youtube);
+    expect(youtube.windows[0]).toMatchObject({ followers: 990, paidSubscribers: null, paidSubscriberDelta: 0, subscriptionPoints: null });
+  });
+
+  it('a replay from any crash point gives the same subscriber figures (the carried total comes back from the restored windows)', () => {
+    const reference = new Outputs();
+    feed(new ShardState(0, settings), paidEvents, reference);
+    for (let crashAfter = 1; crashAfter < paidEvents.length; crashAfter++) {
+      const first = new Outputs();
+      const a = new ShardState(0, settings);
+      const offsets = new Map<string, number>();
+      feed(a, paidEvents.slice(0, crashAfter), first, offsets);
+      const committed = new Map([...offsets].map(([topic, next]) => [topic, a.committableOffset(topic, next)]));
+      const checkpoint = { maxEventTime: a.highestEventTime(), replayUntil: new Map([...offsets].map(([t, n]) => [t, a.replayUntilFor(t, n)])) };
+      const wm = checkpoint.maxEventTime - settings.latenessMs;
+      const history = first.windows.filter((w) => w.windowStart + 60_000 <= wm).map((w) => ({ ...w, spike: false, drop: false }));
+      const b = new ShardState(0, settings, Number.isFinite(checkpoint.maxEventTime) ? checkpoint : null, [{ ...base, history, session: null }]);
+      const replayed = new Outputs();
+      const counters = new Map<string, number>();
+      for (const [topic, e] of paidEvents) {
+        const offset = counters.get(topic) ?? 0;
+        counters.set(topic, offset + 1);
+        if (offset < (committed.get(topic) ?? 0)) continue;
+        b.process(e, { topic, partition: 0, offset }, replayed);
+      }
+      const byKey = new Map<number, unknown>();
+      for (const w of [...first.windows, ...replayed.windows]) {
+        const prev = byKey.get(w.windowStart);
+        if (prev) expect(w).toEqual(prev);
+        byKey.set(w.windowStart, w);
+      }
+      expect([...byKey.values()]).toEqual(reference.windows);
     }
   });
 });

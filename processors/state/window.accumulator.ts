@@ -8,6 +8,9 @@ import { Position, ProcessorEvent, WINDOW_MS } from './processor-event';
  * - viewerMinutes: avgViewers × the window's length in minutes (1), so hours watched = Σ viewerMinutes / 60.
  * - followers: the latest follower count observed in the window, else the last one carried from the
  *   channel's recent windows (null if none is known); followerDelta: change against that carried count.
+ * - paidSubscribers / subscriptionPoints (Twitch, issue 18.3): the same for the paid subscribers and
+ *   points read with the follower counts (null, not 0, when never read: no scope, YouTube);
+ *   paidSubscriberDelta: change against the carried total (0 when either is unknown).
  * - chatMessages: Σ messages of chat records whose last instant lies in the window; uniqueChatters: distinct
  *   pseudonymous chatter ids among them.
  * - engagementRate: uniqueChatters ÷ avgViewers (the share of the audience that chatted; 0 without viewers).
@@ -31,6 +34,16 @@ export interface ClosedWindow {
   messagesPerViewerMinute: number;
   live: boolean;
   streamId: string | null;
+  /** Issue 18.3. Optional for windows built before it (a backfill, fixtures): absent means null / 0 / null. */
+  paidSubscribers?: number | null;
+  paidSubscriberDelta?: number;
+  subscriptionPoints?: number | null;
+}
+
+/** The paid-subscriber figures carried into a window from the channel's recent closed windows. */
+export interface CarriedPaid {
+  subscribers: number;
+  points: number | null;
 }
 
 /** The open state of one window: sums that finalise into a ClosedWindow; duplicates by event id count once. */
@@ -47,6 +60,7 @@ export class WindowAccumulator {
   private streamIdAt = Number.NEGATIVE_INFINITY;
   private followers: number | null = null;
   private followersAt = Number.NEGATIVE_INFINITY;
+  private paid: { subscribers: number; points: number | null; at: number } | null = null;
   private chatMessages = 0;
   private readonly chatters = new Set<string>();
   /** False while only lifecycle events touched the window: such a window tracks offsets but emits no row. */
@@ -86,6 +100,7 @@ export class WindowAccumulator {
           this.followers = e.followers;
           this.followersAt = e.t;
         }
+        if (e.paidSubscribers !== null && (this.paid === null || e.t >= this.paid.at)) this.paid = { subscribers: e.paidSubscribers, points: e.subscriptionPoints, at: e.t };
         break;
       case 'chat':
         this.hasMetrics = true;
@@ -99,7 +114,7 @@ export class WindowAccumulator {
   }
 
   /** `carriedFollowers`: the channel's last known count before this window; `sessionStreamId`: the open session, if any. */
-  finalize(carriedFollowers: number | null, sessionStreamId: string | null): ClosedWindow {
+  finalize(carriedFollowers: number | null, sessionStreamId: string | null, carriedPaid: CarriedPaid | null = null): ClosedWindow {
     const avgViewers = this.samples > 0 ? this.viewerSum / this.samples : 0;
     const viewerMinutes = avgViewers * (WINDOW_MS / 60_000);
     const followers = this.followers ?? carriedFollowers;
@@ -122,6 +137,9 @@ export class WindowAccumulator {
       messagesPerViewerMinute: viewerMinutes > 0 ? this.chatMessages / viewerMinutes : 0,
       live: this.live,
       streamId: this.streamId ?? sessionStreamId,
+      paidSubscribers: this.paid?.subscribers ?? carriedPaid?.subscribers ?? null,
+      paidSubscriberDelta: this.paid !== null && carriedPaid !== null ? this.paid.subscribers - carriedPaid.subscribers : 0,
+      subscriptionPoints: this.paid ? this.paid.points : carriedPaid?.points ?? null,
     };
   }
 }

@@ -37,7 +37,12 @@ export const WINDOW_PARTS = `
   sum(follower_delta) AS c_follower_delta,
   sum(chat_messages) AS c_chat_messages,
   max(unique_chatters) AS c_max_unique_chatters,
-  sumIf(engagement_rate, samples > 0) AS c_sum_engagement_rate`;
+  sumIf(engagement_rate, samples > 0) AS c_sum_engagement_rate,
+  argMaxIf(paid_subscribers, window_start, isNotNull(paid_subscribers)) AS c_last_paid_subscribers,
+  maxIf(window_start, isNotNull(paid_subscribers)) AS c_last_paid_subscribers_at,
+  argMaxIf(subscription_points, window_start, isNotNull(paid_subscribers)) AS c_last_subscription_points,
+  countIf(isNotNull(paid_subscribers)) AS c_paid_subscriber_windows,
+  sum(paid_subscriber_delta) AS c_paid_subscriber_delta`;
 
 /** The stored rollup columns under the same `c_` names (a row of metrics_1h_rollup as parts). */
 export const ROLLUP_PARTS = `
@@ -45,7 +50,9 @@ export const ROLLUP_PARTS = `
   sum_avg_viewers AS c_sum_avg_viewers, peak_viewers AS c_peak_viewers, min_viewers AS c_min_viewers,
   viewer_minutes AS c_viewer_minutes, last_followers AS c_last_followers, last_followers_at AS c_last_followers_at,
   follower_delta AS c_follower_delta, chat_messages AS c_chat_messages, max_unique_chatters AS c_max_unique_chatters,
-  sum_engagement_rate AS c_sum_engagement_rate`;
+  sum_engagement_rate AS c_sum_engagement_rate, last_paid_subscribers AS c_last_paid_subscribers,
+  last_paid_subscribers_at AS c_last_paid_subscribers_at, last_subscription_points AS c_last_subscription_points,
+  paid_subscriber_windows AS c_paid_subscriber_windows, paid_subscriber_delta AS c_paid_subscriber_delta`;
 
 /**
  * Parts (rows with the `c_` columns) combined into one bucket, under the API's SeriesRow names: sums,
@@ -63,7 +70,10 @@ export const BUCKET_FROM_PARTS = `
   sum(c_follower_delta) AS followerDelta,
   sum(c_chat_messages) AS chatMessages,
   max(c_max_unique_chatters) AS uniqueChatters,
-  if(sum(c_sampled_windows) = 0, NULL, sum(c_sum_engagement_rate) / sum(c_sampled_windows)) AS engagementRate`;
+  if(sum(c_sampled_windows) = 0, NULL, sum(c_sum_engagement_rate) / sum(c_sampled_windows)) AS engagementRate,
+  argMaxIf(c_last_paid_subscribers, c_last_paid_subscribers_at, isNotNull(c_last_paid_subscribers)) AS lastPaidSubscribers,
+  if(sum(c_paid_subscriber_windows) = 0, NULL, sum(c_paid_subscriber_delta)) AS paidSubscriberDelta,
+  argMaxIf(c_last_subscription_points, c_last_paid_subscribers_at, isNotNull(c_last_paid_subscribers)) AS lastSubscriptionPoints`;
 
 /**
  * End of a channel's newest rollup hour at or after {rollFrom} (1970-01-01 01:00 when there is none), as a
@@ -76,12 +86,14 @@ export const SEALED_END = `(SELECT max(bucket_start) + INTERVAL 1 HOUR FROM metr
 const RESEAL = `
   INSERT INTO metrics_1h_rollup (platform, channel_id, bucket_start, windows, live_windows, samples, sampled_windows,
     sum_avg_viewers, peak_viewers, min_viewers, viewer_minutes, last_followers, last_followers_at, follower_delta,
-    chat_messages, max_unique_chatters, sum_engagement_rate, source_version, version)
+    chat_messages, max_unique_chatters, sum_engagement_rate, last_paid_subscribers, last_paid_subscribers_at,
+    last_subscription_points, paid_subscriber_windows, paid_subscriber_delta, source_version, version)
   SELECT platform, channel_id, toStartOfHour(window_start) AS c_bucket, ${WINDOW_PARTS},
          max(version) AS c_source_version, max(version) * 2048 + count() AS c_version
   FROM (
     SELECT platform, channel_id, window_start, samples, avg_viewers, peak_viewers, min_viewers, viewer_minutes, followers,
-           follower_delta, chat_messages, unique_chatters, engagement_rate, live, version
+           follower_delta, chat_messages, unique_chatters, engagement_rate, live, paid_subscribers, paid_subscriber_delta,
+           subscription_points, version
     FROM metrics_1m
     WHERE platform IN {platforms:Array(String)} AND channel_id IN {channelIds:Array(String)}
       AND window_start >= {from:DateTime('UTC')} AND window_start < {to:DateTime('UTC')}

@@ -33,6 +33,10 @@ export interface MetricsWindowRecord {
   live: number;
   stream_id: string | null;
   version: number;
+  /** Twitch paid subscribers (issue 18.3, migration 0130); omitted = NULL / 0 / NULL (not read). */
+  paid_subscribers?: number | null;
+  paid_subscriber_delta?: number;
+  subscription_points?: number | null;
 }
 
 /** A row of stream_sessions, as stored (`live` while it runs, `ended` with the final summary). */
@@ -48,6 +52,8 @@ export interface StreamSessionRecord {
   avg_viewers: number;
   hours_watched: number;
   followers_gained: number;
+  /** Σ paid_subscriber_delta over the session's windows; NULL when none of them knew the total (issue 18.3). */
+  paid_subscribers_gained?: number | null;
   chat_messages: number;
   title: string | null;
   category: string | null;

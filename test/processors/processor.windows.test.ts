@@ -88,17 +88,17 @@ describe('processor: hand-computed event sequences → exact windows in ClickHou
       {
         platform: 'twitch', channel_id: 'hc1', window_start: '2025-06-02 18:00:00', samples: 3, avg_viewers: 150, peak_viewers: 200, min_viewers: 100,
         viewer_minutes: 150, followers: 990, follower_delta: 0, chat_messages: 15, unique_chatters: 4, engagement_rate: 4 / 150,
-        messages_per_viewer_minute: 0.1, live: 1, stream_id: 'S',
+        messages_per_viewer_minute: 0.1, live: 1, stream_id: 'S', paid_subscribers: null, paid_subscriber_delta: 0, subscription_points: null,
       },
       {
         platform: 'twitch', channel_id: 'hc1', window_start: '2025-06-02 18:01:00', samples: 1, avg_viewers: 300, peak_viewers: 300, min_viewers: 300,
         viewer_minutes: 300, followers: 1005, follower_delta: 15, chat_messages: 0, unique_chatters: 0, engagement_rate: 0,
-        messages_per_viewer_minute: 0, live: 1, stream_id: 'S',
+        messages_per_viewer_minute: 0, live: 1, stream_id: 'S', paid_subscribers: null, paid_subscriber_delta: 0, subscription_points: null,
       },
       {
         platform: 'youtube', channel_id: 'hc2', window_start: '2025-06-02 18:00:00', samples: 2, avg_viewers: 60, peak_viewers: 70, min_viewers: 50,
         viewer_minutes: 60, followers: null, follower_delta: 0, chat_messages: 3, unique_chatters: 2, engagement_rate: 2 / 60,
-        messages_per_viewer_minute: 3 / 60, live: 1, stream_id: 'Y',
+        messages_per_viewer_minute: 3 / 60, live: 1, stream_id: 'Y', paid_subscribers: null, paid_subscriber_delta: 0, subscription_points: null,
       },
     ]);
     const late = await eventually(() => repo.query<{ event_id: string; watermark: string }>('late', 'SELECT event_id, watermark FROM late_events'), (r) => r.length === 1);
@@ -132,12 +132,12 @@ describe('processor: hand-computed event sequences → exact windows in ClickHou
     expect(sessions).toEqual([
       {
         platform: 'twitch', channel_id: 'hc1', stream_id: 'S', started_at: '2025-06-02 18:00:00.000', ended_at: '2025-06-02 18:01:40.000', duration_seconds: 100,
-        peak_viewers: 300, avg_viewers: 225, hours_watched: 7.5, followers_gained: 15, chat_messages: 15, status: 'ended',
+        peak_viewers: 300, avg_viewers: 225, hours_watched: 7.5, followers_gained: 15, chat_messages: 15, status: 'ended', paid_subscribers_gained: null,
       },
       {
         // Still live: its running summary over the one closed window (50 and 70 viewers, 3 messages).
         platform: 'youtube', channel_id: 'hc2', stream_id: 'Y', started_at: '2025-06-02 18:00:00.000', ended_at: null, duration_seconds: 60,
-        peak_viewers: 70, avg_viewers: 60, hours_watched: 1, followers_gained: 0, chat_messages: 3, status: 'live',
+        peak_viewers: 70, avg_viewers: 60, hours_watched: 1, followers_gained: 0, chat_messages: 3, status: 'live', paid_subscribers_gained: null,
       },
     ]);
     const alerts = await eventually(
