@@ -71,7 +71,9 @@ export function toFollowerCount(s: PollSubject, f: FollowerState, slot: number, 
   };
 }
 
-export function toChatActivity(s: PollSubject, b: ChatBatch): ChatActivity {
+/** `samplingRate`: the share of the chat the source read (1 = all; YouTube: the quota planner's achieved chat sampling rate). */
+export function toChatActivity(s: PollSubject, b: ChatBatch, samplingRate = 1): ChatActivity {
+  check(finite(samplingRate) && samplingRate > 0 && samplingRate <= 1, s, 'chat sampling rate is not in (0, 1]');
   check(finite(b.intervalStart) && finite(b.intervalEnd) && b.intervalEnd >= b.intervalStart, s, 'chat interval is not a valid range');
   check(finite(b.messages) && b.messages >= 0, s, 'messages is not a non-negative number');
   check(Array.isArray(b.chatterIds) && b.chatterIds.every((c) => typeof c === 'string'), s, 'chatterIds is not a list of strings');
@@ -84,5 +86,6 @@ export function toChatActivity(s: PollSubject, b: ChatBatch): ChatActivity {
     intervalEnd: b.intervalEnd,
     messages: Math.round(b.messages),
     chatterIds: [...new Set(b.chatterIds)],
+    samplingRate,
   };
 }

@@ -32,6 +32,15 @@ describe('normalisation of adapter results into events', () => {
     expect(first.eventId).not.toBe(c.eventId);
   });
 
+  it('a chat record carries the share of the chat its source read: 1 by default, the given rate when sampled, nothing outside (0, 1]', () => {
+    const b = { channelId: 'UCabc', intervalStart: 100, intervalEnd: 200, messages: 3, chatterIds: ['a'], cursor: null, nextPollMs: null };
+    expect(toChatActivity(s, b).samplingRate).toBe(1);
+    // Sampled chat is flagged with its rate, its figures are not scaled up.
+    expect(toChatActivity(s, b, 0.25)).toMatchObject({ samplingRate: 0.25, messages: 3 });
+    expect(() => toChatActivity(s, b, 0)).toThrow(/sampling rate/);
+    expect(() => toChatActivity(s, b, 1.5)).toThrow(/sampling rate/);
+  });
+
   it('a follower count carries Twitch paid subscribers and points when read, and null (not 0) when not', () => {
     const tw = { platform: 'twitch', channelId: '42', userId: 'u7' };
     const f = { channelId: '42', observedAt: 5, followers: 10 };

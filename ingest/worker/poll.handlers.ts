@@ -177,7 +177,7 @@ export function createChatHandler(d: HandlerDeps): PollHandler {
       if ((err as { code?: string }).code !== 'LIVE_CHAT_ENDED') throw err;
       batch = null;
     }
-    const event = batch ? toChatActivity(s, batch) : null;
+    const event = batch ? toChatActivity(s, batch, await chatSamplingRate(d, conn.platform)) : null;
     // A zero-length interval with nothing in it (a source's first read) observed nothing: no record.
     const record = event && (event.messages > 0 || event.intervalEnd > event.intervalStart) ? event : null;
     // Process-local sources drain destructively: their cursor is informational and never refuses a drain.
@@ -191,6 +191,18 @@ export function createChatHandler(d: HandlerDeps): PollHandler {
     if (committed) await d.scheduler.adapt(conn, 'chat', job.data.everyMs, true, batch.nextPollMs);
     return { outcome: produced ? 'produced' : 'skipped', events: produced, ...(committed ? {} : { reason: 'another run read this chat interval' }) };
   };
+}
+
+/**
+ * The share of a platform's chat ingest reads: YouTube chat is polled at the interval the quota
+ * planner can afford (liveChatMessages.list costs 5 units), so its records carry the planner's achieved
+ * chat sampling rate; Twitch chat is pushed whole (1). Downstream flags sampled figures, never scales them.
+ */
+async function chatSamplingRate(d: HandlerDeps, platform: string): Promise<number> {
+  if (platform !== 'youtube' || !d.scheduler.youtubePlanner) return 1;
+  const rate = (await d.scheduler.youtubePlanner.current()).chatSamplingRate;
+  // A plan with no quota left at all plans 0: the chat read now is then a sliver, not nothing.
+  return Math.min(1, Math.max(rate, 1e-4));
 }
 
 /** The job registry: every resource has exactly one handler, checked at start-up (STYLE: immich). */

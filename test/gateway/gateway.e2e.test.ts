@@ -57,7 +57,7 @@ describe('gateway end to end: creator tool → Kafka → processors → ClickHou
       value: { ...ch, eventId: id, observedAt: t, live, viewers, streamId: live ? 'S' : null, startedAt: live ? T0 : null, title: live ? 'E2E' : null, category: null, language: null, source: 'poll' },
     });
     const chat = (id: string, end: number, messages: number, chatterIds: string[]): FixtureEvent => ({
-      topic: 'chat', key, t: end - 1, value: { ...ch, eventId: id, intervalStart: end - 30_000, intervalEnd: end, messages, chatterIds },
+      topic: 'chat', key, t: end - 1, value: { ...ch, eventId: id, intervalStart: end - 30_000, intervalEnd: end, messages, chatterIds, samplingRate: 1 },
     });
     const fol = (id: string, t: number, followers: number): FixtureEvent => ({ topic: 'followers', key, t, value: { ...ch, eventId: id, observedAt: t, followers } });
 

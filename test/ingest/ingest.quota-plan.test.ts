@@ -8,7 +8,7 @@ import { endpointsAt } from '../../platforms/endpoints';
 import { createRedis } from '../../shared/redis/redis';
 import { metricsRegistry } from '../../shared/metrics/metrics';
 import { eventually, testStack, TestStack } from '../support/stack';
-import { FAST_INGEST, simulatedPlatforms } from './ingest.harness';
+import { FAST_INGEST, simulatedPlatforms, TopicCollector } from './ingest.harness';
 
 /**
  * Issue 18.3 on the real path: with YouTube batched, the quota planner sets YouTube's intervals from
@@ -40,6 +40,8 @@ describe('ingest: the YouTube quota planner drives the schedule (real Redis, Kaf
     const youtube = conns.filter((c) => c.platform === 'youtube');
     expect(youtube).toHaveLength(6);
     world.forceLive(youtube[0]!.channelId, true, Date.now() - 60_000);
+    const chat = new TopicCollector(stack.rt, ['chat']);
+    await chat.start();
     svc = await IngestService.start(stack.rt, { ports, metricsPort: null });
     const redis = createRedis(stack.rt.config.REDIS_URL);
     try {
@@ -72,7 +74,18 @@ describe('ingest: the YouTube quota planner drives the schedule (real Redis, Kaf
       expect(text).toMatch(/spacehub_youtube_quota_plan_units\{purpose="goLive"\} [\d.]+/);
       expect(text).toMatch(/spacehub_youtube_quota_spent_units\{purpose="goLive"\} [1-9]/);
       expect(text).toMatch(/spacehub_youtube_chat_sampling_rate 0\.\d+/);
+
+      // The live creator's chat records carry the sampling rate the planner achieved when they were read
+      // (flagged, not scaled up); a read before the plan counted the creator live was at the full rate.
+      const records = await eventually(async () => chat.of<{ channelId: string; samplingRate: number }>('chat').filter((e) => e.value.channelId === youtube[0]!.channelId), (r) => r.some((e) => e.value.samplingRate < 1), 90_000);
+      const sampled = records.find((e) => e.value.samplingRate < 1)!.value;
+      const now = (await readQuotaPlan(redis, stack.rt.config.REDIS_KEY_PREFIX))!;
+      expect(sampled.samplingRate).toBeGreaterThan(0);
+      expect(sampled.samplingRate / now.chatSamplingRate).toBeGreaterThan(0.5);
+      expect(sampled.samplingRate / now.chatSamplingRate).toBeLessThan(2);
+      expect(records.every((e) => e.value.samplingRate > 0 && e.value.samplingRate <= 1)).toBe(true);
     } finally {
+      await chat.stop();
       redis.disconnect();
     }
   });

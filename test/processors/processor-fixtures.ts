@@ -67,7 +67,7 @@ export function generateStream(plan: StreamPlan): { events: FixtureEvent[]; expe
     for (let t = T0 + 20_000; t <= end; t += 20_000, k++) {
       events.push({
         topic: 'chat', key, t: t - 1,
-        value: { eventId: `${platform}:${channelId}:chat:${t}`, platform, channelId, userId, intervalStart: t - 20_000, intervalEnd: t, messages: (k % 5) + 1, chatterIds: [`c${k % 4}`, `c${(k + 1) % 4}`, `x${i}`] },
+        value: { eventId: `${platform}:${channelId}:chat:${t}`, platform, channelId, userId, intervalStart: t - 20_000, intervalEnd: t, messages: (k % 5) + 1, chatterIds: [`c${k % 4}`, `c${(k + 1) % 4}`, `x${i}`], samplingRate: 1 },
       });
     }
     k = 0;

@@ -20,7 +20,7 @@ function channelB(): FixtureEvent[] {
       topic: 'snapshots', key, t, arrival: t + 1000,
       value: { ...B, eventId: `b:${s}`, observedAt: t, live: true, viewers: 100 + s, streamId: 'SB', startedAt: T0, title: 'B live', category: null, language: null, source: 'poll' },
     });
-    if (s % 30 === 20) out.push({ topic: 'chat', key, t: t + 9999, arrival: t + 11_000, value: { ...B, eventId: `b:chat:${s}`, intervalStart: t - 20_000, intervalEnd: t + 10_000, messages: 7, chatterIds: ['x', `y${s}`] } });
+    if (s % 30 === 20) out.push({ topic: 'chat', key, t: t + 9999, arrival: t + 11_000, value: { ...B, eventId: `b:chat:${s}`, intervalStart: t - 20_000, intervalEnd: t + 10_000, messages: 7, chatterIds: ['x', `y${s}`], samplingRate: 1 } });
   }
   // Time passes: one more poll ten minutes on closes every window.
   const t = sec(900);

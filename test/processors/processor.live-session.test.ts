@@ -20,7 +20,7 @@ const life = (type: 'started' | 'ended', s: number): FixtureEvent => ({
 });
 const fol = (id: string, s: number, n: number): FixtureEvent => ({ topic: 'followers', key, t: sec(s), value: { ...ch, eventId: id, observedAt: sec(s), followers: n } });
 const chat = (id: string, endS: number, messages: number): FixtureEvent => ({
-  topic: 'chat', key, t: sec(endS) - 1, value: { ...ch, eventId: id, intervalStart: sec(endS - 30), intervalEnd: sec(endS), messages, chatterIds: ['a', 'b'] },
+  topic: 'chat', key, t: sec(endS) - 1, value: { ...ch, eventId: id, intervalStart: sec(endS - 30), intervalEnd: sec(endS), messages, chatterIds: ['a', 'b'], samplingRate: 1 },
 });
 
 interface SessionRecord {

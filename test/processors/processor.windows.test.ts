@@ -19,7 +19,7 @@ const snap = (c: typeof hc1, id: string, t: number, viewers: number | null, stre
   value: { ...c, eventId: id, observedAt: t, live, viewers, streamId, startedAt: live ? T0 : null, title: live ? 'Hand computed' : null, category: null, language: null, source: 'poll' },
 });
 const chat = (c: typeof hc1, id: string, end: number, messages: number, chatterIds: string[]): FixtureEvent => ({
-  topic: 'chat', key: channelKey(c.platform, c.channelId), t: end - 1, value: { ...c, eventId: id, intervalStart: end - 30_000, intervalEnd: end, messages, chatterIds },
+  topic: 'chat', key: channelKey(c.platform, c.channelId), t: end - 1, value: { ...c, eventId: id, intervalStart: end - 30_000, intervalEnd: end, messages, chatterIds, samplingRate: 1 },
 });
 const fol = (c: typeof hc1, id: string, t: number, followers: number): FixtureEvent => ({ topic: 'followers', key: channelKey(c.platform, c.channelId), t, value: { ...c, eventId: id, observedAt: t, followers } });
 const life = (type: 'started' | 'ended', t: number): FixtureEvent => ({

@@ -12,7 +12,8 @@ export const ChatActivitySchema = {
     { "name": "intervalStart", "type": timestampMillis },
     { "name": "intervalEnd", "type": timestampMillis, "doc": "Event time of this record." },
     { "name": "messages", "type": "long" },
-    { "name": "chatterIds", "type": { "type": "array", "items": "string" }, "default": [] }
+    { "name": "chatterIds", "type": { "type": "array", "items": "string" }, "default": [] },
+    { "name": "samplingRate", "type": "double", "default": 1, "doc": "Share of the chat the source read, in (0, 1]: 1 = all of it (Twitch EventSub), below 1 = sampled (YouTube liveChatMessages.list under the quota planner, its achieved chat sampling rate). Figures from sampled chat are flagged with it, never scaled up." }
   ]
 } as const;
 export type ChatActivity = AvroRecordType<typeof ChatActivitySchema>;

@@ -12,7 +12,8 @@ const REGISTERED_TEXT_SHA256: Record<SchemaName, string> = {
   StreamSnapshot: 'cb317436c3da8777b79d0def3fab27458a2df754a82e4a8bddb498e79b9b1a1a',
   // Issue 18.3: Twitch paid subscribers and points beside followers (two fields defaulting to null: BACKWARD compatible) and the doc.
   FollowerCount: '59d00b96a3340a828153049ee93ca02c4e7ade61f9ab4f3afca2511c5acac856',
-  ChatActivity: '034b6da741f0a1f14ae6c81ba05bb78992d42a78012dac1583a123852ef9c14e',
+  // Issue 18 (quota planner): samplingRate, the share of the chat the source read (a double defaulting to 1: BACKWARD compatible).
+  ChatActivity: 'cdd7374a73a23d9d6f322181c8890a38d6959110e604adfd894885030083c779',
   StreamLifecycle: 'b9c747e7b5cd5ad09e437097bbabe06c557bf0f1f1f2c7015fc0d683eb63f333',
   // Issue 18.2: the type doc lists the pushed audience alert types (a doc change: BACKWARD compatible).
   Alert: 'c54413fb2415f53d7430c7154088fb3fa13e57e7f902256334ab3ed1b91a0d91',
