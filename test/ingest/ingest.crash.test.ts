@@ -1,10 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import type { StreamLifecycle, StreamSnapshot } from '../../shared/events/events';
 import { createRedis } from '../../shared/redis/redis';
-import { Queue } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
 import { bullPrefix } from '../../shared/redis/redis';
 import { pollQueueName, slotOf, type PollJobData } from '../../ingest/jobs/ingest-job';
 import { snapshotEventId } from '../../ingest/output/normalise';
+import { ChannelStateStore } from '../../ingest/lifecycle/channel-state.store';
+import { dueThisRun, shardOf } from '../../ingest/scheduler/batch-plan';
 import { eventually, type TestStack } from '../support/stack';
 import { childEnv, duplicates, FAST_INGEST, ingestHarness, type IngestHarness, type simulatedPlatforms, startIngestProcess, type TopicCollector } from './ingest.harness';
 
@@ -42,7 +44,24 @@ describe('ingest survives kill -9 of a worker mid-job (child process, real Redis
     const [a, b] = [world.channels[0]!, world.channels[3]!]; // one Twitch, one YouTube
     const since = Date.now() - 10 * 60_000;
     for (const ch of world.channels) world.forceLive(ch.channelId, ch === a, since);
-    await platforms.connect('creator-crash', 10);
+    const connected = await platforms.connect('creator-crash', 10);
+    const states = new ChannelStateStore(redis, c.REDIS_KEY_PREFIX);
+    /**
+     * The snapshot ids a job in flight owes: a channel's own job its one record; a shard's job (batched
+     * polling, the default) a record for each member its run asks about — Twitch: live, never seen, or
+     * offline and its turn (batch-plan.dueThisRun); YouTube: the live streams it refreshes.
+     */
+    const owedBy = async (j: Job<PollJobData>): Promise<string[]> => {
+      const slot = slotOf(j);
+      if (j.data.shard === undefined) return [snapshotEventId(j.data, slot)];
+      const members = connected.filter((k) => k.platform === j.data.platform && shardOf(k.channelId, c.INGEST_BATCH_SHARDS) === j.data.shard).map((k) => k.channelId);
+      const known = await states.readMany(j.data.platform, members);
+      const due = members.filter((id) =>
+        j.data.platform === 'youtube'
+          ? !!(known.get(id)?.live && known.get(id)?.streamId)
+          : dueThisRun({ channelId: id, live: known.get(id)?.live ?? null, slot, liveEveryMs: 1000 * c.INGEST_LIVE_POLL_SECONDS, offlineEveryMs: 1000 * c.INGEST_OFFLINE_POLL_SECONDS }));
+      return due.map((channelId) => snapshotEventId({ platform: j.data.platform, channelId }, slot));
+    };
 
     const first = await startIngestProcess(env);
     children.push(first.child);
@@ -55,11 +74,14 @@ describe('ingest survives kill -9 of a worker mid-job (child process, real Redis
     world.forceLive(b.channelId, true, since);
     const queues = ['twitch', 'youtube'].map((p) => new Queue<PollJobData>(pollQueueName(p), { connection: redis, prefix: bullPrefix(c.REDIS_KEY_PREFIX) }));
     const activeSnapshots = async () => (await Promise.all(queues.map((q) => q.getActive()))).flat().filter((j) => j.data.resource === 'snapshot');
-    const inFlight = await eventually(activeSnapshots, (jobs) => jobs.length >= 3, 30_000, 100);
+    // Among them the run of live channel A's shard (every run asks about A).
+    const holdsA = (jobs: Array<Job<PollJobData>>) => jobs.some((j) => j.data.platform === 'twitch' && j.data.shard === shardOf(a.channelId, c.INGEST_BATCH_SHARDS));
+    const inFlight = await eventually(activeSnapshots, (jobs) => jobs.length >= 3 && holdsA(jobs), 30_000, 100);
     first.child.kill('SIGKILL');
     await first.exited;
     sim.clearFaults();
-    const lost = inFlight.map((j) => snapshotEventId(j.data, slotOf(j)));
+    const lost = (await Promise.all(inFlight.map(owedBy))).flat();
+    expect(lost.some((id) => id.startsWith(`twitch:${a.channelId}:`))).toBe(true);
 
     const second = await startIngestProcess(env);
     children.push(second.child);
@@ -93,7 +115,15 @@ describe('ingest survives kill -9 of a worker mid-job (child process, real Redis
     // then hands the unfinished jobs back to the queue (waiting, not stuck active) and exits cleanly.
     sim.inject({ route: '/helix/streams', kind: 'slow', delayMs: 20_000, times: 30 });
     sim.inject({ route: '/youtube/v3/liveBroadcasts', kind: 'slow', delayMs: 20_000, times: 30 });
-    const held = await eventually(activeSnapshots, (jobs) => jobs.length >= 1, 30_000, 100);
+    // Held: still active a second later (a shard's run whose channels are offline and not due this turn
+    // ends without a call, and a job that made its call before the fault may just be finishing).
+    const stillActive = async () => {
+      const before = await activeSnapshots();
+      await new Promise((r) => setTimeout(r, 1000));
+      const now = new Set((await activeSnapshots()).map((j) => j.id));
+      return before.filter((j) => now.has(j.id));
+    };
+    const held = await eventually(stillActive, (jobs) => jobs.length >= 1, 30_000, 100);
     second.child.kill('SIGTERM');
     const code = await second.exited;
     if (code !== 0) console.log(second.output().slice(-4000));

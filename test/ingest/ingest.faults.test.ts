@@ -2,6 +2,8 @@ import type { Alert, StreamSnapshot } from '../../shared/events/events';
 import { metricsRegistry } from '../../shared/metrics/metrics';
 import type { DeadLetter } from '../../ingest/jobs/dead-letter';
 import { listDeadLetters } from '../../ingest/dlq.command';
+import { schedulerId } from '../../ingest/jobs/ingest-job';
+import { shardOf } from '../../ingest/scheduler/batch-plan';
 import { eventually } from '../support/stack';
 import { ingestHarness, type IngestHarness, type simulatedPlatforms, type TopicCollector } from './ingest.harness';
 
@@ -73,7 +75,12 @@ describe('ingest under platform faults: 429, 5xx, timeouts, malformed bodies (si
     sim.state.expireChannel('twitch', victim.channelId);
     const alerts = () => collector.of<Alert>('alerts').map((e) => e.value).filter((a) => a.type === 'reauth_required');
     await eventually(async () => alerts().length, (n) => n >= 1, 60_000);
-    await eventually(async () => (await h.svc!.queues.poll('twitch').getJobSchedulers()).filter((s) => s.key.startsWith(victim.connectionId)).length, (n) => n === 0, 30_000);
+    // Its channel (it has no other owner) loses its schedulers and leaves its shard.
+    const slug = `${schedulerId(victim, 'snapshot').split('.')[0]}.`;
+    const stillPolled = async () =>
+      (await h.svc!.queues.poll('twitch').getJobSchedulers()).some((s) => s.key.startsWith(slug)) ||
+      (await h.svc!.scheduler.batchMembers('twitch', shardOf(victim.channelId, h.svc!.scheduler.batchShards))).includes(victim.channelId);
+    await eventually(stillPolled, (polled) => !polled, 30_000);
     await h.svc!.eventsApplied();
     expect((await platforms.platform.connections.get(victim.connectionId))!.status).toBe('reauth_required');
     await new Promise((r) => setTimeout(r, 1500)); // room for a duplicate to show up
