@@ -23,16 +23,19 @@ import { emitBenchResult, figure } from './bench-result';
 const args = parseArgs(process.argv.slice(2));
 const N = Number(args.flags.n ?? 2000);
 const C = Number(args.flags.concurrency ?? 16);
+// Warm-up rounds a quarter of the measured ones: JIT and keep-alive sockets are warm well before (they
+// were full rounds, a third of the bench's wall time).
+const WARM_UP = Math.max(100, Math.round(N / 4));
 
-async function rate(what: string, fn: () => Promise<unknown>): Promise<number> {
+async function rate(what: string, fn: () => Promise<unknown>, n = N): Promise<number> {
   for (let i = 0; i < 50; i++) await fn(); // warm-up
   let next = 0;
   const t0 = process.hrtime.bigint();
   await Promise.all(Array.from({ length: C }, async () => {
-    while (next++ < N) await fn();
+    while (next++ < n) await fn();
   }));
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  const perSec = N / s;
+  const perSec = n / s;
   console.log(`${what.padEnd(58)} ${perSec.toFixed(0).padStart(8)} ops/s`);
   return perSec;
 }
@@ -50,7 +53,7 @@ async function main(): Promise<void> {
     const key = p.connections.key(conn.connectionId);
 
     console.log(`n=${N} concurrency=${C}`);
-    await rate('(warm-up) getAccessToken', () => p.tokens.getAccessToken(conn.connectionId));
+    await rate('(warm-up) getAccessToken', () => p.tokens.getAccessToken(conn.connectionId), WARM_UP);
     const base = await rate('baseline: 2 × HGET (meta, tokens)', () => Promise.all([redis.hget(key, 'meta'), redis.hget(key, 'tokens')]));
     const tok = await rate('TokenProvider.getAccessToken (HGETs + AES-256-GCM decrypt)', () => p.tokens.getAccessToken(conn.connectionId));
     console.log(`  ratio baseline / getAccessToken throughput = ${(base / tok).toFixed(2)}`);
@@ -59,8 +62,8 @@ async function main(): Promise<void> {
     const local = new TwitchService({ clientId: config.TWITCH_CLIENT_ID, clientSecret: 'x', authBaseUrl: sim.url, apiBaseUrl: sim.url, eventSubUrl: `${sim.url.replace('http', 'ws')}/ws`, timeoutMs: 5000 });
     const shared = adapterFor('twitch', p.platforms);
     // Warm both paths first (JIT, keep-alive sockets), then measure alternately.
-    await rate('(warm-up) in-process', () => local.streamState(token, conn.channelId));
-    await rate('(warm-up) shared', () => shared.streamState(token, conn.channelId));
+    await rate('(warm-up) in-process', () => local.streamState(token, conn.channelId), WARM_UP);
+    await rate('(warm-up) shared', () => shared.streamState(token, conn.channelId), WARM_UP);
     const l = await rate('baseline: Helix streams poll, in-process bucket', () => local.streamState(token, conn.channelId));
     const s = await rate('Helix streams poll, Redis-shared bucket', () => shared.streamState(token, conn.channelId));
     console.log(`  ratio in-process / shared throughput = ${(l / s).toFixed(2)} (>1: sharing costs)`);
