@@ -104,7 +104,7 @@ function toEvent(kind: InputTopic, raw: unknown): ProcessorEvent {
       const c = raw as ChatActivity;
       return {
         kind: 'chat', eventId: c.eventId, platform: c.platform, channelId: c.channelId, userId: c.userId,
-        t: c.intervalEnd - 1, messages: c.messages, chatterIds: c.chatterIds,
+        t: c.intervalEnd - 1, messages: c.messages, chatterIds: c.chatterIds, samplingRate: c.samplingRate ?? 1,
       };
     }
     case 'lifecycle': {

@@ -19,6 +19,7 @@ export function windowRow(w: ClosedWindow, version: number): MetricsWindowRecord
     engagement_rate: w.engagementRate, messages_per_viewer_minute: w.messagesPerViewerMinute, live: w.live ? 1 : 0,
     stream_id: w.streamId, version,
     paid_subscribers: w.paidSubscribers ?? null, paid_subscriber_delta: w.paidSubscriberDelta ?? 0, subscription_points: w.subscriptionPoints ?? null,
+    chat_sampling_rate: w.chatSamplingRate ?? 1,
   };
 }
 

@@ -35,6 +35,8 @@ export interface ChatEvent extends Base {
   kind: 'chat';
   messages: number;
   chatterIds: string[];
+  /** The share of the chat its source read (ChatActivity.samplingRate); absent = 1, all of it. */
+  samplingRate?: number;
 }
 
 export interface LifecycleEvent extends Base {

@@ -60,7 +60,7 @@ describe('ShardState: event-time windows with a watermark (hand-computed)', () =
     expect(w0).toEqual({
       ...base, windowStart: s(0), samples: 3, avgViewers: 150, peakViewers: 200, minViewers: 100, viewerMinutes: 150,
       followers: 990, followerDelta: 0, chatMessages: 15, uniqueChatters: 4, engagementRate: 4 / 150, messagesPerViewerMinute: 0.1,
-      live: true, streamId: 'S1', paidSubscribers: null, paidSubscriberDelta: 0, subscriptionPoints: null,
+      live: true, streamId: 'S1', paidSubscribers: null, paidSubscriberDelta: 0, subscriptionPoints: null, chatSamplingRate: 1,
     });
     expect(w1).toMatchObject({ samples: 1, avgViewers: 300, peakViewers: 300, minViewers: 300, followers: 1005, followerDelta: 15, chatMessages: 0, uniqueChatters: 0, engagementRate: 0 });
     expect(w2).toMatchObject({ samples: 1, avgViewers: 400, followers: 1005, followerDelta: 0 });
@@ -120,6 +120,25 @@ describe('ShardState: event-time windows with a watermark (hand-computed)', () =
       const late = new Set([...first.late, ...replayed.late].map((l) => `${l.pos.topic}:${l.pos.offset}`));
       expect([...late]).toEqual(reference.late.map((l) => `${l.pos.topic}:${l.pos.offset}`));
     }
+  });
+});
+
+describe('ShardState: sampled chat (issue 18, YouTube quota planner; hand-computed)', () => {
+  it('a window keeps the lowest sampling rate of its chat records and its chat figures as read, not scaled up; 1 without sampled chat', () => {
+    const out = new Outputs();
+    const sampled = (id: string, endSec: number, messages: number, ids: string[], samplingRate: number): ProcessorEvent => ({ ...chat(id, endSec, messages, ids), samplingRate } as ProcessorEvent);
+    feed(new ShardState(0, settings), [
+      ['snap', snap('a', 10, 100)],
+      ['chat', sampled('m1', 30, 8, ['a', 'b'], 1)],
+      ['chat', sampled('m2', 50, 4, ['c'], 0.25)],
+      ['snap', snap('b', 70, 100)],
+      ['chat', chat('m3', 100, 6, ['a'])], // a record from before the field: all of the chat
+      ['snap', snap('c', 250, 100)], // watermark → 190 s: windows 0 and 1 close
+    ], out);
+    expect(out.windows.map((w) => [w.windowStart, w.chatMessages, w.uniqueChatters, w.engagementRate, w.chatSamplingRate])).toEqual([
+      [s(0), 12, 3, 3 / 100, 0.25],
+      [s(60), 6, 1, 1 / 100, 1],
+    ]);
   });
 });
 

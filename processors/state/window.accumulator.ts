@@ -13,6 +13,9 @@ import { Position, ProcessorEvent, WINDOW_MS } from './processor-event';
  *   paidSubscriberDelta: change against the carried total (0 when either is unknown).
  * - chatMessages: Σ messages of chat records whose last instant lies in the window; uniqueChatters: distinct
  *   pseudonymous chatter ids among them.
+ * - chatSamplingRate: the lowest sampling rate among those chat records (1 = all of the chat was read;
+ *   YouTube chat under the quota planner may be a sample). The chat figures and the engagement below are
+ *   computed from what was read and flagged with this rate — never scaled up by it.
  * - engagementRate: uniqueChatters ÷ avgViewers (the share of the audience that chatted; 0 without viewers).
  * - messagesPerViewerMinute: chatMessages ÷ viewerMinutes (chat intensity; 0 without viewers).
  */
@@ -38,6 +41,8 @@ export interface ClosedWindow {
   paidSubscribers?: number | null;
   paidSubscriberDelta?: number;
   subscriptionPoints?: number | null;
+  /** Issue 18 (quota planner). Optional for windows built before it: absent means 1 (not sampled). */
+  chatSamplingRate?: number;
 }
 
 /** The paid-subscriber figures carried into a window from the channel's recent closed windows. */
@@ -63,6 +68,7 @@ export class WindowAccumulator {
   private paid: { subscribers: number; points: number | null; at: number } | null = null;
   private chatMessages = 0;
   private readonly chatters = new Set<string>();
+  private chatSamplingRate = 1;
   /** False while only lifecycle events touched the window: such a window tracks offsets but emits no row. */
   hasMetrics = false;
 
@@ -106,6 +112,7 @@ export class WindowAccumulator {
         this.hasMetrics = true;
         this.chatMessages += e.messages;
         for (const id of e.chatterIds) this.chatters.add(id);
+        this.chatSamplingRate = Math.min(this.chatSamplingRate, e.samplingRate ?? 1);
         break;
       case 'lifecycle':
         break;
@@ -140,6 +147,7 @@ export class WindowAccumulator {
       paidSubscribers: this.paid?.subscribers ?? carriedPaid?.subscribers ?? null,
       paidSubscriberDelta: this.paid !== null && carriedPaid !== null ? this.paid.subscribers - carriedPaid.subscribers : 0,
       subscriptionPoints: this.paid ? this.paid.points : carriedPaid?.points ?? null,
+      chatSamplingRate: this.chatSamplingRate,
     };
   }
 }

@@ -37,6 +37,8 @@ export interface MetricsWindowRecord {
   paid_subscribers?: number | null;
   paid_subscriber_delta?: number;
   subscription_points?: number | null;
+  /** Lowest chat sampling rate of the window's chat records (issue 18, migration 0140); omitted = 1 (all chat read). */
+  chat_sampling_rate?: number;
 }
 
 /** A row of stream_sessions, as stored (`live` while it runs, `ended` with the final summary). */

@@ -18,8 +18,8 @@ const snap = (c: typeof hc1, id: string, t: number, viewers: number | null, stre
   topic: 'snapshots', key: channelKey(c.platform, c.channelId), t,
   value: { ...c, eventId: id, observedAt: t, live, viewers, streamId, startedAt: live ? T0 : null, title: live ? 'Hand computed' : null, category: null, language: null, source: 'poll' },
 });
-const chat = (c: typeof hc1, id: string, end: number, messages: number, chatterIds: string[]): FixtureEvent => ({
-  topic: 'chat', key: channelKey(c.platform, c.channelId), t: end - 1, value: { ...c, eventId: id, intervalStart: end - 30_000, intervalEnd: end, messages, chatterIds, samplingRate: 1 },
+const chat = (c: typeof hc1, id: string, end: number, messages: number, chatterIds: string[], samplingRate = 1): FixtureEvent => ({
+  topic: 'chat', key: channelKey(c.platform, c.channelId), t: end - 1, value: { ...c, eventId: id, intervalStart: end - 30_000, intervalEnd: end, messages, chatterIds, samplingRate },
 });
 const fol = (c: typeof hc1, id: string, t: number, followers: number): FixtureEvent => ({ topic: 'followers', key: channelKey(c.platform, c.channelId), t, value: { ...c, eventId: id, observedAt: t, followers } });
 const life = (type: 'started' | 'ended', t: number): FixtureEvent => ({
@@ -58,7 +58,7 @@ describe('processor: hand-computed event sequences → exact windows in ClickHou
       { ...snap(hc1, 'poison', sec(46), 1, 'S'), raw: Buffer.from('definitely not avro') },
       snap(hc1, 'negative', sec(47), -5, 'S'), // decodes, breaks a domain rule
       chat(hc1, 'm2', sec(60), 5, ['c', 'd']),
-      chat(hc2, 'ym', sec(60), 3, ['p', 'q']),
+      chat(hc2, 'ym', sec(60), 3, ['p', 'q'], 0.25), // YouTube chat sampled by the quota planner: flagged, not scaled
       snap(hc1, 'c', sec(70), 300, 'S'),
       snap(hc1, 'd', sec(50), 150, 'S'), // out of order, within lateness
       fol(hc1, 'f2', sec(80), 1005),
@@ -88,17 +88,17 @@ describe('processor: hand-computed event sequences → exact windows in ClickHou
       {
         platform: 'twitch', channel_id: 'hc1', window_start: '2025-06-02 18:00:00', samples: 3, avg_viewers: 150, peak_viewers: 200, min_viewers: 100,
         viewer_minutes: 150, followers: 990, follower_delta: 0, chat_messages: 15, unique_chatters: 4, engagement_rate: 4 / 150,
-        messages_per_viewer_minute: 0.1, live: 1, stream_id: 'S', paid_subscribers: null, paid_subscriber_delta: 0, subscription_points: null,
+        messages_per_viewer_minute: 0.1, live: 1, stream_id: 'S', paid_subscribers: null, paid_subscriber_delta: 0, subscription_points: null, chat_sampling_rate: 1,
       },
       {
         platform: 'twitch', channel_id: 'hc1', window_start: '2025-06-02 18:01:00', samples: 1, avg_viewers: 300, peak_viewers: 300, min_viewers: 300,
         viewer_minutes: 300, followers: 1005, follower_delta: 15, chat_messages: 0, unique_chatters: 0, engagement_rate: 0,
-        messages_per_viewer_minute: 0, live: 1, stream_id: 'S', paid_subscribers: null, paid_subscriber_delta: 0, subscription_points: null,
+        messages_per_viewer_minute: 0, live: 1, stream_id: 'S', paid_subscribers: null, paid_subscriber_delta: 0, subscription_points: null, chat_sampling_rate: 1,
       },
       {
         platform: 'youtube', channel_id: 'hc2', window_start: '2025-06-02 18:00:00', samples: 2, avg_viewers: 60, peak_viewers: 70, min_viewers: 50,
         viewer_minutes: 60, followers: null, follower_delta: 0, chat_messages: 3, unique_chatters: 2, engagement_rate: 2 / 60,
-        messages_per_viewer_minute: 3 / 60, live: 1, stream_id: 'Y', paid_subscribers: null, paid_subscriber_delta: 0, subscription_points: null,
+        messages_per_viewer_minute: 3 / 60, live: 1, stream_id: 'Y', paid_subscribers: null, paid_subscriber_delta: 0, subscription_points: null, chat_sampling_rate: 0.25,
       },
     ]);
     const late = await eventually(() => repo.query<{ event_id: string; watermark: string }>('late', 'SELECT event_id, watermark FROM late_events'), (r) => r.length === 1);
