@@ -19,6 +19,8 @@ import type { BatchSettings } from './scheduler/ingest.scheduler';
 import { IngestWorkers } from './worker/ingest.worker';
 import type { IngestPorts } from './ingest.ports';
 import { PushIngest } from './push/push.ingest';
+import { WebSubCallbackServer, WebSubIngest } from './push/websub.ingest';
+import { WebSubStore } from './push/websub.store';
 
 const TOKEN_VALIDATION_EVERY_MS = 3_600_000;
 
@@ -43,6 +45,8 @@ export interface IngestServiceOptions {
   workers?: boolean;
   /** Open push sessions (Twitch EventSub) for the channels this process leases (default: with workers). */
   push?: boolean;
+  /** WebSub callback port (default INGEST_WEBSUB_PORT; 0 = any free port); used only when YOUTUBE_WEBSUB_CALLBACK_URL is set. */
+  webSubPort?: number;
 }
 
 /**
@@ -61,6 +65,11 @@ export class IngestService {
   private workers: IngestWorkers | undefined;
   /** The push path (Twitch EventSub); polling stays the reconciler. */
   push: PushIngest | undefined;
+  /** YouTube go-live by WebSub push (YOUTUBE_WEBSUB_CALLBACK_URL set, with workers). */
+  webSub: WebSubIngest | undefined;
+  /** Where this process serves the WebSub callback. */
+  webSubUrl: string | undefined;
+  private readonly webSubStore: WebSubStore | undefined;
   private listener: ConnectionEventsListener | undefined;
   private metrics: MetricsServerHandle | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
@@ -77,11 +86,15 @@ export class IngestService {
     this.states = new ChannelStateStore(this.redis, c.REDIS_KEY_PREFIX);
     this.producer = new EventProducer(rt);
     this.cadence = new CadenceKeeper(this.queues, rt.logger.child({ module: 'ingest-cadence' }));
+    const webSubOn = !!c.YOUTUBE_WEBSUB_CALLBACK_URL && opts.workers !== false && opts.ports.platforms.includes('youtube') && !!opts.ports.adapterFor('youtube').feed;
+    if (webSubOn) this.webSubStore = new WebSubStore(this.redis, c.REDIS_KEY_PREFIX);
+    const store = this.webSubStore;
     this.scheduler = new IngestScheduler({
       queues: this.queues, policy: new PollPolicy(c), states: this.states, redis: this.redis,
       redisKeyPrefix: c.REDIS_KEY_PREFIX, jobOptions: pollJobOptions(c), logger: rt.logger.child({ module: 'ingest-scheduler' }),
       youtubeQuota: opts.ports.youtubeQuota, youtubeChatQuotaShare: c.INGEST_YOUTUBE_CHAT_QUOTA_SHARE,
       batch: c.INGEST_BATCH_POLLING ? batchSettings(opts.ports, c.INGEST_BATCH_SHARDS) : undefined,
+      youtubePushedGoLive: store && { reconcileMs: 1000 * c.INGEST_WEBSUB_RECONCILE_SECONDS, active: (id) => store.active(id), activeChannels: () => store.activeChannels() },
     });
   }
 
@@ -117,6 +130,19 @@ export class IngestService {
         onLiveChanged: (conn, live) => this.scheduler.onLiveChanged(conn, live), logger: rt.logger.child({ module: 'ingest-push' }),
       });
       this.closer.add('push sessions', () => this.push!.close());
+    }
+
+    if (this.webSubStore) {
+      this.webSub = new WebSubIngest({
+        ports: opts.ports, producer: this.producer, states: this.states, scheduler: this.scheduler, store: this.webSubStore,
+        callbackBaseUrl: c.YOUTUBE_WEBSUB_CALLBACK_URL!, leaseSeconds: c.YOUTUBE_WEBSUB_LEASE_SECONDS, processId: this.processId, logger: rt.logger.child({ module: 'ingest-websub' }),
+      });
+      const server = new WebSubCallbackServer(this.webSub, rt.logger.child({ module: 'ingest-websub' }));
+      this.webSubUrl = await server.listen(opts.webSubPort ?? c.INGEST_WEBSUB_PORT, c.INGEST_WEBSUB_HOST);
+      this.closer.add('websub callback', async () => {
+        this.webSub!.close();
+        await server.close();
+      });
     }
 
     await this.reconcile();
@@ -168,6 +194,7 @@ export class IngestService {
       const result = await this.scheduler.reconcile(active);
       await this.cadence.restore();
       if (this.push) await this.push.reconcile(active);
+      if (this.webSub) await this.webSub.reconcile(active);
       return result;
     });
     this.reconciling = run;
@@ -193,6 +220,7 @@ export class IngestService {
       const conn = await this.opts.ports.connections.get(e.connectionId);
       if (conn && conn.status === 'active') await this.scheduler.ensureChannel(conn);
       if (conn && conn.status === 'active' && this.push) await this.push.reconcile(await this.opts.ports.connections.listActive());
+      if (conn && conn.status === 'active' && conn.platform === 'youtube' && this.webSub) await this.webSub.reconcile(await this.opts.ports.connections.listActive());
       return;
     }
     // A channel stays polled while any other owner's connection is active (the owner index already

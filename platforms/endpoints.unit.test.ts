@@ -10,6 +10,7 @@ describe('platform endpoints: one place resolves base URLs', () => {
       googleAuth: 'http://127.0.0.1:8123',
       googleToken: 'http://127.0.0.1:8123',
       youtubeApi: 'http://127.0.0.1:8123',
+      youtubeWebSubHub: 'http://127.0.0.1:8123/subscribe',
       twitchEventSub: 'ws://127.0.0.1:8123/ws',
     });
   });
@@ -23,5 +24,7 @@ describe('platform endpoints: one place resolves base URLs', () => {
     expect(e.twitchApi).toBe('http://proxy.local');
     expect(e.twitchEventSub).toBe('ws://es.local/ws');
     expect(e.twitchAuth).toBe('https://id.twitch.tv');
+    expect(e.youtubeWebSubHub).toBe('https://pubsubhubbub.appspot.com/subscribe');
+    expect(endpointsFromConfig(parseConfig({ PLATFORMS_MODE: 'simulator', YOUTUBE_WEBSUB_HUB_URL: 'http://hub.local/subscribe' })).youtubeWebSubHub).toBe('http://hub.local/subscribe');
   });
 });

@@ -120,6 +120,48 @@ export interface PushSource {
   close(): Promise<void>;
 }
 
+/** A video a channel's feed announced (new or updated), as the platform's push tells it. */
+export interface FeedEntry {
+  videoId: string;
+  channelId: string;
+  published: number | null;
+  updated: number | null;
+}
+
+export interface FeedNotification {
+  /** The channel of the feed the notification is about (its `rel="self"` topic), when it says. */
+  topicChannelId: string | null;
+  entries: FeedEntry[];
+  deletedVideoIds: string[];
+}
+
+export interface FeedHubRequest {
+  mode: 'subscribe' | 'unsubscribe';
+  topic: string;
+  /** Our public callback URL for this topic. */
+  callback: string;
+  /** HMAC key the hub signs notifications with. */
+  secret?: string;
+  leaseSeconds?: number;
+}
+
+/**
+ * Feed push (YouTube WebSub / PubSubHubbub): the platform's hub announces a channel's new and updated
+ * videos to a public callback. It says *that* something changed, never the live state or viewers, and
+ * it is not guaranteed: the receiver checks each announced video with the API, and polling stays.
+ */
+export interface FeedPush {
+  topicOf(channelId: string): string;
+  /** The channel a topic URL is the feed of, or null when it is not one of ours. */
+  channelOfTopic(topic: string): string | null;
+  /** Asks the hub; it verifies intent later with a GET challenge to the callback. */
+  request(r: FeedHubRequest): Promise<void>;
+  /** A notification body, parsed; throws a non-retriable MALFORMED_RESPONSE PlatformError when it is not a feed. */
+  parse(body: string): FeedNotification;
+  /** Whether the hub's signature header matches the body under the subscription's secret (constant time). */
+  signatureMatches(secret: string, body: Buffer, header: string | undefined): boolean;
+}
+
 export interface AuthorizationRequest {
   url: string;
   state: string;
@@ -169,6 +211,8 @@ export interface PlatformAdapter {
    * videos.list, 50 ids for 1 unit), keyed by stream id; an id the platform no longer returns is absent.
    */
   liveVideos?(accessToken: string, streamIds: readonly string[]): Promise<Map<string, StreamState>>;
+  /** Feed push (YouTube WebSub); absent for platforms without one. */
+  readonly feed?: FeedPush;
   /** Batch form of `followers` with any connection's token (YouTube: channels.list, 50 ids for 1 unit), keyed by channel id. */
   subscriberCounts?(accessToken: string, channelIds: readonly string[]): Promise<Map<string, FollowerState>>;
   /** OAuth scopes the adapter asks for. */

@@ -48,6 +48,7 @@ const FACTORIES = {
       authBaseUrl: d.endpoints.googleAuth,
       tokenBaseUrl: d.endpoints.googleToken,
       apiBaseUrl: d.endpoints.youtubeApi,
+      webSubHubUrl: d.endpoints.youtubeWebSubHub,
       timeoutMs: d.timeoutMs,
       quota: new YouTubeQuota(d.redis, { prefix: d.prefix, clientId: d.youtube.clientId, dailyBudget: d.youtube.dailyQuotaUnits, now: d.now }),
       logger: d.logger?.child({ module: 'youtube' }),

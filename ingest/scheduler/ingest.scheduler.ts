@@ -33,6 +33,16 @@ const YOUTUBE_UNITS: Record<Resource, (live: boolean) => number> = { snapshot: (
  * channel's own snapshot job keeps detecting go-live at the offline cadence (it skips while live).
  */
 export type BatchMode = 'all' | 'live';
+
+/**
+ * Channels whose go-live the platform pushes (YouTube WebSub leases, ingest/push/websub.store.ts):
+ * their go-live poll only reconciles, every `reconcileMs` (stretched by the planner like the rest).
+ */
+export interface PushedGoLive {
+  reconcileMs: number;
+  active(channelId: string): Promise<boolean>;
+  activeChannels(): Promise<string[]>;
+}
 export interface BatchSettings {
   shards: number;
   platforms: Record<string, BatchMode>;
@@ -62,6 +72,8 @@ export class IngestScheduler {
       youtubeChatQuotaShare?: number;
       /** Batched stream state (INGEST_BATCH_POLLING); absent: every channel has its own snapshot job. */
       batch?: BatchSettings;
+      /** YouTube channels with pushed go-live (WebSub); absent: WebSub is off. */
+      youtubePushedGoLive?: PushedGoLive;
     },
   ) {
     // The quota planner drives YouTube's intervals once its live streams are refreshed in batches
@@ -71,10 +83,21 @@ export class IngestScheduler {
         redis: deps.redis,
         prefix: deps.redisKeyPrefix,
         quota: deps.youtubeQuota,
-        counts: async () => ({ creators: await deps.redis.scard(this.youtubeConnectionsKey), live: await this.liveYouTubeChats() }),
+        counts: async () => ({ creators: await deps.redis.scard(this.youtubeConnectionsKey), live: await this.liveYouTubeChats(), pushedOffline: await this.pushedOfflineYouTube() }),
+        pushedGoLiveTargetMs: deps.youtubePushedGoLive?.reconcileMs,
         targetMs: { liveRefresh: deps.policy.snapshotEveryMs(true), goLive: deps.policy.snapshotEveryMs(false), chat: deps.policy.chatMinMs(), subscribers: deps.policy.followersEveryMs() },
         subscribersPerCall: this.batchFollowers('youtube') ? 50 : 1,
       });
+  }
+
+  /** Offline YouTube channels whose go-live is pushed (an active WebSub lease). */
+  private async pushedOfflineYouTube(): Promise<number> {
+    const pushed = this.deps.youtubePushedGoLive;
+    if (!pushed) return 0;
+    const leased = await pushed.activeChannels();
+    if (leased.length === 0) return 0;
+    const live = await this.deps.redis.smismember(this.liveYouTubeChatsKey, ...leased);
+    return live.filter((x) => x === 0).length;
   }
 
   /** The YouTube quota planner (issue 18.3), when YouTube is batched and the quota ledger is available. */
@@ -184,10 +207,13 @@ export class IngestScheduler {
       resource === 'snapshot' ? this.deps.policy.snapshotEveryMs(live)
       : resource === 'followers' ? this.deps.policy.followersEveryMs()
       : this.deps.policy.chatEveryMs(conn.platform, platformNextPollMs, chats);
+    // Go-live pushed (a WebSub lease): the poll only reconciles what the feed may have missed.
+    const pushed = youtube && resource === 'snapshot' && !live && this.deps.youtubePushedGoLive && (await this.deps.youtubePushedGoLive.active(conn.channelId)) ? this.deps.youtubePushedGoLive : null;
+    if (pushed) every = Math.max(every, pushed.reconcileMs);
     const plan = youtube ? await this.youtubePlan() : null;
     if (plan) {
       // Planned (issue 18.3): each purpose at the interval the planner gives every creator alike.
-      if (resource === 'snapshot') return Math.max(every, plan.purposes.goLive.intervalMs);
+      if (resource === 'snapshot') return Math.max(every, pushed ? plan.goLivePushedIntervalMs : plan.purposes.goLive.intervalMs);
       if (resource === 'followers') return Math.max(every, plan.purposes.subscribers.intervalMs);
       return Math.max(this.deps.policy.chatMinMs(), platformNextPollMs ?? 0, plan.purposes.chat.intervalMs);
     }

@@ -43,7 +43,10 @@ export class YouTubeQuotaPlanner {
       redis: Redis;
       prefix: string;
       quota: Quota & Required<Pick<Quota, 'remaining' | 'msUntilReset'>>;
-      counts: () => Promise<{ creators: number; live: number }>;
+      /** `pushedOffline`: offline creators whose go-live is pushed (an active WebSub lease). */
+      counts: () => Promise<{ creators: number; live: number; pushedOffline?: number }>;
+      /** The go-live poll of a creator with pushed go-live (a slow reconcile: the feed is not guaranteed). */
+      pushedGoLiveTargetMs?: number;
       targetMs: Record<Purpose, number>;
       weights?: Partial<Record<Purpose, number>>;
       /** Creators per subscriber-count call (50 when the shard jobs batch channels.list). */
@@ -72,8 +75,11 @@ export class YouTubeQuotaPlanner {
   }
 
   private async compute(t: number): Promise<QuotaPlan> {
-    const [{ creators, live }, remainingUnits, byMethod] = await Promise.all([this.d.counts(), this.d.quota.remaining(), this.d.quota.spentByMethod?.() ?? Promise.resolve({})]);
-    const plan = planQuota({ remainingUnits, horizonMs: this.d.quota.msUntilReset(), creators, live, targetMs: this.d.targetMs, weights: this.d.weights, subscribersPerCall: this.d.subscribersPerCall });
+    const [{ creators, live, pushedOffline }, remainingUnits, byMethod] = await Promise.all([this.d.counts(), this.d.quota.remaining(), this.d.quota.spentByMethod?.() ?? Promise.resolve({})]);
+    const plan = planQuota({
+      remainingUnits, horizonMs: this.d.quota.msUntilReset(), creators, live, targetMs: this.d.targetMs, weights: this.d.weights, subscribersPerCall: this.d.subscribersPerCall,
+      pushedOffline, pushedGoLiveTargetMs: this.d.pushedGoLiveTargetMs,
+    });
     const spent = spentByPurpose(byMethod);
     const published: PublishedQuotaPlan = { ...plan, plannedAt: t, budgetUnits: this.d.quota.dailyBudget ?? 0, spentByPurpose: spent };
     await this.d.redis.set(quotaPlanKey(this.d.prefix), JSON.stringify(published), 'PX', 86_400_000);

@@ -16,6 +16,7 @@ import { EventSubSim } from './eventsub.sim';
 import { FaultSpec, SimConfig, SimState } from './simulator.state';
 import { twitchRoutes } from './twitch.sim';
 import { youtubeRoutes } from './youtube.sim';
+import { WebSubHubSim } from './websub.sim';
 import { createWorld, World } from './world';
 
 export interface SimulatorOptions {
@@ -38,6 +39,8 @@ export interface Simulator {
   world: World;
   state: SimState;
   eventSub: EventSubSim;
+  /** YouTube's WebSub hub (`POST /subscribe`). */
+  webSub: WebSubHubSim;
   /** In-process shortcuts of the admin endpoints. */
   inject(fault: FaultSpec): void;
   clearFaults(): void;
@@ -139,12 +142,13 @@ function faultMiddleware(state: SimState) {
   };
 }
 
-export function createSimulatorApp(world: World, state: SimState, eventSub?: EventSubSim): express.Express {
+export function createSimulatorApp(world: World, state: SimState, eventSub?: EventSubSim, webSub?: WebSubHubSim): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(faultMiddleware(state));
   app.use(twitchRoutes(state, world, eventSub));
   app.use(youtubeRoutes(state, world));
+  if (webSub) app.use(webSub.routes());
 
   const admin = express.Router();
   admin.use(express.json());
@@ -220,7 +224,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const state = new SimState(clock, opts.config);
   let url = '';
   const eventSub = new EventSubSim(state, world, () => url.replace(/^http/, 'ws'), { audienceScale: opts.audienceScale });
-  const app = createSimulatorApp(world, state, eventSub);
+  const webSub = new WebSubHubSim(state, world);
+  const app = createSimulatorApp(world, state, eventSub, webSub);
   const server = http.createServer(app);
   eventSub.attach(server);
   const sockets = new Set<import('node:net').Socket>();
@@ -240,12 +245,14 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     port,
     world,
     eventSub,
+    webSub,
     state,
     inject: (f) => state.addFault(f),
     clearFaults: () => state.clearFaults(),
     close() {
       closed ??= new Promise<void>((resolve) => {
         eventSub.close();
+        webSub.close();
         server.close(() => resolve());
         // Held requests (timeout faults) and keep-alive sockets must not keep the process up.
         for (const s of sockets) s.destroy();

@@ -5,7 +5,7 @@
  */
 import type { ZodType, ZodTypeDef } from 'zod';
 import type { Logger } from '../../shared/logging/logger';
-import type { ChannelIdentity, ChatBatch, FollowerState, OAuthTokens, PlatformAdapter, StreamState } from '../platform.adapter';
+import type { ChannelIdentity, ChatBatch, FeedPush, FollowerState, OAuthTokens, PlatformAdapter, StreamState } from '../platform.adapter';
 import { PlatformError } from '../http/platform-error';
 import { ErrorMapper, PlatformHttpClient } from '../http/platform-http.client';
 import { quotaUsed } from '../http/platform.metrics';
@@ -27,6 +27,7 @@ import {
   YOUTUBE_MAX_IDS_PER_CALL,
 } from './youtube.external';
 import { z } from 'zod';
+import { channelOfTopic, feedTopicOf, parseFeedNotification, requestSubscription, signatureMatches, YOUTUBE_WEBSUB_HUB } from './youtube.websub';
 
 export interface YouTubeSettings {
   clientId: string;
@@ -34,6 +35,8 @@ export interface YouTubeSettings {
   authBaseUrl: string; // accounts.google.com
   tokenBaseUrl: string; // oauth2.googleapis.com
   apiBaseUrl: string; // www.googleapis.com
+  /** WebSub hub (pubsubhubbub.appspot.com/subscribe); default Google's. */
+  webSubHubUrl?: string;
   timeoutMs: number;
   quota: YouTubeQuota;
   logger?: Logger;
@@ -75,11 +78,21 @@ export class YouTubeService implements PlatformAdapter {
   readonly scopes = YOUTUBE_SCOPES;
   private readonly http: PlatformHttpClient;
   private readonly now: () => number;
+  /** The channel feed's WebSub push (no quota): what it announces is checked with videos.list by ingest. */
+  readonly feed: FeedPush;
 
   constructor(private readonly s: YouTubeSettings) {
     this.now = s.now ?? Date.now;
     // No in-client retries: each attempt must pass through the quota charge (callers retry via their queue).
     this.http = new PlatformHttpClient({ platform: 'youtube', timeoutMs: s.timeoutMs, logger: s.logger, mapError: mapGoogleError, attempts: 1 });
+    const hub = s.webSubHubUrl ?? YOUTUBE_WEBSUB_HUB;
+    this.feed = {
+      topicOf: feedTopicOf,
+      channelOfTopic,
+      request: (r) => requestSubscription(this.http, hub, r),
+      parse: parseFeedNotification,
+      signatureMatches,
+    };
   }
 
   get quota(): YouTubeQuota {

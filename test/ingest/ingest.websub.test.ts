@@ -1,0 +1,188 @@
+import { createRedis } from '../../shared/redis/redis';
+import type { Redis } from 'ioredis';
+import type { StreamLifecycle } from '../../shared/events/events';
+import type { Connection } from '../../platforms/connections/connection.repository';
+import { atomFeedOf } from '../../platforms/simulator/websub.sim';
+import { feedTopicOf, hubSignature } from '../../platforms/youtube/youtube.websub';
+import { schedulerId } from '../../ingest/jobs/ingest-job';
+import { WebSubStore } from '../../ingest/push/websub.store';
+import { eventually } from '../support/stack';
+import { freePort, ingestHarness, type IngestHarness } from './ingest.harness';
+
+/**
+ * YouTube go-live by WebSub push on the real path: the simulator's hub verifies our intent with a GET
+ * challenge, pushes the channel's Atom feed when it goes live, our callback checks the video with one
+ * videos.list and the go-live goes through the poll's compare-and-set + outbox onto the lifecycle
+ * topic — while the channel's go-live poll runs only every INGEST_WEBSUB_RECONCILE_SECONDS, so the
+ * record cannot have come from polling. Forged, foreign and malformed notifications produce nothing.
+ */
+async function websubHarness(env: Record<string, string> = {}): Promise<{ h: IngestHarness; base: string; port: number }> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}/websub`;
+  const h = await ingestHarness({
+    channels: 6,
+    topics: ['lifecycle'],
+    env: {
+      INGEST_BATCH_POLLING: 'true', INGEST_BATCH_SHARDS: '1',
+      INGEST_OFFLINE_POLL_SECONDS: '600', INGEST_WEBSUB_RECONCILE_SECONDS: '7200',
+      YOUTUBE_WEBSUB_CALLBACK_URL: base, INGEST_WEBSUB_PORT: String(port), YOUTUBE_WEBSUB_LEASE_SECONDS: '600',
+      ...env,
+    },
+  });
+  return { h, base, port };
+}
+
+const requests = (h: IngestHarness, path: string) => h.platforms.sim.state.counters.requests[path] ?? 0;
+
+/** Waits until nothing has called `path` for 2 s. */
+async function quiet(h: IngestHarness, path: string): Promise<void> {
+  for (let last = -1; ; ) {
+    const n = requests(h, path);
+    if (n === last) return;
+    last = n;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+describe('ingest: YouTube go-live by WebSub (simulator hub, real Redis and Kafka)', () => {
+  let h: IngestHarness;
+  let base: string;
+  let youtube: Connection[];
+  let redis: Redis;
+  let store: WebSubStore;
+
+  beforeAll(async () => {
+    ({ h, base } = await websubHarness());
+    redis = createRedis(h.stack.rt.config.REDIS_URL);
+    store = new WebSubStore(redis, h.stack.rt.config.REDIS_KEY_PREFIX);
+    for (const c of h.platforms.sim.world.channels) h.platforms.sim.world.forceLive(c.channelId, false);
+    youtube = (await h.platforms.connect('wendy', 6)).filter((c) => c.platform === 'youtube');
+    expect(youtube).toHaveLength(3);
+    await h.startIngest({ metricsPort: null });
+  }, 60_000);
+  afterAll(async () => {
+    redis?.disconnect();
+    await h?.close();
+  });
+
+  it('subscribes each channel\'s feed, answers the hub\'s challenge, and slows the leased channels\' go-live poll to the reconcile cadence', async () => {
+    const hub = h.platforms.sim.webSub;
+    const subs = await eventually(async () => hub.subscriptions(), (s) => s.length === 3, 20_000);
+    expect(subs.map((s) => s.topic).sort()).toEqual(youtube.map((c) => feedTopicOf(c.channelId)).sort());
+    expect(subs.every((s) => s.callback.startsWith(`${base}/youtube/`) && s.secret === '(set)' && s.leaseSeconds === 600)).toBe(true);
+    expect((await store.activeChannels()).sort()).toEqual(youtube.map((c) => c.channelId).sort());
+    // The go-live poll of a leased channel: every 7,200 s (reconcile) instead of the offline 600 s.
+    const queue = h.svc!.queues.poll('youtube');
+    for (const c of youtube) {
+      const every = await eventually(async () => Number((await queue.getJobScheduler(schedulerId(c, 'snapshot')))?.every), (e) => e === 7_200_000, 15_000);
+      expect(every).toBe(7_200_000);
+    }
+  });
+
+  it('a channel going live reaches the lifecycle topic by push: one videos.list, no go-live poll, the poll\'s event id, source websub', async () => {
+    const sim = h.platforms.sim;
+    const ch = youtube[0]!;
+    // Re-timing a scheduler runs it once at once (BullMQ): let those go-live polls pass first.
+    await quiet(h, '/youtube/v3/liveBroadcasts');
+    const broadcastsBefore = requests(h, '/youtube/v3/liveBroadcasts');
+    const videosBefore = requests(h, '/youtube/v3/videos');
+    sim.world.forceLive(ch.channelId, true);
+    const streamId = sim.world.stateAt(ch.channelId, Date.now()).streamId!;
+    const id = `youtube:${ch.channelId}:${streamId}:started`;
+    const started = await eventually(async () => h.collector.of<StreamLifecycle>('lifecycle').filter((e) => e.value.eventId === id), (x) => x.length > 0, 20_000);
+    expect(started[0]!.value).toMatchObject({ type: 'started', source: 'websub', platform: 'youtube', channelId: ch.channelId, streamId, userId: 'wendy' });
+    expect(requests(h, '/youtube/v3/liveBroadcasts')).toBe(broadcastsBefore);
+    expect(requests(h, '/youtube/v3/videos') - videosBefore).toBeGreaterThanOrEqual(1);
+    // The live state is committed as a poll's: the shard's live refresh then sees the same stream, derives nothing new.
+    const state = await h.svc!.states.read('youtube', ch.channelId);
+    expect(state.state).toMatchObject({ live: true, streamId });
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(h.collector.of<StreamLifecycle>('lifecycle').filter((e) => e.value.channelId === ch.channelId && e.value.type === 'started')).toHaveLength(1);
+  });
+
+  it('rejects a forged signature, an unknown topic and malformed XML with a clear status, and produces nothing', async () => {
+    const sim = h.platforms.sim;
+    const ch = youtube[1]!;
+    const url = `${base}/youtube/${ch.channelId}`;
+    const secret = (await store.get(ch.channelId))!.secret;
+    sim.world.forceLive(ch.channelId, true);
+    const videoId = sim.world.stateAt(ch.channelId, Date.now()).streamId!;
+    // Only the test's own POSTs may reach the callback: the hub loses this channel's subscription
+    // (in the same tick as the go-live, so it never pushes it; our record of the subscription stays).
+    expect(sim.webSub.drop(ch.channelId)).toBe(1);
+    // The stream of the test before ends, so no live refresh (videos.list) runs while we count.
+    h.platforms.sim.world.forceLive(youtube[0]!.channelId, false);
+    await eventually(() => h.svc!.states.read('youtube', youtube[0]!.channelId), (s) => s.state?.live === false, 15_000);
+    await quiet(h, '/youtube/v3/videos');
+    const feed = atomFeedOf({ channelId: ch.channelId, channelName: 'x', videoId, title: 't', published: Date.now(), updated: Date.now() });
+    const videosBefore = requests(h, '/youtube/v3/videos');
+    const post = (body: string, signature?: string, to = url) =>
+      fetch(to, { method: 'POST', headers: { 'content-type': 'application/atom+xml', ...(signature ? { 'x-hub-signature': signature } : {}) }, body });
+
+    const forged = await post(feed, hubSignature('not-the-secret', feed));
+    expect(forged.status).toBe(403);
+    expect(await forged.text()).toMatch(/X-Hub-Signature/);
+    expect((await post(feed)).status).toBe(403); // unsigned
+    const unknown = await post(feed, hubSignature(secret, feed), `${base}/youtube/UCnobodyAskedForThis0000`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).toMatch(/unknown topic/);
+    const broken = '<feed xmlns="http://www.w3.org/2005/Atom"><entry><yt:videoId>abc</entry></feed>';
+    const malformed = await post(broken, hubSignature(secret, broken));
+    expect(malformed.status).toBe(400);
+    expect(await malformed.text()).toMatch(/not a YouTube feed notification/);
+    const foreign = atomFeedOf({ channelId: youtube[2]!.channelId, channelName: 'x', videoId, title: 't', published: Date.now(), updated: Date.now() });
+    expect((await post(foreign, hubSignature(secret, foreign))).status).toBe(400);
+
+    // The hub's GET challenge is answered only for a topic we asked for, in the mode we asked.
+    const challenge = (topic: string, mode = 'subscribe', to = url) => fetch(`${to}?hub.mode=${mode}&hub.topic=${encodeURIComponent(topic)}&hub.challenge=c123&hub.lease_seconds=60`);
+    const wrongTopic = await challenge(feedTopicOf(youtube[2]!.channelId));
+    expect(wrongTopic.status).toBe(404);
+    expect(await wrongTopic.text()).not.toContain('c123');
+    expect((await challenge(feedTopicOf('UCnobody'), 'subscribe', `${base}/youtube/UCnobody`)).status).toBe(404);
+    expect((await challenge(feedTopicOf(ch.channelId), 'unsubscribe')).status).toBe(404);
+
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(requests(h, '/youtube/v3/videos')).toBe(videosBefore);
+    expect(h.collector.of<StreamLifecycle>('lifecycle').filter((e) => e.value.channelId === ch.channelId)).toHaveLength(0);
+    expect((await h.svc!.states.read('youtube', ch.channelId)).state?.live).not.toBe(true);
+
+    // The same notification, signed with the subscription's secret, is accepted: one check, the go-live recorded.
+    const ok = await post(feed, hubSignature(secret, feed));
+    expect(ok.status).toBe(200);
+    await eventually(async () => h.collector.of<StreamLifecycle>('lifecycle').filter((e) => e.value.eventId === `youtube:${ch.channelId}:${videoId}:started`), (x) => x.length === 1, 15_000);
+    expect(requests(h, '/youtube/v3/videos') - videosBefore).toBe(1);
+  });
+});
+
+describe('ingest: WebSub leases are renewed before they end', () => {
+  let h: IngestHarness;
+
+  beforeAll(async () => {
+    // The hub grants 4 s whatever we ask; ingest reconciles every second and renews with under half the lease left.
+    ({ h } = await websubHarness({ INGEST_RECONCILE_SECONDS: '1' }));
+    h.platforms.sim.webSub.maxLeaseSeconds = 4;
+    for (const c of h.platforms.sim.world.channels) h.platforms.sim.world.forceLive(c.channelId, false);
+    await h.platforms.connect('rene', 2);
+    await h.startIngest({ metricsPort: null });
+  }, 60_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('keeps the hub\'s subscription alive past several 4 s leases, and a go-live after them is still pushed', async () => {
+    const hub = h.platforms.sim.webSub;
+    const first = await eventually(async () => hub.subscriptions(), (s) => s.length === 1, 20_000);
+    const firstExpiry = first[0]!.expiresAt;
+    await new Promise((r) => setTimeout(r, 9000));
+    const now = await eventually(async () => hub.subscriptions(), (s) => s.length === 1, 5000);
+    expect(now[0]!.expiresAt).toBeGreaterThan(firstExpiry + 4000);
+    expect(hub.counters.verifications).toBeGreaterThanOrEqual(3);
+    expect(hub.counters.verificationFailures).toBe(0);
+
+    const ch = h.platforms.sim.world.channels.find((c) => c.channelId === now[0]!.channelId)!;
+    h.platforms.sim.world.forceLive(ch.channelId, true);
+    const streamId = h.platforms.sim.world.stateAt(ch.channelId, Date.now()).streamId!;
+    const started = await eventually(async () => h.collector.of<StreamLifecycle>('lifecycle').filter((e) => e.value.eventId === `youtube:${ch.channelId}:${streamId}:started`), (x) => x.length === 1, 15_000);
+    expect(started[0]!.value.source).toBe('websub');
+  });
+});
