@@ -13,10 +13,18 @@
  *                           streams 50 per videos.list unit, go-live per channel (liveBroadcasts.list).
  *            Subscriber counts (channels.list, 1 unit each per INGEST_FOLLOWERS_POLL_SECONDS) are the
  *            same on both paths and shown apart; chat is the planner's business (below).
- *  goals     100,000 Twitch channels (10 % live) at a 30 s cadence on one app token (800 points/min):
- *            the batched plan's calls per minute for 100,000 ids (pure: the same dueThisRun and
- *            100-id chunks, no HTTP). 100 YouTube creators inside 10,000 units/day at 1-minute live
- *            resolution: the quota planner's plan.
+ *  goals     100,000 Twitch channels (10 % live) at a 30 s cadence on one app token (800 points/min),
+ *            driven over HTTP: a second simulator holds --goal bulk Twitch channels (made on demand
+ *            from their ids, world.bulkTwitchChannels) with Twitch's real bucket of 800 points a
+ *            minute; the 8 shards' runs of one whole 30 s live cadence (two runs, 30 s apart in real
+ *            time, so both fall in one of the simulator's 60 s windows) ask TwitchService.streamStates
+ *            about the channels batch-plan.dueThisRun names, 100 ids a call with the app token; the
+ *            figure is the points the simulator charged that window (its bucket, the one that answers
+ *            Ratelimit-Remaining), and its 429s. The channels' last-known states are the world's (what
+ *            the first pass records; that pass, 100,000 never-seen ids, is counted apart). The whole
+ *            5-minute offline rotation is also planned (pure) for its busiest minute. Per-channel path:
+ *            calls per poll measured on the OAuth sample × the cadence. 100 YouTube creators inside
+ *            10,000 units/day at 1-minute live resolution: the quota planner's plan.
  *  throughput  Channels refreshed per CPU-second (≈ per core): the real snapshot path (state CAS +
  *            outbox in Redis, Avro + acks=all Kafka, owner lookup) per channel with its own call, vs
  *            the batch handler of the shards; no BullMQ in either (its per-job cost only adds to the
@@ -29,7 +37,11 @@ import { endpointsAt } from '../platforms/endpoints';
 import { createPlatformServices } from '../platforms/platform-services';
 import { adapterFor } from '../platforms/registry';
 import { seedDemo } from '../platforms/simulator/demo-seed';
-import { startSimulator } from '../platforms/simulator/simulator.server';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSimulatorApp, startSimulator } from '../platforms/simulator/simulator.server';
+import { SimState } from '../platforms/simulator/simulator.state';
+import { bulkTwitchChannelId, createWorld } from '../platforms/simulator/world';
 import type { TwitchService } from '../platforms/twitch/twitch.adapter';
 import type { YouTubeService } from '../platforms/youtube/youtube.adapter';
 import { platformPorts } from '../ingest/platform.ports';
@@ -52,9 +64,99 @@ const YOUTUBE = Number(args.flags.youtube ?? 200);
 const THROUGHPUT = Number(args.flags.throughput ?? 2000);
 const SHARDS = Number(args.flags.shards ?? 8);
 const SAMPLE = Number(args.flags.sample ?? 40); // channels per platform connected by OAuth: the per-channel polls actually made
+const GOAL = Number(args.flags.goal ?? 100_000); // Twitch channels of the goal, driven over HTTP
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
+
+let goalClose: (() => Promise<void>) | undefined;
+
+interface GoalRun {
+  atMs: number;
+  asked: number;
+  live: number;
+  calls: number;
+  wallS: number;
+}
+
+/**
+ * The goal's simulator (GOAL bulk Twitch channels, 10 % live, Twitch's 800-point bucket) and its first
+ * run of the 8 shards; `finish()` waits for the next slot of the live cadence, runs it, and reports
+ * what the simulator charged the app token in that window. Its own client id: the adapter's shared
+ * Ratelimit bucket in Redis is per client id, and the main simulator's bucket is raised.
+ */
+async function startGoalCadence(c: import('../shared/config/config').Config, redis: import('ioredis').Redis, LIVE_MS: number, OFFLINE_MS: number, SHARDS: number) {
+  const now = Date.now();
+  const m0 = process.memoryUsage().rss;
+  const t0 = Date.now();
+  const world = createWorld({ seed: 18, channels: 0, bulkTwitchChannels: GOAL });
+  const isLive = (i: number) => i % 10 === 0;
+  for (let i = 0; i < GOAL; i++) world.forceLive(bulkTwitchChannelId(i), isLive(i), isLive(i) ? now - 10 * 60_000 : now - 3_600_000);
+  const state = new SimState(Date.now);
+  const server = http.createServer(createSimulatorApp(world, state));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const clientId = 'bench-goal-client';
+  const platform = createPlatformServices({ ...c, TWITCH_CLIENT_ID: clientId }, redis, undefined, { endpoints: endpointsAt(url) });
+  goalClose = async () => {
+    await platform.close();
+    await new Promise((r) => server.close(r));
+  };
+  console.log(`goal simulator: ${GOAL} bulk Twitch channels (${Math.ceil(GOAL / 10)} live) ready in ${((Date.now() - t0) / 1000).toFixed(1)} s, +${((process.memoryUsage().rss - m0) / 1e6).toFixed(0)} MB RSS`);
+  const twitch = adapterFor('twitch', platform.platforms) as TwitchService;
+  const ids = Array.from({ length: GOAL }, (_, i) => bulkTwitchChannelId(i));
+  const shards = Array.from({ length: SHARDS }, () => [] as string[]);
+  for (const id of ids) shards[shardOf(id, SHARDS)]!.push(id);
+  // Last-known states, as the first pass records them (the world's); the runs update them.
+  const known = new Map(ids.map((id, i) => [id, isLive(i)] as const));
+  const firstPassCalls = shards.reduce((n, m) => n + Math.ceil(m.length / 100), 0);
+  const slot0 = Math.ceil(now / LIVE_MS) * LIVE_MS;
+  const streams = () => state.counters.requests['/helix/streams'] ?? 0;
+  const runs: GoalRun[] = [];
+  let startedAt = 0;
+  const run = async (slot: number) => {
+    const calls0 = streams();
+    const w0 = Date.now();
+    startedAt ||= w0;
+    let asked = 0;
+    let live = 0;
+    // The 8 shard jobs run side by side, as INGEST_CONCURRENCY workers take them.
+    await Promise.all(shards.map(async (members) => {
+      const due = members.filter((id) => dueThisRun({ channelId: id, live: known.get(id) ?? null, slot, liveEveryMs: LIVE_MS, offlineEveryMs: OFFLINE_MS }));
+      for (const [id, s] of await twitch.streamStates(due)) {
+        known.set(id, s.live);
+        if (s.live) live++;
+      }
+      asked += due.length;
+    }));
+    runs.push({ atMs: w0 - startedAt, asked, live, calls: streams() - calls0, wallS: (Date.now() - w0) / 1000 });
+  };
+  // Run 0 now and run 1 one live interval after it starts, on a timer (as the job scheduler does),
+  // while the bench's other sections go on against the other simulator.
+  startedAt = Date.now();
+  const run0 = run(slot0);
+  const run1 = new Promise<void>((resolve, reject) => setTimeout(() => run0.then(() => run(slot0 + LIVE_MS)).then(resolve, reject), LIVE_MS));
+  run1.catch(() => undefined);
+  return {
+    slot0,
+    live: (id: string) => known.get(id) ?? null,
+    async finish() {
+      await run0;
+      await run1;
+      // The bucket's window began with run 0's first call and lasts 60 s: both runs fall in it unless
+      // the second ends after it (then the figure is one run's, and says so).
+      const last = runs[runs.length - 1]!;
+      if (last.atMs > LIVE_MS + 2000) console.log(`goal      WARNING: the second run started ${(last.atMs / 1000).toFixed(1)} s after the first (planned ${LIVE_MS / 1000} s): the event loop was held`);
+      return {
+        runs,
+        firstPassCalls,
+        windowPoints: state.counters.maxWindowPoints[`${clientId}:app`] ?? 0,
+        oneWindow: last.atMs + 1000 * last.wallS < 60_000,
+        rateLimited: state.counters.rateLimited,
+      };
+    },
+  };
+}
 
 async function main(): Promise<void> {
   const stack = await testStack({ LOG_LEVEL: 'warn', INGEST_BATCH_POLLING: 'true', INGEST_BATCH_SHARDS: String(SHARDS), YOUTUBE_DAILY_QUOTA_UNITS: '1000000000', INGEST_RECONCILE_SECONDS: '3600' });
@@ -84,6 +186,9 @@ async function main(): Promise<void> {
     const youtube = adapterFor('youtube', platform.platforms) as YouTubeService;
     const requests = (route: string) => sim.state.counters.requests[route] ?? 0;
     const units = () => sim.state.quotaUsed(c.YOUTUBE_CLIENT_ID);
+
+    // ---- the 100,000-channel goal over HTTP: run 0 now, run 1 one live interval later (meanwhile the rest)
+    const goal = await startGoalCadence(c, redis, LIVE_MS, OFFLINE_MS, SHARDS);
 
     // ---- connections: real OAuth for the YouTube creators and a sample of Twitch channels (tokens are needed)
     const t0 = Date.now();
@@ -118,17 +223,6 @@ async function main(): Promise<void> {
     console.log(`twitch    per-channel (today)   ${perChannelTwitch.toFixed(2).padStart(8)} calls/channel-hour   (${callsPerPoll} call/poll measured on ${twConns.length} channels, ${sampleLive} live; cadence ${LIVE_MS / 1000} s live / ${OFFLINE_MS / 1000} s offline)`);
     console.log(`twitch    batched (100 ids/call) ${batchedTwitch.toFixed(4).padStart(8)} calls/channel-hour   (${batchCalls} /helix/streams calls for ${runs} runs × ${SHARDS} shards = ${(observed / runs).toFixed(0)} channel states a run, ${((Date.now() - tb0) / 1000).toFixed(1)} s; app tokens issued ${(sim.state.counters.tokenCalls['twitch:client_credentials'] ?? 0) - tokenCalls0})`);
 
-    // ---- the 100,000-channel goal: the batched plan's calls per minute on one app token (pure)
-    const goalIds = Array.from({ length: 100_000 }, (_, i) => `g${i}`);
-    const goalShards = Array.from({ length: SHARDS }, () => [] as string[]);
-    for (const id of goalIds) goalShards[shardOf(id, SHARDS)]!.push(id);
-    let goalCalls = 0;
-    for (let r = 0; r < runs; r++)
-      for (const m of goalShards) goalCalls += Math.ceil(m.filter((id, i) => dueThisRun({ channelId: id, live: i % 10 === 0, slot: slot0 + r * LIVE_MS, liveEveryMs: LIVE_MS, offlineEveryMs: OFFLINE_MS })).length / 100);
-    const goalPerMin = goalCalls / ((runs * LIVE_MS) / 60_000);
-    const goalPerChannelMin = 100_000 * (0.1 * (60_000 / LIVE_MS) + 0.9 * (60_000 / OFFLINE_MS));
-    console.log(`goal      100,000 Twitch channels, 10 % live, ${LIVE_MS / 1000} s live cadence: batched ${goalPerMin.toFixed(0)} points/min on one app token (limit 800) vs per-channel ${goalPerChannelMin.toFixed(0)} points/min`);
-
     // ---- YouTube cost per creator-day: per-channel streamState (1 unit offline, 2 live) vs batched
     let u0 = units();
     for (const conn of ytConns) await youtube.streamState(await platform.tokens.getAccessToken(conn.connectionId), conn.channelId);
@@ -154,6 +248,16 @@ async function main(): Promise<void> {
     console.log(`youtube   batched (50/unit)      ${batchedYT.toFixed(1).padStart(8)} units/creator-day   (${liveRefreshUnits} unit(s) refresh ${refreshed.size} live streams; go-live 1 unit per offline creator per ${OFFLINE_MS / 1000} s)`);
     console.log(`youtube   subscribers per-channel ${subscribersYT.toFixed(1).padStart(7)} units/creator-day   (channels.list per creator every ${FOLLOWERS_MS / 1000} s)`);
     console.log(`youtube   subscribers batched   ${subscribersBatchedYT.toFixed(1).padStart(8)} units/creator-day   (${subscriberUnits} unit(s) count ${counted.size} creators, 50 a call)`);
+    // With WebSub (a lease on every creator's feed): go-live is pushed and checked with one videos.list per
+    // announced video (notifications arriving together share it), measured here on one announced video;
+    // the go-live poll stays as a reconcile every INGEST_WEBSUB_RECONCILE_SECONDS. One go-live a creator-day.
+    const RECONCILE_MS = 1000 * c.INGEST_WEBSUB_RECONCILE_SECONDS;
+    u0 = units();
+    await youtube.liveVideos(anyToken, streamIds.slice(0, 1));
+    const checkUnits = units() - u0;
+    const webSubGoLiveYT = (1 - ytLiveShare) * (DAY / RECONCILE_MS) + checkUnits * 1;
+    const batchedWebSubYT = (liveRefreshUnits * (DAY / LIVE_MS)) / YOUTUBE + webSubGoLiveYT;
+    console.log(`youtube   batched + WebSub       ${batchedWebSubYT.toFixed(1).padStart(8)} units/creator-day   (go-live ${webSubGoLiveYT.toFixed(1)} of them: reconcile poll every ${RECONCILE_MS / 1000} s offline + ${checkUnits} unit to check a pushed go-live; polled go-live ${((1 - ytLiveShare) * (DAY / OFFLINE_MS)).toFixed(1)})`);
 
     // ---- the 100-creator goal: the quota planner inside 10,000 units/day
     const targets = { liveRefresh: LIVE_MS, goLive: OFFLINE_MS, chat: c.INGEST_CHAT_MIN_POLL_MS, subscribers: FOLLOWERS_MS };
@@ -163,10 +267,31 @@ async function main(): Promise<void> {
       `live refresh every ${(p.purposes.liveRefresh.intervalMs / 1000).toFixed(0)} s (${p.purposes.liveRefresh.plannedUnits.toFixed(0)} u), go-live every ${(p.purposes.goLive.intervalMs / 60_000).toFixed(1)} min (${p.purposes.goLive.plannedUnits.toFixed(0)} u), chat every ${(p.purposes.chat.intervalMs / 60_000).toFixed(1)} min per live chat (sampling ${(p.chatSamplingRate * 100).toFixed(2)} %), subscribers every ${(p.purposes.subscribers.intervalMs / 60_000).toFixed(1)} min`;
     console.log(`goal      100 YouTube creators, 15 live, 10,000 units/day: ${fmtPlan(plan100)}`);
     console.log(`plan      ${YOUTUBE} YouTube creators, ${ytLive.length} live, 10,000 units/day: ${fmtPlan(plan200)}`);
+    // The same day with a WebSub lease on every offline creator's feed: go-live polls only reconcile.
+    const pushedPlan = planQuota({ remainingUnits: 10_000, horizonMs: DAY, creators: 100, live: 15, targetMs: targets, subscribersPerCall: 50, pushedOffline: 85, pushedGoLiveTargetMs: RECONCILE_MS });
+    console.log(`goal      100 YouTube creators, 15 live, WebSub leases on the 85 offline: ${fmtPlan(pushedPlan)}; go-live reconcile every ${(pushedPlan.goLivePushedIntervalMs / 60_000).toFixed(0)} min (${pushedPlan.purposes.goLive.plannedUnits.toFixed(0)} u), chat gets ${pushedPlan.purposes.chat.plannedUnits.toFixed(0)} u instead of ${plan100.purposes.chat.plannedUnits.toFixed(0)}`);
     // Today's path stretches stream state to its third of the non-chat half of what is left:
     // interval = units per poll × pollers × day / (budget × share) (youtube-quota.pollIntervalMs).
     const todayLiveResolutionS = Math.max(LIVE_MS, Math.ceil((2 * 100 * DAY) / (10_000 * ((1 - c.INGEST_YOUTUBE_CHAT_QUOTA_SHARE) * 2) / 3))) / 1000;
     console.log(`goal      100 YouTube creators, today's path: live state every ${(todayLiveResolutionS / 60).toFixed(0)} min (2 units a live poll, stretched to its quota share), go-live likewise`);
+
+    // ---- the goal's second run (30 s after the first), then what the simulator charged in that minute.
+    // (Nothing long and synchronous may run before this: it would hold the second run's timer back.)
+    const driven = await goal.finish();
+    // ---- the 100,000-channel goal: the whole offline rotation planned (pure), for its busiest minute
+    const goalShards = Array.from({ length: SHARDS }, () => [] as string[]);
+    for (let i = 0; i < GOAL; i++) goalShards[shardOf(bulkTwitchChannelId(i), SHARDS)]!.push(bulkTwitchChannelId(i));
+    const callsOfRun = (r: number) =>
+      goalShards.reduce((n, m) => n + Math.ceil(m.filter((id) => dueThisRun({ channelId: id, live: goal.live(id), slot: goal.slot0 + r * LIVE_MS, liveEveryMs: LIVE_MS, offlineEveryMs: OFFLINE_MS })).length / 100), 0);
+    const planned = Array.from({ length: runs }, (_, r) => callsOfRun(r));
+    const runsPerMin = 60_000 / LIVE_MS;
+    const plannedBusiestMin = Math.max(...planned.map((_, r) => planned.slice(r, r + runsPerMin).concat(planned.slice(0, Math.max(0, r + runsPerMin - runs))).reduce((a, b) => a + b, 0)));
+    const goalPerChannelMin = GOAL * callsPerPoll * (0.1 * (60_000 / LIVE_MS) + 0.9 * (60_000 / OFFLINE_MS));
+
+    for (const r of driven.runs)
+      console.log(`goal      run at +${(r.atMs / 1000).toFixed(1).padStart(4)} s: ${r.asked} of ${GOAL} channels asked (${r.live} live), ${r.calls} /helix/streams calls, ${r.wallS.toFixed(1)} s wall (${(r.asked / r.wallS).toFixed(0)} channel states/s over HTTP)`);
+    console.log(`goal      ${GOAL.toLocaleString('en')} Twitch channels, 10 % live, ${LIVE_MS / 1000} s live cadence, over HTTP: batched ${driven.windowPoints} points charged by the simulator in one 60 s window (limit 800; ${driven.rateLimited} × 429${driven.oneWindow ? '' : '; WARNING: the second run ended after the window, this is one run'}) vs per-channel ${goalPerChannelMin.toFixed(0)} points/min (${callsPerPoll} call per poll × cadence, on creators' tokens)`);
+    console.log(`goal      whole ${runs}-run offline rotation (pure plan): ${planned.join(' / ')} calls per run, busiest minute ${plannedBusiestMin} points; first pass (${GOAL.toLocaleString('en')} never-seen ids) ${driven.firstPassCalls} calls`);
 
     // ---- throughput: channels refreshed per CPU-second, per-channel handler vs batch handler
     const scheduler = new IngestScheduler({
@@ -228,10 +353,11 @@ async function main(): Promise<void> {
 
     emitBenchResult({
       bench: 'ingest-scale',
-      params: { twitch: TWITCH, youtube: YOUTUBE, throughputChannels: THROUGHPUT, shards: SHARDS, livePollS: LIVE_MS / 1000, offlinePollS: OFFLINE_MS / 1000 },
+      params: { twitch: TWITCH, youtube: YOUTUBE, throughputChannels: THROUGHPUT, shards: SHARDS, goalChannels: GOAL, livePollS: LIVE_MS / 1000, offlinePollS: OFFLINE_MS / 1000 },
       figures: [
         figure('Twitch platform calls per channel-hour, batched (10 % live)', batchedTwitch, 'calls/channel-h', 'per-channel polls, same cadence', perChannelTwitch),
-        figure('Twitch points/min for 100,000 channels at 30 s live cadence, batched (limit 800)', goalPerMin, 'points/min', 'per-channel polls', goalPerChannelMin),
+        figure(`Twitch points charged in one minute for ${GOAL.toLocaleString('en')} channels at 30 s live cadence, batched over HTTP (limit 800)`, driven.windowPoints, 'points/min', 'per-channel polls', goalPerChannelMin),
+        figure(`Twitch points in the busiest minute of the 5-min rotation, ${GOAL.toLocaleString('en')} channels, batched (plan)`, plannedBusiestMin, 'points/min', 'per-channel polls', goalPerChannelMin),
         figure('YouTube units per creator-day for stream state, batched (15 % live)', batchedYT, 'units/creator-day', 'per-channel polls, same cadence', perChannelYT),
         figure('YouTube units per creator-day for subscriber counts, batched', subscribersBatchedYT, 'units/creator-day', 'per-channel channels.list, same cadence', subscribersYT),
         figure('YouTube live resolution, 100 creators (15 live) in 10,000 units/day (planner)', plan100.purposes.liveRefresh.intervalMs / 1000, 's', "today's per-channel path, quota-stretched", todayLiveResolutionS),
@@ -239,6 +365,7 @@ async function main(): Promise<void> {
       ],
     });
   } finally {
+    await goalClose?.();
     await producer.close().catch(() => undefined);
     await queues.close().catch(() => undefined);
     bull.disconnect();

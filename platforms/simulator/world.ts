@@ -186,11 +186,15 @@ export function createWorld(opts: WorldOptions): World {
   const bulk = Math.max(0, opts.bulkTwitchChannels ?? 0);
   // One state read looks its channel up a few times in a row: keep the last bulk channel made.
   let lastBulk: SimChannel | undefined;
+  const bulkIndex = (channelId: string): number | null => {
+    if (bulk === 0 || !/^\d{10}$/.test(channelId)) return null;
+    const i = Number(channelId) - BULK_TWITCH_ID_BASE;
+    return i >= 0 && i < bulk ? i : null;
+  };
   const bulkChannel = (channelId: string): SimChannel | undefined => {
     if (lastBulk?.channelId === channelId) return lastBulk;
-    if (bulk === 0 || !/^\d{10}$/.test(channelId)) return undefined;
-    const i = Number(channelId) - BULK_TWITCH_ID_BASE;
-    if (i < 0 || i >= bulk) return undefined;
+    const i = bulkIndex(channelId);
+    if (i === null) return undefined;
     lastBulk = { ...makeChannel(seed, 2 * (BULK_INDEX_BASE + i)), channelId };
     return lastBulk;
   };
@@ -373,7 +377,7 @@ export function createWorld(opts: WorldOptions): World {
     chatMessagesBetween,
     followersAt,
     forceLive(channelId, live, atMs = now()) {
-      need(channelId);
+      if (bulkIndex(channelId) === null) need(channelId); // a bulk id is known without making its channel
       const list = (overrides.get(channelId) ?? []).filter((o) => o.atMs < atMs);
       list.push({ atMs, live });
       overrides.set(channelId, list);
