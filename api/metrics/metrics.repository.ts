@@ -18,7 +18,7 @@ import { chInstant, TimeRange } from '../schemas/common.schemas';
 
 /** The columns the reads below aggregate: fewer columns read, less to sort for LIMIT 1 BY. */
 const WINDOW_COLUMNS = `window_start, samples, avg_viewers, peak_viewers, min_viewers, viewer_minutes, followers,
-  follower_delta, chat_messages, unique_chatters, engagement_rate, live`;
+  follower_delta, chat_messages, unique_chatters, engagement_rate, live, paid_subscribers, paid_subscriber_delta, subscription_points`;
 
 /** metrics_1m of one channel in [from, to), one row per window: the highest version. */
 const CHANNEL_WINDOWS = `
@@ -75,7 +75,10 @@ const BUCKET_AGGREGATES = `
   sum(follower_delta) AS followerDelta,
   sum(chat_messages) AS chatMessages,
   max(unique_chatters) AS uniqueChatters,
-  if(countIf(samples > 0) = 0, NULL, avgIf(engagement_rate, samples > 0)) AS engagementRate`;
+  if(countIf(samples > 0) = 0, NULL, avgIf(engagement_rate, samples > 0)) AS engagementRate,
+  argMaxIf(paid_subscribers, window_start, isNotNull(paid_subscribers)) AS lastPaidSubscribers,
+  if(countIf(isNotNull(paid_subscribers)) = 0, NULL, sum(paid_subscriber_delta)) AS paidSubscriberDelta,
+  argMaxIf(subscription_points, window_start, isNotNull(paid_subscribers)) AS lastSubscriptionPoints`;
 
 export interface SeriesRow extends WindowStatsRow {
   bucket: string;
@@ -83,6 +86,10 @@ export interface SeriesRow extends WindowStatsRow {
   minViewers: number | null;
   lastFollowers: number | null;
   uniqueChatters: number;
+  /** Twitch paid subscribers (issue 18.3): null when no window of the bucket knew them (no scope, YouTube). */
+  lastPaidSubscribers: number | null;
+  paidSubscriberDelta: number | null;
+  lastSubscriptionPoints: number | null;
 }
 
 export interface LatestStateRow {
@@ -178,7 +185,7 @@ export function windowSeriesQuery(c: ChannelKey, range: TimeRange, stepSeconds: 
 export function sessionsQuery(c: ChannelKey, range: TimeRange, limit: number) {
   return {
     query: `SELECT platform, channel_id, stream_id, started_at, ended_at, duration_seconds, peak_viewers, avg_viewers,
-              hours_watched, followers_gained, chat_messages, title, category, status
+              hours_watched, followers_gained, paid_subscribers_gained, chat_messages, title, category, status
        FROM (${CHANNELS_SESSIONS})
        WHERE started_at < {to:DateTime64(3, 'UTC')} AND (ended_at IS NULL OR ended_at >= {from:DateTime64(3, 'UTC')})
        ORDER BY started_at DESC, stream_id
@@ -271,7 +278,7 @@ export class MetricsRepository {
     const rows = await this.ch.query<SessionRow>(
       'api.session',
       `SELECT platform, channel_id, stream_id, started_at, ended_at, duration_seconds, peak_viewers, avg_viewers,
-              hours_watched, followers_gained, chat_messages, title, category, status
+              hours_watched, followers_gained, paid_subscribers_gained, chat_messages, title, category, status
        FROM (${CHANNELS_SESSIONS})
        WHERE stream_id = {streamId:String}
        LIMIT 1`,
@@ -284,7 +291,7 @@ export class MetricsRepository {
     const rows = await this.ch.query<SessionRow>(
       'api.latest-session',
       `SELECT platform, channel_id, stream_id, started_at, ended_at, duration_seconds, peak_viewers, avg_viewers,
-              hours_watched, followers_gained, chat_messages, title, category, status
+              hours_watched, followers_gained, paid_subscribers_gained, chat_messages, title, category, status
        FROM (${CHANNELS_SESSIONS})
        ORDER BY started_at DESC LIMIT 1`,
       keyParams([c]),

@@ -19,6 +19,9 @@ export const pointOf = (r: SeriesRow): SeriesPoint => ({
   chatMessages: r.chatMessages,
   uniqueChatters: r.uniqueChatters,
   engagementRate: r.engagementRate,
+  paidSubscribers: r.lastPaidSubscribers,
+  paidSubscriberDelta: r.paidSubscriberDelta,
+  subscriptionPoints: r.lastSubscriptionPoints,
 });
 
 /** A series' `points` array as JSON bytes, with a hash of them (the body's ETag is derived from it). */

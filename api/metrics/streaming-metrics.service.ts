@@ -298,6 +298,7 @@ function sessionOut(s: SessionRow): SessionT {
     avgViewers: s.avg_viewers,
     hoursWatched: s.hours_watched,
     followersGained: s.followers_gained,
+    paidSubscribersGained: s.paid_subscribers_gained ?? null,
     chatMessages: s.chat_messages,
     title: s.title,
     category: s.category,

@@ -21,6 +21,9 @@ export const MetricPoint = z.object({
   chatMessages: z.number().int(),
   uniqueChatters: z.number().int().describe('Unique chatters: exact per minute; for 1h/1d the busiest minute (a lower bound)'),
   engagementRate: nullableNum('Mean engagement rate of the live windows, as computed by the processors'),
+  paidSubscribers: nullableNum('Twitch paid subscribers at the end of the bucket (last known); null when not read: the connection lacks channel:read:subscriptions (GET /v1/connections lists "subscribers" in needsReconnectFor) or the platform has none'),
+  paidSubscriberDelta: nullableNum('Paid subscribers gained in the bucket (negative: lost); null when not read'),
+  subscriptionPoints: nullableNum('Twitch subscription points at the end of the bucket (tier 1 = 1, 2 = 2, 3 = 6); null when not read'),
 });
 
 export const MetricSeries = z.object({
@@ -42,6 +45,7 @@ export const Session = z.object({
   avgViewers: z.number(),
   hoursWatched: z.number(),
   followersGained: z.number().int(),
+  paidSubscribersGained: z.number().int().nullable().describe('Twitch paid subscribers gained over the stream; null when not read (no channel:read:subscriptions: see needsReconnectFor in GET /v1/connections; YouTube)'),
   chatMessages: z.number().int(),
   title: z.string().nullable(),
   category: z.string().nullable(),

@@ -70,6 +70,7 @@ describe('REST API /v1 (real ClickHouse, Redis, Kafka, Schema Registry)', () => 
       expect(r.body.points[0]).toEqual({
         start: '2026-11-20T10:00:00.000Z', liveMinutes: 60, samples: 120, avgViewers: 129.5, peakViewers: 169, minViewers: 95,
         viewerMinutes: 7770, followers: 5050, followerDelta: 60, chatMessages: 120, uniqueChatters: 3, engagementRate: expect.closeTo(0.05, 10),
+        paidSubscribers: null, paidSubscriberDelta: null, subscriptionPoints: null, // no Twitch paid-subscriber figures in these fixtures
       });
       expect(r.body.points[1]).toMatchObject({ start: '2026-11-20T11:00:00.000Z', liveMinutes: 30, avgViewers: 174.5, peakViewers: 199, minViewers: 155, viewerMinutes: 5235, followers: 5110, followerDelta: 30, chatMessages: 60 });
     });
@@ -97,7 +98,7 @@ describe('REST API /v1 (real ClickHouse, Redis, Kafka, Schema Registry)', () => 
       const r = await json(`/v1/channels/twitch/1001/sessions?from=2026-11-18T00:00:00Z&to=2026-11-21T00:00:00Z`, alice);
       expect(r.status).toBe(200);
       expect(r.body.sessions).toEqual([
-        { streamId: 's1', status: 'ended', startedAt: '2026-11-20T10:00:00.000Z', endedAt: '2026-11-20T11:30:00.000Z', durationSeconds: 5400, peakViewers: 199, avgViewers: 144.5, hoursWatched: 216.75, followersGained: 90, chatMessages: 180, title: 'Speedrun', category: 'Celeste' },
+        { streamId: 's1', status: 'ended', startedAt: '2026-11-20T10:00:00.000Z', endedAt: '2026-11-20T11:30:00.000Z', durationSeconds: 5400, peakViewers: 199, avgViewers: 144.5, hoursWatched: 216.75, followersGained: 90, paidSubscribersGained: null, chatMessages: 180, title: 'Speedrun', category: 'Celeste' },
         expect.objectContaining({ streamId: 's0', durationSeconds: 3600, title: 'Older' }),
       ]);
     });

@@ -44,7 +44,7 @@ describe('REST API stream report (real ClickHouse, Redis)', () => {
     expect(r.status).toBe(200);
     expect(r.body.session).toEqual({
       streamId: 's1', status: 'ended', startedAt: '2026-11-20T10:00:00.000Z', endedAt: '2026-11-20T11:30:00.000Z', durationSeconds: 5400,
-      peakViewers: 199, avgViewers: 144.5, hoursWatched: 216.75, followersGained: 90, chatMessages: 180, title: 'Speedrun', category: 'Celeste',
+      peakViewers: 199, avgViewers: 144.5, hoursWatched: 216.75, followersGained: 90, paidSubscribersGained: null, chatMessages: 180, title: 'Speedrun', category: 'Celeste',
     });
     // Windows of [10:00, 11:30): the offline 11:30 window after the end is not part of the stream.
     expect(r.body.granularity).toBe('1m');
