@@ -1,17 +1,21 @@
 /**
- * `npm run bench` (scripts/bench.sh): runs every bench/*.bench.ts in sequence with sizes that keep the
- * whole run to about ten minutes on 2 cores, collects the `BENCH_RESULT {json}` line each prints
- * (bench/bench-result.ts) and writes one report: bench/reports/latest.md and latest.json, plus each
- * bench's full output under bench/reports/logs/.
- *   npx tsx bench/report.ts [--only api,models]
- * Sizes are the defaults below; a bench's own flags are listed in its header comment.
+ * `npm run bench` (scripts/bench.sh): runs the benches below with short sizes, each within a wall-time
+ * budget (seconds on a quiet 2-core box; the whole run ≤ 5 minutes), collects the `BENCH_RESULT {json}`
+ * line each prints (bench/bench-result.ts) and writes one report: bench/reports/latest.md and
+ * latest.json, plus each bench's full output under bench/reports/logs/. A full run also rewrites the
+ * README's "Latest run" table between its markers (bench/support/report-render.ts); a `--only` run
+ * merges its benches into latest.json/md by name and leaves the README alone, so the README's rows
+ * always come from one run under one load.
+ *   npx tsx bench/report.ts [--only api,models] [--no-readme]
+ * A bench's own flags are listed in its header comment; bench/README.md has the budget table.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from '../shared/lifecycle/process.contract';
-import { BENCH_RESULT_MARK, type BenchResult } from './bench-result';
+import { BENCH_RESULT_MARK, type BenchOutcome, type BenchReport, type BenchResult } from './bench-result';
+import { mergeReport, readmeTable, replaceBetweenMarkers, reportMarkdown } from './support/report-render';
 
 interface BenchRun {
   name: string;
@@ -19,36 +23,47 @@ interface BenchRun {
   args: string[];
   /** Extra environment: the gateway bench takes its sizes from the environment. */
   env?: Record<string, string>;
-  timeoutS: number;
+  /** Wall seconds this bench may take on a quiet 2-core box (tsx start included). */
+  budgetS: number;
+  /**
+   * Benches with the same group run at the same time. Only for benches whose figures are not CPU-bound:
+   * the live latencies wait on poll cadences and window closes (seconds), models-eval measures model
+   * quality (MAE, hit@3), not time.
+   */
+  group?: string;
 }
 
-/** Modest sizes: enough work for stable ratios, the whole run within ~10 minutes on 2 cores. */
-const RUNS: BenchRun[] = [
-  { name: 'platforms', file: 'platforms.bench.ts', args: ['--n', '1000', '--concurrency', '16'], timeoutS: 120 },
-  { name: 'ingest', file: 'ingest.bench.ts', args: ['--jobs', '1500', '--seconds', '5'], timeoutS: 180 },
-  { name: 'ingest-scale', file: 'ingest-scale.bench.ts', args: ['--twitch', '10000', '--youtube', '200', '--throughput', '2000'], timeoutS: 240 },
-  { name: 'processors', file: 'processors.bench.ts', args: ['--channels', '1000', '--minutes', '30'], timeoutS: 300 },
-  { name: 'api', file: 'api.bench.ts', args: ['--channels', '120', '--days', '6', '--history-days', '400', '--seconds', '12', '--rounds', '3'], timeoutS: 300 },
-  { name: 'gateway', file: 'gateway.bench.ts', args: [], env: { CLIENTS: '10000', FANOUT_CLIENTS: '1000', ROUNDS: '3' }, timeoutS: 300 },
-  { name: 'models', file: 'models.bench.ts', args: ['--channels', '12', '--weeks', '6', '--runs', '200', '--rounds', '2'], timeoutS: 240 },
-  { name: 'models-eval', file: 'models-eval.bench.ts', args: ['--seeds', '1,2,3,4,5', '--weeks', '4,12', '--channels', '12'], timeoutS: 420 },
+/**
+ * Short sizes: each bench within its budget, its figures still from alternating rounds or enough
+ * samples (each prints its rounds, n and spread). Sequential budgets sum to 180 s, the concurrent
+ * group to 120 s: 300 s in all.
+ */
+export const RUNS: BenchRun[] = [
+  { name: 'platforms', file: 'platforms.bench.ts', args: ['--n', '1000', '--concurrency', '16'], budgetS: 8 },
+  { name: 'ingest', file: 'ingest.bench.ts', args: ['--jobs', '1500', '--limited-jobs', '500', '--seconds', '3'], budgetS: 18 },
+  { name: 'ingest-scale', file: 'ingest-scale.bench.ts', args: ['--twitch', '10000', '--youtube', '200', '--throughput', '2000'], budgetS: 15 },
+  { name: 'processors', file: 'processors.bench.ts', args: ['--channels', '1000', '--minutes', '30'], budgetS: 35 },
+  { name: 'api', file: 'api.bench.ts', args: ['--channels', '120', '--days', '6', '--history-days', '400', '--seconds', '6', '--rounds', '3'], budgetS: 55 },
+  { name: 'gateway', file: 'gateway.bench.ts', args: [], env: { CLIENTS: '10000', FANOUT_CLIENTS: '1000', ROUNDS: '3', SPACED: '10', KAFKA_ALERTS: '200' }, budgetS: 35 },
+  { name: 'models', file: 'models.bench.ts', args: ['--channels', '12', '--weeks', '6', '--runs', '200', '--rounds', '2'], budgetS: 14 },
+  { name: 'models-eval', file: 'models-eval.bench.ts', args: ['--seeds', '1,2,3,4,5', '--weeks', '4,12', '--channels', '48'], budgetS: 120, group: 'wait-bound' },
+  { name: 'go-live-latency', file: 'go-live-latency.bench.ts', args: ['--channels', '16', '--cycles', '1', '--concurrent'], budgetS: 80, group: 'wait-bound' },
+  { name: 'live-latency', file: 'live-latency.bench.ts', args: ['--seconds', '30', '--poll', '2', '--lateness', '10', '--concurrent'], budgetS: 120, group: 'wait-bound' },
 ];
+
+/** A bench is ended at 4 × its budget (at least 2 minutes): a loaded box is slow, a hung bench must not hang the report. */
+const timeoutS = (run: BenchRun) => Math.max(120, 4 * run.budgetS);
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'bench/reports');
+const README = path.join(ROOT, 'README.md');
+const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' / ');
 
-interface Outcome {
-  name: string;
-  command: string;
-  seconds: number;
-  exitCode: number | null;
-  result?: BenchResult;
-  error?: string;
-}
-
-function runOne(run: BenchRun): Promise<Outcome> {
+function runOne(run: BenchRun, prefixLines: boolean): Promise<BenchOutcome> {
   const command = `${Object.entries(run.env ?? {}).map(([k, v]) => `${k}=${v} `).join('')}npx tsx bench/${run.file} ${run.args.join(' ')}`.trim();
-  console.log(`\n=== ${run.name}: ${command}`);
+  console.log(`\n=== ${run.name} (budget ${run.budgetS} s): ${command}`);
+  const startedAt = new Date().toISOString();
+  const loadAtStart = load();
   const t0 = Date.now();
   const log = fs.createWriteStream(path.join(OUT, 'logs', `${run.name}.log`));
   return new Promise((resolve) => {
@@ -56,68 +71,83 @@ function runOne(run: BenchRun): Promise<Outcome> {
       cwd: ROOT, env: { ...process.env, ...run.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     });
     let out = '';
-    const onData = (chunk: Buffer) => { out += chunk.toString(); log.write(chunk); process.stdout.write(chunk); };
+    let printed = 0;
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      log.write(chunk);
+      if (!prefixLines) return void process.stdout.write(chunk);
+      // Benches of one group share the terminal: whole lines only, each saying whose it is.
+      const end = out.lastIndexOf('\n') + 1;
+      if (end > printed) process.stdout.write(out.slice(printed, end).replace(/^/gm, `[${run.name}] `).replace(/\[[^\]]*\] $/, ''));
+      printed = Math.max(printed, end);
+    };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    // A bench that hangs must not hang the report: its whole process group is ended.
-    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, run.timeoutS * 1000);
+    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, timeoutS(run) * 1000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       log.end();
       const line = out.split('\n').reverse().find((l) => l.startsWith(BENCH_RESULT_MARK));
       const seconds = (Date.now() - t0) / 1000;
-      const outcome: Outcome = { name: run.name, command, seconds, exitCode: code };
+      const outcome: BenchOutcome = { name: run.name, command, seconds, budgetS: run.budgetS, exitCode: code, startedAt, loadAtStart };
       if (line) outcome.result = JSON.parse(line.slice(BENCH_RESULT_MARK.length)) as BenchResult;
-      if (!line || code !== 0) outcome.error = signal === 'SIGKILL' ? `timed out after ${run.timeoutS} s` : `exit ${code ?? signal}${line ? '' : ', no BENCH_RESULT line'}`;
+      if (!line || code !== 0) outcome.error = signal === 'SIGKILL' ? `timed out after ${timeoutS(run)} s` : `exit ${code ?? signal}${line ? '' : ', no BENCH_RESULT line'}`;
+      console.log(`=== ${run.name}: ${seconds.toFixed(0)} s (budget ${run.budgetS} s)${outcome.error ? `, ${outcome.error}` : ''}`);
       resolve(outcome);
     });
   });
 }
 
-const num = (n: number) => (!Number.isFinite(n) ? 'n/a' : Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en') : n.toFixed(2));
+/** Runs in order; consecutive runs of one group start together. Outcomes keep the order of RUNS. */
+async function runAll(runs: BenchRun[]): Promise<BenchOutcome[]> {
+  const outcomes: BenchOutcome[] = [];
+  for (let i = 0; i < runs.length;) {
+    const group = runs[i]!.group;
+    let j = i + 1;
+    while (group !== undefined && j < runs.length && runs[j]!.group === group) j++;
+    const batch = runs.slice(i, j);
+    outcomes.push(...(await Promise.all(batch.map((r) => runOne(r, batch.length > 1)))));
+    i = j;
+  }
+  return outcomes;
+}
 
-function markdown(machine: Record<string, unknown>, outcomes: Outcome[]): string {
-  const lines = [
-    '# Benchmark report',
-    '',
-    `Generated ${machine.finishedAt} by \`npm run bench\` (bench/report.ts). Every figure is measured next to its baseline in the same run, on the same machine and load; the **ratio** (figure / baseline) is the comparable number, absolute figures are a floor (server, stack and load generator share the cores).`,
-    '',
-    `Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memGb} GB RAM, Node ${machine.node}, load average at start ${machine.loadAtStart} (1/5/15 min), at end ${machine.loadAtEnd}.`,
-    '',
-    '| bench | figure | value | baseline (same run) | baseline value | ratio |',
-    '|---|---|---:|---|---:|---:|',
-  ];
-  for (const o of outcomes) {
-    if (!o.result) { lines.push(`| ${o.name} | **failed: ${o.error}** | | | | |`); continue; }
-    for (const fig of o.result.figures) lines.push(`| ${o.name} | ${fig.name} | ${num(fig.value)} ${fig.unit} | ${fig.baseline} | ${num(fig.baselineValue)} ${fig.unit} | ${fig.ratio.toFixed(2)}× |`);
+function readPrevious(): BenchReport | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(OUT, 'latest.json'), 'utf8')) as BenchReport;
+  } catch {
+    return undefined;
   }
-  lines.push('', '## Runs', '', '| bench | command | sizes | wall s | status |', '|---|---|---|---:|---|');
-  for (const o of outcomes) {
-    const params = o.result ? Object.entries(o.result.params).map(([k, v]) => `${k}=${v}`).join(', ') : '';
-    lines.push(`| ${o.name} | \`${o.command}\` | ${params} | ${o.seconds.toFixed(0)} | ${o.error ?? 'ok'} |`);
-  }
-  for (const o of outcomes) if (o.result?.details) lines.push('', `## ${o.name}`, '', o.result.details);
-  lines.push('', 'Full output of each bench: `bench/reports/logs/<bench>.log`. Reproduce: `npm run bench` (or `npx tsx bench/report.ts --only api,models`).', '');
-  return lines.join('\n');
 }
 
 async function main(): Promise<void> {
-  const only = typeof parseArgs(process.argv.slice(2)).flags.only === 'string' ? String(parseArgs(process.argv.slice(2)).flags.only).split(',') : undefined;
+  const flags = parseArgs(process.argv.slice(2)).flags;
+  const only = typeof flags.only === 'string' ? flags.only.split(',') : undefined;
+  const unknown = only?.filter((n) => !RUNS.some((r) => r.name === n)) ?? [];
+  if (unknown.length) throw new Error(`--only: no bench named ${unknown.join(', ')} (benches: ${RUNS.map((r) => r.name).join(', ')})`);
   fs.mkdirSync(path.join(OUT, 'logs'), { recursive: true });
-  const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' / ');
-  const machine: Record<string, unknown> = {
+  const runs = RUNS.filter((r) => !only || only.includes(r.name));
+  const budget = runs.reduce((a, r) => a + r.budgetS, 0);
+  console.log(`${runs.length} benches, load average ${load()}; budget on a quiet 2-core box: ${runs.filter((r) => !r.group).reduce((a, r) => a + r.budgetS, 0)} s sequential + the longest of each group (${budget} s if nothing overlapped)`);
+  const machine: BenchReport['machine'] = {
     cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memGb: (os.totalmem() / 2 ** 30).toFixed(1),
     node: process.version, platform: `${os.type()} ${os.release()}`, loadAtStart: load(), startedAt: new Date().toISOString(),
   };
-  const outcomes: Outcome[] = [];
-  for (const run of RUNS.filter((r) => !only || only.includes(r.name))) outcomes.push(await runOne(run));
+  const benches = await runAll(runs);
   machine.loadAtEnd = load();
   machine.finishedAt = new Date().toISOString();
-  fs.writeFileSync(path.join(OUT, 'latest.json'), JSON.stringify({ machine, benches: outcomes }, null, 2) + '\n');
-  const md = markdown(machine, outcomes);
+  const report = only ? mergeReport(readPrevious(), { machine, benches }) : { machine, benches };
+  fs.writeFileSync(path.join(OUT, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  const md = reportMarkdown(report);
   fs.writeFileSync(path.join(OUT, 'latest.md'), md);
   console.log('\n' + md);
-  if (outcomes.some((o) => o.error)) process.exitCode = 1;
+  if (!only && flags['no-readme'] !== true) {
+    fs.writeFileSync(README, replaceBetweenMarkers(fs.readFileSync(README, 'utf8'), readmeTable(report)));
+    console.log('README.md: "Latest run" table regenerated.');
+  }
+  const wall = (Date.parse(machine.finishedAt) - Date.parse(machine.startedAt)) / 1000;
+  console.log(`wall ${wall.toFixed(0)} s, load average at start ${machine.loadAtStart}, at end ${machine.loadAtEnd}`);
+  if (benches.some((o) => o.error)) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {
