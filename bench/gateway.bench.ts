@@ -7,6 +7,10 @@
  *  3. fan-out without Kafka, same payload, FANOUT_CLIENTS (default 1,000) per protocol: gateway plain,
  *     gateway Socket.IO and a bare uWS app.publish broadcast (the baseline) — latency p50/p99 of
  *     spaced messages and throughput (deliveries/s) of a burst; ratios against the baseline.
+ * Sizes from the environment: CLIENTS, FANOUT_CLIENTS, BURST (200), ROUNDS (3), KAFKA_ALERTS (alerts of
+ * the scale latency, 400 at 50/s; the one-feed latencies send KAFKA_ALERTS / 8 at 10/s), SPACED (spaced
+ * fan-out messages a round, 20 at 150 ms). Those spacings are the bench's fixed sleeps, most of its
+ * wall time after the connects.
  * Server and clients share this machine's cores, so absolute figures are a floor; the ratios are the point.
  */
 import { fork } from 'node:child_process';
@@ -25,6 +29,9 @@ const CLIENTS = Number(process.env.CLIENTS ?? 10_000);
 const PER_USER = 10;
 const FANOUT_CLIENTS = Number(process.env.FANOUT_CLIENTS ?? 1_000);
 const BURST = Number(process.env.BURST ?? 200);
+const KAFKA_ALERTS = Number(process.env.KAFKA_ALERTS ?? 400);
+const FEED_ALERTS = Math.max(10, Math.round(KAFKA_ALERTS / 8));
+const SPACED = Number(process.env.SPACED ?? 20);
 const nowMs = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -76,7 +83,10 @@ async function main(): Promise<void> {
     const u = await tokens.createUser(name, name);
     return { userId: u.userId, token: (await tokens.createToken(u.userId)).token };
   };
-  for (let i = 0; i < Math.ceil(CLIENTS / PER_USER); i++) users.push(await mkUser(`bench_u${i}`));
+  // In chunks of 50 at once: a thousand sequential round trips were seconds of set-up on a loaded box.
+  for (let i = 0; i < Math.ceil(CLIENTS / PER_USER); i += 50) {
+    users.push(...(await Promise.all(Array.from({ length: Math.min(50, Math.ceil(CLIENTS / PER_USER) - i) }, (_, k) => mkUser(`bench_u${i + k}`)))));
+  }
   const bcastPlain = await mkUser('bench_bcast_plain');
   const bcastSio = await mkUser('bench_bcast_sio');
 
@@ -129,9 +139,9 @@ async function main(): Promise<void> {
     return { delivered: got, expected: alerts * perAlert, p50: pct(latencies, 50), p99: pct(latencies, 99) };
   };
   console.log('Kafka → client latency…');
-  const kScale = await kafkaLatency('scale', 400, PER_USER, (i) => users[(i * 7) % users.length]!.userId, 20);
-  const kPlain = await kafkaLatency('plain', 50, nPlain, () => bcastPlain.userId, 100);
-  const kSio = await kafkaLatency('sio', 50, nSio, () => bcastSio.userId, 100);
+  const kScale = await kafkaLatency('scale', KAFKA_ALERTS, PER_USER, (i) => users[(i * 7) % users.length]!.userId, 20);
+  const kPlain = await kafkaLatency('plain', FEED_ALERTS, nPlain, () => bcastPlain.userId, 100);
+  const kSio = await kafkaLatency('sio', FEED_ALERTS, nSio, () => bcastSio.userId, 100);
 
   // ── 3. fan-out without Kafka
   const payload = (seq: number) => ({ platform: 'twitch', channelId: 'c', windowStart: Date.now(), samples: 2, avgViewers: 1234.5, peakViewers: 1300, minViewers: 1200, viewerMinutes: 1234.5, followers: 98765, followerDelta: 3, chatMessages: 420, uniqueChatters: 77, engagementRate: 0.062, live: true, seq, sentAt: nowMs() });
@@ -154,11 +164,11 @@ async function main(): Promise<void> {
       console.log(`fan-out round ${round + 1}/${ROUNDS}: ${group}…`);
       await clients.call('stats', { group, reset: true });
       // Spaced so the one client process keeps up: latency here is the path, not a client queue.
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < SPACED; i++) {
         publishers[group]!(i);
         await sleep(150);
       }
-      await clients.waitCount(group, 20 * receivers[group]!, 30_000);
+      await clients.waitCount(group, SPACED * receivers[group]!, 30_000);
       a.lat.push(...(await clients.call<{ latencies: number[] }>('stats', { group, reset: true })).latencies);
       // Server CPU from the burst until the last client got it (uWS drains topics after the
       // publishing call returns, so timing the loop alone would miss the writes).
@@ -197,9 +207,9 @@ async function main(): Promise<void> {
     '',
     '| Kafka produce → client receipt | delivered | p50 ms | p99 ms |',
     '|---|---|---|---|',
-    `| plain WS, ${CLIENTS} clients, per-creator feeds (${PER_USER} each), 400 alerts at 50/s | ${kScale.delivered}/${kScale.expected} | ${f1(kScale.p50)} | ${f1(kScale.p99)} |`,
-    `| plain WS, ${nPlain} clients on one feed, 50 alerts at 10/s | ${kPlain.delivered}/${kPlain.expected} | ${f1(kPlain.p50)} | ${f1(kPlain.p99)} |`,
-    `| Socket.IO, ${nSio} clients on one feed, 50 alerts at 10/s | ${kSio.delivered}/${kSio.expected} | ${f1(kSio.p50)} | ${f1(kSio.p99)} |`,
+    `| plain WS, ${CLIENTS} clients, per-creator feeds (${PER_USER} each), ${KAFKA_ALERTS} alerts at 50/s | ${kScale.delivered}/${kScale.expected} | ${f1(kScale.p50)} | ${f1(kScale.p99)} |`,
+    `| plain WS, ${nPlain} clients on one feed, ${FEED_ALERTS} alerts at 10/s | ${kPlain.delivered}/${kPlain.expected} | ${f1(kPlain.p50)} | ${f1(kPlain.p99)} |`,
+    `| Socket.IO, ${nSio} clients on one feed, ${FEED_ALERTS} alerts at 10/s | ${kSio.delivered}/${kSio.expected} | ${f1(kSio.p50)} | ${f1(kSio.p99)} |`,
     '',
     `| fan-out (no Kafka), ${FANOUT_CLIENTS} clients each, median of ${ROUNDS} rounds | latency p50 ms | p99 ms | burst of ${BURST}: received/s | delivered | vs bare uWS | server CPU µs/delivery | vs bare uWS |`,
     '|---|---|---|---|---|---|---|---|',
@@ -215,7 +225,7 @@ async function main(): Promise<void> {
   console.log(lines.join('\n'));
   const base = fanout.bare!;
   emitBenchResult({
-    bench: 'gateway', params: { clients: CLIENTS, connected: scale.connected, fanoutClients: FANOUT_CLIENTS, burst: BURST, rounds: ROUNDS },
+    bench: 'gateway', params: { clients: CLIENTS, connected: scale.connected, fanoutClients: FANOUT_CLIENTS, burst: BURST, rounds: ROUNDS, kafkaAlerts: KAFKA_ALERTS, spaced: SPACED },
     figures: [
       // The Kafka path has no bare-uWS twin; its baseline is the bare broadcast of the same payload.
       figure(`alert latency p50, Kafka → ${scale.connected} plain-WS clients`, kScale.p50, 'ms', 'bare uWS app.publish fan-out p50 (no Kafka)', base.p50),
