@@ -9,6 +9,7 @@ import { hashString, mix, unit } from './world.hash';
 import type { TwitchAppTokenResponse, TwitchChannelInfo, TwitchErrorBody, TwitchFollower, TwitchStream, TwitchTokenResponse, TwitchUser, TwitchValidateResponse } from '../twitch/twitch.external';
 import { TWITCH_MAX_IDS_PER_CALL } from '../twitch/twitch.external';
 import type { EventSubSim } from './eventsub.sim';
+import { subscribersAt } from './subscribers.sim';
 import type { SimState } from './simulator.state';
 import type { SimChannel, World } from './world';
 
@@ -85,22 +86,6 @@ const PUSH_TYPES: Record<string, { version: string; channelField: string; scope:
   'channel.subscription.gift': { version: '1', channelField: 'broadcaster_user_id', scope: 'channel:read:subscriptions' },
   'channel.cheer': { version: '1', channelField: 'broadcaster_user_id', scope: 'bits:read' },
 };
-
-/**
- * A channel's paid subscribers, deterministic: 1–3 % of its followers (by channel), 85 % tier 1,
- * 10 % tier 2, 5 % tier 3 (points 1, 2, 6 as on Twitch).
- */
-export function subscribersOf(c: SimChannel, followers: number): { total: number; points: number; tierOf(rank: number): string } {
-  const h = hashString(`subs:${c.channelId}`);
-  const total = Math.max(1, Math.round(followers * (0.01 + 0.02 * unit(h))));
-  const tierOf = (rank: number) => {
-    const u = unit(mix(h, rank));
-    return u < 0.85 ? '1000' : u < 0.95 ? '2000' : '3000';
-  };
-  const t2 = Math.round(total * 0.1);
-  const t3 = Math.round(total * 0.05);
-  return { total, points: total - t2 - t3 + 2 * t2 + 6 * t3, tierOf };
-}
 
 export function twitchRoutes(state: SimState, world: World, eventSub?: EventSubSim): Router {
   const r = Router();
@@ -252,7 +237,7 @@ export function twitchRoutes(state: SimState, world: World, eventSub?: EventSubS
     const offset = offsetOf(req.query.after);
     if (first === null) return fail(res, 400, 'The parameter "first" was malformed: the value must be between 1 and 100', 'Bad Request');
     if (offset === null) return fail(res, 400, 'Invalid cursor', 'Bad Request');
-    const { total, points, tierOf } = subscribersOf(channel, world.followersAt(channel.channelId, state.clock()));
+    const { total, points, tierOf } = subscribersAt(world, channel, state.clock());
     const n = Math.max(0, Math.min(first, total - offset));
     const data: TwitchSubscription[] = Array.from({ length: n }, (_, i) => {
       const rank = offset + i;
