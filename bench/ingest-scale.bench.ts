@@ -259,17 +259,6 @@ async function main(): Promise<void> {
     const batchedWebSubYT = (liveRefreshUnits * (DAY / LIVE_MS)) / YOUTUBE + webSubGoLiveYT;
     console.log(`youtube   batched + WebSub       ${batchedWebSubYT.toFixed(1).padStart(8)} units/creator-day   (go-live ${webSubGoLiveYT.toFixed(1)} of them: reconcile poll every ${RECONCILE_MS / 1000} s offline + ${checkUnits} unit to check a pushed go-live; polled go-live ${((1 - ytLiveShare) * (DAY / OFFLINE_MS)).toFixed(1)})`);
 
-    // With WebSub (a lease on every creator's feed): go-live is pushed and checked with one videos.list per
-    // announced video (notifications arriving together share it), measured here on one announced video;
-    // the go-live poll stays as a reconcile every INGEST_WEBSUB_RECONCILE_SECONDS. One go-live a creator-day.
-    const RECONCILE_MS = 1000 * c.INGEST_WEBSUB_RECONCILE_SECONDS;
-    u0 = units();
-    await youtube.liveVideos(anyToken, streamIds.slice(0, 1));
-    const checkUnits = units() - u0;
-    const webSubGoLiveYT = (1 - ytLiveShare) * (DAY / RECONCILE_MS) + checkUnits * 1;
-    const batchedWebSubYT = (liveRefreshUnits * (DAY / LIVE_MS)) / YOUTUBE + webSubGoLiveYT;
-    console.log(`youtube   batched + WebSub       ${batchedWebSubYT.toFixed(1).padStart(8)} units/creator-day   (go-live ${webSubGoLiveYT.toFixed(1)} of them: reconcile poll every ${RECONCILE_MS / 1000} s offline + ${checkUnits} unit to check a pushed go-live; polled go-live ${((1 - ytLiveShare) * (DAY / OFFLINE_MS)).toFixed(1)})`);
-
     // ---- the 100-creator goal: the quota planner inside 10,000 units/day
     const targets = { liveRefresh: LIVE_MS, goLive: OFFLINE_MS, chat: c.INGEST_CHAT_MIN_POLL_MS, subscribers: FOLLOWERS_MS };
     const plan100 = planQuota({ remainingUnits: 10_000, horizonMs: DAY, creators: 100, live: 15, targetMs: targets, subscribersPerCall: 50 });
@@ -278,9 +267,6 @@ async function main(): Promise<void> {
       `live refresh every ${(p.purposes.liveRefresh.intervalMs / 1000).toFixed(0)} s (${p.purposes.liveRefresh.plannedUnits.toFixed(0)} u), go-live every ${(p.purposes.goLive.intervalMs / 60_000).toFixed(1)} min (${p.purposes.goLive.plannedUnits.toFixed(0)} u), chat every ${(p.purposes.chat.intervalMs / 60_000).toFixed(1)} min per live chat (sampling ${(p.chatSamplingRate * 100).toFixed(2)} %), subscribers every ${(p.purposes.subscribers.intervalMs / 60_000).toFixed(1)} min`;
     console.log(`goal      100 YouTube creators, 15 live, 10,000 units/day: ${fmtPlan(plan100)}`);
     console.log(`plan      ${YOUTUBE} YouTube creators, ${ytLive.length} live, 10,000 units/day: ${fmtPlan(plan200)}`);
-    // The same day with a WebSub lease on every offline creator's feed: go-live polls only reconcile.
-    const pushedPlan = planQuota({ remainingUnits: 10_000, horizonMs: DAY, creators: 100, live: 15, targetMs: targets, subscribersPerCall: 50, pushedOffline: 85, pushedGoLiveTargetMs: RECONCILE_MS });
-    console.log(`goal      100 YouTube creators, 15 live, WebSub leases on the 85 offline: ${fmtPlan(pushedPlan)}; go-live reconcile every ${(pushedPlan.goLivePushedIntervalMs / 60_000).toFixed(0)} min (${pushedPlan.purposes.goLive.plannedUnits.toFixed(0)} u), chat gets ${pushedPlan.purposes.chat.plannedUnits.toFixed(0)} u instead of ${plan100.purposes.chat.plannedUnits.toFixed(0)}`);
     // The same day with a WebSub lease on every offline creator's feed: go-live polls only reconcile.
     const pushedPlan = planQuota({ remainingUnits: 10_000, horizonMs: DAY, creators: 100, live: 15, targetMs: targets, subscribersPerCall: 50, pushedOffline: 85, pushedGoLiveTargetMs: RECONCILE_MS });
     console.log(`goal      100 YouTube creators, 15 live, WebSub leases on the 85 offline: ${fmtPlan(pushedPlan)}; go-live reconcile every ${(pushedPlan.goLivePushedIntervalMs / 60_000).toFixed(0)} min (${pushedPlan.purposes.goLive.plannedUnits.toFixed(0)} u), chat gets ${pushedPlan.purposes.chat.plannedUnits.toFixed(0)} u instead of ${plan100.purposes.chat.plannedUnits.toFixed(0)}`);
