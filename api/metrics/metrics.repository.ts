@@ -18,7 +18,7 @@ import { chInstant, TimeRange } from '../schemas/common.schemas';
 
 /** The columns the reads below aggregate: fewer columns read, less to sort for LIMIT 1 BY. */
 const WINDOW_COLUMNS = `window_start, samples, avg_viewers, peak_viewers, min_viewers, viewer_minutes, followers,
-  follower_delta, chat_messages, unique_chatters, engagement_rate, live, paid_subscribers, paid_subscriber_delta, subscription_points`;
+  follower_delta, chat_messages, unique_chatters, engagement_rate, live, paid_subscribers, paid_subscriber_delta, subscription_points, chat_sampling_rate`;
 
 /** metrics_1m of one channel in [from, to), one row per window: the highest version. */
 const CHANNEL_WINDOWS = `
@@ -78,7 +78,8 @@ const BUCKET_AGGREGATES = `
   if(countIf(samples > 0) = 0, NULL, avgIf(engagement_rate, samples > 0)) AS engagementRate,
   argMaxIf(paid_subscribers, window_start, isNotNull(paid_subscribers)) AS lastPaidSubscribers,
   if(countIf(isNotNull(paid_subscribers)) = 0, NULL, sum(paid_subscriber_delta)) AS paidSubscriberDelta,
-  argMaxIf(subscription_points, window_start, isNotNull(paid_subscribers)) AS lastSubscriptionPoints`;
+  argMaxIf(subscription_points, window_start, isNotNull(paid_subscribers)) AS lastSubscriptionPoints,
+  min(chat_sampling_rate) AS chatSamplingRate`;
 
 export interface SeriesRow extends WindowStatsRow {
   bucket: string;
@@ -90,6 +91,8 @@ export interface SeriesRow extends WindowStatsRow {
   lastPaidSubscribers: number | null;
   paidSubscriberDelta: number | null;
   lastSubscriptionPoints: number | null;
+  /** Lowest chat sampling rate of the bucket's windows (1 = all chat read; below 1 the chat figures are a sample, flagged). */
+  chatSamplingRate: number;
 }
 
 export interface LatestStateRow {

@@ -19,6 +19,8 @@ export const pointOf = (r: SeriesRow): SeriesPoint => ({
   chatMessages: r.chatMessages,
   uniqueChatters: r.uniqueChatters,
   engagementRate: r.engagementRate,
+  chatSamplingRate: r.chatSamplingRate,
+  chatSampled: r.chatSamplingRate < 1,
   paidSubscribers: r.lastPaidSubscribers,
   paidSubscriberDelta: r.paidSubscriberDelta,
   subscriptionPoints: r.lastSubscriptionPoints,

@@ -21,6 +21,8 @@ export const MetricPoint = z.object({
   chatMessages: z.number().int(),
   uniqueChatters: z.number().int().describe('Unique chatters: exact per minute; for 1h/1d the busiest minute (a lower bound)'),
   engagementRate: nullableNum('Mean engagement rate of the live windows, as computed by the processors'),
+  chatSamplingRate: z.number().describe('Lowest share of the chat read in the bucket (1 = all of it). Below 1 (YouTube chat sampled by the quota planner) chatMessages, uniqueChatters and engagementRate come from the sample: flagged, not scaled up'),
+  chatSampled: z.boolean().describe('chatSamplingRate < 1: this bucket\'s chat figures and engagement come from sampled chat'),
   paidSubscribers: nullableNum('Twitch paid subscribers at the end of the bucket (last known); null when not read: the connection lacks channel:read:subscriptions (GET /v1/connections lists "subscribers" in needsReconnectFor) or the platform has none'),
   paidSubscriberDelta: nullableNum('Paid subscribers gained in the bucket (negative: lost); null when not read'),
   subscriptionPoints: nullableNum('Twitch subscription points at the end of the bucket (tier 1 = 1, 2 = 2, 3 = 6); null when not read'),

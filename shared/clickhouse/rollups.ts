@@ -21,7 +21,8 @@ export const ceilHour = (ms: number) => Math.ceil(ms / HOUR_MS) * HOUR_MS;
 /**
  * The parts of one bucket over de-duplicated metrics_1m rows (columns window_start, samples, …), with
  * `c_` names so no alias shadows a column it aggregates. Viewer averages and the engagement rate are
- * over windows with samples (live snapshots), as the API and the processors' views define them.
+ * over windows with samples (live snapshots), as the API and the processors' views define them. The
+ * chat sampling rate is the lowest of the bucket's windows (1 = all chat read; migrations 0140/0141).
  */
 export const WINDOW_PARTS = `
   count() AS c_windows,
@@ -42,7 +43,8 @@ export const WINDOW_PARTS = `
   maxIf(window_start, isNotNull(paid_subscribers)) AS c_last_paid_subscribers_at,
   argMaxIf(subscription_points, window_start, isNotNull(paid_subscribers)) AS c_last_subscription_points,
   countIf(isNotNull(paid_subscribers)) AS c_paid_subscriber_windows,
-  sum(paid_subscriber_delta) AS c_paid_subscriber_delta`;
+  sum(paid_subscriber_delta) AS c_paid_subscriber_delta,
+  min(chat_sampling_rate) AS c_min_chat_sampling_rate`;
 
 /** The stored rollup columns under the same `c_` names (a row of metrics_1h_rollup as parts). */
 export const ROLLUP_PARTS = `
@@ -52,7 +54,8 @@ export const ROLLUP_PARTS = `
   follower_delta AS c_follower_delta, chat_messages AS c_chat_messages, max_unique_chatters AS c_max_unique_chatters,
   sum_engagement_rate AS c_sum_engagement_rate, last_paid_subscribers AS c_last_paid_subscribers,
   last_paid_subscribers_at AS c_last_paid_subscribers_at, last_subscription_points AS c_last_subscription_points,
-  paid_subscriber_windows AS c_paid_subscriber_windows, paid_subscriber_delta AS c_paid_subscriber_delta`;
+  paid_subscriber_windows AS c_paid_subscriber_windows, paid_subscriber_delta AS c_paid_subscriber_delta,
+  min_chat_sampling_rate AS c_min_chat_sampling_rate`;
 
 /**
  * Parts (rows with the `c_` columns) combined into one bucket, under the API's SeriesRow names: sums,
@@ -73,7 +76,8 @@ export const BUCKET_FROM_PARTS = `
   if(sum(c_sampled_windows) = 0, NULL, sum(c_sum_engagement_rate) / sum(c_sampled_windows)) AS engagementRate,
   argMaxIf(c_last_paid_subscribers, c_last_paid_subscribers_at, isNotNull(c_last_paid_subscribers)) AS lastPaidSubscribers,
   if(sum(c_paid_subscriber_windows) = 0, NULL, sum(c_paid_subscriber_delta)) AS paidSubscriberDelta,
-  argMaxIf(c_last_subscription_points, c_last_paid_subscribers_at, isNotNull(c_last_paid_subscribers)) AS lastSubscriptionPoints`;
+  argMaxIf(c_last_subscription_points, c_last_paid_subscribers_at, isNotNull(c_last_paid_subscribers)) AS lastSubscriptionPoints,
+  min(c_min_chat_sampling_rate) AS chatSamplingRate`;
 
 /**
  * End of a channel's newest rollup hour at or after {rollFrom} (1970-01-01 01:00 when there is none), as a
@@ -87,13 +91,13 @@ const RESEAL = `
   INSERT INTO metrics_1h_rollup (platform, channel_id, bucket_start, windows, live_windows, samples, sampled_windows,
     sum_avg_viewers, peak_viewers, min_viewers, viewer_minutes, last_followers, last_followers_at, follower_delta,
     chat_messages, max_unique_chatters, sum_engagement_rate, last_paid_subscribers, last_paid_subscribers_at,
-    last_subscription_points, paid_subscriber_windows, paid_subscriber_delta, source_version, version)
+    last_subscription_points, paid_subscriber_windows, paid_subscriber_delta, min_chat_sampling_rate, source_version, version)
   SELECT platform, channel_id, toStartOfHour(window_start) AS c_bucket, ${WINDOW_PARTS},
          max(version) AS c_source_version, max(version) * 2048 + count() AS c_version
   FROM (
     SELECT platform, channel_id, window_start, samples, avg_viewers, peak_viewers, min_viewers, viewer_minutes, followers,
            follower_delta, chat_messages, unique_chatters, engagement_rate, live, paid_subscribers, paid_subscriber_delta,
-           subscription_points, version
+           subscription_points, chat_sampling_rate, version
     FROM metrics_1m
     WHERE platform IN {platforms:Array(String)} AND channel_id IN {channelIds:Array(String)}
       AND window_start >= {from:DateTime('UTC')} AND window_start < {to:DateTime('UTC')}

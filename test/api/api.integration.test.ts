@@ -71,6 +71,7 @@ describe('REST API /v1 (real ClickHouse, Redis, Kafka, Schema Registry)', () => 
         start: '2026-11-20T10:00:00.000Z', liveMinutes: 60, samples: 120, avgViewers: 129.5, peakViewers: 169, minViewers: 95,
         viewerMinutes: 7770, followers: 5050, followerDelta: 60, chatMessages: 120, uniqueChatters: 3, engagementRate: expect.closeTo(0.05, 10),
         paidSubscribers: null, paidSubscriberDelta: null, subscriptionPoints: null, // no Twitch paid-subscriber figures in these fixtures
+        chatSamplingRate: 1, chatSampled: false, // all of the chat read
       });
       expect(r.body.points[1]).toMatchObject({ start: '2026-11-20T11:00:00.000Z', liveMinutes: 30, avgViewers: 174.5, peakViewers: 199, minViewers: 155, viewerMinutes: 5235, followers: 5110, followerDelta: 30, chatMessages: 60 });
     });

@@ -21,6 +21,8 @@ function win(channelId: string, i: number, bump = 0): ClosedWindow {
     platform: 'twitch', channelId, userId: 'u1', windowStart: D0 + i * MIN, samples, avgViewers: avg, peakViewers: live ? avg + (i % 9) : 0,
     minViewers: live ? avg - (i % 5) : 0, viewerMinutes: avg, followers: i % 3 === 0 ? null : 1000 + i + bump, followerDelta: i % 3 === 0 ? 0 : 1,
     chatMessages: (i % 5) + bump, uniqueChatters: i % 4, engagementRate: live ? (i % 4) / avg : 0, messagesPerViewerMinute: 0, live, streamId: live ? 's1' : null,
+    // Some minutes of sampled chat (YouTube under the quota planner); older versions 0.1, which a read must not pick.
+    chatSamplingRate: bump ? 0.1 : i % 97 === 5 ? 0.25 : 1,
   };
 }
 
@@ -91,6 +93,17 @@ describe('series over the hourly rollup + the open tail (real ClickHouse)', () =
       expect(expected.length).toBeGreaterThan(0);
       expectSameSeries(await metrics.series({ platform: 'twitch', channelId: '700' }, range, step), expected);
     }
+  });
+
+  test('the chat sampling rate of a bucket is the lowest of its windows, through the rollup as from metrics_1m (flagged, not scaled)', async () => {
+    const range = { fromMs: D0, toMs: D0 + 3 * DAY };
+    const hours = await metrics.series({ platform: 'twitch', channelId: '700' }, range, 3600);
+    // i % 97 === 5 lands in about one hour in four (97 minutes apart).
+    expect(hours.filter((r) => r.chatSamplingRate === 0.25).length).toBeGreaterThan(10);
+    expect(hours.filter((r) => r.chatSamplingRate === 1).length).toBeGreaterThan(10);
+    expect(hours.every((r) => r.chatSamplingRate === 0.25 || r.chatSamplingRate === 1)).toBe(true);
+    const days = await metrics.series({ platform: 'twitch', channelId: '700' }, range, 86400);
+    expect(days.map((r) => r.chatSamplingRate)).toEqual([0.25, 0.25, 0.25]);
   });
 
   test('a channel without rollup rows is read from metrics_1m entirely, with the same figures', async () => {
