@@ -16,6 +16,7 @@ import { OAuthStateStore } from '../platforms/oauth/oauth-state.store';
 import { ChannelAccessService } from './channels/channel-access.service';
 import { clickhouseCheck, kafkaCheck, ReadinessService, redisCheck, schemaRegistryCheck } from './health/readiness.service';
 import { RateLimiter } from '../shared/redis/rate-limiter';
+import { requestGuard } from './http/request-guard';
 import { MetricsRepository } from './metrics/metrics.repository';
 import { StreamingMetricsService } from './metrics/streaming-metrics.service';
 import { SeriesCache } from './metrics/series.cache';
@@ -79,8 +80,9 @@ export async function startApi(rt: Runtime, o: StartApiOptions = {}): Promise<Ru
   const notifications = notificationParts(config, redis, logger);
   closer.add('notifications', () => notifications.close());
   const metricsRepository = new MetricsRepository(ch);
+  const dataVersions = new DataVersions(redis, config.REDIS_KEY_PREFIX);
   // Series results cached under the channel's data version, which every writer bumps (api/README.md "Series cache").
-  const seriesCache = new SeriesCache(metricsRepository, new DataVersions(redis, config.REDIS_KEY_PREFIX), {
+  const seriesCache = new SeriesCache(metricsRepository, dataVersions, {
     maxRows: config.API_SERIES_CACHE_MAX_ROWS,
     maxAgeMs: config.API_SERIES_CACHE_MAX_AGE_SECONDS * 1000,
   });
@@ -109,7 +111,13 @@ export async function startApi(rt: Runtime, o: StartApiOptions = {}): Promise<Ru
     },
     {
       logger: rt.logger,
-      rateLimiter: new RateLimiter(redis, config.REDIS_KEY_PREFIX, config.API_RATE_LIMIT_PER_MINUTE),
+      // One Redis round trip per request for token, rate limit and, on channel routes, owners + data version.
+      guard: requestGuard({
+        redis,
+        tokens,
+        limiter: new RateLimiter(redis, config.REDIS_KEY_PREFIX, config.API_RATE_LIMIT_PER_MINUTE),
+        channel: { activeOwners: connections.activeOwnersRead?.bind(connections), dataVersion: (c) => dataVersions.versionRead(c) },
+      }),
       maxBodyBytes: config.API_MAX_BODY_BYTES,
       staticDir: o.staticDir ?? repoPath('dashboards', 'web'),
       version: packageVersion(),

@@ -1,10 +1,8 @@
 import fs from 'node:fs';
 import express, { Express } from 'express';
 import type { Logger } from '../shared/logging/logger';
-import { authenticate } from './http/auth.middleware';
 import { errorHandler, notFoundHandler } from './http/error.middleware';
-import { rateLimit } from './http/rate-limit';
-import type { RateLimiter } from '../shared/redis/rate-limiter';
+import type { RequestGuard } from './http/request-guard';
 import { requestLog } from './http/request-log.middleware';
 import { serveDashboard } from './http/static-assets';
 import { mountRoutes, RouteDef } from './http/route';
@@ -20,7 +18,8 @@ import { tokenRoutes } from './routes/tokens.routes';
 
 export interface AppOptions {
   logger: Logger;
-  rateLimiter: RateLimiter;
+  /** Authentication and the rate limit of every non-public route (http/request-guard.ts). */
+  guard: RequestGuard;
   /** Largest accepted request body; larger ones are answered 413. */
   maxBodyBytes: number;
   /** The built-in web dashboard (dashboards/web), served at / when the folder exists. */
@@ -48,7 +47,7 @@ export function createApp(ctx: ApiContext, o: AppOptions): { app: Express; route
     ...quotaRoutes(ctx),
   );
   const router = express.Router();
-  mountRoutes(router, routes, [authenticate(ctx.authenticator), rateLimit(o.rateLimiter)]);
+  mountRoutes(router, routes, o.guard);
   app.use(router);
 
   // The folder also holds the dashboard's TypeScript tests: only its browser assets are served (an allowlist).

@@ -4,6 +4,7 @@
  * registry, satisfy them; api.service.ts is where the real ones are plugged in, so the compiler checks
  * the fit there and nowhere else depends on those parts' internals.
  */
+import type { RedisRead } from '../shared/redis/redis-read';
 
 /** The fields of platforms/connections' `Connection` the API reads or returns. Never tokens. */
 export interface ConnectionRecord {
@@ -22,6 +23,11 @@ export interface ConnectionRecord {
 export interface ConnectionDirectory {
   get(connectionId: string): Promise<ConnectionRecord | null | undefined>;
   listByUser(userId: string): Promise<ConnectionRecord[]>;
+  /**
+   * The users with an active connection to the channel, as a Redis read the request guard batches with
+   * the token lookup (platforms' ConnectionRepository has it); only a hit is an answer (see there).
+   */
+  activeOwnersRead?(platform: string, channelId: string): RedisRead<string[]>;
 }
 
 /** Who started an OAuth authorisation and from what client (platforms/oauth/oauth-state.store.ts keeps it with the state). */

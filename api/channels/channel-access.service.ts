@@ -20,6 +20,17 @@ export class ChannelAccessService {
   }
 
   /**
+   * requireChannel where only the yes matters: `activeOwners` (the channel's owner index, read by the
+   * request guard with the token, ConnectionDirectory.activeOwnersRead) answers a yes at once — a user in
+   * it has an active connection; anything else takes the full check (a connection awaiting
+   * re-authorisation is not in the index, and a stranger gets the same 403 as before).
+   */
+  async requireOwner(principal: Principal, platform: string, channelId: string, activeOwners?: readonly string[]): Promise<void> {
+    if (activeOwners?.includes(principal.userId)) return;
+    await this.requireChannel(principal, platform, channelId);
+  }
+
+  /**
    * A connection of the caller's that is not revoked. A disconnected (revoked) connection answers
    * like a missing one: after `DELETE /v1/connections/{id}` its routes stop answering, even while
    * another user's connection keeps the channel itself polled.

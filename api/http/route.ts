@@ -17,11 +17,19 @@ export interface ResponseSpec {
   schema?: z.ZodType;
 }
 
+/** What the request guard (request-guard.ts) read for a channel route: a hint for the ownership check, the version for the series cache. */
+export interface ChannelPrefetch {
+  activeOwners?: readonly string[];
+  dataVersion: string;
+}
+
 export interface RouteContext<P, Q> {
   params: P;
   query: Q;
   /** Not set on public routes (their handlers do not read it). */
   principal: Principal;
+  /** On a `readsChannel` route with valid path parameters: what the request guard read of the channel with the token. */
+  channel?: ChannelPrefetch;
   req: Request;
   res: Response;
 }
@@ -38,6 +46,11 @@ export interface RouteDef<P extends AnyObject = AnyObject, Q extends AnyObject =
   tags: string[];
   /** Public routes skip authentication and rate limiting (health, readiness, metrics, the document). */
   public?: boolean;
+  /**
+   * The route reads the channel of its `{platform}/{channelId}`: the request guard reads the channel's
+   * owners and data version in the same Redis round trip as the token and the rate limit (RouteContext.channel).
+   */
+  readsChannel?: boolean;
   params?: P;
   query?: Q;
   /** JSON request body, for the document; the handler validates it with `parseOrThrow(schema, req.body, 'body')`. */
@@ -77,13 +90,13 @@ export function parseOrThrow<T extends z.ZodType>(schema: T | undefined, value: 
   return r.data;
 }
 
-export function mountRoutes(router: Router, routes: RouteDef[], guard: RequestHandler[]): void {
+export function mountRoutes(router: Router, routes: RouteDef[], guard: (route: RouteDef) => RequestHandler[]): void {
   for (const route of routes) {
     const handler = async (req: Request, res: Response, next: NextFunction) => {
       try {
         const params = parseOrThrow(route.params, req.params, 'path');
         const query = parseOrThrow(route.query, req.query, 'query');
-        const body = await route.handler({ params, query, principal: res.locals.principal as Principal, req, res });
+        const body = await route.handler({ params, query, principal: res.locals.principal as Principal, channel: res.locals.channelPrefetch as ChannelPrefetch | undefined, req, res });
         if (res.headersSent) return;
         if (route.success.status === 204) {
           res.status(204).end();
@@ -96,7 +109,7 @@ export function mountRoutes(router: Router, routes: RouteDef[], guard: RequestHa
       }
     };
     // Express 5 names the matched route on req.route; metrics label requests with this template instead.
-    router[route.method](toExpressPath(route.path), ...(route.public ? [] : guard), handler);
+    router[route.method](toExpressPath(route.path), ...(route.public ? [] : guard(route)), handler);
   }
 }
 

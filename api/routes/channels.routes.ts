@@ -47,8 +47,9 @@ export function channelRoutes(ctx: ApiContext): RouteDef[] {
       query: z.strictObject({ ...range, granularity: granularityParam, format: formatParam }),
       success: { status: 200, description: 'Buckets with data, oldest first (also text/csv or application/vnd.apache.parquet, by Accept or ?format=)', schema: MetricSeries },
       errors: [400, 403],
-      async handler({ params, query, principal, req, res }) {
-        await ctx.access.requireChannel(principal, params.platform, params.channelId);
+      readsChannel: true,
+      async handler({ params, query, principal, channel, req, res }) {
+        await ctx.access.requireOwner(principal, params.platform, params.channelId, channel?.activeOwners);
         const r = resolveRange(query, { defaultSpanMs: DAY, maxSpanMs: MAX_SPAN_MS[query.granularity] });
         const exportAs = negotiateExport(query.format, req.headers.accept);
         if (exportAs) {
@@ -57,7 +58,7 @@ export function channelRoutes(ctx: ApiContext): RouteDef[] {
           return ctx.exporter.stream(req, res, q, exportAs, `${params.platform}-${params.channelId}-metrics-${query.granularity}`);
         }
         // Kept JSON bytes with an ETag (304 on If-None-Match), not an object for res.json: a cached series costs no serialization.
-        return ctx.metrics.getMetricsSeriesBody(params, r, query.granularity);
+        return ctx.metrics.getMetricsSeriesBody(params, r, query.granularity, channel?.dataVersion);
       },
     }),
     defineRoute({

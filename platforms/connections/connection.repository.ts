@@ -13,6 +13,7 @@
  */
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { type RedisRead, runRead } from '../../shared/redis/redis-read';
 import type { OAuthTokens, PlatformId } from '../platform.adapter';
 import type { TokenCipher } from '../tokens/token-cipher';
 
@@ -111,7 +112,18 @@ export class ConnectionRepository {
   /** The users with an active connection to the channel (who gets its alerts and windows now). */
   async activeOwners(platform: string, channelId: string): Promise<string[]> {
     await this.ensureChannelIndex();
-    return [...new Set(await this.redis.hvals(this.channelKey(platform, channelId)))].sort();
+    return runRead(this.redis, this.activeOwnersRead(platform, channelId));
+  }
+
+  /**
+   * The owner index's users of the channel as a RedisRead, for a caller that batches it with other
+   * reads in one round trip (the API's request guard). Without `ensureChannelIndex`, so a user in it
+   * certainly has an active connection, while one missing from it may still own the channel (a
+   * connection awaiting re-authorisation, or one stored before the index): only a hit is an answer.
+   */
+  activeOwnersRead(platform: string, channelId: string): RedisRead<string[]> {
+    const key = this.channelKey(platform, channelId);
+    return { commands: 1, queue: (p) => void p.hvals(key), decode: ([v]) => [...new Set(v as string[])].sort() };
   }
 
   private indexReady: Promise<void> | undefined;

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { type RedisRead, runRead } from './redis-read';
 
 /** A channel as the writers and the API name it. */
 export interface DataVersionChannel {
@@ -40,7 +41,13 @@ export class DataVersions {
   }
 
   /** The channel's current version ("0" before its first write). */
-  async read(c: DataVersionChannel): Promise<string> {
-    return (await this.redis.get(this.key(c))) ?? '0';
+  read(c: DataVersionChannel): Promise<string> {
+    return runRead(this.redis, this.versionRead(c));
+  }
+
+  /** The same read, for a caller that batches it with others in one round trip (shared/redis/redis-read.ts). */
+  versionRead(c: DataVersionChannel): RedisRead<string> {
+    const key = this.key(c);
+    return { commands: 1, queue: (p) => void p.get(key), decode: ([v]) => (typeof v === 'string' ? v : '0') };
   }
 }
