@@ -1,5 +1,5 @@
 /**
- * Models evaluation bench (issue 22): `npx tsx bench/models-eval.bench.ts [--seeds 1,2,3,4,5] [--weeks 4,12] [--channels 12] [--epochs N]`.
+ * Models evaluation bench (issue 22): `npx tsx bench/models-eval.bench.ts [--seeds 1,2,3,4,5] [--weeks 4,12] [--channels 48] [--epochs N]`.
  * The same harness as `spacehub models evaluate` (models/evaluate.ts): per history seed × length, both
  * models trained on simulator history (in memory, no servers) and scored on the holdout week next to
  * every baseline and the oracle — the simulator's expected viewers before noise, the noise floor.

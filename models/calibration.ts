@@ -30,3 +30,35 @@ export function logBand(predicted: number, q: number): { low: number; high: numb
 
 /** The nonconformity score of a viewer prediction in log space. */
 export const logError = (actual: number, predicted: number): number => Math.abs(Math.log((actual + 1) / (predicted + 1)));
+
+/**
+ * Normalised conformal scores: a prediction from a context that has seen n sessions is unsure by
+ * σ²·(1 + κ/n) — the audience's own session-to-session swing σ² plus the error of estimating the
+ * channel from n noisy sessions, which shrinks as 1/n. A score divided by √(1 + κ/n) is then
+ * exchangeable between young and old contexts, and one conformal quantile q gives every prediction
+ * its own half-width q·√(1 + κ/n): wider for a channel seen a few times, narrower for one seen often.
+ */
+export const inflation = (kappa: number, sessions: number): number => Math.sqrt(1 + kappa / Math.max(1, sessions));
+
+/**
+ * κ from the calibration scores themselves, by least squares of score² = a + b/n (κ = b/a, never
+ * below 0): no constant to tune. Fewer than 2 distinct n, or a ≤ 0: 0 (the plain conformal band).
+ */
+export function fitInflation(scores: number[], sessions: number[]): number {
+  const xs = sessions.map((n) => 1 / Math.max(1, n));
+  const ys = scores.map((e) => e * e);
+  const m = xs.length;
+  if (m < 2) return 0;
+  const mx = xs.reduce((a, x) => a + x, 0) / m;
+  const my = ys.reduce((a, y) => a + y, 0) / m;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < m; i++) {
+    sxx += (xs[i]! - mx) ** 2;
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+  }
+  if (sxx <= 0) return 0;
+  const b = sxy / sxx;
+  const a = my - b * mx;
+  return a > 0 && b > 0 ? b / a : 0;
+}

@@ -1,4 +1,4 @@
-import { conformalQuantile, coverage, logBand, logError } from './calibration';
+import { conformalQuantile, coverage, fitInflation, inflation, logBand, logError } from './calibration';
 
 describe('interval calibration (split conformal, pure)', () => {
   it('takes the ⌈(n + 1)·0.8⌉-th smallest calibration score as the half-width', () => {
@@ -30,5 +30,26 @@ describe('interval calibration (split conformal, pure)', () => {
 
   it('a band never goes below 0 viewers', () => {
     expect(logBand(0.5, 3).low).toBe(0);
+  });
+
+  it('widens the band of a young context: κ fitted from score² = a + b/n, half-width q·√(1 + κ/n)', () => {
+    // score² = 0.04 + 0.08/n exactly (σ = 0.2, estimation variance 0.08/n): a = 0.04, b = 0.08 → κ = 2.
+    const n = [1, 2, 4, 8, 2, 4];
+    const scores = n.map((k) => Math.sqrt(0.04 + 0.08 / k));
+    expect(fitInflation(scores, n)).toBeCloseTo(2, 9);
+    // n = 2 → √(1 + 2/2) = √2; n = 8 → √1.25; n = 0 counts as 1.
+    expect(inflation(2, 2)).toBeCloseTo(Math.SQRT2, 12);
+    expect(inflation(2, 8)).toBeCloseTo(Math.sqrt(1.25), 12);
+    expect(inflation(2, 0)).toBeCloseTo(Math.sqrt(3), 12);
+    // Normalised, every score is 0.2: the conformal quantile is 0.2 and a context of n sessions gets 0.2·√(1 + 2/n).
+    expect(conformalQuantile(scores.map((e, i) => e / inflation(2, n[i]!)))).toBeCloseTo(0.2, 12);
+  });
+
+  it('κ is 0 when errors do not shrink with n, when all n are equal, or with fewer than 2 scores', () => {
+    expect(fitInflation([0.3, 0.1, 0.3, 0.1], [2, 2, 8, 8])).toBe(0);
+    expect(fitInflation([0.1, 0.2, 0.3], [5, 5, 5])).toBe(0);
+    expect(fitInflation([0.5], [1])).toBe(0);
+    // Errors that grow with n (score² = 0.09 − 0.08/n … decreasing b < 0): no inflation either.
+    expect(fitInflation([Math.sqrt(0.01), Math.sqrt(0.05), Math.sqrt(0.07)], [1, 2, 4])).toBe(0);
   });
 });

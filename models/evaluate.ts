@@ -62,7 +62,7 @@ export interface CaseEvaluation {
   seconds: number;
 }
 
-export const EVALUATION_DEFAULTS = { seeds: [1, 2, 3, 4, 5], weeks: [4, 12], channels: 16, noise: 0.2, holdoutDays: 7, trainSeed: 1, to: Date.UTC(2026, 10, 20) };
+export const EVALUATION_DEFAULTS = { seeds: [1, 2, 3, 4, 5], weeks: [4, 12], channels: 48, noise: 0.2, holdoutDays: 7, trainSeed: 1, to: Date.UTC(2026, 10, 20) };
 
 const BASELINE_TIMING: TimingMethod[] = TIMING_METHODS.filter((m) => m !== 'model');
 

@@ -61,6 +61,8 @@ export interface ChannelContext {
   category: string;
   /** Sessions that ended inside the lookback window before asOf. */
   recentSessions: number;
+  /** Sessions that ended inside the seasonal lookback before asOf: how much the audience profile has seen. */
+  profileSessions: number;
   liveHours: number;
   /** Mean session avg viewers over the lookback (the level the viewer model predicts relative to). */
   level: number;
@@ -165,6 +167,7 @@ export function channelContext(h: ChannelHistory, asOf: number): ContextResult {
       platform: h.platform,
       category,
       recentSessions: recent.length,
+      profileSessions: ended.filter((s) => s.endedAt > asOf - SEASONAL_LOOKBACK_DAYS * DAY_MS).length,
       liveHours: hours.length,
       level,
       level7: week.length ? mean(week.map((s) => s.avgViewers)) : level,

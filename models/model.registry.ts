@@ -9,7 +9,7 @@ import { BackendPreference, useBackend } from './tf.backend';
 import { baselineSlots, nextWeekSlots, scoreSlots, SlotScore, TimingServing, TimingServingDecision, Z80 } from './timing.model';
 import { scoreViewers, servedValue, viewerBaselines, ViewerServing, ViewerServingDecision } from './viewers.model';
 import { explainPrediction, explainSlot, holdoutComparison, HoldoutComparison, SlotReason } from './explanations';
-import { INTERVAL_COVERAGE, logBand } from './calibration';
+import { inflation, INTERVAL_COVERAGE, logBand } from './calibration';
 import { InsufficientDataError, ModelArtifactError, ModelInputError, ModelNotReadyError } from './errors';
 
 /**
@@ -192,7 +192,7 @@ export class ModelRegistry extends EventEmitter {
     const name: ViewerServing = serving?.name ?? 'viewers';
     const b = viewerBaselines(ctx, start, durationMs);
     const expected = servedValue(name, () => scoreViewers({ model: loaded.model, normalization: loaded.meta.normalization, vocabulary: loaded.meta.vocabulary, weekdayPrior: loaded.meta.weekdayPrior, residualWeight: loaded.meta.residualWeight }, [{ ctx, start, durationMs, category: null }])[0]!, b.values);
-    const band = serving ? logBand(expected, serving.intervalQ) : null;
+    const band = serving ? logBand(expected, serving.intervalQ * inflation(serving.intervalKappa ?? 0, ctx.profileSessions)) : null;
     return {
       channel: { platform: channel.platform, channelId: channel.channelId },
       startTime: new Date(start).toISOString(),

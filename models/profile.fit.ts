@@ -35,7 +35,8 @@ export interface ProfileFit {
   hours: number;
 }
 
-const PARAMS = 1 + 2 * PROFILE_HARMONICS + 7;
+const DENSE = 1 + 2 * PROFILE_HARMONICS;
+const PARAMS = DENSE + 7;
 
 /** Stream day (0–6, days since epoch mod 7, shifted by the channel's day start) of an hour start. */
 export function streamDay(hourStart: number, dayStartHour: number): number {
@@ -108,12 +109,16 @@ export function fitProfile(hours: Array<{ hourStart: number; viewers: number }>,
   const xtx = Array.from({ length: PARAMS }, () => new Array<number>(PARAMS).fill(0));
   const xty = new Array<number>(PARAMS).fill(0);
   // With a prior, the channel's own weekday effects are its deviations from the prior (shrunk toward 0).
+  // A design row is dense in its first DENSE entries and one-hot (its stream day) after: only those are summed.
   const rows = hours.map((x) => ({ x: design(x.hourStart, dayStartHour), y: Math.log(x.viewers + 1) - prior[streamDay(x.hourStart, dayStartHour)]!, v: x.viewers }));
   for (const { x, y } of rows) {
-    for (let i = 0; i < PARAMS; i++) {
-      if (x[i] === 0) continue;
+    const day = x.indexOf(1, DENSE);
+    for (let k = 0; k <= DENSE; k++) {
+      const i = k < DENSE ? k : day;
       xty[i]! += x[i]! * y;
-      for (let j = 0; j < PARAMS; j++) xtx[i]![j]! += x[i]! * x[j]!;
+      const row = xtx[i]!;
+      for (let j = 0; j < DENSE; j++) row[j]! += x[i]! * x[j]!;
+      row[day]! += x[i]!;
     }
   }
   for (let i = 1; i < PARAMS; i++) xtx[i]![i]! += i <= 2 * PROFILE_HARMONICS ? ridgeDaily : ridgeWeekday;

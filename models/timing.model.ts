@@ -14,12 +14,12 @@ import type { tf } from './tf.backend';
  * Optimal streaming time: for one channel, a score for each of the 168 UTC hour-of-week slots — the
  * viewers it can expect while live in that hour, with an uncertainty. Slots are ranked by the median
  * (typical) outcome: ranking by the mean would favour slots only because they are uncertain. One sample per live hour, with
- * features as of that hour; the network outputs the mean and log-variance of log((v+1)/(level+1))
+ * features as of the start of its session; the network outputs the mean and log-variance of log((v+1)/(level+1))
  * (Gaussian likelihood), so each slot carries its own spread.
  */
 export type TimingTrainingOptions = TrainingOptions;
 
-export const TIMING_DEFAULTS = { epochs: 30, batchSize: 64, learningRate: 0.003, hidden: [8], l2: 0.01 };
+export const TIMING_DEFAULTS = { epochs: 30, batchSize: 64, maxStepsPerEpoch: 16, learningRate: 0.003, hidden: [8], l2: 0.01 };
 export const MIN_TRAIN_HOURS = 100;
 /** A holdout hour counts when the channel was live for most of it. */
 const MIN_SAMPLE_MINUTES = 45;
@@ -93,11 +93,24 @@ interface Candidate {
   ctx: ChannelContext;
 }
 
+/**
+ * One sample per live hour, with the channel's context as of the start of the hour its session began
+ * in (an hour of no ended session: as of the hour itself). As when a recommendation is made, nothing
+ * of the stream being scored is known yet — the earlier hours of the same session, which share its
+ * audience swing, are not features of the later ones — and a session's hours share one context, so
+ * training builds a context per session instead of per hour.
+ */
 function candidates(h: ChannelHistory): Candidate[] {
   const out: Candidate[] = [];
+  const contexts = new Map<number, ReturnType<typeof channelContext>>();
+  let k = 0;
   for (const x of h.hours) {
     if (x.liveMinutes < MIN_SAMPLE_MINUTES) continue;
-    const r = channelContext(h, x.hourStart);
+    while (k < h.sessions.length && h.sessions[k]!.endedAt <= x.hourStart) k++;
+    const s = h.sessions[k];
+    const asOf = s && s.startedAt < x.hourStart + HOUR_MS ? Math.floor(s.startedAt / HOUR_MS) * HOUR_MS : x.hourStart;
+    let r = contexts.get(asOf);
+    if (!r) contexts.set(asOf, (r = channelContext(h, asOf)));
     if (r.ok) out.push({ x, ctx: r.ctx });
   }
   return out;
@@ -209,7 +222,7 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
     normalize(xTrain, normalization),
     // The second column is a placeholder: the loss reads the log-variance from the prediction only.
     train.map((c) => [hourTarget(c) - slotPrior(c.ctx, c.x.hourStart, weekdayPrior), 0]),
-    { epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, seed: o.seed, loss: gaussianNll, onEpoch: o.onEpoch },
+    { epochs: o.epochs, batchSize: o.batchSize, maxStepsPerEpoch: o.maxStepsPerEpoch, learningRate: o.learningRate, seed: o.seed, loss: gaussianNll, onEpoch: o.onEpoch },
   );
   const scorer: TimingScorer = { model, normalization, vocabulary, weekdayPrior };
   // Conformal width: |error| / sigma on the calibration hours (in-sample when there are too few).

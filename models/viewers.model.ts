@@ -7,7 +7,7 @@ import {
 import { pooledWeekdayPrior } from './profile.fit';
 import { buildMlp, fitMlp, predictRows, TrainingOptions, TrainingOutcome, weightedHuber } from './mlp';
 import { mae, mape, round } from './evaluation';
-import { CALIBRATION_DAYS, conformalQuantile, coverage, logBand, logError } from './calibration';
+import { CALIBRATION_DAYS, conformalQuantile, coverage, fitInflation, inflation, logBand, logError } from './calibration';
 import { InsufficientDataError } from './errors';
 import type { tf } from './tf.backend';
 
@@ -27,7 +27,7 @@ export type ViewerTrainingOptions = TrainingOptions & {
   residualWeights?: number[];
 };
 
-export const VIEWER_DEFAULTS = { epochs: 60, batchSize: 64, learningRate: 0.003, hidden: [8], l2: 0.1 };
+export const VIEWER_DEFAULTS = { epochs: 60, batchSize: 64, maxStepsPerEpoch: 8, learningRate: 0.003, hidden: [8], l2: 0.1 };
 export const MIN_TRAIN_SESSIONS = 30;
 
 export const VIEWER_BASELINES = ['channel-mean', 'same-hour-last-week', 'channel-hour-of-week'] as const;
@@ -42,8 +42,13 @@ export interface ViewerServingDecision {
   bestBaselineMae: number;
   modelMae: number;
   holdoutSessions: number;
-  /** Conformal half-width of the 80 % interval, in log((v+1)) units, for what is served. */
+  /**
+   * Conformal half-width of the 80 % interval, in log((v+1)) units, for what is served, at a channel
+   * seen in many sessions; one seen in n sessions gets intervalQ·√(1 + intervalKappa/n) (calibration.ts).
+   */
   intervalQ: number;
+  /** Absent (artifacts before it): 0, one width for every channel. */
+  intervalKappa?: number;
 }
 
 export interface ViewerScorer {
@@ -169,7 +174,7 @@ export async function trainViewerModel(histories: ChannelHistory[], o: ViewerTra
     model,
     normalize(xTrain, normalization),
     train.map((c) => [Math.log((c.s.avgViewers + 1) / (profileEstimate(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt, weekdayPrior) + 1)), sampleWeight(c.ctx.level)]),
-    { epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, seed: o.seed, loss: weightedHuber, onEpoch: o.onEpoch },
+    { epochs: o.epochs, batchSize: o.batchSize, maxStepsPerEpoch: o.maxStepsPerEpoch, learningRate: o.learningRate, seed: o.seed, loss: weightedHuber, onEpoch: o.onEpoch },
   );
 
   const scorer: ViewerScorer = { model, normalization, vocabulary, weekdayPrior };
@@ -191,10 +196,17 @@ export async function trainViewerModel(histories: ChannelHistory[], o: ViewerTra
   const name: ViewerServing = modelMae <= baselineMae[bestBaseline] ? 'viewers' : `baseline:${bestBaseline}`;
   const served = (r: (typeof held)[number]) => servedValue(name, () => r.model, r.values);
 
-  // Interval: conformal on the calibration week (in-sample training residuals when it has too few sessions).
-  const calibrated = evaluate(calibrating);
-  const intervalQ = conformalQuantile(calibrated.map((r) => logError(r.actual, served(r))));
-  const bands = held.map((r) => logBand(served(r), intervalQ));
+  // Interval: normalised split conformal (calibration.ts). Calibrated on every session before the
+  // holdout whose served number is out of sample — the profile and the baselines are fitted as of each
+  // session's start, so when the net's correction is not applied (weight 0) or a baseline is served
+  // that is every earlier session; otherwise the calibration week only (the net saw the training
+  // sessions), or the training sessions when that week has too few.
+  const outOfSample = name !== 'viewers' || scorer.residualWeight === 0;
+  const calibrated = evaluate(outOfSample ? [...train, ...calibration] : calibrating);
+  const scores = calibrated.map((r) => logError(r.actual, served(r)));
+  const intervalKappa = fitInflation(scores, calibrated.map((r) => r.c.ctx.profileSessions));
+  const intervalQ = conformalQuantile(scores.map((e, i) => e / inflation(intervalKappa, calibrated[i]!.c.ctx.profileSessions)));
+  const bands = held.map((r) => logBand(served(r), intervalQ * inflation(intervalKappa, r.c.ctx.profileSessions)));
 
   const trainActual = train.map((c) => c.s.avgViewers);
   const metrics = {
@@ -212,6 +224,8 @@ export async function trainViewerModel(histories: ChannelHistory[], o: ViewerTra
     serves_baseline: name === 'viewers' ? 0 : 1,
     served_mae: round(maeOf(served)),
     interval80_q: round(intervalQ),
+    interval80_kappa: round(intervalKappa),
+    interval80_calibration_sessions: calibrated.length,
     interval80_coverage: round(coverage(actual, bands.map((b) => b.low), bands.map((b) => b.high))),
     calibration_sessions: calibration.length,
     residual_weight: scorer.residualWeight,
@@ -227,7 +241,7 @@ export async function trainViewerModel(histories: ChannelHistory[], o: ViewerTra
     trainSamples: train.length,
     holdoutSamples: holdout.length,
     channels: histories.length,
-    serving: { name, bestBaseline, bestBaselineMae: round(baselineMae[bestBaseline], 2), modelMae: round(modelMae, 2), holdoutSessions: holdout.length, intervalQ },
+    serving: { name, bestBaseline, bestBaselineMae: round(baselineMae[bestBaseline], 2), modelMae: round(modelMae, 2), holdoutSessions: holdout.length, intervalQ, intervalKappa },
     holdout: held.map((r, i) => ({
       channel: channelKey(r.c.h),
       streamId: r.c.s.streamId,
