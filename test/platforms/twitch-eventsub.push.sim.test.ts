@@ -3,6 +3,8 @@
  * state changes, channel.follow for the world's follower growth — through the real OAuth connection,
  * the adapter's push source, at-least-once duplicates and a session_reconnect.
  */
+import axios from 'axios';
+import WebSocket from 'ws';
 import type { ChannelPush } from '../../platforms/platform.adapter';
 import { TwitchService } from '../../platforms/twitch/twitch.adapter';
 import type { TwitchEventSubClient } from '../../platforms/twitch/eventsub/eventsub-ws.client';
@@ -58,5 +60,30 @@ describe('Twitch EventSub push from the simulator', () => {
     expect(push.duplicates).toBeGreaterThan(0);
     expect(new Set(got.map((e) => e.deliveryId)).size).toBe(got.length);
     expect(got.filter((e) => e.kind === 'online')).toHaveLength(1);
+  });
+
+  it('refuses (403) a push subscription whose scope the token lacks, as Twitch does, and accepts the types that need none', async () => {
+    const clientId = 'scope-test-client';
+    const grant = b.sim.state.newGrant({ platform: 'twitch', clientId, channelId, redirectUri: 'http://127.0.0.1/cb', scopes: [], expiresAt: Date.now() + 60_000, used: false });
+    const { accessToken } = b.sim.state.issueTokens(grant);
+    const ws = new WebSocket(`${b.sim.url.replace(/^http/, 'ws')}/ws`);
+    try {
+      const sessionId = await new Promise<string>((resolve, reject) => {
+        ws.once('message', (d) => resolve((JSON.parse(d.toString()) as { payload: { session: { id: string } } }).payload.session.id));
+        ws.once('error', reject);
+      });
+      const create = (type: string, version: string, condition: Record<string, string>) => axios.post(`${b.sim.url}/helix/eventsub/subscriptions`,
+        { type, version, condition, transport: { method: 'websocket', session_id: sessionId } },
+        { headers: { Authorization: `Bearer ${accessToken}`, 'Client-Id': clientId }, validateStatus: () => true });
+      const me = { broadcaster_user_id: channelId };
+      expect((await create('channel.cheer', '1', me)).status).toBe(403);
+      expect((await create('channel.subscribe', '1', me)).status).toBe(403);
+      expect((await create('channel.follow', '2', { ...me, moderator_user_id: channelId })).status).toBe(403);
+      expect((await create('channel.raid', '1', { to_broadcaster_user_id: channelId })).status).toBe(202);
+      expect((await create('channel.update', '2', me)).status).toBe(202);
+      expect((await create('channel.update', '1', me)).status).toBe(400); // the simulator serves v2
+    } finally {
+      ws.close();
+    }
   });
 });
