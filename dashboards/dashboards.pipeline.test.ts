@@ -43,7 +43,7 @@ function session(c: (typeof CHANNELS)[number], streamId: string, start: number, 
     out.push({ topic: 'chat', key, t: t - 1, value: { ...base, eventId: `${c.platform}:${c.channelId}:chat:${t}`, intervalStart: t - 30_000, intervalEnd: t, messages: 4 + (k % 3), chatterIds: [`a${k % 5}`, `b${k % 3}`], samplingRate: 1 } });
   }
   for (let t = start + 20_000, k = 0; t < end; t += MIN, k++) {
-    out.push({ topic: 'followers', key, t, value: { ...base, eventId: `${c.platform}:${c.channelId}:followers:${t}`, observedAt: t, followers: 5000 + k * 2 } });
+    out.push({ topic: 'followers', key, t, value: { ...base, eventId: `${c.platform}:${c.channelId}:followers:${t}`, observedAt: t, followers: 5000 + k * 2, ...(c.platform === 'twitch' ? { paidSubscribers: 100 + k, subscriptionPoints: 120 + k } : {}) } });
   }
   out.push(life('ended', end));
   return out;

@@ -33,6 +33,8 @@ export interface MetricRow {
   platform: string; channel_id: string; user_id: string; window_start: number; samples: number; avg_viewers: number;
   peak_viewers: number; min_viewers: number; viewer_minutes: number; followers: number | null; follower_delta: number;
   chat_messages: number; unique_chatters: number; engagement_rate: number; live: number; version: number;
+  /** Twitch channels: paid subscribers read with the followers (issue 18.3); YouTube: null. */
+  paid_subscribers: number | null; paid_subscriber_delta: number; subscription_points: number | null;
 }
 
 export interface SeedData {
@@ -61,6 +63,8 @@ export function buildSeedData(nowMs: number): SeedData {
   const today = Math.floor(now / DAY) * DAY;
   for (const c of SEED_CHANNELS) {
     let followers = 10_000 + c.baseViewers * 3;
+    const twitch = c.platform === 'twitch';
+    let paid = 200 + c.baseViewers;
     for (let day = -29; day <= 0; day++) {
       let start = today + day * DAY + c.startHour * 3600_000;
       let end = start + 3 * 3600_000;
@@ -76,11 +80,15 @@ export function buildSeedData(nowMs: number): SeedData {
       let viewerMinutes = 0;
       let chat = 0;
       let gained = 0;
+      let paidGained = 0;
       for (let w = start, i = 0; w < end; w += MIN, i++) {
         const v = viewersAt(c, i, day + 30);
         const delta = i % 4 === 0 ? 1 + (v % 3) : 0;
         followers += delta;
         gained += delta;
+        const paidDelta = i % 10 === 5 ? 1 : 0;
+        paid += paidDelta;
+        paidGained += paidDelta;
         const messages = Math.round(v * 0.05);
         peak = Math.max(peak, v + 7);
         viewerMinutes += v;
@@ -90,6 +98,7 @@ export function buildSeedData(nowMs: number): SeedData {
           avg_viewers: v, peak_viewers: v + 7, min_viewers: Math.max(0, v - 6), viewer_minutes: v, followers,
           follower_delta: delta, chat_messages: messages, unique_chatters: Math.round(messages * 0.6),
           engagement_rate: messages / v, live: 1, version,
+          paid_subscribers: twitch ? paid : null, paid_subscriber_delta: twitch ? paidDelta : 0, subscription_points: twitch ? paid + Math.round(paid / 5) : null,
         });
       }
       // One offline window after each ended stream (the processors close windows for offline polls too).
@@ -98,13 +107,14 @@ export function buildSeedData(nowMs: number): SeedData {
           platform: c.platform, channel_id: c.channelId, user_id: c.userId, window_start: end / 1000, samples: 1,
           avg_viewers: 0, peak_viewers: 0, min_viewers: 0, viewer_minutes: 0, followers, follower_delta: 0,
           chat_messages: 0, unique_chatters: 0, engagement_rate: 0, live: 0, version,
+          paid_subscribers: twitch ? paid : null, paid_subscriber_delta: 0, subscription_points: twitch ? paid + Math.round(paid / 5) : null,
         });
       }
       const minutes = Math.max(1, Math.round((end - start) / MIN));
       d.sessions.push({
         platform: c.platform, channel_id: c.channelId, user_id: c.userId, stream_id: streamId, started_at: iso(start),
         ended_at: liveNow ? null : iso(end), duration_seconds: Math.round((end - start) / 1000), peak_viewers: peak,
-        avg_viewers: viewerMinutes / minutes, hours_watched: viewerMinutes / 60, followers_gained: gained, chat_messages: chat,
+        avg_viewers: viewerMinutes / minutes, hours_watched: viewerMinutes / 60, followers_gained: gained, paid_subscribers_gained: twitch ? paidGained : null, chat_messages: chat,
         title: `Day ${day + 30} with ${c.login}`, category: day % 2 ? 'Just Chatting' : 'Celeste', status: liveNow ? 'live' : 'ended', version,
       });
       const alert = (type: string, at: number, severity: string, message: string, details = '{}') =>

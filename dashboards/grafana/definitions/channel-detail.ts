@@ -209,6 +209,25 @@ export const channelDetail: DashboardSpec = {
       ],
     },
     {
+      type: 'timeseries',
+      title: 'Paid subscribers and points (Twitch)',
+      description: 'Read with the follower counts when the connection has channel:read:subscriptions; empty for YouTube and for connections made before it was asked for (GET /v1/connections: needsReconnectFor).',
+      w: 24,
+      h: 8,
+      interval: '1m',
+      queries: [
+        {
+          format: 'timeseries',
+          sql: sql`
+            SELECT $__timeInterval(window_start) AS time, max(paid_subscribers) AS subscriber_count, max(subscription_points) AS points
+            FROM metrics_1m FINAL
+            WHERE ${channel} AND paid_subscribers IS NOT NULL AND $__timeFilter(window_start)
+            GROUP BY time
+            ORDER BY time`,
+        },
+      ],
+    },
+    {
       type: 'table',
       title: 'Sessions',
       description: 'Streams overlapping the time range, newest first.',
@@ -219,7 +238,7 @@ export const channelDetail: DashboardSpec = {
           sql: sql`
             SELECT started_at, ended_at, status, title, category, duration_seconds AS duration,
                    peak_viewers, round(avg_viewers, 1) AS avg_viewers, round(hours_watched, 1) AS hours_watched,
-                   followers_gained, chat_messages
+                   followers_gained, paid_subscribers_gained, chat_messages
             FROM stream_sessions FINAL
             WHERE ${channel} AND (ended_at IS NULL OR ended_at >= $__fromTime_ms) AND started_at <= $__toTime_ms
             ORDER BY started_at DESC

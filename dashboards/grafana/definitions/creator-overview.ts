@@ -206,7 +206,7 @@ export const creatorOverview: DashboardSpec = {
           sql: sql`
             SELECT started_at, ended_at, platform, channel_id AS channel, status, title, category,
                    duration_seconds AS duration, peak_viewers, round(avg_viewers, 1) AS avg_viewers,
-                   round(hours_watched, 1) AS hours_watched, followers_gained, chat_messages
+                   round(hours_watched, 1) AS hours_watched, followers_gained, paid_subscribers_gained, chat_messages
             FROM stream_sessions FINAL
             WHERE ${user} AND (ended_at IS NULL OR ended_at >= $__fromTime_ms) AND started_at <= $__toTime_ms
             ORDER BY started_at DESC
