@@ -16,17 +16,15 @@ import path from 'node:path';
 import { parseArgs } from '../shared/lifecycle/process.contract';
 import { BENCH_RESULT_MARK, type BenchOutcome, type BenchReport, type BenchResult } from './bench-result';
 import { mergeReport, readmeTable, replaceBetweenMarkers, reportMarkdown } from './support/report-render';
+import { batches, type PlannedRun, totalBudget } from './support/run-plan';
 
-interface BenchRun {
-  name: string;
+interface BenchRun extends PlannedRun {
   file: string;
   args: string[];
   /** Extra environment: the gateway bench takes its sizes from the environment. */
   env?: Record<string, string>;
-  /** Wall seconds this bench may take on a quiet 2-core box (tsx start included). */
-  budgetS: number;
   /**
-   * Benches with the same group run at the same time. Only for benches whose figures are not CPU-bound:
+   * Only for benches whose figures are not CPU-bound (the group runs at once, bench/support/run-plan.ts):
    * the live latencies wait on poll cadences and window closes (seconds), models-eval measures model
    * quality (MAE, hit@3), not time.
    */
@@ -101,26 +99,8 @@ function runOne(run: BenchRun, prefixLines: boolean): Promise<BenchOutcome> {
 /** Runs in order; consecutive runs of one group start together. Outcomes keep the order of RUNS. */
 async function runAll(runs: BenchRun[]): Promise<BenchOutcome[]> {
   const outcomes: BenchOutcome[] = [];
-  for (let i = 0; i < runs.length;) {
-    const group = runs[i]!.group;
-    let j = i + 1;
-    while (group !== undefined && j < runs.length && runs[j]!.group === group) j++;
-    const batch = runs.slice(i, j);
-    outcomes.push(...(await Promise.all(batch.map((r) => runOne(r, batch.length > 1)))));
-    i = j;
-  }
+  for (const batch of batches(runs)) outcomes.push(...(await Promise.all(batch.map((r) => runOne(r, batch.length > 1)))));
   return outcomes;
-}
-
-/** Sequential budgets plus, per group, its longest one. */
-function totalBudget(runs: BenchRun[]): number {
-  const groups = new Map<string, number>();
-  let sequential = 0;
-  for (const r of runs) {
-    if (r.group === undefined) sequential += r.budgetS;
-    else groups.set(r.group, Math.max(groups.get(r.group) ?? 0, r.budgetS));
-  }
-  return sequential + [...groups.values()].reduce((a, b) => a + b, 0);
 }
 
 function readPrevious(): BenchReport | undefined {
