@@ -81,10 +81,10 @@ interface GoalRun {
 }
 
 /**
- * The goal's simulator (GOAL bulk Twitch channels, 10 % live, Twitch's 800-point bucket) and its first
- * run of the 8 shards; `finish()` waits for the next slot of the live cadence, runs it, and reports
- * what the simulator charged the app token in that window. Its own client id: the adapter's shared
- * Ratelimit bucket in Redis is per client id, and the main simulator's bucket is raised.
+ * The goal's simulator (GOAL bulk Twitch channels, 10 % live, Twitch's 800-point bucket) and the 8
+ * shards' two runs of one live cadence, started at once; `finish()` waits for them and reports what the
+ * simulator charged the app token in that window. Its own client id: the adapter's shared Ratelimit
+ * bucket in Redis is per client id, and the main simulator's bucket is raised.
  */
 async function startGoalCadence(c: import('../shared/config/config').Config, redis: import('ioredis').Redis, LIVE_MS: number, OFFLINE_MS: number, SHARDS: number) {
   const now = Date.now();
@@ -117,7 +117,6 @@ async function startGoalCadence(c: import('../shared/config/config').Config, red
   const slot0 = Math.ceil(now / LIVE_MS) * LIVE_MS;
   const streams = () => state.counters.requests['/helix/streams'] ?? 0;
   const runs: GoalRun[] = [];
-  let startedAt: number;
   const run = async (slot: number) => {
     const calls0 = streams();
     const w0 = state.clock();
@@ -137,7 +136,7 @@ async function startGoalCadence(c: import('../shared/config/config').Config, red
   // Run 0 now, run 1 as soon as it ends with the simulator's clock moved to one live interval after
   // run 0 began (the job scheduler's next slot), while the bench's other sections go on against the
   // other simulator.
-  startedAt = state.clock();
+  const startedAt = state.clock();
   const run0 = run(slot0);
   const run1 = run0.then(() => {
     skew += startedAt + LIVE_MS - state.clock();
