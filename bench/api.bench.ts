@@ -18,8 +18,10 @@
  *  3. Baselines, same run, same concurrency: each route's SQL with the same parameters issued directly
  *     with @clickhouse/client (the API's overhead), and the "before": the 30-day hourly series computed
  *     from metrics_1m alone (windowSeriesQuery, what the route ran before the rollup). Route and direct
- *     alternate in ROUNDS rounds (SECONDS in total per side) and the figures are medians over rounds, so
- *     a change of machine load hits both alike.
+ *     alternate in ROUNDS rounds (SECONDS in total per side, half that for the before) and the figures
+ *     are medians over rounds, so a change of machine load hits both alike. Wall time ≈ 6.5 × SECONDS
+ *     measured + 4 s of warm-ups + the data (≈ 6 s on a quiet box) + tsx start: about a minute at
+ *     report.ts's `--seconds 6 --rounds 3`.
  * Server, load generator and ClickHouse share this machine's cores; absolute figures are a floor.
  */
 import os from 'node:os';
@@ -46,6 +48,8 @@ const HISTORY_DAYS = Number(args.flags['history-days'] ?? 400);
 const CONNECTIONS = Number(args.flags.connections ?? 8);
 const SECONDS = Number(args.flags.seconds ?? 30);
 const ROUNDS = Number(args.flags.rounds ?? 5);
+/** Each measured side (warm, cold, direct) of a series gets SECONDS in all, SECONDS / ROUNDS a round. */
+const SIDE_SECONDS = SECONDS / ROUNDS;
 const DAY = 86400_000;
 const MINUTE = 60_000;
 
@@ -143,8 +147,8 @@ async function main() {
     const rows = (await (await client.query({ query: q.query, query_params: q.params, format: 'JSONEachRow' })).json()).length;
     if (probe.status !== 200 || rows !== body.points.length) throw new Error(`${label}: API ${probe.status} with ${body.points.length} buckets, direct ${rows}`);
     console.log(`\n${label}: GET ${path}\n  → ${probe.status}, ${body.points.length} buckets`);
-    await cannon(path, 2); // warm-up: JIT, ClickHouse caches, keep-alive sockets
-    await direct(q, 2);
+    await cannon(path, 1); // warm-up: JIT, ClickHouse caches, keep-alive sockets
+    await direct(q, 1);
     const rounds: Array<{ api: Lat; cold: Lat; direct: Lat }> = [];
     const lat = (a: autocannon.Result): Lat => {
       if (a.non2xx > 0 || a.errors > 0) throw new Error(`API answered ${a.non2xx} non-2xx and ${a.errors} errors`);
@@ -152,9 +156,9 @@ async function main() {
     };
     for (let i = 0; i < ROUNDS; i++) {
       // warm: the same range again and again (a dashboard refreshing it; cached until the channel is written)
-      const warm = lat(await cannon(path, SECONDS / ROUNDS));
-      const cold = lat(await cannonCold(path, SECONDS / ROUNDS));
-      rounds.push({ api: warm, cold, direct: await direct(q, SECONDS / ROUNDS) });
+      const warm = lat(await cannon(path, SIDE_SECONDS));
+      const cold = lat(await cannonCold(path, SIDE_SECONDS));
+      rounds.push({ api: warm, cold, direct: await direct(q, SIDE_SECONDS) });
     }
     const m = (side: 'api' | 'cold' | 'direct', k: keyof Lat) => med(rounds.map((x) => x[side][k]));
     const ratio = (k: keyof Lat) => med(rounds.map((x) => x.api[k] / x.direct[k]));
@@ -165,12 +169,12 @@ async function main() {
   const daily = await measure('400-day daily series', Math.min(400, HISTORY_DAYS), '1d');
   // The before: the 30-day hourly series from metrics_1m alone, direct (the route added ~10 % to it).
   const before = windowSeriesQuery(channel, { fromMs: end + MINUTE - 30 * DAY, toMs: end + MINUTE }, 3600);
-  await direct(before, 2);
+  await direct(before, 1);
   const beforeRounds: Lat[] = [];
-  for (let i = 0; i < ROUNDS; i++) beforeRounds.push(await direct(before, SECONDS / ROUNDS / 2));
+  for (let i = 0; i < ROUNDS; i++) beforeRounds.push(await direct(before, SIDE_SECONDS / 2));
   const b = (k: keyof Lat) => med(beforeRounds.map((x) => x[k]));
 
-  console.log(`\n${CONNECTIONS} concurrent, ${ROUNDS} alternating rounds of ${SECONDS / ROUNDS} s per side, medians (Node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)})`);
+  console.log(`\n${CONNECTIONS} concurrent, ${ROUNDS} alternating rounds of ${f(SIDE_SECONDS, 1)} s per side, medians (Node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)})`);
   const table = [
     ['', 'p50 ms', 'p99 ms', 'req/s'],
     ['30-day 1h: API warm (cached)', f(hourly.m('api', 'p50')), f(hourly.m('api', 'p99')), f(hourly.m('api', 'rps'), 1)],
