@@ -19,8 +19,8 @@ const DAY_MS = 24 * HOUR_MS;
 
 export const PROFILE_HARMONICS = 2;
 /** Ridge strength (in live hours) of the daily curve's and the weekday effects' coefficients. */
-export const PROFILE_RIDGE_DAILY = 8;
-export const PROFILE_RIDGE_WEEKDAY = 48;
+export const PROFILE_RIDGE_DAILY = 4;
+export const PROFILE_RIDGE_WEEKDAY = 150;
 
 export interface ProfileFit {
   /** Intercept, harmonics (sin, cos per k) and 7 stream-day effects, in that order. */
