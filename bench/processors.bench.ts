@@ -1,5 +1,5 @@
 /**
- * Processor benchmark (issue 5): `npx tsx bench/processors.bench.ts [--channels 2000] [--minutes 30] [--keep]`
+ * Processor benchmark (issue 5): `npx tsx bench/processors.bench.ts [--channels 2000] [--minutes 30] [--keep] [--profile FILE]`
  * against the native stack (`bash infra/stack.sh up`).
  *
  *  1. A namespace of its own (topics, ClickHouse database) gets CHANNELS × MINUTES × 16 events: per
@@ -22,10 +22,14 @@ import { ClickHouseRepository, createClickHouse } from '../shared/clickhouse/cli
 import { testConfig, randomSuffix } from '../test/support/stack';
 import { emitBenchResult, figure } from './bench-result';
 import { createProcessor } from '../processors/processor.wiring';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 const args = parseArgs(process.argv.slice(2));
 if (args.flags.help) {
-  console.log('npx tsx bench/processors.bench.ts [--channels 2000] [--minutes 30] [--keep]\n' +
+  console.log('npx tsx bench/processors.bench.ts [--channels 2000] [--minutes 30] [--keep] [--profile FILE.cpuprofile]\n' +
     '  processor events/s against the faster of bare kafkajs and bare @platformatic/kafka consumes of the same topics (same run),\n' +
     '  events per CPU-second, and where the processor\'s wall time goes. Needs the native stack (bash infra/stack.sh up).');
   process.exit(0);
@@ -100,13 +104,20 @@ async function main() {
 
   // 2. baselines: bare consumes of the same topics, no decoding
   const inputTopics = [rt.topics.snapshots, rt.topics.followers, rt.topics.chat, rt.topics.lifecycle];
+  const bareCpu0 = process.cpuUsage();
   const kafkajsRate = await bareKafkajs(rt, `bench-proc-${id}.bare`, inputTopics, total);
+  const bareCpu = process.cpuUsage(bareCpu0);
+  const bareCpuSeconds = (bareCpu.user + bareCpu.system) / 1e6;
   const platformaticRate = await barePlatformatic(rt.kafkaSettings.brokers, `bench-proc-${id}.bare-platformatic`, inputTopics, total);
   const bareRate = Math.max(kafkajsRate, platformaticRate);
   const bareName = kafkajsRate >= platformaticRate ? 'bare kafkajs consume' : 'bare @platformatic/kafka consume';
 
   // 3. the processor
   const processor = createProcessor(rt, { groupId: `bench-proc-${id}.processor` });
+  const statements = timeStatements();
+  const gc = gcPauses();
+  const profiler = typeof args.flags.profile === 'string' ? await startProfile() : undefined;
+  const chdb0 = chdbCpuSeconds();
   const cpu0 = process.cpuUsage();
   await processor.start();
   await new Promise<void>((resolve) => {
@@ -121,6 +132,10 @@ async function main() {
   const last = performance.now();
   const first = processor.joinedAt!;
   const cpu = process.cpuUsage(cpu0);
+  const chdbCpu = chdb0 === null ? null : chdbCpuSeconds()! - chdb0;
+  statements.stop();
+  const gcMs = gc.stop();
+  if (profiler) await profiler.stop(String(args.flags.profile));
   const seconds = (last - first) / 1000;
   const rate = total / seconds;
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -138,7 +153,8 @@ async function main() {
   console.log(`baseline (the faster)                ${f(bareRate).padStart(9)} events/s   (${bareName})`);
   console.log(`processor Kafka→windows→ClickHouse   ${f(rate).padStart(9)} events/s   (${f(seconds, 1)} s wall, ${f(cpuSeconds, 1)} s CPU of this process)`);
   console.log(`ratio processor / baseline           ${f(rate / bareRate, 2).padStart(9)}`);
-  console.log(`events per CPU-second (per core)     ${f(total / cpuSeconds).padStart(9)}`);
+  console.log(`events per CPU-second (per core)     ${f(total / cpuSeconds).padStart(9)}   (bare kafkajs consume: ${f(total / bareCpuSeconds)}; CPU ratio ${f(bareCpuSeconds / cpuSeconds, 2)})`);
+  console.log(`garbage collection pauses            ${f(gcMs / 1000, 2).padStart(9)} s   (${f((100 * gcMs) / (last - first), 0)} % of the processor's wall time)`);
   emitBenchResult({
     bench: 'processors', params: { channels: CHANNELS, minutes: MINUTES, events: total },
     figures: [figure('processor events/s (Kafka → windows → ClickHouse)', rate, 'events/s', `${bareName} of the same topics (the faster of kafkajs and @platformatic/kafka)`, bareRate)],
@@ -149,11 +165,17 @@ async function main() {
   stage('merge + windows + alerts (state)', s.ms.state - s.ms.verify);
   stage('lane verification (broker offsets)', s.ms.verify);
   stage('ClickHouse: metrics_1m + late_events inserts', s.ms.chWindows);
-  stage('ClickHouse: hourly rollup', s.ms.chRollup);
-  stage('ClickHouse: session reads + session/alert inserts', s.ms.clickhouse - s.ms.chWindows - s.ms.chRollup);
+  stage('ClickHouse: hourly rollup (beside the session reads)', s.ms.chRollup);
+  stage('ClickHouse: session reads (beside the rollup)', s.ms.chSessionReads);
+  stage('ClickHouse: all steps of the flushes (wall)', s.ms.clickhouse);
   stage('Kafka produce (MetricWindow, alerts)', s.ms.kafka);
   stage('offset commit', s.ms.commit);
   stage('loop idle (kafkajs fetch, waiting for the writer)', Math.max(0, last - first - s.ms.decode - s.ms.state));
+  console.log('ClickHouse statements of the processor (client wall time; statements of one flush may overlap):');
+  for (const [name, t] of [...statements.byName].sort((a, b) => b[1].ms - a[1].ms)) {
+    console.log(`  ${name.padEnd(36)} ${String(t.n).padStart(5)} ×  ${f(t.ms / 1000, 2).padStart(7)} s  ${f(t.ms / t.n, 0).padStart(6)} ms each  ${f(t.rows).padStart(9)} rows`);
+  }
+  if (chdbCpu !== null) console.log(`ClickHouse engine (chDB) CPU during the processor run: ${f(chdbCpu, 1)} s (includes any other client of the shared engine)`);
 
   if (!args.flags.keep) {
     const admin = rt.kafka.admin();
@@ -168,6 +190,71 @@ async function main() {
   if (rows!.n !== CHANNELS * MINUTES) {
     console.error('window count mismatch');
     process.exitCode = 1;
+  }
+}
+
+/**
+ * Client wall time per named ClickHouse statement (the repository's query/insert/command), for the
+ * processor phase: which statement the writer waits on. Wraps the methods of the one access module.
+ */
+function timeStatements() {
+  const byName = new Map<string, { n: number; ms: number; rows: number }>();
+  const proto = ClickHouseRepository.prototype as unknown as Record<'query' | 'insert' | 'command', (...a: unknown[]) => Promise<unknown>>;
+  const originals = { query: proto.query, insert: proto.insert, command: proto.command };
+  for (const method of ['query', 'insert', 'command'] as const) {
+    const original = originals[method];
+    proto[method] = async function (this: unknown, ...a: unknown[]) {
+      const t0 = performance.now();
+      try {
+        return await original.apply(this, a);
+      } finally {
+        const name = String(a[0]);
+        const t = byName.get(name) ?? { n: 0, ms: 0, rows: 0 };
+        t.n++;
+        t.ms += performance.now() - t0;
+        if (method === 'insert' && Array.isArray(a[2])) t.rows += a[2].length;
+        byName.set(name, t);
+      }
+    };
+  }
+  return { byName, stop: () => Object.assign(proto, originals) };
+}
+
+/** Total duration of V8's garbage collections from now to `stop()` (ms). */
+function gcPauses() {
+  let ms = 0;
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) ms += e.duration;
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  return { stop: () => (obs.disconnect(), ms) };
+}
+
+/** A V8 CPU profile of this process over the processor phase only (`--profile FILE.cpuprofile`, open in Chrome DevTools). */
+async function startProfile() {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  return {
+    async stop(file: string) {
+      const { profile } = await session.post('Profiler.stop');
+      fs.writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      console.log(`CPU profile of the processor phase: ${file}`);
+    },
+  };
+}
+
+/** CPU seconds of the native stack's ClickHouse engine process so far (null when it is not ours to read). */
+function chdbCpuSeconds(): number | null {
+  try {
+    const pid = fs.readFileSync(path.join(__dirname, '..', '.stack', 'run', 'clickhouse.pid'), 'utf8').trim();
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
   }
 }
 

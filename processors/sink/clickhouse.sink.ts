@@ -1,4 +1,4 @@
-import type { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
+import { type ClickHouseRepository, SYNCHRONOUS_INSERT } from '../../shared/clickhouse/clickhouse.repository';
 import { chDateTime, chDateTime64, MetricsWindowRecord, StreamSessionRecord } from '../../shared/clickhouse/tables';
 import { AlertRuleSettings, judgeWindow, RaisedAlert } from '../alerts/alert.rules';
 import { partitionOf } from '../kafka/partition-of';
@@ -75,17 +75,18 @@ interface WindowRecord {
 export class ProcessorClickHouseSink {
   constructor(readonly repo: ClickHouseRepository) {}
 
+  /** A flush's inserts are few and large: written synchronously (SYNCHRONOUS_INSERT), not through the async-insert buffer. */
   async insertWindowsAndLate(windows: ClosedWindow[], late: LateRow[], version: number): Promise<void> {
     await Promise.all([
-      this.repo.insert('insert metrics_1m', 'metrics_1m', windows.map((w) => windowRow(w, version))),
-      this.repo.insert('insert late_events', 'late_events', late.map(lateRow)),
+      this.repo.insert('insert metrics_1m', 'metrics_1m', windows.map((w) => windowRow(w, version)), SYNCHRONOUS_INSERT),
+      this.repo.insert('insert late_events', 'late_events', late.map(lateRow), SYNCHRONOUS_INSERT),
     ]);
   }
 
   async insertSessionsAndAlerts(sessions: SessionRow[], alerts: RaisedAlert[], version: number): Promise<void> {
     await Promise.all([
-      this.repo.insert('insert stream_sessions', 'stream_sessions', sessions.map((s) => sessionRow(s, version))),
-      this.repo.insert('insert alerts', 'alerts', alerts.map((a) => alertRow(a, version))),
+      this.repo.insert('insert stream_sessions', 'stream_sessions', sessions.map((s) => sessionRow(s, version)), SYNCHRONOUS_INSERT),
+      this.repo.insert('insert alerts', 'alerts', alerts.map((a) => alertRow(a, version)), SYNCHRONOUS_INSERT),
     ]);
   }
 

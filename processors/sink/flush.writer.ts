@@ -2,12 +2,13 @@ import type { Consumer, Producer } from 'kafkajs';
 import type { Logger } from '../../shared/logging/logger';
 import type { Topics } from '../../shared/kafka/topics';
 import type { DataVersions } from '../../shared/redis/data-version';
+import { chunkTopicMessages } from '../kafka/produce.chunks';
 import { processorMetrics as M } from '../processor.metrics';
 import type { ProcessorStats } from '../processor.stats';
 import type { ClosedWindow } from '../state/window.accumulator';
 import type { ProcessorClickHouseSink } from './clickhouse.sink';
 import type { CommitPlan } from './commit.plan';
-import type { Outputs, PendingEnd } from './outputs';
+import type { Outputs, PendingEnd, SessionRow } from './outputs';
 import { endedAlert, toAlert, toMetricWindow } from './records';
 import { RollupWriter } from './rollup.writer';
 
@@ -65,8 +66,9 @@ export class FlushWriter {
   }
 
   /**
-   * Order matters for a crash at any point: windows and late rows first (session summaries read them),
-   * then Kafka (alerts, windows, DLQ) alongside the session and alert rows, then the commit. Each step
+   * Order matters for a crash at any point: windows and late rows first (the rollup and the session
+   * summaries read them; those two side by side), then Kafka (alerts, windows, DLQ) alongside the session
+   * and alert rows, then the commit. Each step
    * retries with backoff until it succeeds, so an outage delays, never loses; nothing is committed
    * before everything it covers is written.
    */
@@ -77,24 +79,25 @@ export class FlushWriter {
     const t0 = performance.now();
     await withRetry('ClickHouse windows', () => sink.insertWindowsAndLate(out.windows, out.late, version));
     stats.ms.chWindows += performance.now() - t0;
-    const tRollup = performance.now();
-    await withRetry('ClickHouse hourly rollup', () => this.rollups.afterWindows(out.windows));
-    stats.ms.chRollup += performance.now() - tRollup;
-    // metrics_1m and the rollup of these channels changed: the API's cached series of them are now stale.
-    await withRetry('Redis data versions', () => this.d.versions.bump(out.windows));
-    for (const p of ends) {
-      const row = await withRetry('ClickHouse session summary', () => sink.summarizeSession(p));
+    // Both only read the windows just written, so they run side by side: the hourly rollup (then the
+    // data versions, which must follow it) and the session reads.
+    const since = performance.now();
+    const took = (stage: 'chRollup' | 'chSessionReads') => () => void (stats.ms[stage] += performance.now() - since);
+    const [, summaries] = await Promise.all([
+      withRetry('ClickHouse hourly rollup', () => this.rollups.afterWindows(out.windows)).then(took('chRollup'))
+        // metrics_1m and the rollup of these channels changed: the API's cached series of them are now stale.
+        .then(() => withRetry('Redis data versions', () => this.d.versions.bump(out.windows))),
+      this.readSessions(out, ends).then((r) => (took('chSessionReads')(), r)),
+    ]);
+    // A session that ended in this flush keeps only its final summary; a running row replaces this
+    // flush's start row of its session. Ended rows come after the flush's start rows (same version: the last one wins).
+    for (const row of summaries.ended) {
       out.sessions.push(row);
       out.alerts.push(endedAlert(row));
     }
-    // Sessions still live get their running summary from the windows just written; a session that
-    // ended in this flush keeps only its final summary. The running row replaces this flush's start row.
-    const endedNow = new Set(ends.map(sessionKey));
-    const liveRefs = [...out.liveSessions.values()].filter((r) => !endedNow.has(sessionKey(r)));
-    if (liveRefs.length) {
-      const running = await withRetry('ClickHouse running session summaries', () => sink.summarizeLiveSessions(liveRefs));
-      const updated = new Set(running.map(sessionKey));
-      out.sessions = [...out.sessions.filter((x) => x.status !== 'live' || !updated.has(sessionKey(x))), ...running];
+    if (summaries.running.length) {
+      const updated = new Set(summaries.running.map(sessionKey));
+      out.sessions = [...out.sessions.filter((x) => x.status !== 'live' || !updated.has(sessionKey(x))), ...summaries.running];
     }
     stats.ms.clickhouse += performance.now() - t0;
     // Kafka and the session/alert rows are independent (both only need the summaries above), so they
@@ -102,7 +105,7 @@ export class FlushWriter {
     const t1 = performance.now();
     const timed = (stage: 'kafka' | 'clickhouse', run: Promise<void>) => run.then(() => void (stats.ms[stage] += performance.now() - t1));
     await Promise.all([
-      timed('kafka', withRetry('Kafka produce', () => this.produce(out))),
+      timed('kafka', this.produce(out)),
       timed('clickhouse', withRetry('ClickHouse sessions and alerts', () => sink.insertSessionsAndAlerts(out.sessions, out.alerts, version))),
     ]);
     M.windowsClosed.inc(out.windows.length);
@@ -114,6 +117,21 @@ export class FlushWriter {
     M.flushSeconds.observe((performance.now() - started) / 1000);
   }
 
+  /**
+   * The summaries of the sessions that ended (their last window is written) and the running summaries
+   * of those still live, from the windows just written: read side by side.
+   */
+  private async readSessions(out: Outputs, ends: PendingEnd[]): Promise<{ ended: SessionRow[]; running: SessionRow[] }> {
+    const { sink, withRetry } = this.d;
+    const endedNow = new Set(ends.map(sessionKey));
+    const liveRefs = [...out.liveSessions.values()].filter((r) => !endedNow.has(sessionKey(r)));
+    const [ended, running] = await Promise.all([
+      Promise.all(ends.map((p) => withRetry('ClickHouse session summary', () => sink.summarizeSession(p)))),
+      liveRefs.length ? withRetry('ClickHouse running session summaries', () => sink.summarizeLiveSessions(liveRefs)) : Promise.resolve([]),
+    ]);
+    return { ended, running };
+  }
+
   private async produce(out: Outputs): Promise<void> {
     const { topics, encode } = this.d;
     const topicMessages = [];
@@ -123,7 +141,11 @@ export class FlushWriter {
     }
     if (out.alerts.length) topicMessages.push({ topic: topics.alerts, messages: out.alerts.map((a) => ({ key: a.userId, value: encode.alerts(toAlert(a)) })) });
     if (out.dlq.length) topicMessages.push({ topic: this.d.dlqTopic, messages: out.dlq });
-    if (topicMessages.length) await this.d.producer.sendBatch({ acks: -1, topicMessages });
+    // In calls of bounded size (kafka/produce.chunks.ts: kafkajs' grouping is quadratic in a call's messages),
+    // one after another; a failed call is retried alone (the topics are at-least-once either way).
+    for (const chunk of chunkTopicMessages(topicMessages)) {
+      await this.d.withRetry('Kafka produce', () => this.d.producer.sendBatch({ acks: -1, topicMessages: chunk }));
+    }
   }
 
   private async commit(offsets: CommitPlan): Promise<void> {
