@@ -63,8 +63,6 @@ export const alertIds = {
   followerMilestone: (platform: string, channelId: string, milestone: number) => `follower_milestone:${platform}:${channelId}:${milestone}`,
 };
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
 /**
  * Judges a window against its channel's history (closed windows before it, oldest first, already
  * limited to the baseline span). Returns the alerts and the flags stored with the window.
@@ -74,27 +72,41 @@ export function judgeWindow(w: ClosedWindow, history: readonly HistoryWindow[], 
   const at = w.windowStart + 60_000;
   const base = { userId: w.userId, platform: w.platform, channelId: w.channelId, occurredAt: at };
   const previous = history.length > 0 && history[history.length - 1]!.windowStart === w.windowStart - 60_000 ? history[history.length - 1] : undefined;
-  const withViewers = history.filter((h) => h.samples > 0);
+  // The baselines in one pass, without intermediate arrays (this runs once per closed window): the
+  // calm windows' viewers and the engaged windows' rates, summed in history order as a mean over a list would.
+  let calmN = 0;
+  let calmSum = 0;
+  let engagedN = 0;
+  let engagedSum = 0;
+  for (const h of history) {
+    if (h.samples <= 0) continue;
+    if (!h.spike) {
+      calmN++;
+      calmSum += h.avgViewers;
+    }
+    if (h.avgViewers >= s.minEngagementViewers) {
+      engagedN++;
+      engagedSum += h.engagementRate;
+    }
+  }
 
   let spike = false;
   let drop = false;
   // Spike windows stay out of the viewer baseline, so a sustained spike is one spike, not a new normal
   // after one window; once the pre-spike windows age out of the span there is no baseline to judge by.
-  const calm = withViewers.filter((h) => !h.spike);
-  if (w.samples > 0 && calm.length >= s.minBaselineWindows) {
-    const baseline = mean(calm.map((h) => h.avgViewers));
+  if (w.samples > 0 && calmN >= s.minBaselineWindows) {
+    const baseline = calmSum / calmN;
     spike = w.avgViewers >= baseline * s.spikeFactor && w.avgViewers - baseline >= s.minSpikeViewers;
     // Once per spike: a spike that continues into the next window is the same spike.
     if (spike && !previous?.spike) {
       alerts.push({
         ...base, alertId: alertIds.viewerSpike(w), type: 'viewer_spike', severity: 'info',
         message: `Viewers jumped to ${Math.round(w.avgViewers)} (about ${(w.avgViewers / Math.max(baseline, 1)).toFixed(1)}× the recent ${Math.round(baseline)})`,
-        details: { windowStart: w.windowStart, avgViewers: w.avgViewers, peakViewers: w.peakViewers, baselineAvgViewers: baseline, baselineWindows: calm.length },
+        details: { windowStart: w.windowStart, avgViewers: w.avgViewers, peakViewers: w.peakViewers, baselineAvgViewers: baseline, baselineWindows: calmN },
       });
     }
-    const engaged = withViewers.filter((h) => h.avgViewers >= s.minEngagementViewers);
-    if (w.avgViewers >= s.minEngagementViewers && engaged.length >= s.minBaselineWindows) {
-      const baselineRate = mean(engaged.map((h) => h.engagementRate));
+    if (w.avgViewers >= s.minEngagementViewers && engagedN >= s.minBaselineWindows) {
+      const baselineRate = engagedSum / engagedN;
       drop = baselineRate >= s.minBaselineEngagement && w.engagementRate <= baselineRate * s.engagementDropFactor;
       if (drop && !previous?.drop) {
         alerts.push({
