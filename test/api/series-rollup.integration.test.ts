@@ -23,6 +23,9 @@ function win(channelId: string, i: number, bump = 0): ClosedWindow {
     chatMessages: (i % 5) + bump, uniqueChatters: i % 4, engagementRate: live ? (i % 4) / avg : 0, messagesPerViewerMinute: 0, live, streamId: live ? 's1' : null,
     // Some minutes of sampled chat (YouTube under the quota planner); older versions 0.1, which a read must not pick.
     chatSamplingRate: bump ? 0.1 : i % 97 === 5 ? 0.25 : 1,
+    // Twitch paid subscribers (issue 18.3), unknown in some minutes: the rollup's parts must give the same last total, change and points.
+    paidSubscribers: i % 7 === 0 ? null : 500 + Math.floor(i / 30) + bump, paidSubscriberDelta: i % 7 === 0 ? 0 : i % 30 === 0 ? 1 : 0,
+    subscriptionPoints: i % 7 === 0 ? null : 600 + Math.floor(i / 30) + bump,
   };
 }
 
