@@ -250,7 +250,7 @@ describe('built-in web dashboard in headless Chromium (real API + gateway)', () 
     const windows: MetricWindow[] = [1, 2].map((i) => ({
       platform: c.platform, channelId: c.channelId, userId: SEED_USER, windowStart: now + i * 60_000, samples: 2,
       avgViewers: 1900 + i * 150, peakViewers: 2100 + i * 150, minViewers: 1800, viewerMinutes: 1900, followers: 20_000,
-      followerDelta: 3, chatMessages: 90, uniqueChatters: 40, engagementRate: 0.05, live: true, provisional: false,
+      followerDelta: 3, chatMessages: 90, uniqueChatters: 40, engagementRate: 0.05, live: true, provisional: false, chatSamplingRate: 1,
       // The processors' running summary of the open stream, carried by each closed window (here only the newer one).
       session: i === 2 ? { ...runningFigures, streamId: '9001-s30', startedAt: now - 90 * 60_000, durationSeconds: 92 * 60 } : null,
     }));

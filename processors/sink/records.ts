@@ -63,6 +63,6 @@ export function toMetricWindow(w: ClosedWindow, running: SessionRow | undefined,
     platform: w.platform, channelId: w.channelId, userId: w.userId, windowStart: w.windowStart, samples: w.samples,
     avgViewers: w.avgViewers, peakViewers: w.peakViewers, minViewers: w.minViewers, viewerMinutes: w.viewerMinutes,
     followers: w.followers, followerDelta: w.followerDelta, chatMessages: w.chatMessages, uniqueChatters: w.uniqueChatters,
-    engagementRate: w.engagementRate, live: w.live,
+    engagementRate: w.engagementRate, live: w.live, chatSamplingRate: w.chatSamplingRate ?? 1,
   };
 }

@@ -157,6 +157,9 @@ describe('processor: hand-computed event sequences → exact windows in ClickHou
     const got = await collect(reader, [rt.topics.windows, rt.topics.alerts, dlqTopic], (m) => m.get(rt.topics.windows)!.length >= 3 && m.get(rt.topics.alerts)!.length >= 4 && m.get(dlqTopic)!.length >= 2);
     const windows = await Promise.all(got.get(rt.topics.windows)!.map((m) => rt.registry.decode<MetricWindow>(rt.topics.windows, m.value)));
     expect(windows.find((w) => w.channelId === 'hc1' && w.windowStart === T0)).toMatchObject({ avgViewers: 150, samples: 3, uniqueChatters: 4, followers: 990 });
+    // The live feed (gateway metrics_update) carries the chat sampling flag of each window.
+    expect(windows.find((w) => w.channelId === 'hc1' && w.windowStart === T0)!.chatSamplingRate).toBe(1);
+    expect(windows.find((w) => w.channelId === 'hc2' && w.windowStart === T0)).toMatchObject({ chatMessages: 3, chatSamplingRate: 0.25 });
     expect(got.get(rt.topics.windows)!.every((m) => m.key?.toString() === 'creator')).toBe(true);
     const alerts = await Promise.all(got.get(rt.topics.alerts)!.map((m) => rt.registry.decode<Alert>(rt.topics.alerts, m.value)));
     expect(new Set(alerts.map((a) => a.type))).toEqual(new Set(['stream_started', 'follower_milestone', 'stream_ended']));

@@ -47,7 +47,8 @@ export const MetricWindowSchema = {
       "type": "boolean",
       "default": false,
       "doc": "True for an early firing: the running figures of a window that is still open (at most every PROCESSOR_EARLY_FIRE_SECONDS per channel); the final window (false) follows when it closes. Provisional windows are never written to ClickHouse."
-    }
+    },
+    { "name": "chatSamplingRate", "type": "double", "default": 1, "doc": "The lowest share of the chat read among the window's chat records (1 = all of it). Below 1 (YouTube chat sampled by the quota planner) chatMessages, uniqueChatters and engagementRate come from the sample: flagged, not scaled up." }
   ]
 } as const;
 export type MetricWindow = AvroRecordType<typeof MetricWindowSchema>;

@@ -17,7 +17,8 @@ const REGISTERED_TEXT_SHA256: Record<SchemaName, string> = {
   StreamLifecycle: 'b9c747e7b5cd5ad09e437097bbabe06c557bf0f1f1f2c7015fc0d683eb63f333',
   // Issue 18.2: the type doc lists the pushed audience alert types (a doc change: BACKWARD compatible).
   Alert: 'c54413fb2415f53d7430c7154088fb3fa13e57e7f902256334ab3ed1b91a0d91',
-  MetricWindow: 'c072e3823e67bba8e7f07097a2cd801c374be9722990319d7a440e32341b0ef4',
+  // Issue 18 (quota planner): chatSamplingRate, the window's lowest chat sampling rate (a double defaulting to 1: BACKWARD compatible).
+  MetricWindow: 'c06f3dfce4cddd53a3bbcac26b73a4a0d5a4c23c5fcf3140196e35ca97273960',
   Heartbeat: 'a17befc112f2b9e8a6816e8d2831b7f1fe46092a158c334c2c7700c5c4f2d8f8',
   // Added with issue 18.2 (Twitch EventSub push).
   ChannelEvent: 'd694b051f3ec87d14bc083de190c5f3774929c83f714908cd3d26960d2e263cd',
