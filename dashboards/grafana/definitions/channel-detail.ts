@@ -173,7 +173,7 @@ export const channelDetail: DashboardSpec = {
     {
       type: 'timeseries',
       title: 'Engagement rate',
-      description: 'Viewer-weighted engagement rate of live minutes (definition: processors/README.md).',
+      description: 'Viewer-weighted engagement rate of live minutes (definition: processors/README.md), with the chat sampling rate: below 1, YouTube chat was sampled by the quota planner and the engagement is computed from the sample (flagged, not scaled up).',
       w: 12,
       h: 8,
       interval: '1m',
@@ -182,7 +182,8 @@ export const channelDetail: DashboardSpec = {
         {
           format: 'timeseries',
           sql: sql`
-            SELECT $__timeInterval(window_start) AS time, sum(engagement_rate * avg_viewers) / sum(avg_viewers) AS engagement
+            SELECT $__timeInterval(window_start) AS time, sum(engagement_rate * avg_viewers) / sum(avg_viewers) AS engagement,
+              min(chat_sampling_rate) AS chat_sampling_rate
             FROM metrics_1m FINAL
             WHERE ${channel} AND live = 1 AND avg_viewers > 0 AND $__timeFilter(window_start)
             GROUP BY time
