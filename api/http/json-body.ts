@@ -8,10 +8,14 @@ import crypto from 'node:crypto';
  * so a changed body always has a new one.
  */
 export class JsonBody {
-  constructor(
-    readonly bytes: Buffer,
-    readonly etag: string,
-  ) {}
+  /** The body's bytes in parts, written one after the other (the kept part is not copied per request). */
+  readonly parts: readonly Buffer[];
+  readonly length: number;
+
+  constructor(parts: readonly Buffer[], readonly etag: string) {
+    this.parts = parts;
+    this.length = parts.reduce((n, p) => n + p.length, 0);
+  }
 
   /**
    * `head` (small, serialized per request) with one more field whose value is already JSON:
@@ -21,7 +25,7 @@ export class JsonBody {
     const h = JSON.stringify(head);
     const open = `${h.slice(0, -1)}${h === '{}' ? '' : ','}${JSON.stringify(name)}:`;
     const etag = `"${crypto.createHash('sha1').update(open).update(value.hash).digest('base64url')}"`;
-    return new JsonBody(Buffer.concat([Buffer.from(open), value.json, CLOSE]), etag);
+    return new JsonBody([Buffer.from(open), value.json, CLOSE], etag);
   }
 }
 
