@@ -131,7 +131,7 @@ export async function evaluateCase(seed: number, weeks: number, o: Omit<Evaluati
       // No gap (the best baseline is at or below the oracle on this holdout, by sampling luck): undefined, NaN.
       gapClosed: baselines[bestBaseline] > oracle ? round((baselines[bestBaseline] - modelMae) / (baselines[bestBaseline] - oracle), 3) : NaN,
       served: v.serving.name,
-      servedMae: v.metrics.served_mae!,
+      servedMae: round(v.metrics.served_mae!, 2),
       interval80Coverage: v.metrics.interval80_coverage!,
     },
     timing: {

@@ -60,7 +60,8 @@ export interface EvaluationSummary {
 export function summarize(cases: CaseEvaluation[]): EvaluationSummary {
   const count = (f: (c: CaseEvaluation) => boolean) => cases.filter(f).length;
   const inBand = (x: number) => x >= 0.78 && x <= 0.82;
-  const gaps = cases.map((c) => c.viewers.gapClosed);
+  // Over the histories that have a gap (n/a — the best baseline at or below the oracle — has no share to close).
+  const gaps = cases.map((c) => c.viewers.gapClosed).filter((g) => Number.isFinite(g));
   return {
     cases: cases.length,
     viewerGapMet: count((c) => c.viewers.gapClosed >= 0.5),
@@ -70,7 +71,7 @@ export function summarize(cases: CaseEvaluation[]): EvaluationSummary {
     timingTwiceRandom: count((c) => c.timing.hitAt3.model >= 2 * c.timing.random),
     viewerCoverageMet: count((c) => inBand(c.viewers.interval80Coverage)),
     timingCoverageMet: count((c) => inBand(c.timing.interval80Coverage)),
-    minGapClosed: Math.min(...gaps),
-    meanGapClosed: gaps.reduce((a, b) => a + b, 0) / Math.max(1, gaps.length),
+    minGapClosed: gaps.length ? Math.min(...gaps) : NaN,
+    meanGapClosed: gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : NaN,
   };
 }
