@@ -549,7 +549,11 @@
     tile(k, 'Average viewers', fmtNum(s.avgViewers), delta(s.avgViewers, avg && avg.avgViewers, n));
     tile(k, 'Hours watched', fmtNum(s.hoursWatched, 1), delta(s.hoursWatched, avg && avg.hoursWatched, n));
     tile(k, 'Followers gained', '+' + fmtNum(s.followersGained), delta(s.followersGained, avg && avg.followersGained, n));
-    tile(k, 'Chat messages', fmtNum(s.chatMessages), delta(s.chatMessages, avg && avg.chatMessages, n));
+    // Sampled chat (YouTube under the quota planner) is flagged with its rate, never scaled up.
+    var chatRate = (r.points || []).reduce(function (m, p) { return typeof p.chatSamplingRate === 'number' ? Math.min(m, p.chatSamplingRate) : m; }, 1);
+    var chatTile = tile(k, chatRate < 1 ? 'Chat messages (sampled)' : 'Chat messages', fmtNum(s.chatMessages), delta(s.chatMessages, avg && avg.chatMessages, n));
+    chatTile.id = 'stream-chat-messages';
+    if (chatRate < 1) chatTile.title = 'Chat read at ' + fmtNum(chatRate * 100, 1) + ' % (YouTube chat is sampled to fit the daily quota): the figures are from the sample, not scaled up.';
 
     var fromS = Math.floor(startMs / 60000) * 60, toS = (s.endedAt ? Date.parse(s.endedAt) : Date.now()) / 1000;
     var pts = r.points || [];

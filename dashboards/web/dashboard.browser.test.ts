@@ -470,6 +470,22 @@ describe('built-in web dashboard in headless Chromium (real API + gateway)', () 
     await page.close();
   });
 
+  it('a stream whose chat was sampled (YouTube under the quota planner) says so on its chat figure, with the rate; a fully read one does not', async () => {
+    const page = await loggedIn();
+    await page.waitForSelector('#chart canvas');
+    await page.evaluate(() => { location.hash = '#/stream/youtube/UCdashNova/UCdashNova-s29'; });
+    await page.waitForSelector('#stream-chat-messages');
+    expect(await page.locator('#stream-chat-messages dt').textContent()).toBe('Chat messages (sampled)');
+    expect(await page.getAttribute('#stream-chat-messages', 'title')).toMatch(/^Chat read at 5(\.0)? % .*not scaled up\.$/);
+    await page.evaluate(() => { location.hash = '#/stream/twitch/9001/9001-s29'; });
+    await page.waitForFunction(() => document.getElementById('stream-title')!.textContent === 'Day 29 with nova_plays');
+    await page.waitForSelector('#stream-chat-messages');
+    expect(await page.locator('#stream-chat-messages dt').textContent()).toBe('Chat messages');
+    expect(await page.getAttribute('#stream-chat-messages', 'title')).toBeNull();
+    noScriptErrors();
+    await page.close();
+  });
+
   it('the Download button saves the channel\'s hourly metrics as CSV (and Parquet) from the export API', async () => {
     const page = await loggedIn();
     await page.waitForSelector('#chart canvas');

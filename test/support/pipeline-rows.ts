@@ -35,6 +35,8 @@ export interface MetricRow {
   chat_messages: number; unique_chatters: number; engagement_rate: number; live: number; version: number;
   /** Twitch channels: paid subscribers read with the followers (issue 18.3); YouTube: null. */
   paid_subscribers: number | null; paid_subscriber_delta: number; subscription_points: number | null;
+  /** YouTube chat sampled by the quota planner (issue 18): 0.05 on YouTube's live windows; omitted = 1. */
+  chat_sampling_rate?: number;
 }
 
 export interface SeedData {
@@ -99,6 +101,7 @@ export function buildSeedData(nowMs: number): SeedData {
           follower_delta: delta, chat_messages: messages, unique_chatters: Math.round(messages * 0.6),
           engagement_rate: messages / v, live: 1, version,
           paid_subscribers: twitch ? paid : null, paid_subscriber_delta: twitch ? paidDelta : 0, subscription_points: twitch ? paid + Math.round(paid / 5) : null,
+          ...(twitch ? {} : { chat_sampling_rate: 0.05 }),
         });
       }
       // One offline window after each ended stream (the processors close windows for offline polls too).
