@@ -11,6 +11,10 @@
  *  3. Measured: one ProcessorService — decode, merge, windows, sessions, alerts, ClickHouse inserts,
  *     MetricWindow messages to Kafka, offset commits — until every event is processed and the final
  *     flush is committed. Both rates count from the moment the group was joined (join time left out).
+ *  4. Printed besides: events per CPU-second of the processor and of the bare kafkajs consume (their
+ *     quotient, the CPU ratio, moves less with the load than the wall ratio), GC pauses, where the processor's
+ *     wall time goes, each ClickHouse statement's client time and the chDB engine's CPU over the
+ *     processor phase; `--profile FILE.cpuprofile` writes a V8 CPU profile of the processor phase only.
  * Kafka, ClickHouse and the processor share this machine's cores; the ratio is the comparable figure.
  */
 import { parseArgs } from '../shared/lifecycle/process.contract';
