@@ -166,7 +166,7 @@ export class IngestScheduler {
         const have = await queue.getJobScheduler(id);
         if (have?.every !== undefined && !PollPolicy.worthRescheduling(Number(have.every), every)) continue;
         const data: PollJobData = { platform, channelId: `shard-${shard}`, resource: 'snapshot', everyMs: every, shard };
-        await queue.upsertJobScheduler(id, { every }, { name: 'snapshot-batch', data, opts: this.deps.jobOptions });
+        await queue.upsertJobScheduler(id, { every, ...retimedStart(have, every) }, { name: 'snapshot-batch', data, opts: this.deps.jobOptions });
         if (!have) created++;
       }
     }
@@ -232,9 +232,17 @@ export class IngestScheduler {
     return s && s.every !== undefined ? s : undefined;
   }
 
+  /**
+   * Creates a scheduler (its first run at once) or re-times one. BullMQ runs a scheduler whose `every`
+   * changed at once unless given a start; a re-timing keeps its phase instead — the next run comes one
+   * new interval after the last (never before now) — so a re-time costs no extra platform call (a
+   * YouTube unit each time the quota plan or a WebSub lease moved an interval).
+   */
   private async upsert(conn: ChannelRef, resource: Resource, everyMs: number): Promise<void> {
+    const queue = this.deps.queues.poll(conn.platform);
+    const id = schedulerId(conn, resource);
     const data: PollJobData = { platform: conn.platform, channelId: conn.channelId, resource, everyMs };
-    await this.deps.queues.poll(conn.platform).upsertJobScheduler(schedulerId(conn, resource), { every: everyMs }, { name: resource, data, opts: this.deps.jobOptions });
+    await queue.upsertJobScheduler(id, { every: everyMs, ...retimedStart(await queue.getJobScheduler(id), everyMs) }, { name: resource, data, opts: this.deps.jobOptions });
     if (resource === 'chat') ingestMetrics.chatIntervalMs.set({ platform: conn.platform }, everyMs);
   }
 
@@ -361,4 +369,18 @@ export class IngestScheduler {
     if (added || removed) this.deps.logger.info({ module: 'ingest-scheduler', added, removed, active: active.length }, 'reconciled job schedulers');
     return { added, removed };
   }
+}
+
+/**
+ * The start that keeps a re-timed scheduler's phase: its upcoming run (`next`, still in the future) is
+ * one old interval after the last, so the last was `next − every`; the new interval counts from there,
+ * not before now. An upcoming run already due (not yet taken by a worker) stays due: it runs now.
+ * None for a scheduler that does not exist yet, or whose interval is unchanged (BullMQ keeps its slot).
+ */
+export function retimedStart(have: { every?: number | string | null; next?: number | null } | undefined, everyMs: number, now = Date.now()): { startDate?: number } {
+  const oldEvery = Number(have?.every);
+  if (!have || !Number.isFinite(oldEvery) || oldEvery <= 0 || oldEvery === everyMs || typeof have.next !== 'number') return {};
+  // An upcoming run already due has not run yet (a new scheduler's first one): it runs now, as it would have.
+  if (have.next <= now) return { startDate: now };
+  return { startDate: Math.max(now, have.next - oldEvery + everyMs) };
 }

@@ -77,6 +77,10 @@ describe('ingest: YouTube go-live by WebSub (simulator hub, real Redis and Kafka
       const every = await eventually(async () => Number((await queue.getJobScheduler(schedulerId(c, 'snapshot')))?.every), (e) => e === 7_200_000, 15_000);
       expect(every).toBe(7_200_000);
     }
+    // Re-timing keeps each scheduler's phase: one go-live poll per channel (its first run), not a second
+    // one when the lease moved the interval (BullMQ would run a re-timed scheduler at once: 1 unit each).
+    await quiet(h, '/youtube/v3/liveBroadcasts');
+    expect(requests(h, '/youtube/v3/liveBroadcasts')).toBe(youtube.length);
   });
 
   it('a channel going live reaches the lifecycle topic by push: one videos.list, no go-live poll, the poll\'s event id, source websub', async () => {
@@ -86,12 +90,17 @@ describe('ingest: YouTube go-live by WebSub (simulator hub, real Redis and Kafka
     await quiet(h, '/youtube/v3/liveBroadcasts');
     const broadcastsBefore = requests(h, '/youtube/v3/liveBroadcasts');
     const videosBefore = requests(h, '/youtube/v3/videos');
+    const goLivePoll = () => h.svc!.queues.poll('youtube').getJobScheduler(schedulerId(ch, 'snapshot'));
+    const goLiveNext = (await goLivePoll())?.next;
     sim.world.forceLive(ch.channelId, true);
     const streamId = sim.world.stateAt(ch.channelId, Date.now()).streamId!;
     const id = `youtube:${ch.channelId}:${streamId}:started`;
     const started = await eventually(async () => h.collector.of<StreamLifecycle>('lifecycle').filter((e) => e.value.eventId === id), (x) => x.length > 0, 20_000);
     expect(started[0]!.value).toMatchObject({ type: 'started', source: 'websub', platform: 'youtube', channelId: ch.channelId, streamId, userId: 'wendy' });
-    expect(requests(h, '/youtube/v3/liveBroadcasts')).toBe(broadcastsBefore);
+    // No go-live poll ran (its scheduler's next run did not move); the one liveBroadcasts.list allowed is
+    // the chat's first run finding the stream's live chat id.
+    expect((await goLivePoll())?.next).toBe(goLiveNext);
+    expect(requests(h, '/youtube/v3/liveBroadcasts') - broadcastsBefore).toBeLessThanOrEqual(1);
     expect(requests(h, '/youtube/v3/videos') - videosBefore).toBeGreaterThanOrEqual(1);
     // The live state is committed as a poll's: the shard's live refresh then sees the same stream, derives nothing new.
     const state = await h.svc!.states.read('youtube', ch.channelId);
@@ -119,10 +128,11 @@ describe('ingest: YouTube go-live by WebSub (simulator hub, real Redis and Kafka
     const post = (body: string, signature?: string, to = url) =>
       fetch(to, { method: 'POST', headers: { 'content-type': 'application/atom+xml', ...(signature ? { 'x-hub-signature': signature } : {}) }, body });
 
+    // A forged or missing signature is acknowledged (2xx, as PubSubHubbub 0.4 §8 asks) and ignored.
     const forged = await post(feed, hubSignature('not-the-secret', feed));
-    expect(forged.status).toBe(403);
-    expect(await forged.text()).toMatch(/X-Hub-Signature/);
-    expect((await post(feed)).status).toBe(403); // unsigned
+    expect(forged.status).toBe(202);
+    expect(await forged.text()).toMatch(/ignored: X-Hub-Signature/);
+    expect((await post(feed)).status).toBe(202); // unsigned
     const unknown = await post(feed, hubSignature(secret, feed), `${base}/youtube/UCnobodyAskedForThis0000`);
     expect(unknown.status).toBe(404);
     expect(await unknown.text()).toMatch(/unknown topic/);
