@@ -9,7 +9,10 @@
  * - The callback (`<callback path>/youtube/<channelId>`, served by `WebSubCallbackServer`):
  *   GET answers the hub's challenge only for a topic we asked for, in the mode we asked; POST is a
  *   notification: the subscription must exist, the X-Hub-Signature must match (constant time), the
- *   body must be the channel's Atom feed — otherwise 404/403/400 and nothing happens. Announced videos
+ *   body must be the channel's Atom feed — otherwise 404/400 and nothing happens. A signature that is
+ *   missing or does not match is answered 202 and ignored (PubSubHubbub 0.4 §8: the subscriber still
+ *   acknowledges with a 2xx and drops the message, so a forger learns nothing and the hub does not
+ *   redeliver a forgery). Announced videos
  *   are checked with videos.list (1 unit for up to 50 ids: notifications arriving together share the
  *   call), and a live one goes through the same compare-and-set + outbox as a poll (ChannelStateStore),
  *   so its `started` record has the poll's id `<platform>:<channelId>:<streamId>:started`
@@ -178,7 +181,7 @@ export class WebSubIngest {
   async notify(channelId: string, body: Buffer, signature: string | undefined): Promise<number> {
     const sub = await this.d.store.get(channelId);
     if (!sub || sub.mode !== 'subscribe') throw this.rejected(404, 'unknown topic: not subscribed');
-    if (!this.feed.signatureMatches(sub.secret, body, signature)) throw this.rejected(403, 'X-Hub-Signature missing or does not match');
+    if (!this.feed.signatureMatches(sub.secret, body, signature)) throw this.rejected(202, 'ignored: X-Hub-Signature missing or does not match', 'ignored_signature');
     let n;
     try {
       n = this.feed.parse(body.toString('utf8'));
@@ -193,8 +196,8 @@ export class WebSubIngest {
     return started.filter(Boolean).length;
   }
 
-  private rejected(status: number, message: string): WebSubRejected {
-    ingestMetrics.pushEvents.inc({ platform: PLATFORM, kind: 'websub_notification', outcome: `rejected_${status}` });
+  private rejected(status: number, message: string, outcome = `rejected_${status}`): WebSubRejected {
+    ingestMetrics.pushEvents.inc({ platform: PLATFORM, kind: 'websub_notification', outcome });
     return new WebSubRejected(status, message);
   }
 
