@@ -40,7 +40,9 @@ export function seriesExportQuery(c: ChannelKey, range: TimeRange, stepSeconds: 
   const q = seriesQuery(c, range, stepSeconds);
   return {
     query: `SELECT bucket AS start, liveMinutes, sampleCount AS samples, avgViewers, peakViewers, minViewers, viewerMinutes,
-              lastFollowers AS followers, followerDelta, chatMessages, uniqueChatters, engagementRate
+              lastFollowers AS followers, followerDelta, chatMessages, uniqueChatters, engagementRate,
+              chatSamplingRate, toBool(chatSamplingRate < 1) AS chatSampled,
+              lastPaidSubscribers AS paidSubscribers, paidSubscriberDelta, lastSubscriptionPoints AS subscriptionPoints
        FROM (${q.query})`,
     params: q.params,
   };
@@ -60,7 +62,8 @@ export function sessionsExportQuery(c: ChannelKey, range: TimeRange, limit: numb
   return {
     query: `SELECT ${text('stream_id')} AS streamId, ${text('status')} AS status, started_at AS startedAt, ended_at AS endedAt, duration_seconds AS durationSeconds,
               peak_viewers AS peakViewers, avg_viewers AS avgViewers, hours_watched AS hoursWatched,
-              followers_gained AS followersGained, chat_messages AS chatMessages, ${text('title')} AS title, ${text('category')} AS category
+              followers_gained AS followersGained, paid_subscribers_gained AS paidSubscribersGained, chat_messages AS chatMessages,
+              ${text('title')} AS title, ${text('category')} AS category
        FROM (${q.query})`,
     params: q.params,
   };
