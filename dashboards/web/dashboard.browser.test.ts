@@ -492,7 +492,7 @@ describe('built-in web dashboard in headless Chromium (real API + gateway)', () 
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
     expect(csv.suggestedFilename()).toBe('twitch-9001-metrics-1h.csv');
     const text = fs.readFileSync((await csv.path())!, 'utf8');
-    expect(text.split('\n')[0]).toBe('"start","liveMinutes","samples","avgViewers","peakViewers","minViewers","viewerMinutes","followers","followerDelta","chatMessages","uniqueChatters","engagementRate"');
+    expect(text.split('\n')[0]).toBe('"start","liveMinutes","samples","avgViewers","peakViewers","minViewers","viewerMinutes","followers","followerDelta","chatMessages","uniqueChatters","engagementRate","chatSamplingRate","chatSampled","paidSubscribers","paidSubscriberDelta","subscriptionPoints"');
     expect(text.trim().split('\n').length).toBeGreaterThan(1);
     await page.selectOption('#export-format', 'parquet');
     const [pq] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
