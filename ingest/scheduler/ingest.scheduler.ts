@@ -242,10 +242,7 @@ export class IngestScheduler {
     const queue = this.deps.queues.poll(conn.platform);
     const id = schedulerId(conn, resource);
     const data: PollJobData = { platform: conn.platform, channelId: conn.channelId, resource, everyMs };
-    const have = await queue.getJobScheduler(id);
-    // A due run a worker has already taken (BullMQ adds the next iteration only after taking it) is the last run.
-    const taken = have?.next != null && have.next <= Date.now() && ['active', 'completed', 'failed'].includes(await queue.getJobState(`repeat:${id}:${have.next}`));
-    await queue.upsertJobScheduler(id, { every: everyMs, ...retimedStart(have, everyMs, Date.now(), taken) }, { name: resource, data, opts: this.deps.jobOptions });
+    await queue.upsertJobScheduler(id, { every: everyMs, ...retimedStart(await queue.getJobScheduler(id), everyMs) }, { name: resource, data, opts: this.deps.jobOptions });
     if (resource === 'chat') ingestMetrics.chatIntervalMs.set({ platform: conn.platform }, everyMs);
   }
 
@@ -377,17 +374,14 @@ export class IngestScheduler {
 /**
  * The start that keeps a re-timed scheduler's phase: its upcoming run (`next`, still in the future) is
  * one old interval after the last, so the last was `next − every`; the new interval counts from there,
- * not before now. An upcoming run already due stays due (it runs now) unless a worker already took it
- * (`dueRunTaken`: BullMQ adds the next iteration only after a worker took the current one); then it was
- * the last run and the new interval counts from it.
+ * not before now. An upcoming run already due stays due: it runs now.
  * None for a scheduler that does not exist yet, or whose interval is unchanged (BullMQ keeps its slot).
  */
-export function retimedStart(have: { every?: number | string | null; next?: number | null } | undefined, everyMs: number, now = Date.now(), dueRunTaken = false): { startDate?: number } {
+export function retimedStart(have: { every?: number | string | null; next?: number | null } | undefined, everyMs: number, now = Date.now()): { startDate?: number } {
   const oldEvery = Number(have?.every);
   if (!have || !Number.isFinite(oldEvery) || oldEvery <= 0 || oldEvery === everyMs || typeof have.next !== 'number') return {};
-  // A due run a worker already took (running or done, its next iteration not added yet) was the last run.
-  if (have.next <= now && dueRunTaken) return { startDate: Math.max(now, have.next + everyMs) };
-  // A due run not taken yet (a new scheduler's first one): it runs now, as it would have.
+  // A due run (a new scheduler's first one, or one a worker took and whose next iteration BullMQ has not
+  // added yet — a dead worker's among them): it runs now, as it would have.
   if (have.next <= now) return { startDate: now };
   return { startDate: Math.max(now, have.next - oldEvery + everyMs) };
 }
