@@ -6,6 +6,7 @@ import type { RateDecision } from '../../shared/redis/rate-limiter';
 import { readTogether, type RedisRead, runRead } from '../../shared/redis/redis-read';
 import { bearerToken, INVALID_TOKEN } from './auth.middleware';
 import { unauthorized } from './problem';
+import { KnownTokens } from './known-tokens';
 import { enforceRateDecision } from './rate-limit';
 import type { ChannelPrefetch, RouteDef } from './route';
 
@@ -27,7 +28,7 @@ export interface RequestGuardDeps {
   tokens: GuardTokens;
   limiter: { hitRead(subject: string): RedisRead<RateDecision> };
   channel: ChannelReads;
-  /** Token hashes whose ids are remembered (to address the rate-limit counter before the lookup answers). */
+  /** Token hashes whose ids are remembered (to address the rate-limit counter before the lookup answers); least recently used forgotten first. */
   maxKnownTokens?: number;
 }
 
@@ -48,12 +49,7 @@ const NOTHING: RedisRead<undefined> = { commands: 0, queue: () => undefined, dec
  * them; when they are invalid nothing is prefetched and the handler answers its 400 after the checks.
  */
 export function requestGuard(deps: RequestGuardDeps): RequestGuard {
-  const known = new Map<string, { tokenId: string; userId: string }>();
-  const maxKnown = deps.maxKnownTokens ?? 10_000;
-  const remember = (hash: string, p: Principal) => {
-    if (known.size >= maxKnown) known.delete(known.keys().next().value!);
-    known.set(hash, { tokenId: p.tokenId, userId: p.userId });
-  };
+  const known = new KnownTokens(deps.maxKnownTokens);
 
   const prefetchRead = (route: RouteDef, req: Request): RedisRead<ChannelPrefetch> | null => {
     if (!route.readsChannel) return null;
@@ -88,7 +84,7 @@ export function requestGuard(deps: RequestGuardDeps): RequestGuard {
         if (guess) {
           const [found, d, c] = await readTogether(deps.redis, [lookup, deps.limiter.hitRead(guess.tokenId), prefetch] as const);
           principal = await deps.tokens.settle(found);
-          if (!principal) known.delete(hash);
+          if (!principal) known.forget(hash);
           [decision, channel] = [d, c];
         } else {
           principal = await deps.tokens.settle(await runRead(deps.redis, lookup));
@@ -97,7 +93,7 @@ export function requestGuard(deps: RequestGuardDeps): RequestGuard {
         if (!principal) throw unauthorized(INVALID_TOKEN);
         // A token's ids never change, so a guess that differs cannot happen; if it did, count the right subject.
         if (guess && (guess.tokenId !== principal.tokenId || guess.userId !== principal.userId)) decision = await runRead(deps.redis, deps.limiter.hitRead(principal.tokenId));
-        remember(hash, principal);
+        known.remember(hash, principal);
         enforceRateDecision(res, decision!);
         res.locals.principal = principal;
         res.locals.channelPrefetch = channel;
