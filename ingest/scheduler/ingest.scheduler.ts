@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { JobsOptions } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import { channelKeyOf } from '../../shared/kafka/topics';
 import type { Logger } from '../../shared/logging/logger';
 import { RESOURCES, channelSlug, parseSchedulerId, schedulerId, type ChannelRef, type PollJobData, type Resource } from '../jobs/ingest-job';
@@ -166,7 +166,7 @@ export class IngestScheduler {
         const have = await queue.getJobScheduler(id);
         if (have?.every !== undefined && !PollPolicy.worthRescheduling(Number(have.every), every)) continue;
         const data: PollJobData = { platform, channelId: `shard-${shard}`, resource: 'snapshot', everyMs: every, shard };
-        await queue.upsertJobScheduler(id, { every, ...retimedStart(have, every) }, { name: 'snapshot-batch', data, opts: this.deps.jobOptions });
+        await this.upsertScheduler(queue, id, have, 'snapshot-batch', data);
         if (!have) created++;
       }
     }
@@ -233,16 +233,22 @@ export class IngestScheduler {
   }
 
   /**
-   * Creates a scheduler (its first run at once) or re-times one. BullMQ runs a scheduler whose `every`
-   * changed at once unless given a start; a re-timing keeps its phase instead — the next run comes one
-   * new interval after the last (never before now) — so a re-time costs no extra platform call (a
-   * YouTube unit each time the quota plan or a WebSub lease moved an interval).
+   * Creates a scheduler (its first run at once) or re-times one to `data.everyMs`. BullMQ runs a
+   * scheduler whose `every` changed at once unless given a start; a re-timing keeps its phase instead —
+   * the next run comes one new interval after the last (never before now) — so a re-time costs no extra
+   * platform call (a YouTube unit each time the quota plan or a WebSub lease moved an interval).
+   * `have`: the scheduler as it is now (getJobScheduler), undefined when there is none.
    */
+  private async upsertScheduler(queue: Queue<PollJobData>, id: string, have: SchedulerNow | undefined, name: string, data: PollJobData): Promise<void> {
+    await queue.upsertJobScheduler(id, { every: data.everyMs, ...retimedStart(have, data.everyMs) }, { name, data, opts: this.deps.jobOptions });
+  }
+
+  /** A channel's scheduler of one resource, created or re-timed (upsertScheduler). */
   private async upsert(conn: ChannelRef, resource: Resource, everyMs: number): Promise<void> {
     const queue = this.deps.queues.poll(conn.platform);
     const id = schedulerId(conn, resource);
     const data: PollJobData = { platform: conn.platform, channelId: conn.channelId, resource, everyMs };
-    await queue.upsertJobScheduler(id, { every: everyMs, ...retimedStart(await queue.getJobScheduler(id), everyMs) }, { name: resource, data, opts: this.deps.jobOptions });
+    await this.upsertScheduler(queue, id, await queue.getJobScheduler(id), resource, data);
     if (resource === 'chat') ingestMetrics.chatIntervalMs.set({ platform: conn.platform }, everyMs);
   }
 
@@ -371,13 +377,16 @@ export class IngestScheduler {
   }
 }
 
+/** What retimedStart reads of a scheduler as it is (BullMQ's getJobScheduler; `every` may come back as text). */
+type SchedulerNow = { every?: number | string | null; next?: number | null };
+
 /**
  * The start that keeps a re-timed scheduler's phase: its upcoming run (`next`, still in the future) is
  * one old interval after the last, so the last was `next − every`; the new interval counts from there,
  * not before now. An upcoming run already due stays due: it runs now.
  * None for a scheduler that does not exist yet, or whose interval is unchanged (BullMQ keeps its slot).
  */
-export function retimedStart(have: { every?: number | string | null; next?: number | null } | undefined, everyMs: number, now = Date.now()): { startDate?: number } {
+export function retimedStart(have: SchedulerNow | undefined, everyMs: number, now = Date.now()): { startDate?: number } {
   const oldEvery = Number(have?.every);
   if (!have || !Number.isFinite(oldEvery) || oldEvery <= 0 || oldEvery === everyMs || typeof have.next !== 'number') return {};
   // A due run (a new scheduler's first one, or one a worker took and whose next iteration BullMQ has not
