@@ -12,6 +12,7 @@
  * Tests can override liveness with `forceLive` (the only mutable state, kept per world instance).
  */
 import { hashString, mix, unit } from './world.hash';
+import { createCompetition, type Competition } from './world.competition';
 
 export type SimPlatform = 'twitch' | 'youtube';
 
@@ -70,6 +71,8 @@ export interface ChatSummary {
 export interface World {
   readonly seed: number;
   readonly channels: SimChannel[];
+  /** The other channels of the world's categories (world.competition.ts); null unless `WorldOptions.competition`. */
+  readonly competition: Competition | null;
   channel(channelId: string): SimChannel | undefined;
   byLogin(login: string): SimChannel | undefined;
   stateAt(channelId: string, tMs: number): ChannelState;
@@ -99,6 +102,12 @@ export interface WorldOptions {
    * ~150 MB here). Reachable by id only: not by login, not through the OAuth pages.
    */
   bulkTwitchChannels?: number;
+  /**
+   * Category competition (world.competition.ts, issue 22.3): the rest of each category's directory, and
+   * Twitch channels' viewers scaled by its viewers per live channel in the hour. Off by default, so every
+   * existing seed's history and figures stay what they were.
+   */
+  competition?: boolean;
 }
 
 /** Ids of bulk Twitch channels: 10 digits, so they never meet the 9-digit ids of `channels`. */
@@ -113,7 +122,8 @@ const DAY = 24 * HOUR;
 /** Followers are counted from here; history before it is clamped at the base. */
 const FOLLOWERS_EPOCH = Date.UTC(2024, 0, 1);
 
-const CATEGORIES: Array<[string, string]> = [
+/** The world's categories: [name, Twitch game id]. */
+export const CATEGORIES: ReadonlyArray<readonly [string, string]> = [
   ['Just Chatting', '509658'],
   ['Minecraft', '27471'],
   ['Fortnite', '33214'],
@@ -180,6 +190,7 @@ export function createWorld(opts: WorldOptions): World {
   const overrides = new Map<string, Array<{ atMs: number; live: boolean }>>();
   const now = opts.now ?? Date.now;
   const chatScale = opts.chatScale ?? 1;
+  const competition = opts.competition ? createCompetition(seed, CATEGORIES.map(([, id]) => id)) : null;
   const channelHash = new Map(channels.map((c) => [c.channelId, hashString(`${seed}:${c.channelId}`)]));
   const hashOf = (c: SimChannel): number => channelHash.get(c.channelId) ?? hashString(`${seed}:${c.channelId}`);
 
@@ -297,7 +308,9 @@ export function createWorld(opts: WorldOptions): World {
     const ramp = Math.min(1, 0.35 + 0.65 * (sinceStart / 20));
     const untilEnd = s.endedAt === null ? Infinity : (s.endedAt - tMs) / MINUTE;
     const taper = Math.min(1, 0.6 + 0.4 * (untilEnd / 15));
-    return Math.max(1, Math.round(c.baseViewers * dailyFactor(localHour) * WEEKLY_FACTOR[weekday]! * ramp * taper * noise(c, tMs)));
+    // Competition is Twitch's directory: it moves Twitch channels' audiences only.
+    const rivalry = competition && c.platform === 'twitch' ? competition.factorAt(c.categoryId, tMs) : 1;
+    return Math.max(1, Math.round(c.baseViewers * dailyFactor(localHour) * WEEKLY_FACTOR[weekday]! * ramp * taper * noise(c, tMs) * rivalry));
   };
 
   const titleOf = (c: SimChannel, s: SimSession | null): string =>
@@ -368,6 +381,7 @@ export function createWorld(opts: WorldOptions): World {
   return {
     seed,
     channels,
+    competition,
     channel: lookup,
     byLogin: (login) => byLoginMap.get(login.toLowerCase()),
     stateAt,
