@@ -22,7 +22,7 @@
  *            about the channels batch-plan.dueThisRun names, 100 ids a call with the app token; the
  *            figure is the points the simulator charged that window (its bucket, the one that answers
  *            Ratelimit-Remaining), and its 429s. The channels' last-known states are the world's (what
- *            the first pass records; that pass, 100,000 never-seen ids, is counted apart). The whole
+ *            the first pass records; that pass, 100,000 never-seen ids, is planned apart, pure). The whole
  *            5-minute offline rotation is also planned (pure) for its busiest minute. Per-channel path:
  *            calls per poll measured on the OAuth sample × the cadence. 100 YouTube creators inside
  *            10,000 units/day at 1-minute live resolution: the quota planner's plan.
@@ -52,7 +52,7 @@ import { ChannelStateStore } from '../ingest/lifecycle/channel-state.store';
 import { EventProducer } from '../ingest/output/event.producer';
 import { IngestScheduler } from '../ingest/scheduler/ingest.scheduler';
 import { PollPolicy } from '../ingest/scheduler/poll-policy';
-import { dueThisRun, shardOf } from '../ingest/scheduler/batch-plan';
+import { dueThisRun, idsPerRun, planRun, shardOf } from '../ingest/scheduler/batch-plan';
 import { planQuota } from '../ingest/scheduler/quota-planner';
 import { createSnapshotHandler, type HandlerDeps } from '../ingest/worker/poll.handlers';
 import { createBatchSnapshotHandler } from '../ingest/worker/batch.handler';
@@ -113,7 +113,22 @@ async function startGoalCadence(c: import('../shared/config/config').Config, red
   for (const id of ids) shards[shardOf(id, SHARDS)]!.push(id);
   // Last-known states, as the first pass records them (the world's); the runs update them.
   const known = new Map(ids.map((id, i) => [id, isLive(i)] as const));
-  const firstPassCalls = shards.reduce((n, m) => n + Math.ceil(m.length / 100), 0);
+  // The first pass of a fresh deployment (no last-known state) as the batch handler plans it
+  // (batch-plan.planRun within the app token's bucket), pure: its busiest minute, and when every channel was seen.
+  const firstPass = (() => {
+    const seen = new Map<string, boolean>();
+    const maxIds = idsPerRun(twitch.streamStatesBudget, { shards: SHARDS, liveEveryMs: LIVE_MS });
+    const calls: number[] = [];
+    for (let r = 0; seen.size < GOAL && r < 100; r++) {
+      calls.push(shards.reduce((n, m) => {
+        const due = planRun({ members: m.map((id) => ({ channelId: id, live: seen.get(id) ?? null })), slot: r * LIVE_MS, liveEveryMs: LIVE_MS, offlineEveryMs: OFFLINE_MS, maxIds });
+        for (const id of due) seen.set(id, known.get(id)!);
+        return n + Math.ceil(due.length / 100);
+      }, 0));
+    }
+    const perMin = Math.max(1, Math.round(60_000 / LIVE_MS));
+    return { busiestMinute: Math.max(...calls.map((_, r) => calls.slice(r, r + perMin).reduce((a, b) => a + b, 0))), allSeenS: (calls.length * LIVE_MS) / 1000 };
+  })();
   const slot0 = Math.ceil(now / LIVE_MS) * LIVE_MS;
   const streams = () => state.counters.requests['/helix/streams'] ?? 0;
   const runs: GoalRun[] = [];
@@ -154,7 +169,7 @@ async function startGoalCadence(c: import('../shared/config/config').Config, red
       const last = runs[runs.length - 1]!;
       return {
         runs,
-        firstPassCalls,
+        firstPass,
         windowPoints: state.counters.maxWindowPoints[`${clientId}:app`] ?? 0,
         oneWindow: last.atMs + 1000 * last.wallS < 60_000,
         rateLimited: state.counters.rateLimited,
@@ -295,7 +310,7 @@ async function main(): Promise<void> {
     for (const r of driven.runs)
       console.log(`goal      run at +${(r.atMs / 1000).toFixed(1).padStart(4)} s (simulator time): ${r.asked} of ${GOAL} channels asked (${r.live} live), ${r.calls} /helix/streams calls, ${r.wallS.toFixed(1)} s wall (${(r.asked / r.wallS).toFixed(0)} channel states/s over HTTP)`);
     console.log(`goal      ${GOAL.toLocaleString('en')} Twitch channels, 10 % live, ${LIVE_MS / 1000} s live cadence, over HTTP: batched ${driven.windowPoints} points charged by the simulator in one 60 s window (limit 800; ${driven.rateLimited} × 429${driven.oneWindow ? '' : '; WARNING: the second run ended after the window, this is one run'}) vs per-channel ${goalPerChannelMin.toFixed(0)} points/min (${callsPerPoll} call per poll × cadence, on creators' tokens)`);
-    console.log(`goal      whole ${runs}-run offline rotation (pure plan): ${planned.join(' / ')} calls per run, busiest minute ${plannedBusiestMin} points; first pass (${GOAL.toLocaleString('en')} never-seen ids) ${driven.firstPassCalls} calls`);
+    console.log(`goal      whole ${runs}-run offline rotation (pure plan): ${planned.join(' / ')} calls per run, busiest minute ${plannedBusiestMin} points; first pass (${GOAL.toLocaleString('en')} never-seen ids, plan) busiest minute ${driven.firstPass.busiestMinute} points, every channel seen within ${driven.firstPass.allSeenS} s`);
 
     // ---- throughput: channels refreshed per CPU-second, per-channel handler vs batch handler
     const scheduler = new IngestScheduler({

@@ -206,6 +206,8 @@ export interface PlatformAdapter {
    * call, app access token): the state of every channel asked about, keyed by channel id.
    */
   streamStates?(channelIds: readonly string[]): Promise<Map<string, StreamState>>;
+  /** What `streamStates` costs (Twitch: 100 ids a call, 800 points a minute): ingest plans its batch runs inside it. */
+  readonly streamStatesBudget?: { idsPerCall: number; pointsPerMinute: number };
   /**
    * Batch refresh of live streams by their stream (video) ids with any connection's token (YouTube:
    * videos.list, 50 ids for 1 unit), keyed by stream id; an id the platform no longer returns is absent.

@@ -19,6 +19,50 @@ export function dueThisRun(p: { channelId: string; live: boolean | null; slot: n
   return Math.round(p.slot / p.liveEveryMs) % k === hash32(`turn:${p.channelId}`) % k;
 }
 
+/** What a platform's batch read costs: ids per call, and the points its app credentials get a minute. */
+export interface BatchBudget {
+  idsPerCall: number;
+  pointsPerMinute: number;
+}
+
+/**
+ * Share of a minute's points the shards' runs may plan. The rest is headroom for what the plan cannot
+ * see: a retried run, a late run that lands in the same minute as the next one.
+ */
+export const PLANNED_BUCKET_SHARE = 0.8;
+
+/**
+ * The most ids one shard's run may ask about: its share of the planned points of a minute, divided by
+ * the runs of a shard that fit in one minute (a 30 s cadence: 2). Live channels and the offline ones
+ * whose turn it is are asked whatever this says; it bounds only the never-seen ones (planRun).
+ */
+export function idsPerRun(b: BatchBudget, p: { shards: number; liveEveryMs: number }): number {
+  const runsPerMinute = Math.max(1, Math.ceil(60_000 / p.liveEveryMs));
+  const calls = Math.floor((b.pointsPerMinute * PLANNED_BUCKET_SHARE) / runsPerMinute / Math.max(1, p.shards));
+  return Math.max(1, calls) * b.idsPerCall;
+}
+
+/**
+ * The channels a shard's run asks about: the live ones and the offline ones whose turn it is
+ * (dueThisRun), then never-seen channels (no last-known state) up to `maxIds` in all. Without the bound
+ * a fresh deployment of 100,000 channels — or a shard whose states were lost — asks about every
+ * channel in its first run (1,005 Twitch calls in one minute against 800 points); with it, the first
+ * pass spreads over the first minutes and no minute plans more than PLANNED_BUCKET_SHARE of the bucket.
+ * A lone new channel (a creator who just connected) is still asked in the next run. Never-seen
+ * channels are taken in id order so a retried run asks about the same ones.
+ */
+export function planRun(p: { members: ReadonlyArray<{ channelId: string; live: boolean | null }>; slot: number; liveEveryMs: number; offlineEveryMs: number; maxIds?: number }): string[] {
+  const due: string[] = [];
+  const unseen: string[] = [];
+  for (const m of p.members) {
+    if (m.live === null) unseen.push(m.channelId);
+    else if (dueThisRun({ channelId: m.channelId, live: m.live, slot: p.slot, liveEveryMs: p.liveEveryMs, offlineEveryMs: p.offlineEveryMs })) due.push(m.channelId);
+  }
+  const room = p.maxIds === undefined ? unseen.length : Math.max(0, p.maxIds - due.length);
+  if (room < unseen.length) unseen.sort();
+  return due.concat(unseen.slice(0, room));
+}
+
 /** `batch_<platform>_<shard>.snapshot`: no ':' (see channelSlug) and never a `ch_` channel slug. */
 export const batchSchedulerId = (platform: string, shard: number) => `batch_${platform}_${shard}.snapshot`;
 

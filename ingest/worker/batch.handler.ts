@@ -2,8 +2,9 @@
  * The batch job of one shard (issue 18.1): the stream state of many channels from a few platform calls,
  * then each channel recorded exactly as its own snapshot job would (same event ids, same lifecycle
  * compare-and-set + outbox, same chat start/stop), so consumers cannot tell the two paths apart.
- * - `all` (Twitch): live channels and the offline ones whose turn it is (batch-plan.dueThisRun), 100
- *   ids per /helix/streams call with the app access token.
+ * - `all` (Twitch): live channels and the offline ones whose turn it is (batch-plan.dueThisRun), then
+ *   never-seen ones within the app token's bucket (batch-plan.planRun), 100 ids per /helix/streams
+ *   call with the app access token.
  * - `live` (YouTube): the live streams only, 50 per videos.list unit, with any owner's token (video
  *   data is public); an ended or vanished video is the stream's end. Go-live stays per channel.
  *   Subscriber counts of the channels whose turn it is, 50 per channels.list unit (same event ids as
@@ -17,7 +18,7 @@ import { toFollowerCount } from '../output/normalise';
 import { slotOf, type PollJobData, type PollJobResult } from '../jobs/ingest-job';
 import { classify } from '../ingest.errors';
 import { withToken, type IngestConnection } from '../ingest.ports';
-import { dueThisRun } from '../scheduler/batch-plan';
+import { dueThisRun, idsPerRun, planRun } from '../scheduler/batch-plan';
 import { ingestMetrics } from '../ingest.metrics';
 import { recordSnapshot, subjectOf, timed, type HandlerDeps } from './poll.handlers';
 
@@ -57,7 +58,10 @@ export function createBatchSnapshotHandler(d: HandlerDeps & { liveEveryMs: numbe
     let observed: Map<string, StreamState>;
     if (mode === 'all') {
       if (!adapter.streamStates) throw new AppError('BATCH_UNSUPPORTED', `${platform} has no batch stream-state read`, { retriable: false });
-      const due = members.filter((id) => dueThisRun({ channelId: id, live: known.get(id)?.live ?? null, slot, liveEveryMs: d.liveEveryMs, offlineEveryMs: d.offlineEveryMs }));
+      // Never-seen channels only as far as the app token's bucket allows (a first pass at scale).
+      const budget = adapter.streamStatesBudget;
+      const maxIds = budget ? idsPerRun(budget, { shards: d.scheduler.batchShards, liveEveryMs: d.liveEveryMs }) : undefined;
+      const due = planRun({ members: members.map((id) => ({ channelId: id, live: known.get(id)?.live ?? null })), slot, liveEveryMs: d.liveEveryMs, offlineEveryMs: d.offlineEveryMs, maxIds });
       observed = due.length ? await timed(job.data, () => adapter.streamStates!(due)) : new Map();
     } else {
       if (!adapter.liveVideos) throw new AppError('BATCH_UNSUPPORTED', `${platform} has no batch live-video read`, { retriable: false });

@@ -7,7 +7,7 @@ import type { ZodType, ZodTypeDef } from 'zod';
 import type { Logger } from '../../shared/logging/logger';
 import type { AuthorizationRequest, ChannelIdentity, ChatBatch, FollowerState, OAuthTokens, PaidSubscriptions, PlatformAdapter, PushHandlers, PushSource, StreamState } from '../platform.adapter';
 import { PlatformError } from '../http/platform-error';
-import { ErrorMapper, PlatformHttpClient } from '../http/platform-http.client';
+import { ErrorMapper, PlatformHttpClient, type ParamValue } from '../http/platform-http.client';
 import { RateLimitBuckets, RateLimiter } from '../http/rate-limit.bucket';
 import { rateLimitWaits } from '../http/platform.metrics';
 import { expiryOf } from '../oauth/token-expiry';
@@ -18,6 +18,7 @@ import {
   TWITCH_SCOPES,
   twitchErrorBody,
   twitchEventSubCreateResponse,
+  twitchChannelsResponse,
   twitchFollowersResponse,
   twitchStreamsResponse,
   twitchTokenResponse,
@@ -25,6 +26,7 @@ import {
   twitchAppTokenResponse,
   twitchSubscriptionsResponse,
   TWITCH_MAX_IDS_PER_CALL,
+  TWITCH_POINTS_PER_MINUTE,
   TwitchStream,
   twitchUsersResponse,
   twitchValidateResponse,
@@ -72,6 +74,22 @@ export function twitchRoot(baseUrl: string, conventionalPath: '/helix' | '/oauth
   const u = new URL(baseUrl);
   const path = u.pathname.replace(/\/+$/, '');
   return path ? `${u.origin}${path}` : `${u.origin}${conventionalPath}`;
+}
+
+/** One live channel of a category directory (`categoryStreams`). */
+export interface CategoryStream {
+  channelId: string;
+  categoryId: string;
+  category: string;
+  viewers: number;
+}
+export interface CategoryStreams {
+  streams: CategoryStream[];
+  /** Helix calls (points) spent. */
+  calls: number;
+  /** false when `maxCalls` stopped the paging before the last page. */
+  complete: boolean;
+  observedAt: number;
 }
 
 export class TwitchService implements PlatformAdapter {
@@ -161,6 +179,9 @@ export class TwitchService implements PlatformAdapter {
     return this.stateOf(channelId, r.data.find((x) => x.user_id === channelId), this.now());
   }
 
+  /** The app token's bucket is the one `streamStates` spends: ingest plans its batch runs inside it. */
+  readonly streamStatesBudget = { idsPerCall: TWITCH_MAX_IDS_PER_CALL, pointsPerMinute: TWITCH_POINTS_PER_MINUTE };
+
   /**
    * The stream state of many channels, 100 per `GET /helix/streams` call (Helix lists only the live
    * ones; the rest are offline), with the app access token: no creator's token or bucket is spent.
@@ -187,6 +208,46 @@ export class TwitchService implements PlatformAdapter {
       for (const id of chunk) out.set(id, this.stateOf(id, live.get(id), observedAt));
     }
     return out;
+  }
+
+  /**
+   * The category (game) of each channel, 100 per `GET /helix/channels` call with the app access token,
+   * keyed by channel id (a channel Twitch does not return is absent; an empty game_id means none set).
+   */
+  async channelCategories(channelIds: readonly string[]): Promise<Map<string, { categoryId: string; category: string }>> {
+    const ids = [...new Set(channelIds)];
+    const out = new Map<string, { categoryId: string; category: string }>();
+    for (let i = 0; i < ids.length; i += TWITCH_MAX_IDS_PER_CALL) {
+      const chunk = ids.slice(i, i + TWITCH_MAX_IDS_PER_CALL);
+      const r = await this.withAppToken((token) => this.helix('helix.channels.batch', '/channels', token, 'app', { broadcaster_id: chunk }, twitchChannelsResponse));
+      for (const c of r.data) if (c.game_id) out.set(c.broadcaster_id, { categoryId: c.game_id, category: c.game_name });
+    }
+    return out;
+  }
+
+  /**
+   * The live channels of up to 100 categories (issue 22.3): `GET /helix/streams?game_id=…&first=100`,
+   * following `pagination.cursor`, with the app access token (one point a page from its bucket). A
+   * category directory can be long, so at most `maxCalls` pages are read (`complete: false` then: Helix
+   * lists the biggest streams first, so what is missing are the smallest). A channel met twice (the list
+   * moves while it is paged) is counted once.
+   */
+  async categoryStreams(categoryIds: readonly string[], o: { maxCalls?: number } = {}): Promise<CategoryStreams> {
+    const games = [...new Set(categoryIds)];
+    if (games.length > TWITCH_MAX_IDS_PER_CALL) throw new PlatformError('BAD_REQUEST', `at most ${TWITCH_MAX_IDS_PER_CALL} game_id a call, got ${games.length}`, { platform: 'twitch', endpoint: 'helix.streams.categories', retriable: false });
+    const maxCalls = o.maxCalls ?? Number.POSITIVE_INFINITY;
+    const seen = new Map<string, CategoryStream>();
+    let cursor: string | undefined;
+    let calls = 0;
+    do {
+      if (calls >= maxCalls) return { streams: [...seen.values()], calls, complete: false, observedAt: this.now() };
+      const after = cursor;
+      const r = await this.withAppToken((token) => this.helix('helix.streams.categories', '/streams', token, 'app', { game_id: games, first: TWITCH_MAX_IDS_PER_CALL, after }, twitchStreamsResponse));
+      calls++;
+      for (const x of r.data) if (x.type === 'live' && games.includes(x.game_id)) seen.set(x.user_id, { channelId: x.user_id, categoryId: x.game_id, category: x.game_name, viewers: x.viewer_count });
+      cursor = r.data.length > 0 ? r.pagination.cursor : undefined;
+    } while (cursor);
+    return { streams: [...seen.values()], calls, complete: true, observedAt: this.now() };
   }
 
   /** Runs `fn` with the app access token; on a 401 issues a new one and runs it once more. */
@@ -326,7 +387,7 @@ export class TwitchService implements PlatformAdapter {
     });
   }
 
-  private helix<T>(endpoint: string, path: string, accessToken: string, bucketOf: string, params: Record<string, string | number | undefined>, schema: ZodType<T, ZodTypeDef, unknown>): Promise<T> {
+  private helix<T>(endpoint: string, path: string, accessToken: string, bucketOf: string, params: Record<string, ParamValue>, schema: ZodType<T, ZodTypeDef, unknown>): Promise<T> {
     return this.http.request({
       endpoint,
       baseUrl: this.helixRoot,

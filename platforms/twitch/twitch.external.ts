@@ -34,6 +34,8 @@ export type TwitchAppTokenResponse = z.infer<typeof twitchAppTokenResponse>;
 
 /** Helix batch reads take at most this many ids (`user_id` of Get Streams, `broadcaster_id` of Get Channel Information); one more is a 400. */
 export const TWITCH_MAX_IDS_PER_CALL = 100;
+/** Helix's bucket: 800 points a minute per client id and token (one point a call), over it a 429. */
+export const TWITCH_POINTS_PER_MINUTE = 800;
 
 /** GET id.twitch.tv/oauth2/validate (Authorization: OAuth <token>). */
 export const twitchValidateResponse = z.object({
