@@ -5,6 +5,7 @@ import { ClickHouseClient, type ClickHouseSettings as ClickHouseServerSettings, 
 import { AppError } from '../errors/app-error';
 import { waitUntilReachable } from '../errors/retry';
 import { repoPath } from '../paths';
+import { refreshLatestViews } from './latest-views';
 
 export interface ClickHouseSettings {
   url: string;
@@ -181,12 +182,14 @@ export function loadMigrations(settings: Pick<ClickHouseSettings, 'rawTtlDays'>,
 /**
  * Creates the database and applies pending migrations, recording each in schema_migrations.
  * Idempotent: statements are IF NOT EXISTS, applied versions are skipped, and a changed
- * already-applied file is an error (migrations are append-only).
+ * already-applied file is an error (migrations are append-only). After each migration's statements
+ * the `*_latest` views are brought up to their tables' columns (latest-views.ts), before the migration
+ * is recorded: a run killed in between re-applies it and refreshes them then.
  */
-export async function migrate(settings: ClickHouseSettings, log?: (msg: string) => void): Promise<number[]> {
+export async function migrate(settings: ClickHouseSettings, log?: (msg: string) => void, dir = MIGRATIONS_DIR): Promise<number[]> {
   // Read-side processes run as a read-only ClickHouse user in production (infra/clickhouse/users.d), which
   // may not even CREATE DATABASE IF NOT EXISTS: when a writer has applied everything, no DDL is needed.
-  if (await allApplied(settings)) return [];
+  if (await allApplied(settings, dir)) return [];
   const admin = createClickHouse(settings, undefined);
   try {
     await admin.command({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', query_params: { db: settings.database } });
@@ -209,13 +212,14 @@ export async function migrate(settings: ClickHouseSettings, log?: (msg: string) 
       ),
     );
     const done: number[] = [];
-    for (const m of loadMigrations(settings)) {
+    for (const m of loadMigrations(settings, dir)) {
       const prior = applied.get(m.version);
       if (prior !== undefined) {
         if (prior !== m.checksum) throw new AppError('MIGRATION_CHANGED', `migration ${m.name} was changed after it was applied; add a new migration instead`);
         continue;
       }
       for (const [i, stmt] of m.statements.entries()) await repo.command(`${m.name}#${i + 1}`, stmt);
+      for (const view of await refreshLatestViews(repo)) log?.(`re-created ${view} with the columns of ${m.name}`);
       await repo.insert('record migration', 'schema_migrations', [{ version: m.version, name: m.name, checksum: m.checksum }]);
       log?.(`applied ClickHouse migration ${m.name}`);
       done.push(m.version);
@@ -227,7 +231,7 @@ export async function migrate(settings: ClickHouseSettings, log?: (msg: string) 
 }
 
 /** True when every migration file is recorded with its checksum (read-only check; false on any error). */
-async function allApplied(settings: ClickHouseSettings): Promise<boolean> {
+async function allApplied(settings: ClickHouseSettings, dir: string): Promise<boolean> {
   const client = createClickHouse(settings, undefined);
   try {
     // Asked of system.tables first: a query on a missing database would be logged as an error by the client.
@@ -243,7 +247,7 @@ async function allApplied(settings: ClickHouseSettings): Promise<boolean> {
       format: 'JSONEachRow',
     });
     const applied = new Map(((await rs.json()) as Array<{ version: number; checksum: string }>).map((r) => [Number(r.version), r.checksum]));
-    return loadMigrations(settings).every((m) => applied.get(m.version) === m.checksum);
+    return loadMigrations(settings, dir).every((m) => applied.get(m.version) === m.checksum);
   } catch {
     return false;
   } finally {

@@ -62,3 +62,21 @@ export interface StreamSessionRecord {
   status: string;
   version: number;
 }
+
+/**
+ * The `*_latest` views: one row per key of a ReplacingMergeTree table whatever its merge state, every
+ * other column at its newest `version` (argMax), and `latest_version`. Generated from the table's own
+ * columns (shared/clickhouse/latest-views.ts) and re-created by the migration runner whenever a
+ * migration changed those columns, so a migration that adds a column writes only its ALTER TABLE.
+ */
+export interface LatestView {
+  view: string;
+  table: string;
+  /** The table's sorting key (its ReplacingMergeTree key): the view's GROUP BY. */
+  key: readonly string[];
+}
+
+export const LATEST_VIEWS: readonly LatestView[] = [
+  { view: 'metrics_1m_latest', table: 'metrics_1m', key: ['platform', 'channel_id', 'window_start'] },
+  { view: 'stream_sessions_latest', table: 'stream_sessions', key: ['platform', 'channel_id', 'stream_id'] },
+];
