@@ -25,7 +25,7 @@ export const simulateService: ServiceModule = {
       log.info('PLATFORMS_MODE=live: simulator not started');
       return { close: async () => undefined };
     }
-    const sim = await startSimulator({ port: c.SIMULATOR_PORT, seed: c.SIMULATOR_SEED, channels: c.SIMULATOR_CHANNELS });
+    const sim = await startSimulator({ port: c.SIMULATOR_PORT, seed: c.SIMULATOR_SEED, channels: c.SIMULATOR_CHANNELS, competition: c.SIMULATOR_COMPETITION });
     const url = simulatorUrl(c);
     if (c.SIMULATOR_DEMO_CHANNELS > 0 && c.PLATFORMS_MODE === 'simulator') {
       const redis = createRedis(c.REDIS_URL);

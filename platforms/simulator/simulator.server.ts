@@ -29,6 +29,8 @@ export interface SimulatorOptions {
   config?: Partial<SimConfig>;
   /** See WorldOptions.chatScale. */
   chatScale?: number;
+  /** See WorldOptions.competition (issue 22.3): off by default. */
+  competition?: boolean;
   /** Multiplies the world's raid, sub, gift and cheer rates (world.audience.ts); default 1. */
   audienceScale?: number;
 }
@@ -220,7 +222,7 @@ export function createSimulatorApp(world: World, state: SimState, eventSub?: Eve
 
 export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
   const clock = opts.clock ?? Date.now;
-  const world = createWorld({ seed: opts.seed, channels: opts.channels, now: clock, chatScale: opts.chatScale });
+  const world = createWorld({ seed: opts.seed, channels: opts.channels, now: clock, chatScale: opts.chatScale, competition: opts.competition });
   const state = new SimState(clock, opts.config);
   let url = '';
   const eventSub = new EventSubSim(state, world, () => url.replace(/^http/, 'ws'), { audienceScale: opts.audienceScale });

@@ -11,7 +11,7 @@ import { TWITCH_MAX_IDS_PER_CALL } from '../twitch/twitch.external';
 import type { EventSubSim } from './eventsub.sim';
 import { subscribersAt } from './subscribers.sim';
 import type { SimState } from './simulator.state';
-import type { SimChannel, World } from './world';
+import { CATEGORIES, type SimChannel, type World } from './world';
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
@@ -51,6 +51,38 @@ function streamOf(c: SimChannel, world: World, now: number): TwitchStream | null
     thumbnail_url: `https://static-cdn.jtvnw.net/previews-ttv/live_user_${c.login}-{width}x{height}.jpg`,
     is_mature: false,
   };
+}
+
+/**
+ * The other live channels of a category in the hour of `now` (world.competition.ts), as Helix lists them.
+ * Ids are 10 digits from 3,000,000,000 (never a listed channel's 9 digits nor a bulk channel's 1,0…).
+ */
+function competitorStreams(world: World, categoryId: string, now: number): TwitchStream[] {
+  const market = world.competition?.marketAt(categoryId, now);
+  const k = CATEGORIES.findIndex(([, id]) => id === categoryId);
+  if (!market || k < 0) return [];
+  const hourStart = Math.floor(now / 3_600_000) * 3_600_000;
+  const name = CATEGORIES[k]![0];
+  return Array.from({ length: market.liveChannels }, (_, i) => {
+    const id = String(3_000_000_000 + k * 1_000_000 + i);
+    const login = `rival_${k}_${i}`;
+    return {
+      id: String(50_000_000_000 + Math.floor(hourStart / 3_600_000) * 10_000 + (mix(Number(id), 3) % 10_000)),
+      user_id: id,
+      user_login: login,
+      user_name: login,
+      game_id: categoryId,
+      game_name: name,
+      type: 'live',
+      title: `${name} with ${login}`,
+      tags: ['English'],
+      viewer_count: world.competition!.channelViewers(categoryId, now, i),
+      started_at: iso(hourStart - (i % 4) * 3_600_000),
+      language: 'en',
+      thumbnail_url: `https://static-cdn.jtvnw.net/previews-ttv/live_user_${login}-{width}x{height}.jpg`,
+      is_mature: false,
+    };
+  });
 }
 
 /** Cursors are opaque to clients; ours encode an offset. */
@@ -197,8 +229,18 @@ export function twitchRoutes(state: SimState, world: World, eventSub?: EventSubS
     if (offset === null) return fail(res, 400, 'Invalid cursor', 'Bad Request');
     const ids = list(req.query.user_id);
     const logins = list(req.query.user_login);
+    const games = list(req.query.game_id);
     if (ids.length + logins.length > TWITCH_MAX_IDS_PER_CALL) return fail(res, 400, `The number of user_id and user_login parameters must be at most ${TWITCH_MAX_IDS_PER_CALL}`, 'Bad Request');
+    if (games.length > TWITCH_MAX_IDS_PER_CALL) return fail(res, 400, `The number of game_id parameters must be at most ${TWITCH_MAX_IDS_PER_CALL}`, 'Bad Request');
     const now = state.clock();
+    if (games.length > 0 && ids.length + logins.length === 0) {
+      // A category's directory: the world's live channels in it and, with competition on, the rest of it.
+      const live = world.channels.filter((c) => c.platform === 'twitch' && games.includes(c.categoryId)).map((c) => streamOf(c, world, now)).filter((x): x is TwitchStream => x !== null);
+      for (const g of new Set(games)) live.push(...competitorStreams(world, g, now));
+      live.sort((a, b) => b.viewer_count - a.viewer_count || a.user_id.localeCompare(b.user_id));
+      const page = live.slice(offset, offset + first);
+      return res.json({ data: page, pagination: offset + first < live.length ? { cursor: cursorOf(offset + first) } : {} });
+    }
     // By id: a map lookup per id (a world of 100,000 channels answers a 100-id batch without a scan).
     const pool =
       logins.length === 0 && ids.length > 0

@@ -61,6 +61,8 @@ const env = z.object({
   SIMULATOR_PORT: port(8090),
   SIMULATOR_SEED: int(42),
   SIMULATOR_CHANNELS: int(50, 1),
+  // Category competition in the simulated world (platforms/README.md, issue 22.3); off keeps every seed's figures.
+  SIMULATOR_COMPETITION: bool(false),
   TWITCH_CLIENT_ID: str('spacehub-sim-twitch'),
   TWITCH_CLIENT_SECRET: optionalStr(),
   TWITCH_AUTH_BASE_URL: optionalStr(),
