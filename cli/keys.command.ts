@@ -2,7 +2,7 @@ import type { CommandModule } from '../shared/lifecycle/process.contract';
 import { loadConfig } from '../shared/config/config';
 import { createRedis } from '../shared/redis/redis';
 import { cipherFromConfig } from '../platforms/platform-services';
-import { rotateStoredSecrets } from './key-rotation';
+import { rotateStoredSecrets, type RotationReport } from './key-rotation';
 
 /** `spacehub keys rotate`: re-encrypt every stored token, webhook secret and URL with the ring's first key. */
 export const keysCommand: CommandModule = {
@@ -19,11 +19,13 @@ export const keysCommand: CommandModule = {
     try {
       const report = await rotateStoredSecrets({ redis, prefix: c.REDIS_KEY_PREFIX, cipher: cipherFromConfig(c) });
       out.result(report, (r) =>
-        `active key ${r.activeKeyId}: ${r.connections.rewritten} connection token blobs and ${r.webhooks.rewritten} of ${r.webhooks.total} webhooks re-encrypted` +
-        (r.connections.failed + r.webhooks.failed > 0 ? `; ${r.connections.failed + r.webhooks.failed} could not be decrypted with this ring (left as they are)` : ''));
-      return report.connections.failed + report.webhooks.failed > 0 ? 1 : 0;
+        `active key ${r.activeKeyId}: ${r.connections.rewritten} connection token blobs, ${r.webhooks.rewritten} of ${r.webhooks.total} webhooks and ${r.websub.rewritten} of ${r.websub.total} WebSub secrets re-encrypted` +
+        (failedOf(r) > 0 ? `; ${failedOf(r)} could not be decrypted with this ring (left as they are)` : ''));
+      return failedOf(report) > 0 ? 1 : 0;
     } finally {
       redis.disconnect();
     }
   },
 };
+
+const failedOf = (r: RotationReport) => r.connections.failed + r.webhooks.failed + r.websub.failed;

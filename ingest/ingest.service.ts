@@ -21,6 +21,7 @@ import type { IngestPorts } from './ingest.ports';
 import { PushIngest } from './push/push.ingest';
 import { WebSubCallbackServer, WebSubIngest } from './push/websub.ingest';
 import { WebSubStore } from './push/websub.store';
+import { cipherFromConfig } from '../platforms/platform-services';
 
 const TOKEN_VALIDATION_EVERY_MS = 3_600_000;
 
@@ -87,7 +88,8 @@ export class IngestService {
     this.producer = new EventProducer(rt);
     this.cadence = new CadenceKeeper(this.queues, rt.logger.child({ module: 'ingest-cadence' }));
     const webSubOn = !!c.YOUTUBE_WEBSUB_CALLBACK_URL && opts.workers !== false && opts.ports.platforms.includes('youtube') && !!opts.ports.adapterFor('youtube').feed;
-    if (webSubOn) this.webSubStore = new WebSubStore(this.redis, c.REDIS_KEY_PREFIX);
+    // The hub secrets are sealed with the platform tokens' key ring (no secret at rest in clear).
+    if (webSubOn) this.webSubStore = new WebSubStore(this.redis, c.REDIS_KEY_PREFIX, cipherFromConfig(c, rt.logger));
     const store = this.webSubStore;
     this.scheduler = new IngestScheduler({
       queues: this.queues, policy: new PollPolicy(c), states: this.states, redis: this.redis,

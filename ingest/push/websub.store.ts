@@ -5,11 +5,15 @@
  * ends. A sorted set of lease ends answers "whose go-live is pushed now" in one call (the quota
  * planner and the scheduler ask it).
  *
- * The secret sits in Redis as a plain value, beside the sealed platform tokens: it only authenticates
- * notifications, and a notification is never trusted as such — every announced video is checked with
- * videos.list — so a leaked secret costs quota, not data.
+ * The secret is sealed like the platform tokens and webhook secrets (TokenCipher, the
+ * TOKEN_ENCRYPTION_KEYS ring, AAD `websub:<platform>:<channelId>`, so a blob copied onto another
+ * channel fails): Redis holds no usable secret. A record of before (a `secret` field in clear) or one
+ * the ring cannot open counts as no subscription: its clear value authenticates nothing, and the next
+ * reconciliation subscribes the channel again with a fresh secret. `rotateKeys` re-seals under the
+ * ring's active key (`spacehub keys rotate`).
  */
 import type { Redis } from 'ioredis';
+import type { TokenCipher } from '../../platforms/tokens/token-cipher';
 
 export interface FeedSubscription {
   channelId: string;
@@ -24,7 +28,20 @@ export interface FeedSubscription {
 }
 
 export class WebSubStore {
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly platform = 'youtube') {}
+  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly cipher: TokenCipher, private readonly platform = 'youtube') {}
+
+  private aad(channelId: string) {
+    return `websub:${this.platform}:${channelId}`;
+  }
+
+  private open(channelId: string, blob: string | undefined): string | null {
+    if (!blob) return null;
+    try {
+      return this.cipher.decrypt(blob, this.aad(channelId));
+    } catch {
+      return null; // sealed with a key no longer in the ring, or tampered: unusable, subscribed again
+    }
+  }
 
   private key(channelId: string) {
     return `${this.prefix}:ingest:websub:${this.platform}:sub:${channelId}`;
@@ -38,12 +55,13 @@ export class WebSubStore {
 
   async get(channelId: string): Promise<FeedSubscription | null> {
     const h = await this.redis.hgetall(this.key(channelId));
-    if (!h.topic || !h.secret) return null;
+    const secret = this.open(channelId, h.secretBlob);
+    if (!h.topic || secret === null) return null;
     return {
       channelId,
       topic: h.topic,
       callback: h.callback ?? '',
-      secret: h.secret,
+      secret,
       mode: h.mode === 'unsubscribe' ? 'unsubscribe' : 'subscribe',
       requestedAt: Number(h.requestedAt ?? 0),
       expiresAt: h.expiresAt ? Number(h.expiresAt) : null,
@@ -53,7 +71,11 @@ export class WebSubStore {
 
   /** Records a (re)subscribe or unsubscribe request before it is sent, so the hub's verification finds it. */
   async requested(s: Pick<FeedSubscription, 'channelId' | 'topic' | 'callback' | 'secret' | 'mode'>, at: number): Promise<void> {
-    const m = this.redis.multi().hset(this.key(s.channelId), { topic: s.topic, callback: s.callback, secret: s.secret, mode: s.mode, requestedAt: String(at) }).sadd(this.channelsKey, s.channelId);
+    const m = this.redis
+      .multi()
+      .hset(this.key(s.channelId), { topic: s.topic, callback: s.callback, secretBlob: this.cipher.encrypt(s.secret, this.aad(s.channelId)), mode: s.mode, requestedAt: String(at) })
+      .hdel(this.key(s.channelId), 'secret') // a clear secret of before goes with the first request that seals one
+      .sadd(this.channelsKey, s.channelId);
     // Once we ask to leave, pushes for the channel are no longer what its go-live relies on.
     if (s.mode === 'unsubscribe') m.zrem(this.leasesKey, s.channelId);
     await m.exec();
@@ -84,6 +106,28 @@ export class WebSubStore {
   async active(channelId: string, now = Date.now()): Promise<boolean> {
     const end = await this.redis.zscore(this.leasesKey, channelId);
     return end !== null && Number(end) > now;
+  }
+
+  /** Re-seals every secret not sealed under the ring's active key (key rotation); an unopenable one is counted, left as it is. */
+  async rotateKeys(): Promise<{ rewritten: number; failed: number; total: number }> {
+    let rewritten = 0;
+    let failed = 0;
+    const channels = await this.channels();
+    for (const channelId of channels) {
+      const blob = await this.redis.hget(this.key(channelId), 'secretBlob');
+      if (!blob || !this.cipher.needsReencryption(blob)) continue;
+      const secret = this.open(channelId, blob);
+      if (secret === null) {
+        failed++;
+        continue;
+      }
+      // Only if unchanged meanwhile (a renewal may have sealed a new one).
+      const ok = await this.redis.eval(
+        "if redis.call('HGET', KEYS[1], 'secretBlob') == ARGV[1] then redis.call('HSET', KEYS[1], 'secretBlob', ARGV[2]) return 1 end return 0",
+        1, this.key(channelId), blob, this.cipher.encrypt(secret, this.aad(channelId)));
+      if (ok === 1) rewritten++;
+    }
+    return { rewritten, failed, total: channels.length };
   }
 
   /** One process (re)subscribes a channel at a time: true = this caller does it. */

@@ -6,6 +6,7 @@ import { atomFeedOf } from '../../platforms/simulator/websub.sim';
 import { feedTopicOf, hubSignature } from '../../platforms/youtube/youtube.websub';
 import { schedulerId } from '../../ingest/jobs/ingest-job';
 import { WebSubStore } from '../../ingest/push/websub.store';
+import { cipherFromConfig } from '../../platforms/platform-services';
 import { eventually } from '../support/stack';
 import { freePort, ingestHarness, type IngestHarness } from './ingest.harness';
 
@@ -54,7 +55,7 @@ describe('ingest: YouTube go-live by WebSub (simulator hub, real Redis and Kafka
   beforeAll(async () => {
     ({ h, base } = await websubHarness());
     redis = createRedis(h.stack.rt.config.REDIS_URL);
-    store = new WebSubStore(redis, h.stack.rt.config.REDIS_KEY_PREFIX);
+    store = new WebSubStore(redis, h.stack.rt.config.REDIS_KEY_PREFIX, cipherFromConfig(h.stack.rt.config));
     for (const c of h.platforms.sim.world.channels) h.platforms.sim.world.forceLive(c.channelId, false);
     youtube = (await h.platforms.connect('wendy', 6)).filter((c) => c.platform === 'youtube');
     expect(youtube).toHaveLength(3);
@@ -157,6 +158,70 @@ describe('ingest: YouTube go-live by WebSub (simulator hub, real Redis and Kafka
     expect(ok.status).toBe(200);
     await eventually(async () => h.collector.of<StreamLifecycle>('lifecycle').filter((e) => e.value.eventId === `youtube:${ch.channelId}:${videoId}:started`), (x) => x.length === 1, 15_000);
     expect(requests(h, '/youtube/v3/videos') - videosBefore).toBe(1);
+  });
+});
+
+describe('ingest: no WebSub secret at rest in clear', () => {
+  let h: IngestHarness;
+  let base: string;
+  let youtube: Connection[];
+  let redis: Redis;
+  let store: WebSubStore;
+
+  beforeAll(async () => {
+    ({ h, base } = await websubHarness());
+    redis = createRedis(h.stack.rt.config.REDIS_URL);
+    store = new WebSubStore(redis, h.stack.rt.config.REDIS_KEY_PREFIX, cipherFromConfig(h.stack.rt.config));
+    for (const c of h.platforms.sim.world.channels) h.platforms.sim.world.forceLive(c.channelId, false);
+    youtube = (await h.platforms.connect('sally', 6)).filter((c) => c.platform === 'youtube');
+    await h.startIngest({ metricsPort: null });
+  }, 60_000);
+  afterAll(async () => {
+    redis?.disconnect();
+    await h?.close();
+  });
+
+  it('stores the hub secret sealed: Redis holds no usable secret, and signatures made with what it holds, or with an old clear value, start nothing', async () => {
+    const sim = h.platforms.sim;
+    await eventually(async () => sim.webSub.subscriptions(), (s) => s.length === youtube.length, 20_000);
+    const key = (channelId: string) => `${h.stack.rt.config.REDIS_KEY_PREFIX}:ingest:websub:youtube:sub:${channelId}`;
+    for (const c of youtube) {
+      const secret = (await eventually(() => store.get(c.channelId), (x) => x !== null, 10_000))!.secret;
+      const raw = await redis.hgetall(key(c.channelId));
+      expect(raw.secret).toBeUndefined();
+      expect(raw.secretBlob).toMatch(/^v1\./);
+      for (const v of Object.values(raw)) expect(v).not.toContain(secret);
+    }
+
+    const [sealed, legacy] = youtube as [Connection, Connection];
+    const post = (ch: Connection, body: string, signature: string) =>
+      fetch(`${base}/youtube/${ch.channelId}`, { method: 'POST', headers: { 'content-type': 'application/atom+xml', 'x-hub-signature': signature }, body });
+    const feedOf = (ch: Connection) => {
+      sim.world.forceLive(ch.channelId, true);
+      const videoId = sim.world.stateAt(ch.channelId, Date.now()).streamId!;
+      // Only the test's POSTs reach the callback: the hub forgets the subscription in the go-live's tick.
+      expect(sim.webSub.drop(ch.channelId)).toBe(1);
+      return atomFeedOf({ channelId: ch.channelId, channelName: 'x', videoId, title: 't', published: Date.now(), updated: Date.now() });
+    };
+
+    // Someone who read Redis signs with what is stored there: acknowledged and ignored.
+    const feed1 = feedOf(sealed);
+    const atRest = (await redis.hgetall(key(sealed.channelId))).secretBlob!;
+    const withBlob = await post(sealed, feed1, hubSignature(atRest, feed1));
+    expect(withBlob.status).toBe(202);
+    expect(await withBlob.text()).toMatch(/ignored: X-Hub-Signature/);
+
+    // A record of before this change (the secret in clear, nothing sealed): the clear value authenticates nothing.
+    const feed2 = feedOf(legacy);
+    await redis.multi().hdel(key(legacy.channelId), 'secretBlob').hset(key(legacy.channelId), 'secret', 'old-clear-secret').exec();
+    const withOld = await post(legacy, feed2, hubSignature('old-clear-secret', feed2));
+    expect(withOld.status).not.toBe(200);
+    expect(withOld.status).toBeLessThan(500);
+
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const ch of [sealed, legacy]) {
+      expect(h.collector.of<StreamLifecycle>('lifecycle').filter((e) => e.value.channelId === ch.channelId && e.value.source === 'websub')).toHaveLength(0);
+    }
   });
 });
 
