@@ -2,8 +2,8 @@
  * The whole live path for the end-to-end latency benches (go-live-latency, live-latency): an isolated
  * stack with ClickHouse and a gateway (the gateway tests' fixture), the platform simulator with
  * CHANNELS demo channels connected by alice, the processors and a plain-WS client of alice, joined to
- * her feed. Ingest is started by `start()` (so a bench can attach its listeners first) and everything
- * is closed by `close()`, which runs every step even if one fails.
+ * her feed. Ingest is started by `start()` (so a bench can attach its listeners first), once the processors
+ * have joined their consumer group, and everything is closed by `close()`, which runs every step even if one fails.
  */
 import type { Connection } from '../../platforms/connections/connection.repository';
 import { IngestService } from '../../ingest/ingest.service';
@@ -21,7 +21,7 @@ export interface LivePipeline {
   conns: Connection[];
   userId: string;
   client: PlainClient;
-  /** Starts the processors, then ingest (with EventSub push sessions when `push`). */
+  /** Starts the processors, waits until they joined their group, then starts ingest (with EventSub push sessions when `push`). */
   start(opts?: { push?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
@@ -52,6 +52,11 @@ export async function startLivePipeline(overrides: Record<string, string>, chann
       rt, world, conns, userId: f.alice.userId, client: joined, close,
       async start(opts = {}) {
         await processor.start();
+        // Ingest starts once the processors hold their partitions: the first observations then measure
+        // the path, not the group join.
+        const joinBy = Date.now() + 60_000;
+        while (processor.joinedAt === undefined && Date.now() < joinBy) await new Promise((r) => setTimeout(r, 50));
+        if (processor.joinedAt === undefined) throw new Error('live pipeline: the processors did not join their group within 60 s');
         ingest = await IngestService.start(rt, { ports, metricsPort: null, ...(opts.push !== undefined ? { push: opts.push } : {}) });
       },
     };
