@@ -8,9 +8,12 @@
  *     gateway Socket.IO and a bare uWS app.publish broadcast (the baseline) — latency p50/p99 of
  *     spaced messages and throughput (deliveries/s) of a burst; ratios against the baseline.
  * Sizes from the environment: CLIENTS, FANOUT_CLIENTS, BURST (200), ROUNDS (3), KAFKA_ALERTS (alerts of
- * the scale latency, 400 at 50/s; the one-feed latencies send KAFKA_ALERTS / 8 at 10/s), SPACED (spaced
- * fan-out messages a round, 20 at 150 ms). Those spacings are the bench's fixed sleeps, most of its
- * wall time after the connects.
+ * the scale latency, 400 at 100/s — 1,000 deliveries/s, light load as the 50/s it was; the one-feed
+ * latencies send KAFKA_ALERTS / 8 at 10/s: 1,000 deliveries each, no faster), SPACED (spaced
+ * fan-out messages a round, 20 at SPACED_GAP_MS, 75 ms: 1,000 deliveries of one message reach the
+ * client process in ≈ 5–15 ms and its p99 is ≈ 45–55 ms, so consecutive messages still do not queue
+ * behind each other; was 150 ms). Those spacings are the bench's fixed sleeps, most of its wall time
+ * after the connects. The client process starts (its own tsx start) while the stack and users are made.
  * Server and clients share this machine's cores, so absolute figures are a floor; the ratios are the point.
  */
 import { fork } from 'node:child_process';
@@ -32,6 +35,8 @@ const BURST = Number(process.env.BURST ?? 200);
 const KAFKA_ALERTS = Number(process.env.KAFKA_ALERTS ?? 400);
 const FEED_ALERTS = Math.max(10, Math.round(KAFKA_ALERTS / 8));
 const SPACED = Number(process.env.SPACED ?? 20);
+const SPACED_GAP_MS = Number(process.env.SPACED_GAP_MS ?? 75);
+const SCALE_ALERTS_PER_S = 100;
 const nowMs = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -73,6 +78,8 @@ class ClientProcess {
 }
 
 async function main(): Promise<void> {
+  // Forked first: its start (tsx, ws, socket.io-client) overlaps the stack's and the users' set-up.
+  const clients = new ClientProcess();
   // One client process opens every connection from 127.0.0.1, up to 1000 of them for one user: lift the per-IP and per-user caps.
   const stack = await gatewayStack({ LOG_LEVEL: 'error', GATEWAY_MAX_BACKPRESSURE_BYTES: String(4 * 1024 * 1024), GATEWAY_UPGRADES_PER_MINUTE_PER_IP: '1000000', GATEWAY_MAX_SOCKETS_PER_USER: '100000' });
   const { rt } = stack;
@@ -83,9 +90,9 @@ async function main(): Promise<void> {
     const u = await tokens.createUser(name, name);
     return { userId: u.userId, token: (await tokens.createToken(u.userId)).token };
   };
-  // In chunks of 50 at once: a thousand sequential round trips were seconds of set-up on a loaded box.
-  for (let i = 0; i < Math.ceil(CLIENTS / PER_USER); i += 50) {
-    users.push(...(await Promise.all(Array.from({ length: Math.min(50, Math.ceil(CLIENTS / PER_USER) - i) }, (_, k) => mkUser(`bench_u${i + k}`)))));
+  // In chunks of 100 at once: a thousand sequential round trips were seconds of set-up on a loaded box.
+  for (let i = 0; i < Math.ceil(CLIENTS / PER_USER); i += 100) {
+    users.push(...(await Promise.all(Array.from({ length: Math.min(100, Math.ceil(CLIENTS / PER_USER) - i) }, (_, k) => mkUser(`bench_u${i + k}`)))));
   }
   const bcastPlain = await mkUser('bench_bcast_plain');
   const bcastSio = await mkUser('bench_bcast_sio');
@@ -97,7 +104,6 @@ async function main(): Promise<void> {
   const bareSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => bare.listen('127.0.0.1', 0, (ls) => (ls ? resolve(ls) : reject(new Error('bare listen')))));
   const barePort = uWS.us_socket_local_port(bareSocket as unknown as uWS.us_socket);
 
-  const clients = new ClientProcess();
   await clients.ready;
   const rss0 = process.memoryUsage().rss;
   const wsUrl = `ws://127.0.0.1:${gateway.port}/ws`;
@@ -117,7 +123,7 @@ async function main(): Promise<void> {
   const nSio = await fan('sio', 'sio', `http://127.0.0.1:${gateway.port}`, bcastSio);
   const nBare = await fan('bare', 'bare', `ws://127.0.0.1:${barePort}/bare`);
   const rssAll = process.memoryUsage().rss;
-  await sleep(1000);
+  await sleep(250);
 
   // ── 2. Kafka produce → client receipt
   const producer = createIdempotentProducer(rt.kafka);
@@ -139,7 +145,7 @@ async function main(): Promise<void> {
     return { delivered: got, expected: alerts * perAlert, p50: pct(latencies, 50), p99: pct(latencies, 99) };
   };
   console.log('Kafka → client latency…');
-  const kScale = await kafkaLatency('scale', KAFKA_ALERTS, PER_USER, (i) => users[(i * 7) % users.length]!.userId, 20);
+  const kScale = await kafkaLatency('scale', KAFKA_ALERTS, PER_USER, (i) => users[(i * 7) % users.length]!.userId, 1000 / SCALE_ALERTS_PER_S);
   const kPlain = await kafkaLatency('plain', FEED_ALERTS, nPlain, () => bcastPlain.userId, 100);
   const kSio = await kafkaLatency('sio', FEED_ALERTS, nSio, () => bcastSio.userId, 100);
 
@@ -166,7 +172,7 @@ async function main(): Promise<void> {
       // Spaced so the one client process keeps up: latency here is the path, not a client queue.
       for (let i = 0; i < SPACED; i++) {
         publishers[group]!(i);
-        await sleep(150);
+        await sleep(SPACED_GAP_MS);
       }
       await clients.waitCount(group, SPACED * receivers[group]!, 30_000);
       a.lat.push(...(await clients.call<{ latencies: number[] }>('stats', { group, reset: true })).latencies);
@@ -207,7 +213,7 @@ async function main(): Promise<void> {
     '',
     '| Kafka produce → client receipt | delivered | p50 ms | p99 ms |',
     '|---|---|---|---|',
-    `| plain WS, ${CLIENTS} clients, per-creator feeds (${PER_USER} each), ${KAFKA_ALERTS} alerts at 50/s | ${kScale.delivered}/${kScale.expected} | ${f1(kScale.p50)} | ${f1(kScale.p99)} |`,
+    `| plain WS, ${CLIENTS} clients, per-creator feeds (${PER_USER} each), ${KAFKA_ALERTS} alerts at ${SCALE_ALERTS_PER_S}/s | ${kScale.delivered}/${kScale.expected} | ${f1(kScale.p50)} | ${f1(kScale.p99)} |`,
     `| plain WS, ${nPlain} clients on one feed, ${FEED_ALERTS} alerts at 10/s | ${kPlain.delivered}/${kPlain.expected} | ${f1(kPlain.p50)} | ${f1(kPlain.p99)} |`,
     `| Socket.IO, ${nSio} clients on one feed, ${FEED_ALERTS} alerts at 10/s | ${kSio.delivered}/${kSio.expected} | ${f1(kSio.p50)} | ${f1(kSio.p99)} |`,
     '',
@@ -225,7 +231,7 @@ async function main(): Promise<void> {
   console.log(lines.join('\n'));
   const base = fanout.bare!;
   emitBenchResult({
-    bench: 'gateway', params: { clients: CLIENTS, connected: scale.connected, fanoutClients: FANOUT_CLIENTS, burst: BURST, rounds: ROUNDS, kafkaAlerts: KAFKA_ALERTS, spaced: SPACED },
+    bench: 'gateway', params: { clients: CLIENTS, connected: scale.connected, fanoutClients: FANOUT_CLIENTS, burst: BURST, rounds: ROUNDS, kafkaAlerts: KAFKA_ALERTS, spaced: SPACED, spacedGapMs: SPACED_GAP_MS },
     figures: [
       // The Kafka path has no bare-uWS twin; its baseline is the bare broadcast of the same payload.
       figure(`alert latency p50, Kafka → ${scale.connected} plain-WS clients`, kScale.p50, 'ms', 'bare uWS app.publish fan-out p50 (no Kafka)', base.p50),
