@@ -34,6 +34,48 @@ function feed(state: ShardState, events: Array<[string, ProcessorEvent]>, out: O
   return results;
 }
 
+/**
+ * A crash after the first `crashAfter` events and the restart the processor makes: the first run's
+ * outputs (what its flush wrote), then a new ShardState from the checkpoint and the windows ClickHouse
+ * holds closed at its watermark, fed every event from the committed offsets on.
+ */
+function crashAndReplay(events: Array<[string, ProcessorEvent]>, crashAfter: number) {
+  const first = new Outputs();
+  const a = new ShardState(0, settings);
+  const offsets = new Map<string, number>();
+  feed(a, events.slice(0, crashAfter), first, offsets);
+  // The flush wrote `first`, then committed these offsets and this checkpoint.
+  const committed = new Map([...offsets].map(([topic, next]) => [topic, a.committableOffset(topic, next)]));
+  const checkpoint = { maxEventTime: a.highestEventTime(), replayUntil: new Map([...offsets].map(([t, n]) => [t, a.replayUntilFor(t, n)])) };
+  // What the restore read from ClickHouse returns: the windows closed at the checkpoint's watermark.
+  const wm = checkpoint.maxEventTime - settings.latenessMs;
+  const history = first.windows.filter((w) => w.windowStart + 60_000 <= wm).map((w) => ({ ...w, spike: false, drop: false }));
+  const b = new ShardState(0, settings, Number.isFinite(checkpoint.maxEventTime) ? checkpoint : null, [{ ...base, history, session: null }]);
+  const replayed = new Outputs();
+  const counters = new Map<string, number>();
+  for (const [topic, e] of events) {
+    const offset = counters.get(topic) ?? 0;
+    counters.set(topic, offset + 1);
+    if (offset < (committed.get(topic) ?? 0)) continue;
+    b.process(e, { topic, partition: 0, offset }, replayed);
+  }
+  return { first, replayed };
+}
+
+/**
+ * The windows of both runs keyed like metrics_1m, with no double counts: a key written twice must carry
+ * identical values (that is what ReplacingMergeTree keeps).
+ */
+function windowsByKey(first: Outputs, replayed: Outputs) {
+  const byKey = new Map<number, unknown>();
+  for (const w of [...first.windows, ...replayed.windows]) {
+    const prev = byKey.get(w.windowStart);
+    if (prev) expect(w).toEqual(prev);
+    byKey.set(w.windowStart, w);
+  }
+  return [...byKey.values()];
+}
+
 describe('ShardState: event-time windows with a watermark (hand-computed)', () => {
   const events: Array<[string, ProcessorEvent]> = [
     ['snap', snap('a', 10, 100)],
@@ -87,36 +129,8 @@ describe('ShardState: event-time windows with a watermark (hand-computed)', () =
     feed(new ShardState(0, settings), events, reference);
 
     for (let crashAfter = 1; crashAfter < events.length; crashAfter++) {
-      const first = new Outputs();
-      const a = new ShardState(0, settings);
-      const offsets = new Map<string, number>();
-      feed(a, events.slice(0, crashAfter), first, offsets);
-      // The flush wrote `first`, then committed these offsets and this checkpoint.
-      const committed = new Map([...offsets].map(([topic, next]) => [topic, a.committableOffset(topic, next)]));
-      const checkpoint = { maxEventTime: a.highestEventTime(), replayUntil: new Map([...offsets].map(([t, n]) => [t, a.replayUntilFor(t, n)])) };
-
-      const replayed = new Outputs();
-      // What the restore read from ClickHouse returns: the windows closed at the checkpoint's watermark.
-      const wm = checkpoint.maxEventTime - settings.latenessMs;
-      const history = first.windows.filter((w) => w.windowStart + 60_000 <= wm).map((w) => ({ ...w, spike: false, drop: false }));
-      const restored = [{ ...base, history, session: null }];
-      const b = new ShardState(0, settings, Number.isFinite(checkpoint.maxEventTime) ? checkpoint : null, restored);
-      const counters = new Map<string, number>();
-      for (const [topic, e] of events) {
-        const offset = counters.get(topic) ?? 0;
-        counters.set(topic, offset + 1);
-        if (offset < (committed.get(topic) ?? 0)) continue;
-        b.process(e, { topic, partition: 0, offset }, replayed);
-      }
-      // Rows keyed like metrics_1m: the union of both runs equals the reference, with no double counts
-      // (a key written twice must carry identical values — that is what ReplacingMergeTree keeps).
-      const byKey = new Map<number, unknown>();
-      for (const w of [...first.windows, ...replayed.windows]) {
-        const prev = byKey.get(w.windowStart);
-        if (prev) expect(w).toEqual(prev);
-        byKey.set(w.windowStart, w);
-      }
-      expect([...byKey.values()]).toEqual(reference.windows);
+      const { first, replayed } = crashAndReplay(events, crashAfter);
+      expect(windowsByKey(first, replayed)).toEqual(reference.windows);
       const late = new Set([...first.late, ...replayed.late].map((l) => `${l.pos.topic}:${l.pos.offset}`));
       expect([...late]).toEqual(reference.late.map((l) => `${l.pos.topic}:${l.pos.offset}`));
     }
@@ -173,30 +187,8 @@ describe('ShardState: Twitch paid subscribers beside followers (issue 18.3, hand
     const reference = new Outputs();
     feed(new ShardState(0, settings), paidEvents, reference);
     for (let crashAfter = 1; crashAfter < paidEvents.length; crashAfter++) {
-      const first = new Outputs();
-      const a = new ShardState(0, settings);
-      const offsets = new Map<string, number>();
-      feed(a, paidEvents.slice(0, crashAfter), first, offsets);
-      const committed = new Map([...offsets].map(([topic, next]) => [topic, a.committableOffset(topic, next)]));
-      const checkpoint = { maxEventTime: a.highestEventTime(), replayUntil: new Map([...offsets].map(([t, n]) => [t, a.replayUntilFor(t, n)])) };
-      const wm = checkpoint.maxEventTime - settings.latenessMs;
-      const history = first.windows.filter((w) => w.windowStart + 60_000 <= wm).map((w) => ({ ...w, spike: false, drop: false }));
-      const b = new ShardState(0, settings, Number.isFinite(checkpoint.maxEventTime) ? checkpoint : null, [{ ...base, history, session: null }]);
-      const replayed = new Outputs();
-      const counters = new Map<string, number>();
-      for (const [topic, e] of paidEvents) {
-        const offset = counters.get(topic) ?? 0;
-        counters.set(topic, offset + 1);
-        if (offset < (committed.get(topic) ?? 0)) continue;
-        b.process(e, { topic, partition: 0, offset }, replayed);
-      }
-      const byKey = new Map<number, unknown>();
-      for (const w of [...first.windows, ...replayed.windows]) {
-        const prev = byKey.get(w.windowStart);
-        if (prev) expect(w).toEqual(prev);
-        byKey.set(w.windowStart, w);
-      }
-      expect([...byKey.values()]).toEqual(reference.windows);
+      const { first, replayed } = crashAndReplay(paidEvents, crashAfter);
+      expect(windowsByKey(first, replayed)).toEqual(reference.windows);
     }
   });
 });
