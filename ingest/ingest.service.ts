@@ -22,6 +22,9 @@ import { PushIngest } from './push/push.ingest';
 import { WebSubCallbackServer, WebSubIngest } from './push/websub.ingest';
 import { WebSubStore } from './push/websub.store';
 import { cipherFromConfig } from '../platforms/platform-services';
+import { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
+import { CompetitionSampler } from './competition/competition.sampler';
+import { isCategoryDirectory } from './competition/competition.sample';
 
 const TOKEN_VALIDATION_EVERY_MS = 3_600_000;
 
@@ -70,6 +73,8 @@ export class IngestService {
   webSub: WebSubIngest | undefined;
   /** Where this process serves the WebSub callback. */
   webSubUrl: string | undefined;
+  /** Category competition samples (INGEST_COMPETITION_SAMPLE_MINUTES > 0, Twitch connected). */
+  competition: CompetitionSampler | undefined;
   private readonly webSubStore: WebSubStore | undefined;
   private listener: ConnectionEventsListener | undefined;
   private metrics: MetricsServerHandle | undefined;
@@ -168,6 +173,8 @@ export class IngestService {
       await this.workers.waitUntilReady();
     }
 
+    await this.startCompetition();
+
     // Twitch requires validating every user token at start-up and hourly; one process per hour does it.
     const validate = () => void this.validateTokens().catch((err: Error) => log.warn({ err }, 'token validation failed; next hour again'));
     validate();
@@ -180,6 +187,25 @@ export class IngestService {
       this.closer.add('metrics server', () => this.metrics!.close());
     }
     log.info({ platforms: this.queues.platforms, concurrency: c.INGEST_CONCURRENCY, metrics: this.metrics?.url }, 'ingest started');
+  }
+
+  /** The competition sampler (issue 22.3) when it is on and the Twitch adapter can read directories; else a leftover scheduler goes. */
+  private async startCompetition(): Promise<void> {
+    const c = this.rt.config;
+    const twitch = this.opts.ports.platforms.includes('twitch') ? this.opts.ports.adapterFor('twitch') : undefined;
+    if (c.INGEST_COMPETITION_SAMPLE_MINUTES === 0 || !twitch || !isCategoryDirectory(twitch)) {
+      await CompetitionSampler.removeScheduler(this.bullConnection, this.queues.prefix);
+      return;
+    }
+    const repo = new ClickHouseRepository(this.rt.clickhouseSettings);
+    this.closer.add('competition clickhouse', () => repo.close());
+    this.competition = new CompetitionSampler({
+      connection: this.bullConnection, prefix: this.queues.prefix, ports: this.opts.ports, directory: twitch, repo,
+      everyMs: 60_000 * c.INGEST_COMPETITION_SAMPLE_MINUTES, maxCalls: c.INGEST_COMPETITION_MAX_CALLS,
+      worker: this.opts.workers !== false, logger: this.rt.logger.child({ module: 'ingest-competition' }),
+    });
+    this.closer.add('competition sampler', () => this.competition!.close());
+    await this.competition.start();
   }
 
   get metricsUrl(): string | undefined {

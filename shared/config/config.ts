@@ -98,6 +98,9 @@ const env = z.object({
   INGEST_MAX_RATE_LIMIT_DEFERRALS: int(10, 0),
   INGEST_BATCH_POLLING: bool(true),
   INGEST_BATCH_SHARDS: int(8, 1),
+  // Category competition samples (ingest/README.md, issue 22.3): every N minutes, 0 = off; calls per sample at most.
+  INGEST_COMPETITION_SAMPLE_MINUTES: int(0, 0),
+  INGEST_COMPETITION_MAX_CALLS: int(150, 2),
   // YouTube go-live by WebSub push (ingest/README.md "YouTube WebSub"): off unless a public callback URL is set.
   YOUTUBE_WEBSUB_CALLBACK_URL: z.string().url().optional().or(z.literal('').transform(() => undefined)),
   YOUTUBE_WEBSUB_HUB_URL: optionalStr(),
