@@ -12,6 +12,9 @@
  *            honoured — and once with the limiter raised out of the way — the machinery's capacity.
  * --limited-jobs (default --jobs) sizes the default-limiter run alone: it runs at the limiter's rate
  * (2 × INGEST_PLATFORM_JOBS_PER_SECOND), so its wall time is jobs / that rate.
+ * Only the measured jobs run: the other cadences are an hour, the competition sampler is off and the
+ * service opens no push (EventSub) sessions — the figure is polling through BullMQ. Simulator and
+ * stack start side by side.
  * Everything shares this machine's cores; the ratios are the point.
  */
 import axios from 'axios';
@@ -38,14 +41,16 @@ const CHANNELS = 50;
 async function main(): Promise<void> {
   const defaults = loadConfig();
   const concurrency = defaults.INGEST_CONCURRENCY;
-  const sim = await startSimulator({ seed: 42, channels: CHANNELS, config: { twitchRateLimit: { points: 10_000_000, windowMs: 60_000 }, youtubeQuotaPerDay: 1_000_000_000 } });
-  const since = Date.now() - 10 * 60_000;
-  for (const c of sim.world.channels) sim.world.forceLive(c.channelId, true, since);
   // The per-channel path (the opt-out): with batching, a live YouTube channel's own snapshot job skips
   // (its shard refreshes it) and Twitch has none, so the measured jobs would not make their calls.
   // Batched polling's cost and throughput are bench/ingest-scale's.
-  const overrides = { INGEST_BATCH_POLLING: 'false', INGEST_RECONCILE_SECONDS: '3600', YOUTUBE_DAILY_QUOTA_UNITS: '1000000000', LOG_LEVEL: 'warn', INGEST_LIVE_POLL_SECONDS: '3600', INGEST_OFFLINE_POLL_SECONDS: '3600', INGEST_FOLLOWERS_POLL_SECONDS: '3600' };
-  const stack = await testStack(overrides);
+  const overrides = { INGEST_BATCH_POLLING: 'false', INGEST_RECONCILE_SECONDS: '3600', YOUTUBE_DAILY_QUOTA_UNITS: '1000000000', LOG_LEVEL: 'warn', INGEST_LIVE_POLL_SECONDS: '3600', INGEST_OFFLINE_POLL_SECONDS: '3600', INGEST_FOLLOWERS_POLL_SECONDS: '3600', INGEST_COMPETITION_SAMPLE_MINUTES: '0' };
+  const [sim, stack] = await Promise.all([
+    startSimulator({ seed: 42, channels: CHANNELS, config: { twitchRateLimit: { points: 10_000_000, windowMs: 60_000 }, youtubeQuotaPerDay: 1_000_000_000 } }),
+    testStack(overrides),
+  ]);
+  const since = Date.now() - 10 * 60_000;
+  for (const c of sim.world.channels) sim.world.forceLive(c.channelId, true, since);
   const redis = createRedis(stack.rt.config.REDIS_URL);
   const platform = createPlatformServices(stack.rt.config, redis, undefined, { endpoints: endpointsAt(sim.url) });
   try {
@@ -86,7 +91,7 @@ async function main(): Promise<void> {
       const rt = { ...stack.rt, config: { ...stack.rt.config, INGEST_PLATFORM_JOBS_PER_SECOND: perSecond } };
       // The service owns (and closes) its ports.
       const ports = platformPorts(stack.rt.config, undefined, { endpoints: endpointsAt(sim.url) });
-      const svc = await IngestService.start(rt, { ports, metricsPort: null });
+      const svc = await IngestService.start(rt, { ports, metricsPort: null, push: false });
       const active = async () => (await Promise.all(svc.queues.all().map((q) => q.getActiveCount()))).reduce((a, b) => a + b, 0);
       try {
         // Only the measured jobs run: the reconciled schedulers are removed and their first runs finished.
