@@ -4,6 +4,7 @@ import { createWorld } from '../platforms/simulator/world';
 import { parseChannelArg } from './channel-history';
 import { DAY_MS, HOUR_MS } from './features';
 import { backfillHistory } from './history';
+import { backfillCompetition } from './competition.history';
 import { DataVersions } from '../shared/redis/data-version';
 import { createRedis } from '../shared/redis/redis';
 import { ModelRegistry } from './model.registry';
@@ -65,7 +66,8 @@ export const runBackfill = (args: Args, out: Output): Promise<number> =>
       const seed = flagInt(args, 'seed', 0, 2 ** 31 - 1) ?? config.SIMULATOR_SEED;
       const channels = flagInt(args, 'channels', 1, 10_000) ?? config.SIMULATOR_CHANNELS;
       // Same seed and channel count as the simulator by default, so the history is of the channels it serves.
-      const world = createWorld({ seed, channels });
+      const competition = args.flags.competition === true;
+      const world = createWorld({ seed, channels, competition });
       // A running API's series cache learns of the rewritten channels through their data versions.
       const redis = createRedis(config.REDIS_URL);
       const r = await backfillHistory(
@@ -79,8 +81,10 @@ export const runBackfill = (args: Args, out: Output): Promise<number> =>
           if (done === total || done % 10 === 0) logger.info({ module: 'models.backfill', done, total }, 'channels written');
         },
       ).finally(() => redis.disconnect());
-      out.result({ ...r, from: new Date(to - weeks * 7 * DAY_MS).toISOString(), to: new Date(to).toISOString() }, (x) =>
-        `${x.channels} channels, ${x.sessions} sessions, ${x.metricRows} minute rows written (${x.from} → ${x.to})`,
+      // The competition samples ingest's sampler would have taken (issue 22.3), so the models have them.
+      const samples = competition ? await backfillCompetition(repo, world, { fromMs: to - weeks * 7 * DAY_MS, toMs: to, everyMs: 60_000 * (config.INGEST_COMPETITION_SAMPLE_MINUTES || 10) }) : 0;
+      out.result({ ...r, competitionSamples: samples, from: new Date(to - weeks * 7 * DAY_MS).toISOString(), to: new Date(to).toISOString() }, (x) =>
+        `${x.channels} channels, ${x.sessions} sessions, ${x.metricRows} minute rows${competition ? `, ${x.competitionSamples} competition samples` : ''} written (${x.from} → ${x.to})`,
       );
       return 0;
     });

@@ -58,6 +58,7 @@ export const backfillCommand: CommandModule = {
     { flags: '--channels <n>', describe: 'simulator channels (default: SIMULATOR_CHANNELS, the channels the simulator serves)' },
     { flags: '--seed <n>', describe: 'world and noise seed (default: SIMULATOR_SEED)' },
     { flags: '--noise <sigma>', describe: 'log-normal sigma of session-to-session swings (polls get half)', default: '0.2' },
+    { flags: '--competition', describe: 'a world with category competition (platforms/README.md), and its competition samples written to category_competition' },
     { flags: '--to <date>', describe: 'end of the history, ISO date (default: now, to the hour)' },
     { flags: '--chat', describe: 'also write chat counts per minute (slower)' },
   ],
