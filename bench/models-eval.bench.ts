@@ -1,5 +1,5 @@
 /**
- * Models evaluation bench (issue 22): `npx tsx bench/models-eval.bench.ts [--seeds 1,2,3,4,5] [--weeks 4,12] [--channels 48] [--epochs N]`.
+ * Models evaluation bench (issue 22): `npx tsx bench/models-eval.bench.ts [--seeds 1,2,3,4,5] [--weeks 4,12] [--channels 48] [--draws 4] [--epochs N]`.
  * The same harness as `spacehub models evaluate` (models/evaluate.ts): per history seed × length, both
  * models trained on simulator history (in memory, no servers) and scored on the holdout week next to
  * every baseline and the oracle — the simulator's expected viewers before noise, the noise floor.
@@ -17,13 +17,14 @@ const list = (v: unknown, d: number[]) => (typeof v === 'string' ? v.split(',').
 const SEEDS = list(args.flags.seeds, EVALUATION_DEFAULTS.seeds);
 const WEEKS = list(args.flags.weeks, EVALUATION_DEFAULTS.weeks);
 const CHANNELS = Number(args.flags.channels ?? EVALUATION_DEFAULTS.channels);
+const DRAWS = Number(args.flags.draws ?? EVALUATION_DEFAULTS.holdoutDraws);
 const EPOCHS = args.flags.epochs === undefined ? undefined : Number(args.flags.epochs);
 
 async function main() {
   const backend = await useBackend('auto');
   const t0 = Date.now();
   const cases = await evaluateModels({
-    ...EVALUATION_DEFAULTS, seeds: SEEDS, weeks: WEEKS, channels: CHANNELS,
+    ...EVALUATION_DEFAULTS, seeds: SEEDS, weeks: WEEKS, channels: CHANNELS, holdoutDraws: DRAWS,
     epochs: EPOCHS === undefined ? undefined : { viewers: EPOCHS, timing: EPOCHS },
     onCase: (c) => console.log(`weeks ${c.weeks} seed ${c.seed}: viewers MAE ${c.viewers.mae} (best baseline ${c.viewers.bestBaseline} ${c.viewers.baselines[c.viewers.bestBaseline]}, oracle ${c.viewers.oracle}, gap closed ${c.viewers.gapClosed}, serves ${c.viewers.served}); timing hit@3 ${c.timing.hitAt3.model} (best baseline ${c.timing.hitAt3[c.timing.bestBaseline]}, random ${c.timing.random}, oracle ${c.timing.oracle}) — ${c.seconds} s`),
   });
@@ -33,7 +34,7 @@ async function main() {
   const mean = (f: (c: (typeof cases)[number]) => number) => cases.reduce((a, c) => a + f(c), 0) / cases.length;
   emitBenchResult({
     bench: 'models-eval',
-    params: { seeds: SEEDS.join(','), weeks: WEEKS.join(','), channels: CHANNELS, epochs: EPOCHS ?? 'default' },
+    params: { seeds: SEEDS.join(','), weeks: WEEKS.join(','), channels: CHANNELS, draws: DRAWS, epochs: EPOCHS ?? 'default' },
     figures: [
       figure('viewer model holdout MAE (mean over histories)', mean((c) => c.viewers.mae), 'viewers', 'best baseline of each history, same holdout', mean((c) => c.viewers.baselines[c.viewers.bestBaseline])),
       figure('served viewer number holdout MAE (net or fallback baseline)', mean((c) => c.viewers.servedMae), 'viewers', 'best baseline of each history, same holdout', mean((c) => c.viewers.baselines[c.viewers.bestBaseline])),
@@ -42,8 +43,8 @@ async function main() {
       figure('timing model hit@3 (mean over histories)', mean((c) => c.timing.hitAt3.model), '', 'best baseline of each history', mean((c) => c.timing.hitAt3[c.timing.bestBaseline])),
       figure('timing model hit@3 (mean over histories)', mean((c) => c.timing.hitAt3.model), '', 'random', mean((c) => c.timing.random)),
       figure('timing regret vs the oracle\'s best slot', mean((c) => c.timing.regret), 'expected viewers', 'oracle (0 by definition) — share of the best slot', mean((c) => c.timing.regretShare)),
-      figure('viewer 80 % interval coverage (mean)', mean((c) => c.viewers.interval80Coverage), '', 'target', 0.8),
-      figure('timing 80 % interval coverage (mean)', mean((c) => c.timing.interval80Coverage), '', 'target', 0.8),
+      figure('viewer 80 % interval coverage (pooled over every holdout)', s.viewerCoverage.coverage, '', 'target', 0.8),
+      figure('timing 80 % interval coverage (pooled over every holdout)', s.timingCoverage.coverage, '', 'target', 0.8),
     ],
     details: table,
   });

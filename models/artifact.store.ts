@@ -26,8 +26,10 @@ export const MODEL_KINDS: ModelKind[] = ['viewers', 'timing'];
  * 2 (issue 22): the nets correct the channel's audience profile (profile.fit.ts) and carry `weekdayPrior`
  * and `residualWeight`. Format 1 nets corrected the seasonal baseline on one feature fewer: scoring them
  * with this code would be wrong, so they are refused (retrain) instead of served.
+ * 3 (issue 22, MAE): the viewer net corrects the profile's *median* (no log-bias scale: viewers.model.ts
+ * VIEWER_POINT), so a format-2 viewer net scored now would be off by that scale.
  */
-export const ARTIFACT_FORMAT = 2;
+export const ARTIFACT_FORMAT = 3;
 
 export interface ModelMeta {
   format: number;

@@ -10,7 +10,7 @@ const n2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
 
 export function renderEvaluation(cases: CaseEvaluation[]): string {
   const viewers = [
-    '| weeks | seed | holdout sessions | model MAE | channel mean | same hour last week | channel × hour-of-week | oracle (noise floor) | gap closed | served | 80 % interval coverage |',
+    '| weeks | seed | holdout sessions (all draws) | model MAE | channel mean | same hour last week | channel × hour-of-week | oracle (noise floor) | gap closed | served | 80 % interval coverage |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
     ...cases.map((c) => {
       const v = c.viewers;
@@ -19,7 +19,7 @@ export function renderEvaluation(cases: CaseEvaluation[]): string {
     }),
   ];
   const timing = [
-    '| weeks | seed | channels | model hit@3 | random | channel mean | same hour last week | channel × hour-of-week | oracle hit@3 | model ÷ random | regret (expected viewers) | regret share | 80 % interval coverage |',
+    '| weeks | seed | channels ranked (all draws) | model hit@3 | random | channel mean | same hour last week | channel × hour-of-week | oracle hit@3 | model ÷ random | regret (expected viewers) | regret share | 80 % interval coverage |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...cases.map((c) => {
       const t = c.timing;
@@ -28,7 +28,11 @@ export function renderEvaluation(cases: CaseEvaluation[]): string {
     }),
   ];
   const s = summarize(cases);
+  const pooled = (p: { coverage: number; se: number; n: number }) => `${p.coverage.toFixed(3)} ± ${p.se.toFixed(3)} (${p.n} samples)`;
+  const draws = cases[0]?.viewers.draws ?? 1;
   const lines = [
+    `Holdout: the last week of each history, ${draws === 1 ? 'the backfill\'s noise' : `${draws} noise draws of it (the backfill's own and ${draws - 1} more on the same world sessions; the models are trained once, on the history before the split)`}. Oracle = the simulator's expected viewers before noise, as the MAE-optimal point (the conditional median: × exp(−σ²/2)).`,
+    '',
     'Viewer potential (MAE in viewers on the holdout week; bold = best baseline; gap closed = (best baseline − model) / (best baseline − oracle)):',
     '',
     ...viewers,
@@ -39,7 +43,10 @@ export function renderEvaluation(cases: CaseEvaluation[]): string {
     '',
     `Goals: viewer model closes ≥ 50 % of the gap on ${s.viewerGapMet}/${cases.length} cases, is not worse than the best baseline on ${s.viewerNotWorse}/${cases.length}; served number not worse on ${s.servedNotWorse}/${cases.length}; ` +
       `timing hit@3 ≥ best baseline on ${s.timingBeatsBaseline}/${cases.length}, ≥ 2× random on ${s.timingTwiceRandom}/${cases.length}; ` +
-      `80 % intervals within 0.78–0.82 on ${s.viewerCoverageMet}/${cases.length} (viewers) and ${s.timingCoverageMet}/${cases.length} (timing).`,
+      `80 % intervals within 0.78–0.82 on ${s.viewerCoverageMet}/${cases.length} (viewers) and ${s.timingCoverageMet}/${cases.length} (timing); ` +
+      `the oracle is beaten by a baseline on ${s.oracleBeaten}/${cases.length}.`,
+    '',
+    `Pooled 80 % interval coverage over every holdout (± binomial standard error): viewers ${pooled(s.viewerCoverage)}, timing ${pooled(s.timingCoverage)} (live hours).`,
   ];
   return lines.join('\n');
 }
@@ -55,6 +62,18 @@ export interface EvaluationSummary {
   timingCoverageMet: number;
   minGapClosed: number;
   meanGapClosed: number;
+  /** Histories on which some baseline's holdout MAE is below the oracle's (the floor) — 0 when the floor holds. */
+  oracleBeaten: number;
+  /** Coverage of all holdouts together: share inside, its binomial standard error √(p(1 − p)/n), n. */
+  viewerCoverage: { coverage: number; se: number; n: number };
+  timingCoverage: { coverage: number; se: number; n: number };
+}
+
+/** Pooled coverage of inside/total counts, with the binomial standard error of a share of n samples. */
+export function pooledCoverage(parts: Array<{ inside: number; n: number }>): { coverage: number; se: number; n: number } {
+  const n = parts.reduce((a, p) => a + p.n, 0);
+  const coverage = parts.reduce((a, p) => a + p.inside, 0) / n;
+  return { coverage, se: Math.sqrt((coverage * (1 - coverage)) / n), n };
 }
 
 export function summarize(cases: CaseEvaluation[]): EvaluationSummary {
@@ -73,5 +92,8 @@ export function summarize(cases: CaseEvaluation[]): EvaluationSummary {
     timingCoverageMet: count((c) => inBand(c.timing.interval80Coverage)),
     minGapClosed: gaps.length ? Math.min(...gaps) : NaN,
     meanGapClosed: gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : NaN,
+    oracleBeaten: count((c) => Math.min(...Object.values(c.viewers.baselines)) < c.viewers.oracle),
+    viewerCoverage: pooledCoverage(cases.map((c) => ({ inside: c.viewers.interval80Inside, n: c.viewers.sessions }))),
+    timingCoverage: pooledCoverage(cases.map((c) => ({ inside: c.timing.interval80Inside, n: c.timing.hours }))),
   };
 }

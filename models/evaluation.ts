@@ -38,3 +38,16 @@ export function argMax(xs: number[]): number {
 }
 
 export const round = (x: number, digits = 4): number => (Number.isFinite(x) ? Number(x.toFixed(digits)) : x);
+
+/**
+ * The oracle's point prediction of a session's average viewers: the MAE-optimal one given what the
+ * simulator knows before the backfill's noise. The backfill (history.ts) multiplies a session's world
+ * viewers by one log-normal factor exp(σ·Z − σ²/2) — mean 1, median exp(−σ²/2) — and every poll by a
+ * jitter of mean 1 that averages out over the session's ≥ 180 polls; the world's own ±12 % smooth swing is
+ * deterministic, so it is part of what the oracle knows. The observed average is then ≈ factor ×
+ * `expected`, and the MAE-optimal point is the conditional median, exp(−σ²/2) × `expected` (0.980 at
+ * σ 0.2) — not the mean, `expected` itself, which costs more absolute error in expectation.
+ */
+export function oracleViewers(expected: number, sessionNoise: number): number {
+  return expected * Math.exp(-(sessionNoise * sessionNoise) / 2);
+}

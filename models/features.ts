@@ -1,5 +1,6 @@
 import type { ChannelHistory, HourRecord } from './channel-history';
 import { fitProfile, profileHour, type ProfileFit } from './profile.fit';
+import { competitionIndexAsOf } from './competition.feature';
 
 /**
  * Feature engineering shared by training and serving — one code path, so a served prediction sees
@@ -82,6 +83,8 @@ export interface ChannelContext {
   followersWeekAgo: number;
   /** Live hours of the seasonal lookback by UTC hour of week, oldest first (the seasonal baseline, explanations). */
   seasonal: SeasonalProfile;
+  /** The category competition index of the channel's category as of asOf (competition.feature.ts); null without samples. */
+  competition: ((hourStart: number) => number) | null;
 }
 
 export interface SeasonalProfile {
@@ -179,6 +182,7 @@ export function channelContext(h: ChannelHistory, asOf: number): ContextResult {
       hourAt,
       followersWeekAgo,
       seasonal: { level: seasonalSum / seasonalN, slots, ...decomposition },
+      competition: h.competition?.has(category) ? competitionIndexAsOf(h.competition.get(category)!, asOf) : null,
     },
   };
 }
@@ -270,14 +274,19 @@ export function channelProfile(ctx: ChannelContext, weekdayPrior: number[] = NO_
   if (!byPrior) profiles.set(ctx, (byPrior = new Map()));
   const key = weekdayPrior.join(',');
   let fit = byPrior.get(key);
-  if (!fit) byPrior.set(key, (fit = fitProfile(ctx.seasonal.slots.flat(), { weekdayPrior })));
+  // With competition samples, the category's index is one more regressor of the profile (competition.feature.ts).
+  if (!fit) byPrior.set(key, (fit = fitProfile(ctx.seasonal.slots.flat(), { weekdayPrior, ...(ctx.competition ? { extra: ctx.competition } : {}) })));
   return fit;
 }
 
-/** The profile's estimate of a stream [start, start + durationMs), minute-weighted over its hours. */
-export function profileEstimate(ctx: ChannelContext, start: number, durationMs: number, weekdayPrior?: number[]): number {
+/**
+ * The profile's estimate of a stream [start, start + durationMs), minute-weighted over its hours: its mean
+ * (with the fit's log-bias scale), or its median (exp of the log fit; the viewer net's anchor).
+ */
+export function profileEstimate(ctx: ChannelContext, start: number, durationMs: number, weekdayPrior?: number[], point: 'mean' | 'median' = 'mean'): number {
   const fit = channelProfile(ctx, weekdayPrior);
-  return overHours(start, durationMs, (_how, hs) => profileHour(fit, hs));
+  const f = point === 'median' ? { ...fit, scale: 1 } : fit;
+  return overHours(start, durationMs, (_how, hs) => profileHour(f, hs));
 }
 
 /** How much the seasonal baseline of a stream trusts its slots over the channel mean: mean n / (n + K) over its hours. */

@@ -1,8 +1,9 @@
 import type { ChannelHistory } from './channel-history';
 import { parseChannelArg } from './channel-history';
 import { buildVocabulary, channelContext, cyclic, DAY_MS, fitNormalization, HOUR_MS, hourOfWeek, normalize, sameHourLastWeek, timingFeatures, TIMING_FEATURE_NAMES, featureNames, viewerFeatures, VIEWER_FEATURE_NAMES } from './features';
-import { expectedHitAtK, mae, mape } from './evaluation';
-import { seededRandom, shuffled } from './seeded-random';
+import { expectedHitAtK, mae, mape, oracleViewers } from './evaluation';
+import { pooledCoverage } from './evaluation.report';
+import { gaussian, seededRandom, shuffled } from './seeded-random';
 import { newVersion } from './artifact.store';
 
 const MONDAY = Date.UTC(2026, 10, 2); // Monday 00:00 UTC
@@ -97,6 +98,26 @@ describe('evaluation arithmetic (hand-computed)', () => {
     expect(expectedHitAtK([5, 4, 3, 2, 1], 3)).toBe(0);
     expect(expectedHitAtK([1, 1, 1, 1, 1, 1], 2)).toBe(0.5); // all tied: 3/6, the random rate
     expect(expectedHitAtK([9, 1, 1, 1, 0], 1)).toBeCloseTo(2 / 3, 10); // 2 places left for 3 tied slots
+  });
+
+  it('the oracle predicts the conditional median of a log-normal session factor of mean 1, which beats its mean in MAE', () => {
+    expect(oracleViewers(100, 0)).toBe(100);
+    expect(oracleViewers(100, 0.2)).toBeCloseTo(100 * Math.exp(-0.02), 10); // 98.02
+    // The backfill's session noise: expected × exp(σZ − σ²/2). Its median minimises the absolute error; its mean does not.
+    const random = seededRandom(7);
+    const actual = Array.from({ length: 200_000 }, () => 100 * Math.exp(0.2 * gaussian(random) - 0.02));
+    const median = [...actual].sort((a, b) => a - b)[actual.length / 2]!;
+    expect(median).toBeCloseTo(oracleViewers(100, 0.2), 0);
+    const atOracle = mae(actual, actual.map(() => oracleViewers(100, 0.2)));
+    expect(atOracle).toBeLessThan(mae(actual, actual.map(() => 100)));
+    for (const other of [97, 99]) expect(atOracle).toBeLessThan(mae(actual, actual.map(() => other)));
+  });
+
+  it('pooled coverage: the share inside over every holdout, with its binomial standard error', () => {
+    const p = pooledCoverage([{ inside: 160, n: 200 }, { inside: 82, n: 100 }]);
+    expect(p.n).toBe(300);
+    expect(p.coverage).toBeCloseTo(242 / 300, 12);
+    expect(p.se).toBeCloseTo(Math.sqrt(((242 / 300) * (58 / 300)) / 300), 12); // 0.0228
   });
 });
 

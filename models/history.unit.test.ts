@@ -1,6 +1,7 @@
 import { createWorld } from '../platforms/simulator/world';
 import { parseChDateTime } from '../shared/clickhouse/tables';
 import { channelHistoryRows, historyFromRows, simulatedHistories } from './history';
+import { withHoldout } from './evaluate';
 
 const MIN = 60_000;
 const T = Math.floor(Date.UTC(2026, 10, 30, 20, 0, 0) / MIN) * MIN;
@@ -60,6 +61,34 @@ describe('simulatedHistories: the evaluation\'s in-memory history is what a back
       // The noise is there: same sessions, other viewers.
       expect(noisy.sessions.map((s) => s.streamId)).toEqual(clean.sessions.map((s) => s.streamId));
       expect(noisy.sessions[0]!.avgViewers).not.toBe(clean.sessions[0]!.avgViewers);
+    }
+  });
+});
+
+describe('evaluation noise draws of the holdout week (evaluate.ts withHoldout)', () => {
+  it('a draw keeps the history before the split, has the same sessions and hours after it with other viewers, and no hour mixes the two', () => {
+    const world = createWorld({ seed: 1, channels: 12 });
+    const H = 3_600_000;
+    const to = Date.UTC(2026, 10, 20);
+    const splitAt = to - 7 * 24 * H;
+    const o = { fromMs: to - 28 * 24 * H, toMs: to, sessionNoise: 0.2, pollNoise: 0.1 };
+    for (const c of world.channels) {
+      const full = simulatedHistories(world, c.channelId, { ...o, seed: 1 });
+      const draw = simulatedHistories(world, c.channelId, { ...o, fromMs: splitAt, seed: 99 });
+      const spliced = withHoldout(full.noisy, draw.noisy, splitAt);
+      expect(spliced.sessions.map((s) => s.streamId)).toEqual(full.noisy.sessions.map((s) => s.streamId));
+      expect(spliced.hours.map((x) => x.hourStart)).toEqual(full.noisy.hours.map((x) => x.hourStart));
+      expect(spliced.sessions.filter((s) => s.startedAt < splitAt)).toEqual(full.noisy.sessions.filter((s) => s.startedAt < splitAt));
+      // The oracle of the draw is the backfill's: the same world sessions.
+      expect(draw.clean.sessions).toEqual(full.clean.sessions.filter((s) => s.startedAt >= splitAt));
+      const before = new Set(full.noisy.sessions.filter((s) => s.startedAt < splitAt).flatMap((s) => {
+        const hs: number[] = [];
+        for (let h = Math.floor(s.startedAt / H) * H; h < s.endedAt; h += H) hs.push(h);
+        return hs;
+      }));
+      expect(draw.noisy.hours.filter((x) => before.has(x.hourStart))).toEqual([]);
+      const after = draw.noisy.sessions[0];
+      if (after) expect(after.avgViewers).not.toBe(full.noisy.sessions.find((s) => s.streamId === after.streamId)!.avgViewers);
     }
   });
 });

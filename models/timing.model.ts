@@ -100,12 +100,12 @@ interface Candidate {
  * audience swing, are not features of the later ones — and a session's hours share one context, so
  * training builds a context per session instead of per hour.
  */
-function candidates(h: ChannelHistory): Candidate[] {
+function candidates(h: ChannelHistory, from = -Infinity): Candidate[] {
   const out: Candidate[] = [];
   const contexts = new Map<number, ReturnType<typeof channelContext>>();
   let k = 0;
   for (const x of h.hours) {
-    if (x.liveMinutes < MIN_SAMPLE_MINUTES) continue;
+    if (x.liveMinutes < MIN_SAMPLE_MINUTES || x.hourStart < from) continue;
     while (k < h.sessions.length && h.sessions[k]!.endedAt <= x.hourStart) k++;
     const s = h.sessions[k];
     const asOf = s && s.startedAt < x.hourStart + HOUR_MS ? Math.floor(s.startedAt / HOUR_MS) * HOUR_MS : x.hourStart;
@@ -232,39 +232,7 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
   const calibrated = predictHours(scorer, calibrating.map((c) => ({ ctx: c.ctx, t: c.x.hourStart })));
   scorer.intervalZ = conformalQuantile(calibrating.map((c, i) => Math.abs(hourTarget(c) - calibrated[i]!.mu) / calibrated[i]!.sigma));
 
-  // Holdout: how often the actual viewers fall inside the 80 % interval.
-  const holdoutScores = scoreHours(scorer, holdout.map((c) => ({ ctx: c.ctx, t: c.x.hourStart })));
-  const inside = holdout.filter((c, i) => c.x.viewers >= holdoutScores[i]!.low && c.x.viewers <= holdoutScores[i]!.high).length;
-
-  // Ranking: as of the split, rank the slots each channel actually streamed in the holdout; a hit is
-  // the actual best slot among the top 3. Random and the baselines are scored on the same slots.
-  const rows: TimingHoldoutRow[] = [];
-  for (const { h } of perChannel) {
-    const r = channelContext(h, o.splitAt);
-    if (!r.ok) continue;
-    const groups = new Map<number, number[]>();
-    for (const x of h.hours) {
-      if (x.hourStart < o.splitAt || x.liveMinutes < MIN_SAMPLE_MINUTES) continue;
-      const how = hourOfWeek(x.hourStart);
-      groups.set(how, [...(groups.get(how) ?? []), x.viewers]);
-    }
-    if (groups.size < MIN_EVAL_SLOTS) continue;
-    const slots = [...groups.keys()].sort((a, b) => a - b);
-    const actual = slots.map((s) => groups.get(s)!.reduce((a, b) => a + b, 0) / groups.get(s)!.length);
-    const splitHour = Math.floor(o.splitAt / HOUR_MS) * HOUR_MS;
-    const starts = slots.map((s) => splitHour + (((s - hourOfWeek(splitHour)) % SLOTS_PER_WEEK) + SLOTS_PER_WEEK) % SLOTS_PER_WEEK * HOUR_MS);
-    rows.push({
-      channel: channelKey(h),
-      slots,
-      actual,
-      scores: {
-        model: scoreSlots(scorer, r.ctx, starts).map((s) => s.medianViewers),
-        'channel-mean': slots.map(() => r.ctx.channelMean),
-        'same-hour-last-week': starts.map((t) => r.ctx.hourAt.get(t - WEEK_MS)?.viewers ?? -1),
-        'channel-hour-of-week': slots.map((s) => seasonalSlot(r.ctx, s)),
-      },
-    });
-  }
+  const { rows, inside, hours: holdoutHours } = timingHoldout(scorer, histories, o.splitAt, holdout);
   const evaluated = rows.length;
   const hits = Object.fromEntries(TIMING_METHODS.map((m) => [m, rows.reduce((a, row) => a + expectedHitAtK(row.scores[m], argMax(row.actual)), 0)])) as Record<TimingMethod, number>;
   const randomHits = rows.reduce((a, row) => a + Math.min(1, 3 / row.slots.length), 0);
@@ -287,7 +255,7 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
     serves_baseline: serving.name === 'timing' ? 0 : 1,
     channels_evaluated: evaluated,
     interval80_z: round(scorer.intervalZ),
-    interval80_coverage: round(inside / holdout.length),
+    interval80_coverage: round(inside / holdoutHours),
     calibration_hours: calibration.length,
     residual_weight: scorer.residualWeight,
     train_loss: round(fit.finalLoss, 6),
@@ -304,4 +272,48 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
     holdout: rows,
     serving,
   };
+}
+
+/**
+ * A trained timing model on the holdout of `histories` (hours from `splitAt` on): how many live hours
+ * fall inside their 80 % interval, and one ranking row per channel — as of the split, the slots it
+ * actually streamed in the holdout, ranked by every method; a hit is the actual best slot among the top 3.
+ * Training scores its own holdout with it; the evaluation (evaluate.ts) fresh noise draws of the holdout week.
+ */
+export function timingHoldout(scorer: TimingScorer, histories: ChannelHistory[], splitAt: number, holdoutHours?: Candidate[]): { rows: TimingHoldoutRow[]; inside: number; hours: number } {
+  const holdout = holdoutHours ?? histories.flatMap((h) => candidates(h, splitAt));
+  // How often the actual viewers fall inside the 80 % interval.
+  const holdoutScores = scoreHours(scorer, holdout.map((c) => ({ ctx: c.ctx, t: c.x.hourStart })));
+  const inside = holdout.filter((c, i) => c.x.viewers >= holdoutScores[i]!.low && c.x.viewers <= holdoutScores[i]!.high).length;
+
+  // Ranking: as of the split, rank the slots each channel actually streamed in the holdout; a hit is
+  // the actual best slot among the top 3. Random and the baselines are scored on the same slots.
+  const rows: TimingHoldoutRow[] = [];
+  for (const h of histories) {
+    const r = channelContext(h, splitAt);
+    if (!r.ok) continue;
+    const groups = new Map<number, number[]>();
+    for (const x of h.hours) {
+      if (x.hourStart < splitAt || x.liveMinutes < MIN_SAMPLE_MINUTES) continue;
+      const how = hourOfWeek(x.hourStart);
+      groups.set(how, [...(groups.get(how) ?? []), x.viewers]);
+    }
+    if (groups.size < MIN_EVAL_SLOTS) continue;
+    const slots = [...groups.keys()].sort((a, b) => a - b);
+    const actual = slots.map((s) => groups.get(s)!.reduce((a, b) => a + b, 0) / groups.get(s)!.length);
+    const splitHour = Math.floor(splitAt / HOUR_MS) * HOUR_MS;
+    const starts = slots.map((s) => splitHour + (((s - hourOfWeek(splitHour)) % SLOTS_PER_WEEK) + SLOTS_PER_WEEK) % SLOTS_PER_WEEK * HOUR_MS);
+    rows.push({
+      channel: channelKey(h),
+      slots,
+      actual,
+      scores: {
+        model: scoreSlots(scorer, r.ctx, starts).map((s) => s.medianViewers),
+        'channel-mean': slots.map(() => r.ctx.channelMean),
+        'same-hour-last-week': starts.map((t) => r.ctx.hourAt.get(t - WEEK_MS)?.viewers ?? -1),
+        'channel-hour-of-week': slots.map((s) => seasonalSlot(r.ctx, s)),
+      },
+    });
+  }
+  return { rows, inside, hours: holdout.length };
 }
