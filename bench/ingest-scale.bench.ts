@@ -37,7 +37,6 @@ import { createRedis } from '../shared/redis/redis';
 import { endpointsAt } from '../platforms/endpoints';
 import { createPlatformServices } from '../platforms/platform-services';
 import { adapterFor } from '../platforms/registry';
-import { seedDemo } from '../platforms/simulator/demo-seed';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSimulatorApp, startSimulator } from '../platforms/simulator/simulator.server';
@@ -58,6 +57,7 @@ import { createSnapshotHandler, type HandlerDeps } from '../ingest/worker/poll.h
 import { createBatchSnapshotHandler } from '../ingest/worker/batch.handler';
 import { testStack } from '../test/support/stack';
 import { emitBenchResult, figure } from './bench-result';
+import { connectDemoChannels } from './support/demo-connect';
 
 const args = parseArgs(process.argv.slice(2));
 const TWITCH = Number(args.flags.twitch ?? 10_000);
@@ -179,13 +179,16 @@ async function startGoalCadence(c: import('../shared/config/config').Config, red
 }
 
 async function main(): Promise<void> {
-  const stack = await testStack({ LOG_LEVEL: 'warn', INGEST_BATCH_POLLING: 'true', INGEST_BATCH_SHARDS: String(SHARDS), YOUTUBE_DAILY_QUOTA_UNITS: '1000000000', INGEST_RECONCILE_SECONDS: '3600' });
+  // The simulator's world is built while the stack bootstraps (its waits on Kafka and ClickHouse).
+  // The world alternates Twitch and YouTube channels: 2 × the larger count covers both.
+  const [stack, sim] = await Promise.all([
+    testStack({ LOG_LEVEL: 'warn', INGEST_BATCH_POLLING: 'true', INGEST_BATCH_SHARDS: String(SHARDS), YOUTUBE_DAILY_QUOTA_UNITS: '1000000000', INGEST_RECONCILE_SECONDS: '3600' }),
+    startSimulator({ seed: 18, channels: 2 * Math.max(TWITCH, YOUTUBE, THROUGHPUT), config: { twitchRateLimit: { points: 100_000_000, windowMs: 60_000 }, youtubeQuotaPerDay: 1_000_000_000 } }),
+  ]);
   const c = stack.rt.config;
   const LIVE_MS = 1000 * c.INGEST_LIVE_POLL_SECONDS;
   const OFFLINE_MS = 1000 * c.INGEST_OFFLINE_POLL_SECONDS;
   const FOLLOWERS_MS = 1000 * c.INGEST_FOLLOWERS_POLL_SECONDS;
-  // The world alternates Twitch and YouTube channels: 2 × the larger count covers both.
-  const sim = await startSimulator({ seed: 18, channels: 2 * Math.max(TWITCH, YOUTUBE, THROUGHPUT), config: { twitchRateLimit: { points: 100_000_000, windowMs: 60_000 }, youtubeQuotaPerDay: 1_000_000_000 } });
   const redis = createRedis(c.REDIS_URL);
   const platform = createPlatformServices(c, redis, undefined, { endpoints: endpointsAt(sim.url) });
   const ports = platformPorts(c, undefined, { endpoints: endpointsAt(sim.url) });
@@ -212,7 +215,7 @@ async function main(): Promise<void> {
 
     // ---- connections: real OAuth for the YouTube creators and a sample of Twitch channels (tokens are needed)
     const t0 = Date.now();
-    const seeded = await seedDemo({ streaming: platform.streaming, simulatorUrl: sim.url, redirectUri: () => 'http://127.0.0.1:9/cb' }, { userId: 'bench', channels: 2 * SAMPLE });
+    const seeded = await connectDemoChannels({ streaming: platform.streaming, simulatorUrl: sim.url, redirectUri: () => 'http://127.0.0.1:9/cb' }, { userId: 'bench', channels: 2 * SAMPLE, concurrency: 8 });
     const ytConns = seeded.filter((x) => x.platform === 'youtube');
     const twConns = seeded.filter((x) => x.platform === 'twitch').slice(0, SAMPLE);
     console.log(`simulator: ${TWITCH} Twitch channels (${liveTwitch.size} live), ${YOUTUBE} YouTube creators (${liveYouTube.size} live); ${seeded.length} of them connected by OAuth (the per-channel sample) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -322,7 +325,7 @@ async function main(): Promise<void> {
     const thIds = twitchIds.slice(0, THROUGHPUT);
     for (let i = 0; i < thIds.length; i += 200)
       await Promise.all(thIds.slice(i, i + 200).map((id) => platform.connections.upsert({ userId: 'bench-th', platform: 'twitch', channelId: id, login: `c${id}`, displayName: `C${id}`, scopes: [] }, { accessToken: 'unused', refreshToken: null, expiresAt: null, scopes: [] })));
-    for (const id of thIds) await scheduler.joinBatch({ platform: 'twitch', channelId: id });
+    for (let i = 0; i < thIds.length; i += 200) await Promise.all(thIds.slice(i, i + 200).map((id) => scheduler.joinBatch({ platform: 'twitch', channelId: id })));
     const fakeJob = (data: PollJobData, slot: number) => ({ id: `repeat:x:${slot}`, data, opts: {}, timestamp: slot, name: data.resource }) as unknown as Job<PollJobData>;
     const cpu = async (fn: () => Promise<number>) => {
       const c0 = process.cpuUsage();

@@ -27,10 +27,10 @@ import { platformPorts } from '../ingest/platform.ports';
 import { endpointsAt } from '../platforms/endpoints';
 import { createRedis } from '../shared/redis/redis';
 import { createPlatformServices } from '../platforms/platform-services';
-import { seedDemo } from '../platforms/simulator/demo-seed';
 import { startSimulator } from '../platforms/simulator/simulator.server';
 import { testStack } from '../test/support/stack';
 import { emitBenchResult, figure } from './bench-result';
+import { connectDemoChannels } from './support/demo-connect';
 
 const args = parseArgs(process.argv.slice(2));
 const JOBS = Number(args.flags.jobs ?? 3000);
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   const redis = createRedis(stack.rt.config.REDIS_URL);
   const platform = createPlatformServices(stack.rt.config, redis, undefined, { endpoints: endpointsAt(sim.url) });
   try {
-    const conns = await seedDemo({ streaming: platform.streaming, simulatorUrl: sim.url, redirectUri: () => 'http://127.0.0.1:9/cb' }, { userId: 'bench', channels: CHANNELS });
+    const conns = await connectDemoChannels({ streaming: platform.streaming, simulatorUrl: sim.url, redirectUri: () => 'http://127.0.0.1:9/cb' }, { userId: 'bench', channels: CHANNELS, concurrency: 8 });
     const tokens = new Map(await Promise.all(conns.map(async (c) => [c.connectionId, await platform.tokens.getAccessToken(c.connectionId)] as const)));
     console.log(`simulator: ${CHANNELS} live channels (${conns.filter((c) => c.platform === 'twitch').length} Twitch, ${conns.filter((c) => c.platform === 'youtube').length} YouTube); ingest concurrency ${concurrency} per platform queue`);
 
