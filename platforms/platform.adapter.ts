@@ -30,6 +30,11 @@ export interface StreamState {
   title: string | null;
   category: string | null;
   language: string | null;
+  /**
+   * A scheduled broadcast not started yet (YouTube `liveBroadcastContent: upcoming`, only
+   * `scheduledStartTime`): when it is due. Such a video is `live: false`; absent for everything else.
+   */
+  scheduledStartAt?: number | null;
 }
 
 export interface FollowerState {

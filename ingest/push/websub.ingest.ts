@@ -16,7 +16,9 @@
  *   are checked with videos.list (1 unit for up to 50 ids: notifications arriving together share the
  *   call), and a live one goes through the same compare-and-set + outbox as a poll (ChannelStateStore),
  *   so its `started` record has the poll's id `<platform>:<channelId>:<streamId>:started`
- *   (`source: websub`) and a later poll of the stream derives nothing new.
+ *   (`source: websub`) and a later poll of the stream derives nothing new. A scheduled (upcoming)
+ *   video is remembered in Redis and checked again at its start (`checkDue`); an ended one never
+ *   starts anything, and ends the stream if it is the one the channel is live with.
  * The hub is answered once the records are acknowledged, so a failure (5xx) makes it deliver again.
  * Polling stays as the reconciler: the feed is not guaranteed, and a leased channel's go-live poll
  * only slows down (scheduler, INGEST_WEBSUB_RECONCILE_SECONDS).
@@ -46,6 +48,16 @@ const UNVERIFIED_RETRY_MS = 5 * 60_000;
 /** Announced videos arriving within this window share one videos.list call (up to 50 ids). */
 const CHECK_WINDOW_MS = 100;
 const VIDEOS_PER_CALL = 50;
+/**
+ * A scheduled video not started when checked at its start is checked again after as long as it is
+ * late (at least 1 min, at most 15): streams often start late, and each check is a unit. After 2 h
+ * late it is left to the go-live reconcile poll.
+ */
+const RECHECK_MIN_MS = 60_000;
+const RECHECK_MAX_MS = 15 * 60_000;
+const RECHECK_GIVE_UP_MS = 2 * 3_600_000;
+/** The due-check timer looks at Redis at least this often (another process may have added an earlier check). */
+const DUE_TIMER_MAX_MS = 60_000;
 
 export interface WebSubIngestDeps {
   ports: IngestPorts;
@@ -80,6 +92,8 @@ export class WebSubIngest {
   private readonly basePath: string;
   private queue: PendingCheck[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
+  private dueTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(private readonly d: WebSubIngestDeps) {
     const feed = d.ports.adapterFor(PLATFORM).feed;
@@ -136,7 +150,48 @@ export class WebSubIngest {
       if (!(await this.d.store.claim(channelId, this.d.processId, 30_000))) continue;
       await this.request(channelId, 'unsubscribe', sub.secret).catch((err: Error) => this.d.logger.warn({ platform: PLATFORM, channelId, err }, 'WebSub unsubscribe request failed'));
     }
+    await this.checkDue();
     return { requested };
+  }
+
+  /**
+   * Checks the scheduled videos whose start has come (remembered by `run`), then arms a timer for the
+   * next one, so a go-live announced only as scheduled is seen at its start, not at the next
+   * reconcile poll. Any process may take a due check; Redis hands each to one.
+   */
+  async checkDue(): Promise<void> {
+    clearTimeout(this.dueTimer);
+    this.dueTimer = undefined;
+    if (this.closed) return;
+    try {
+      const due = await this.d.store.takeDue(this.now());
+      await Promise.all(due.map(async ({ channelId, videoId }) => {
+        try {
+          await this.check(channelId, videoId);
+        } catch (err) {
+          // Not lost: asked again in a minute.
+          this.d.logger.warn({ platform: PLATFORM, channelId, err }, 'WebSub re-check of a scheduled video failed; trying again');
+          await this.d.store.checkLater(channelId, videoId, this.now() + RECHECK_MIN_MS);
+        }
+      }));
+    } finally {
+      const next = await this.d.store.nextDue().catch(() => null);
+      if (!this.closed) {
+        const wait = next === null ? DUE_TIMER_MAX_MS : Math.min(DUE_TIMER_MAX_MS, Math.max(0, next - this.now()));
+        this.dueTimer = setTimeout(() => void this.checkDue().catch((err: Error) => this.d.logger.warn({ err }, 'WebSub due checks failed')), wait);
+        this.dueTimer.unref();
+      }
+    }
+  }
+
+  /** A scheduled video of the channel: checked again at its start (or, already late, after as long as it is late). */
+  private async checkScheduled(channelId: string, videoId: string, scheduledAt: number): Promise<void> {
+    const now = this.now();
+    const late = now - scheduledAt;
+    if (late > RECHECK_GIVE_UP_MS) return; // the reconcile poll finds it if it ever starts
+    const at = late < 0 ? scheduledAt : now + Math.min(RECHECK_MAX_MS, Math.max(RECHECK_MIN_MS, late));
+    await this.d.store.checkLater(channelId, videoId, at);
+    if (this.dueTimer && at < now + DUE_TIMER_MAX_MS) void this.checkDue().catch(() => undefined); // re-arm for an earlier check
   }
 
   private async request(channelId: string, mode: 'subscribe' | 'unsubscribe', secret: string): Promise<void> {
@@ -230,9 +285,17 @@ export class WebSubIngest {
       batch.map(async (c) => {
         try {
           const v = videos.get(c.videoId);
-          // Scheduled, ended, someone else's or gone: nothing started (polling reconciles the rest).
-          const live = v && v.live && v.startedAt !== null && v.channelId === c.channelId ? v : null;
-          c.done.resolve(live ? await this.recordGoLive(c.channelId, live) : false);
+          // Someone else's or gone: nothing (polling reconciles the rest).
+          const own = v && v.channelId === c.channelId ? v : null;
+          if (own?.live && own.startedAt !== null) return c.done.resolve(await this.record(c.channelId, own));
+          // Scheduled, not started: checked again when due (the hub may not announce the start).
+          if (own && !own.live && own.scheduledStartAt != null) {
+            await this.checkScheduled(c.channelId, c.videoId, own.scheduledStartAt);
+            return c.done.resolve(false);
+          }
+          // Ended: never a go-live; if it is the stream the channel is live with, that stream ends.
+          if (own && !own.live) await this.recordEnded(c.channelId, c.videoId, own.observedAt);
+          c.done.resolve(false);
         } catch (err) {
           c.done.reject(err);
         }
@@ -240,8 +303,18 @@ export class WebSubIngest {
     );
   }
 
-  /** The poll path's lifecycle step for an observed live video: compare-and-set, outbox, produce, re-time. */
-  private async recordGoLive(channelId: string, state: StreamState): Promise<boolean> {
+  /** The channel's live stream `videoId` ended: its end goes through the poll's compare-and-set, like the batch live refresh's. */
+  private async recordEnded(channelId: string, videoId: string, observedAt: number): Promise<void> {
+    const { state: prev } = await this.d.states.read(PLATFORM, channelId);
+    if (!prev?.live || prev.streamId !== videoId) return; // not the stream it is live with: nothing to end, nothing to start
+    await this.record(channelId, { channelId, observedAt, live: false, viewers: null, streamId: null, startedAt: null, title: prev.title, category: prev.category, language: null });
+  }
+
+  /**
+   * The poll path's lifecycle step for an observed video state: compare-and-set, outbox, produce,
+   * re-time. Returns whether a stream started.
+   */
+  private async record(channelId: string, state: StreamState): Promise<boolean> {
     const owner = (await this.d.ports.connections.listActiveByChannel(PLATFORM, channelId))[0];
     if (!owner) return false; // disconnected meanwhile
     const s = { platform: owner.platform, channelId: owner.channelId, userId: owner.userId };
@@ -261,8 +334,9 @@ export class WebSubIngest {
     }
     await this.d.states.produce(s.platform, s.channelId, (events) =>
       this.d.producer.send(events.map((e) => ({ topic: 'lifecycle' as const, key: channelKey(e.platform, e.channelId), eventId: e.eventId, value: e }))));
-    if (liveChanged) await this.d.scheduler.onLiveChanged(owner, true);
+    if (liveChanged) await this.d.scheduler.onLiveChanged(owner, next.live);
     if (started) ingestMetrics.pushEvents.inc({ platform: PLATFORM, kind: 'online', outcome: 'produced' });
+    if (liveChanged && !next.live) ingestMetrics.pushEvents.inc({ platform: PLATFORM, kind: 'offline', outcome: 'produced' });
     return started;
   }
 
@@ -283,7 +357,9 @@ export class WebSubIngest {
   }
 
   close(): void {
+    this.closed = true;
     clearTimeout(this.flushTimer);
+    clearTimeout(this.dueTimer);
   }
 }
 

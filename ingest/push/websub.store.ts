@@ -52,6 +52,32 @@ export class WebSubStore {
   private get channelsKey() {
     return `${this.prefix}:ingest:websub:${this.platform}:channels`;
   }
+  /** Scheduled videos to check again: member `<channelId> <videoId>`, score = when (ms). */
+  private get dueKey() {
+    return `${this.prefix}:ingest:websub:${this.platform}:due`;
+  }
+
+  /** Remembers to check a channel's announced video at `at` (a scheduled broadcast's start). */
+  async checkLater(channelId: string, videoId: string, at: number): Promise<void> {
+    await this.redis.zadd(this.dueKey, at, `${channelId} ${videoId}`);
+  }
+
+  /** Takes the checks due by `now` (at most `limit`): atomically, so one process checks each. */
+  async takeDue(now: number, limit = 50): Promise<Array<{ channelId: string; videoId: string }>> {
+    const taken = (await this.redis.eval(
+      "local m = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2]) if #m > 0 then redis.call('ZREM', KEYS[1], unpack(m)) end return m",
+      1, this.dueKey, String(now), String(limit))) as string[];
+    return taken.map((m) => {
+      const [channelId, videoId] = m.split(' ') as [string, string];
+      return { channelId, videoId };
+    });
+  }
+
+  /** When the earliest remembered check is due, or null. */
+  async nextDue(): Promise<number | null> {
+    const r = await this.redis.zrange(this.dueKey, 0, 0, 'WITHSCORES');
+    return r.length === 2 ? Number(r[1]) : null;
+  }
 
   async get(channelId: string): Promise<FeedSubscription | null> {
     const h = await this.redis.hgetall(this.key(channelId));

@@ -11,6 +11,8 @@ import type { SimChannel, SimSession, World } from './world';
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const etag = (v: unknown) => crypto.createHash('md5').update(JSON.stringify(v)).digest('base64url');
+/** How far ahead videos.list finds a scheduled session's video (as `upcoming`); the WebSub hub announces them 10 min ahead. */
+const UPCOMING_LISTED_MS = 86_400_000;
 const oauthFail = (res: Response, status: number, error: string, description: string) => res.status(status).json({ error, error_description: description });
 const apiFail = (res: Response, code: number, reason: string, message: string) =>
   res.status(code).json({ error: { code, message, errors: [{ domain: code === 403 && reason === 'quotaExceeded' ? 'youtube.quota' : 'youtube.api', reason, message }] } } satisfies YouTubeApiError);
@@ -29,10 +31,11 @@ export function youtubeRoutes(state: SimState, world: World): Router {
   const ytChannels = () => world.channels.filter((c) => c.platform === 'youtube');
 
   /** The session of a video id, looked up over each channel's recent sessions (pure, no index needed). */
-  const findVideo = (videoId: string): { c: SimChannel; s: SimSession } | null => {
+  /** A session's video; `upcomingWithinMs` also finds sessions scheduled to start that soon (videos.list lists upcoming broadcasts). */
+  const findVideo = (videoId: string, upcomingWithinMs = 0): { c: SimChannel; s: SimSession } | null => {
     const now = state.clock();
     for (const c of ytChannels())
-      for (const s of world.sessionsBetween(c.channelId, now - 3 * 86_400_000, now + 1)) if (s.streamId === videoId && s.startedAt <= now) return { c, s };
+      for (const s of world.sessionsBetween(c.channelId, now - 3 * 86_400_000, now + 1 + upcomingWithinMs)) if (s.streamId === videoId && s.startedAt <= now + upcomingWithinMs) return { c, s };
     return null;
   };
 
@@ -188,9 +191,19 @@ export function youtubeRoutes(state: SimState, world: World): Router {
     if (ids.length > YOUTUBE_MAX_IDS_PER_CALL) return apiFail(res, 400, 'invalidValue', `Invalid value for parameter id: at most ${YOUTUBE_MAX_IDS_PER_CALL} ids`);
     const items: YouTubeVideo[] = [];
     for (const id of ids) {
-      const found = findVideo(id);
+      const found = findVideo(id, UPCOMING_LISTED_MS);
       if (!found) continue;
       const { c, s } = found;
+      if (s.startedAt > now) {
+        // Scheduled, not started: YouTube answers `upcoming` with the planned start only.
+        const st = world.stateAt(c.channelId, now);
+        items.push({
+          kind: 'youtube#video', etag: etag([id, now]), id,
+          ...(p.includes('snippet') ? { snippet: { publishedAt: iso(now), channelId: c.channelId, title: st.title, categoryId: '20', liveBroadcastContent: 'upcoming', defaultAudioLanguage: c.language } } : {}),
+          ...(p.includes('liveStreamingDetails') ? { liveStreamingDetails: { scheduledStartTime: iso(s.startedAt) } } : {}),
+        });
+        continue;
+      }
       const live = s.endedAt === null || s.endedAt > now;
       const st = world.stateAt(c.channelId, live ? now : s.endedAt! - 1);
       items.push({

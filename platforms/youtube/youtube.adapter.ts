@@ -173,7 +173,8 @@ export class YouTubeService implements PlatformAdapter {
    * The live state of many broadcasts by video id, 50 per `videos.list` call for 1 unit each: how the
    * concurrent viewers of every live stream are refreshed without a per-channel call. Video data is
    * public, so any connection's token serves the whole batch. A video the answer omits is absent from
-   * the map (deleted or private: the caller treats its stream as over); an ended one is `live: false`.
+   * the map (deleted or private: the caller treats its stream as over); an ended one is `live: false`,
+   * and so is a scheduled one not started yet (with its `scheduledStartAt`).
    */
   async liveVideos(accessToken: string, videoIds: readonly string[]): Promise<Map<string, StreamState>> {
     const ids = [...new Set(videoIds)];
@@ -190,6 +191,12 @@ export class YouTubeService implements PlatformAdapter {
   private videoState(video: YouTubeVideo, channelId: string, observedAt: number, fallbackStart: string | null, fallbackTitle: string | null): StreamState {
     const details = video.liveStreamingDetails;
     if (details?.actualEndTime) return { channelId, observedAt, live: false, viewers: null, streamId: null, startedAt: null, title: null, category: null, language: null };
+    // Scheduled, not started: YouTube says `upcoming` and gives only the planned start (a WebSub feed
+    // announces such videos; they are checked again when due).
+    if (video.snippet?.liveBroadcastContent === 'upcoming' || (!details?.actualStartTime && !fallbackStart && details?.scheduledStartTime)) {
+      const due = Date.parse(details?.scheduledStartTime ?? '');
+      return { channelId, observedAt, live: false, viewers: null, streamId: null, startedAt: null, title: video.snippet?.title ?? null, category: null, language: null, scheduledStartAt: Number.isFinite(due) ? due : null };
+    }
     const started = Date.parse(details?.actualStartTime ?? fallbackStart ?? '');
     const viewers = details?.concurrentViewers === undefined ? null : Number(details.concurrentViewers);
     return {

@@ -225,6 +225,77 @@ describe('ingest: no WebSub secret at rest in clear', () => {
   });
 });
 
+describe('ingest: WebSub scheduled and ended videos', () => {
+  let h: IngestHarness;
+  let base: string;
+  let youtube: Connection[];
+  let redis: Redis;
+  let store: WebSubStore;
+  const lifecycleOf = (ch: Connection) => h.collector.of<StreamLifecycle>('lifecycle').filter((e) => e.value.channelId === ch.channelId);
+
+  beforeAll(async () => {
+    ({ h, base } = await websubHarness());
+    redis = createRedis(h.stack.rt.config.REDIS_URL);
+    store = new WebSubStore(redis, h.stack.rt.config.REDIS_KEY_PREFIX, cipherFromConfig(h.stack.rt.config));
+    for (const c of h.platforms.sim.world.channels) h.platforms.sim.world.forceLive(c.channelId, false);
+    youtube = (await h.platforms.connect('uma', 6)).filter((c) => c.platform === 'youtube');
+    await h.startIngest({ metricsPort: null });
+    await eventually(async () => store.activeChannels(), (a) => a.length === youtube.length, 20_000);
+  }, 60_000);
+  afterAll(async () => {
+    redis?.disconnect();
+    await h?.close();
+  });
+
+  it('a video announced only as scheduled is checked again when it is due, and its go-live is recorded then (no go-live poll, no second push)', async () => {
+    const sim = h.platforms.sim;
+    const ch = youtube[0]!;
+    const goLivePoll = () => h.svc!.queues.poll('youtube').getJobScheduler(schedulerId(ch, 'snapshot'));
+    // The lease re-times the go-live poll to the reconcile cadence (and a new scheduler runs at once): let that pass first.
+    await eventually(async () => Number((await goLivePoll())?.every), (e) => e === 7_200_000, 15_000);
+    await quiet(h, '/youtube/v3/liveBroadcasts');
+    const goLiveNext = (await goLivePoll())?.next;
+    // A broadcast scheduled 20 s from now: the hub announces it as scheduled (its video is `upcoming`).
+    const startAt = Date.now() + 20_000;
+    sim.world.forceLive(ch.channelId, true, startAt);
+    const videoId = sim.world.stateAt(ch.channelId, startAt + 1).streamId!;
+    const dueKey = `${h.stack.rt.config.REDIS_KEY_PREFIX}:ingest:websub:youtube:due`;
+    const due = await eventually(() => redis.zscore(dueKey, `${ch.channelId} ${videoId}`), (x) => x !== null, 15_000);
+    expect(Math.abs(Number(due) - startAt)).toBeLessThan(2000); // remembered for its scheduled start (the API's whole seconds)
+    expect(lifecycleOf(ch)).toHaveLength(0); // nothing started at the announcement
+    // The hub forgets the subscription now: the start itself is never pushed, only our re-check can see it.
+    expect(sim.webSub.drop(ch.channelId)).toBe(1);
+    const id = `youtube:${ch.channelId}:${videoId}:started`;
+    const started = await eventually(async () => lifecycleOf(ch).filter((e) => e.value.eventId === id), (x) => x.length > 0, 60_000);
+    expect(started[0]!.value).toMatchObject({ type: 'started', source: 'websub', streamId: videoId });
+    expect((await goLivePoll())?.next).toBe(goLiveNext);
+    expect(await redis.zscore(dueKey, `${ch.channelId} ${videoId}`)).toBeNull();
+  });
+
+  it('an ended video raises no go-live: it ends the stream the channel is live with, and announced again it starts nothing', async () => {
+    const sim = h.platforms.sim;
+    const ch = youtube[1]!;
+    sim.world.forceLive(ch.channelId, true);
+    const videoId = sim.world.stateAt(ch.channelId, Date.now()).streamId!;
+    await eventually(async () => lifecycleOf(ch).filter((e) => e.value.type === 'started'), (x) => x.length === 1, 20_000);
+    expect(sim.webSub.drop(ch.channelId)).toBe(1);
+    sim.world.forceLive(ch.channelId, false);
+    const secret = (await store.get(ch.channelId))!.secret;
+    const feed = atomFeedOf({ channelId: ch.channelId, channelName: 'x', videoId, title: 't', published: Date.now(), updated: Date.now() });
+    const post = () => fetch(`${base}/youtube/${ch.channelId}`, { method: 'POST', headers: { 'content-type': 'application/atom+xml', 'x-hub-signature': hubSignature(secret, feed) }, body: feed });
+    const first = await post();
+    expect(first.status).toBe(200);
+    expect(await first.text()).toBe('ok: 0 stream(s) started');
+    await eventually(async () => lifecycleOf(ch).filter((e) => e.value.type === 'ended'), (x) => x.length === 1, 20_000);
+    expect((await h.svc!.states.read('youtube', ch.channelId)).state?.live).toBe(false);
+    // The same ended video announced again (a VOD's update) while the channel is offline: nothing.
+    expect(await (await post()).text()).toBe('ok: 0 stream(s) started');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(lifecycleOf(ch).map((e) => e.value.type).sort()).toEqual(['ended', 'started']);
+    expect((await h.svc!.states.read('youtube', ch.channelId)).state?.live).toBe(false);
+  });
+});
+
 describe('ingest: WebSub leases are renewed before they end', () => {
   let h: IngestHarness;
 
