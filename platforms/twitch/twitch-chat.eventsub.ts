@@ -5,7 +5,10 @@
  * - subscribe within `keepalive_timeout_seconds` of the welcome, or Twitch closes the socket;
  * - no frame for longer than the keepalive timeout means the socket is dead: drop it, reopen lazily;
  * - on `session_reconnect` open the new URL first and close the old one only after its welcome
- *   (subscriptions move with the session; closing first loses them, close code 4007);
+ *   (subscriptions move with the session; closing first loses them, close code 4007); events still in
+ *   flight on the old socket count until it has closed, one hand-over runs at a time, the old socket
+ *   closing before the new welcome is read is part of the hand-over (not the end of the session), and
+ *   a hand-over that completes after the session ended closes its socket instead of reviving it;
  * - delivery is at-least-once: de-duplicate by `metadata.message_id`;
  * - events missed while disconnected are not replayed: the batch says nothing about them.
  * Sessions live in this process; the ingest scheduler keeps a channel's chat job on one worker.
@@ -18,7 +21,16 @@ import { twitchChatMessageEvent } from './twitch.external';
 import { closeEventSubSocket, openEventSubSocket, parseEventSubFrame } from './eventsub/eventsub.socket';
 
 interface Session {
+  /** The socket whose welcome gave `sessionId`; control frames (reconnect, revocation) count from it only. */
   ws: WebSocket;
+  /**
+   * Every socket still open for this session: the current one and, during a session_reconnect
+   * hand-over, the old one until it has closed. Twitch sends events on the old socket until the new one
+   * is welcomed, so frames still in flight on it are counted too (de-duplicated by message_id).
+   */
+  sockets: Set<WebSocket>;
+  /** A session_reconnect hand-over is under way (one at a time: it carries the subscriptions). */
+  handingOver: boolean;
   sessionId: string;
   channelId: string;
   messages: number;
@@ -141,26 +153,31 @@ export class TwitchChatSource {
     return p;
   }
 
-  /** Opens a socket and resolves on its welcome frame. */
-  private connect(url: string, channelId: string, inherit?: Session): Promise<Session> {
+  /** Opens a new session's socket and resolves on its welcome frame. */
+  private connect(url: string, channelId: string): Promise<Session> {
     return openEventSubSocket(url, this.o.welcomeTimeoutMs ?? 10_000, (ws, welcome) => {
-      const s: Session = inherit ?? { ws, sessionId: '', channelId, messages: 0, chatters: new Set(), seen: new Set(), lastDrainAt: this.now(), keepaliveMs: 10_000, watchdog: null, dead: false };
-      s.ws = ws;
-      s.sessionId = welcome.sessionId;
-      s.keepaliveMs = welcome.keepaliveMs;
-      s.dead = false;
-      ws.on('message', (data) => this.onFrame(s, ws, data));
-      ws.on('close', () => {
-        if (s.ws === ws) this.markDead(s);
-      });
-      ws.on('error', () => undefined);
-      this.arm(s);
+      const s: Session = { ws, sockets: new Set(), handingOver: false, sessionId: welcome.sessionId, channelId, messages: 0, chatters: new Set(), seen: new Set(), lastDrainAt: this.now(), keepaliveMs: welcome.keepaliveMs, watchdog: null, dead: false };
+      this.attach(s, ws);
       return s;
     });
   }
 
+  /** Listens to one of a session's sockets (synchronously on its welcome: frames right behind it count). */
+  private attach(s: Session, ws: WebSocket): void {
+    s.sockets.add(ws);
+    ws.on('message', (data) => this.onFrame(s, ws, data));
+    ws.on('close', () => {
+      s.sockets.delete(ws);
+      // The current socket closing ends the session, unless a hand-over is under way: the new socket
+      // then carries the subscriptions (Twitch may close the old one before we have read the welcome).
+      if (ws === s.ws && !s.handingOver) this.markDead(s);
+    });
+    ws.on('error', () => undefined);
+    this.arm(s);
+  }
+
   private onFrame(s: Session, ws: WebSocket, raw: WebSocket.RawData): void {
-    if (s.ws !== ws) return;
+    if (s.dead || !s.sockets.has(ws)) return;
     this.arm(s);
     const f = parseEventSubFrame(raw);
     if (!f) return; // unknown or malformed frame: skip it, keep the session
@@ -172,26 +189,50 @@ export class TwitchChatSource {
       if (!ev.success) return;
       s.messages++;
       s.chatters.add(chatterIdOf('twitch', ev.data.chatter_user_id));
+    } else if (ws !== s.ws) {
+      return; // the old socket of a hand-over: its events count, its control frames no longer apply
     } else if (f.metadata.message_type === 'session_reconnect' && f.payload.session?.reconnect_url) {
-      const old = ws;
-      // New socket first; the old one closes only once the new one is welcomed.
-      this.connect(f.payload.session.reconnect_url, s.channelId, s).then(
-        () => old.close(1000),
-        (err: unknown) => {
-          this.o.logger?.warn({ module: 'twitch-eventsub', channelId: s.channelId, err }, 'EventSub reconnect failed');
-          this.markDead(s);
-        },
-      );
+      // A repeated reconnect while one is under way is not a second hand-over: two new sockets would
+      // split the session (the subscriptions move to the first; the session would follow the second).
+      if (!s.handingOver) this.handOver(s, ws, f.payload.session.reconnect_url);
     } else if (f.metadata.message_type === 'revocation') {
       this.markDead(s);
     }
   }
 
+  /** session_reconnect: the new socket first; the old one closes only once the new one is welcomed. */
+  private handOver(s: Session, old: WebSocket, url: string): void {
+    s.handingOver = true;
+    openEventSubSocket(url, this.o.welcomeTimeoutMs ?? 10_000, (ws, welcome) => {
+      s.handingOver = false;
+      // The session ended meanwhile (watchdog, revocation, close()): the late socket must not revive it.
+      if (s.dead) return closeEventSubSocket(ws, 1000);
+      s.ws = ws;
+      s.sessionId = welcome.sessionId;
+      s.keepaliveMs = welcome.keepaliveMs;
+      this.attach(s, ws);
+      // Closed after the welcome; its frames still in flight are counted until its close arrives.
+      if (s.sockets.has(old)) closeEventSubSocket(old, 1000);
+    }).catch((err: unknown) => {
+      s.handingOver = false;
+      this.o.logger?.warn({ module: 'twitch-eventsub', channelId: s.channelId, err }, 'EventSub reconnect failed');
+      this.markDead(s);
+    });
+  }
+
   /** Keepalive watchdog: silence longer than the advertised timeout means a dead socket. */
   private arm(s: Session): void {
     if (s.watchdog) clearTimeout(s.watchdog);
-    s.watchdog = setTimeout(() => this.markDead(s), s.keepaliveMs + 2000);
-    s.watchdog.unref();
+    const timer = setTimeout(() => {
+      // When the event loop stalled for longer than the timeout (a loaded box), this timer runs before
+      // the frames that arrived meanwhile are read: a loop turn runs timers before I/O. Judge after
+      // this turn's I/O (setImmediate): a frame read there re-armed the watchdog with a new timer.
+      setImmediate(() => {
+        if (s.watchdog === timer) this.markDead(s);
+      });
+    }, s.keepaliveMs + 2000);
+    timer.unref();
+    s.watchdog = timer;
   }
 
   private markDead(s: Session): void {
@@ -204,6 +245,7 @@ export class TwitchChatSource {
     s.dead = true;
     if (s.watchdog) clearTimeout(s.watchdog);
     s.watchdog = null;
-    closeEventSubSocket(s.ws, code);
+    for (const ws of [s.ws, ...s.sockets]) closeEventSubSocket(ws, code);
+    s.sockets.clear();
   }
 }

@@ -3,11 +3,29 @@ import { adapterFor } from '../../platforms/registry';
 import { eventually } from '../support/stack';
 import { platformBench, Bench } from './platform.fixture';
 
+/**
+ * The channel stays live for the whole file: the world gives a minute's chat to the session live at
+ * the minute's start, so going offline and live again across a minute boundary would leave a whole
+ * minute without chat (what made the reconnect test wait 30 s for nothing on a loaded box).
+ * The world's chat never stops, so counts are compared when nothing is in flight: counted and sent
+ * meet then; a message counted twice keeps `counted` above `sent` for good, a lost one below.
+ */
 describe('Twitch chat over EventSub WebSocket (simulator)', () => {
   let b: Bench;
   let twitch: TwitchService;
   let token: string;
   let channelId: string;
+  /** What the simulator had sent before this file's session existed, and what our drains counted since. */
+  let sentBefore = 0;
+  let counted = 0;
+  const drain = async () => {
+    const batch = await twitch.chat(token, channelId, null);
+    counted += batch.messages;
+    return batch;
+  };
+  const sentSince = () => b.sim.eventSub.sent - sentBefore;
+  const subscriptionRequests = () => b.sim.state.counters.requests['/helix/eventsub/subscriptions'];
+
   beforeAll(async () => {
     b = await platformBench({ sim: { channels: 16, chatScale: 20 } });
     twitch = adapterFor('twitch', b.w.platforms) as TwitchService;
@@ -21,27 +39,42 @@ describe('Twitch chat over EventSub WebSocket (simulator)', () => {
 
   it('de-duplicates at-least-once deliveries by message_id: every sent message is counted once', async () => {
     b.sim.eventSub.duplicateEvery = 1; // every notification is delivered twice
-    await twitch.chat(token, channelId, null); // opens the session and subscribes
+    sentBefore = b.sim.eventSub.sent; // no session yet: nothing is sent to us before the next line
+    await drain(); // opens the session and subscribes
     expect(b.sim.eventSub.sessionCount()).toBe(1);
-    const sentAtStart = b.sim.eventSub.sent;
-    let counted = 0;
-    await eventually(async () => (counted += (await twitch.chat(token, channelId, null)).messages), (n) => n >= 5, 30_000, 500);
-    // Stop the world's chat, let in-flight frames land, then compare with what the simulator sent.
-    b.sim.world.forceLive(channelId, false);
-    await new Promise((r) => setTimeout(r, 1200));
-    counted += (await twitch.chat(token, channelId, null)).messages;
-    expect(counted).toBe(b.sim.eventSub.sent - sentAtStart);
+    await eventually(async () => (await drain(), counted), (n) => n >= 5 && n === sentSince(), 60_000, 100);
     b.sim.eventSub.duplicateEvery = 0;
-    b.sim.world.forceLive(channelId, true);
   });
 
-  it('on session_reconnect opens the new URL before closing the old one, and chat keeps flowing', async () => {
-    await twitch.chat(token, channelId, null);
+  it('on session_reconnect opens the new URL before closing the old one, and every message sent across the hand-over is counted once', async () => {
+    const before = (await drain()).cursor;
+    const subscriptionsBefore = subscriptionRequests();
+    const countedBefore = counted;
     expect(b.sim.eventSub.reconnectAll()).toBe(1);
-    await eventually(async () => b.sim.eventSub.sessionCount(), (n) => n === 1, 10_000, 100);
-    await eventually(async () => (await twitch.chat(token, channelId, null)).messages, (n) => n > 0, 30_000, 500);
-    const subscriptionsBefore = b.sim.state.counters.requests['/helix/eventsub/subscriptions'];
-    await twitch.chat(token, channelId, null);
-    expect(b.sim.state.counters.requests['/helix/eventsub/subscriptions']).toBe(subscriptionsBefore); // subscriptions moved with the session
+    // Done when the session moved (its cursor names the new session id), the old socket is gone, chat
+    // arrived on the new one, and nothing sent was lost or counted twice on the way.
+    await eventually(
+      async () => ({ cursor: (await drain()).cursor, sessions: b.sim.eventSub.sessionCount() }),
+      (v) => v.cursor !== before && v.sessions === 1 && counted > countedBefore && counted === sentSince(),
+      60_000,
+      100,
+    );
+    expect(subscriptionRequests()).toBe(subscriptionsBefore); // subscriptions moved with the session
+  });
+
+  it('a session_reconnect repeated during the hand-over moves the session once: one socket, nothing lost, no new subscription', async () => {
+    const before = (await drain()).cursor;
+    const subscriptionsBefore = subscriptionRequests();
+    const countedBefore = counted;
+    // Both frames reach the old socket before we read either (Twitch delivers control frames at least once too).
+    expect(b.sim.eventSub.reconnectAll()).toBe(1);
+    expect(b.sim.eventSub.reconnectAll()).toBe(1);
+    await eventually(
+      async () => ({ cursor: (await drain()).cursor, sessions: b.sim.eventSub.sessionCount() }),
+      (v) => v.cursor !== before && v.sessions === 1 && counted > countedBefore && counted === sentSince(),
+      60_000,
+      100,
+    );
+    expect(subscriptionRequests()).toBe(subscriptionsBefore);
   });
 });
