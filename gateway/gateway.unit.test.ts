@@ -109,7 +109,7 @@ describe('feed mapping', () => {
     expect(m.data).toMatchObject({ type: 'viewer_spike', severity: 'info', details: {} });
   });
   it('a MetricWindow → metrics_update with windowEnd', () => {
-    const w = { platform: 'twitch', channelId: 'c1', userId: 'u1', windowStart: 1764100020000, samples: 2, avgViewers: 10, peakViewers: 12, minViewers: 8, viewerMinutes: 10, followers: null, followerDelta: 0, chatMessages: 3, uniqueChatters: 2, engagementRate: 0.2, live: true, session: null, provisional: false, chatSamplingRate: 1 };
+    const w = { platform: 'twitch', channelId: 'c1', userId: 'u1', windowStart: 1764100020000, samples: 2, avgViewers: 10, peakViewers: 12, minViewers: 8, viewerMinutes: 10, followers: null, followerDelta: 0, chatMessages: 3, uniqueChatters: 2, engagementRate: 0.2, live: true, session: null, provisional: false, chatSamplingRate: 1, paidSubscribers: null, paidSubscriberDelta: null, subscriptionPoints: null };
     expect(windowToFeed(w)).toEqual({ userId: 'u1', event: 'metrics_update', data: { ...w, windowEnd: 1764100080000 }, audience: { userId: 'u1', platform: 'twitch', channelId: 'c1' } });
   });
 });

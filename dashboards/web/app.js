@@ -293,7 +293,7 @@
       var prev = before ? before.viewersNow : null;
       // …and a running summary from the feed is never older than what this read found.
       if (before && before.fed && before.fed.streamId === r.session.streamId) Object.assign(r.session, before.fed.figures);
-      state.live = { channel: c, report: r, viewersNow: prev !== null && prev !== undefined ? prev : view.viewers && view.viewers.current, fed: before && before.fed };
+      state.live = { channel: c, report: r, viewersNow: prev !== null && prev !== undefined ? prev : view.viewers && view.viewers.current, fed: before && before.fed, paidNow: before ? before.paidNow : undefined };
       renderLive();
       patchLiveRow();
     }).catch(showError(body));
@@ -321,8 +321,27 @@
     tile(tiles, 'Hours watched', fmtNum(s.hoursWatched, 1)).id = 'live-hours';
     tile(tiles, 'Followers gained', '+' + fmtNum(s.followersGained)).id = 'live-followers';
     tile(tiles, 'Chat messages', fmtNum(s.chatMessages)).id = 'live-chat';
+    var paid = paidSubscribersFigure(l);
+    tile(tiles, 'Paid subscribers', paid.value, paid.reason ? el('span', paid.reason, 'delta reason') : null).id = 'live-paid-subscribers';
     body.appendChild(tiles);
     startLiveTimer();
+  }
+
+  /**
+   * Paid subscribers now (the newest window on the feed) and gained this stream; "—" with the reason
+   * when the figure is not read (null, never 0): YouTube has none, a Twitch grant without
+   * channel:read:subscriptions needs a reconnect (GET /v1/connections needsReconnectFor).
+   */
+  function paidSubscribersFigure(l) {
+    var gained = l.report.session.paidSubscribersGained;
+    var signed = typeof gained === 'number' ? (gained >= 0 ? '+' : '') + fmtNum(gained) : null;
+    if (typeof l.paidNow === 'number') return { value: fmtNum(l.paidNow) + (signed ? ' (' + signed + ' this stream)' : '') };
+    // Not on the feed yet: what the stream gained so far, from its closed windows.
+    if (signed && l.paidNow === undefined) return { value: signed + ' this stream' };
+    var c = l.channel;
+    if (c.platform !== 'twitch') return { value: '—', reason: 'Twitch only: YouTube has no paid-subscriber figure' };
+    if ((c.needsReconnectFor || []).indexOf('subscribers') >= 0) return { value: '—', reason: 'not granted: reconnect the channel to allow channel:read:subscriptions' };
+    return { value: '—', reason: 'not read yet' };
   }
 
   // The duration ticks in the browser; the other figures follow the closed windows.
@@ -738,12 +757,14 @@
         if (now && state.xs[state.xs.length - 1] === t) now.textContent = 'viewers ' + fmtNum(d.avgViewers);
         if (state.live && state.xs[state.xs.length - 1] === t) {
           state.live.viewersNow = d.avgViewers;
+          state.live.paidNow = d.paidSubscribers === undefined ? state.live.paidNow : d.paidSubscribers;
           var running = d.session;
           if (running && running.streamId === state.live.report.session.streamId) {
             // The processors' running summary rides on each closed window: no re-read needed.
             var figures = {
               peakViewers: running.peakViewers, avgViewers: running.avgViewers, hoursWatched: running.hoursWatched,
               followersGained: running.followersGained, chatMessages: running.chatMessages,
+              paidSubscribersGained: running.paidSubscribersGained === undefined ? null : running.paidSubscribersGained,
             };
             state.live.fed = { streamId: running.streamId, figures: figures };
             Object.assign(state.live.report.session, figures);
@@ -752,6 +773,12 @@
           } else {
             var tileNow = $('live-viewers');
             if (tileNow) tileNow.querySelector('dd').textContent = fmtNum(d.avgViewers);
+            var paidTile = $('live-paid-subscribers');
+            if (paidTile && d.paidSubscribers !== undefined) {
+              var fig = paidSubscribersFigure(state.live);
+              clear(paidTile.querySelector('dd')).textContent = fig.value;
+              if (fig.reason) paidTile.querySelector('dd').appendChild(el('span', fig.reason, 'delta reason'));
+            }
             throttle('live', function () { if (state.live && state.channel === c) loadLive(c, { live: true, session: state.live.report.session, viewers: { current: state.live.viewersNow } }); });
           }
         }

@@ -237,6 +237,12 @@ describe('built-in web dashboard in headless Chromium (real API + gateway)', () 
     expect(await tileValue(page, 'live-followers')).toBe(`+${fmt(report.session.followersGained)}`);
     expect(report.session.followersGained).toBeGreaterThan(0);
     expect(await tileValue(page, 'live-chat')).toBe(fmt(report.session.chatMessages));
+    // Paid subscribers before any window on the feed: this stream's gain from the report, or "—" with the
+    // reason when it was not read (the seeded grant has no channel:read:subscriptions).
+    if (report.session.paidSubscribersGained === null) {
+      expect(await tileValue(page, 'live-paid-subscribers')).toBe('—');
+      expect(await page.locator('#live-paid-subscribers .reason').textContent()).toMatch(/channel:read:subscriptions/);
+    } else expect(await tileValue(page, 'live-paid-subscribers')).toMatch(/this stream$/);
     expect(await page.locator('#live-peak .delta').textContent()).toMatch(/% vs\. average of 10 previous|= your average/);
     // …and the live row of the stream list shows them too.
     const liveRow = page.locator('#sessions tr[data-stream="9001-s30"] td');
@@ -246,11 +252,12 @@ describe('built-in web dashboard in headless Chromium (real API + gateway)', () 
     // The processors' part: two newly closed windows and a viewer-spike alert on the topics the gateway reads.
     const { rt } = stack;
     const c = SEED_CHANNELS[0]!;
-    const runningFigures = { peakViewers: 2400, avgViewers: 1250, hoursWatched: 1900.5, followersGained: 99, chatMessages: 6000 };
+    const runningFigures = { peakViewers: 2400, avgViewers: 1250, hoursWatched: 1900.5, followersGained: 99, chatMessages: 6000, paidSubscribersGained: 7 };
     const windows: MetricWindow[] = [1, 2].map((i) => ({
       platform: c.platform, channelId: c.channelId, userId: SEED_USER, windowStart: now + i * 60_000, samples: 2,
       avgViewers: 1900 + i * 150, peakViewers: 2100 + i * 150, minViewers: 1800, viewerMinutes: 1900, followers: 20_000,
       followerDelta: 3, chatMessages: 90, uniqueChatters: 40, engagementRate: 0.05, live: true, provisional: false, chatSamplingRate: 1,
+      paidSubscribers: 512 + i, paidSubscriberDelta: 1, subscriptionPoints: 600 + i,
       // The processors' running summary of the open stream, carried by each closed window (here only the newer one).
       session: i === 2 ? { ...runningFigures, streamId: '9001-s30', startedAt: now - 90 * 60_000, durationSeconds: 92 * 60 } : null,
     }));
@@ -271,6 +278,9 @@ describe('built-in web dashboard in headless Chromium (real API + gateway)', () 
     expect(await tileValue(page, 'live-hours')).toBe('1,900.5');
     expect(await tileValue(page, 'live-followers')).toBe('+99');
     expect(await tileValue(page, 'live-chat')).toBe('6,000');
+    // …paid subscribers too: the newest window's count and the session's gain, from the feed.
+    expect(await tileValue(page, 'live-paid-subscribers')).toBe('514 (+7 this stream)');
+    expect(await page.locator('#live-paid-subscribers .reason').count()).toBe(0);
     expect(await liveRow.nth(4).textContent()).toBe('2,400');
     await page.waitForFunction(() => Array.from(document.querySelectorAll('#alerts li')).some((li) => li.textContent!.includes('viewers up 60%')), undefined, { timeout: 45_000 });
     const moved = await xRange(page, 'chart');

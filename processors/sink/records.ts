@@ -55,6 +55,7 @@ export function toMetricWindow(w: ClosedWindow, running: SessionRow | undefined,
     ? {
       streamId: running.streamId, startedAt: running.startedAt, durationSeconds: running.durationSeconds, peakViewers: running.peakViewers,
       avgViewers: running.avgViewers, hoursWatched: running.hoursWatched, followersGained: running.followersGained, chatMessages: running.chatMessages,
+      paidSubscribersGained: running.paidSubscribersGained ?? null,
     }
     : null;
   return {
@@ -64,5 +65,9 @@ export function toMetricWindow(w: ClosedWindow, running: SessionRow | undefined,
     avgViewers: w.avgViewers, peakViewers: w.peakViewers, minViewers: w.minViewers, viewerMinutes: w.viewerMinutes,
     followers: w.followers, followerDelta: w.followerDelta, chatMessages: w.chatMessages, uniqueChatters: w.uniqueChatters,
     engagementRate: w.engagementRate, live: w.live, chatSamplingRate: w.chatSamplingRate ?? 1,
+    // Null (not 0) when not read: no channel:read:subscriptions, or a platform without paid subscribers.
+    paidSubscribers: w.paidSubscribers ?? null,
+    paidSubscriberDelta: w.paidSubscribers == null ? null : (w.paidSubscriberDelta ?? 0),
+    subscriptionPoints: w.paidSubscribers == null ? null : (w.subscriptionPoints ?? null),
   };
 }

@@ -131,6 +131,7 @@ export class GatewayFixture {
     const win = (i: number, viewers: number): MetricWindow => ({
       ...base, windowStart: startAt + i * 60_000, samples: 2, avgViewers: viewers, peakViewers: viewers + 5, minViewers: viewers - 5,
       viewerMinutes: viewers, followers: 1000 + i, followerDelta: 1, chatMessages: 10 * i, uniqueChatters: 3 * i, engagementRate: 0.1 * i, live: true, session: null, provisional: false, chatSamplingRate: 1,
+      paidSubscribers: null, paidSubscriberDelta: null, subscriptionPoints: null,
     });
     const summary = { streamId: `s_${startAt}`, durationSeconds: 120, avgViewers: 110, peakViewers: 125, viewerMinutes: 220, chatMessages: 30 };
     return {

@@ -18,7 +18,7 @@ const REGISTERED_TEXT_SHA256: Record<SchemaName, string> = {
   // Issue 18.2: the type doc lists the pushed audience alert types (a doc change: BACKWARD compatible).
   Alert: 'c54413fb2415f53d7430c7154088fb3fa13e57e7f902256334ab3ed1b91a0d91',
   // Issue 18 (quota planner): chatSamplingRate, the window's lowest chat sampling rate (a double defaulting to 1: BACKWARD compatible).
-  MetricWindow: 'c06f3dfce4cddd53a3bbcac26b73a4a0d5a4c23c5fcf3140196e35ca97273960',
+  MetricWindow: '6e3c595d2d9c4d6144794ff166edd8f910aed5251ea9218c235147a776a8e0aa',
   Heartbeat: 'a17befc112f2b9e8a6816e8d2831b7f1fe46092a158c334c2c7700c5c4f2d8f8',
   // Added with issue 18.2 (Twitch EventSub push).
   ChannelEvent: 'd694b051f3ec87d14bc083de190c5f3774929c83f714908cd3d26960d2e263cd',
