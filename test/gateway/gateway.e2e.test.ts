@@ -59,14 +59,16 @@ describe('gateway end to end: creator tool → Kafka → processors → ClickHou
     const chat = (id: string, end: number, messages: number, chatterIds: string[]): FixtureEvent => ({
       topic: 'chat', key, t: end - 1, value: { ...ch, eventId: id, intervalStart: end - 30_000, intervalEnd: end, messages, chatterIds, samplingRate: 1 },
     });
-    const fol = (id: string, t: number, followers: number): FixtureEvent => ({ topic: 'followers', key, t, value: { ...ch, eventId: id, observedAt: t, followers } });
+    const fol = (id: string, t: number, followers: number, paid?: [number, number]): FixtureEvent => ({
+      topic: 'followers', key, t, value: { ...ch, eventId: id, observedAt: t, followers, ...(paid ? { paidSubscribers: paid[0], subscriptionPoints: paid[1] } : {}) },
+    });
 
     const started = await tool.timeout(20000).emitWithAck('stream_event', { type: 'start', platform: 'twitch', userId: alice.userId, streamData: { streamId: 'S', title: 'E2E' } });
     expect(started).toMatchObject({ ok: true, eventId: `twitch:${alice.channelId}:S:started` });
     const producer = f.producer;
     await produceEvents(rt, producer, [
       snap('a', sec(10), 100), fol('f1', sec(20), 990), chat('m1', sec(30), 10, ['a', 'b', 'c']), snap('b', sec(40), 200),
-      chat('m2', sec(60), 5, ['c', 'd']), snap('c', sec(70), 300), fol('f2', sec(80), 1005),
+      chat('m2', sec(60), 5, ['c', 'd']), snap('c', sec(70), 300), fol('f2', sec(80), 1005, [40, 45]),
     ], 1000);
     const ended = await tool.timeout(20000).emitWithAck('stream_event', { type: 'end', platform: 'twitch', userId: alice.userId, streamData: { streamId: 'S' } });
     expect(ended).toMatchObject({ ok: true, eventId: `twitch:${alice.channelId}:S:ended` });
@@ -105,6 +107,9 @@ describe('gateway end to end: creator tool → Kafka → processors → ClickHou
       // Final windows only: provisional early firings of open windows carry running figures, not the row.
       const live = await eventually(async () => received.filter((w) => w.live && !w.provisional), (w) => w.length >= rows.filter((r) => r.samples > 0).length, 30000);
       for (const w of live) expect(rows).toContainEqual(asClickHouse(w));
+      // Paid subscribers reach the client: null (not 0) in the minute read without them, then the figure.
+      expect(live.find((w) => w.windowStart === T0)).toMatchObject({ paidSubscribers: null, paidSubscriberDelta: null, subscriptionPoints: null });
+      expect(live.find((w) => w.windowStart === T0 + 60_000)).toMatchObject({ paidSubscribers: 40, subscriptionPoints: 45 });
     }
   });
 });
