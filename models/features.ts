@@ -1,6 +1,5 @@
 import type { ChannelHistory, HourRecord } from './channel-history';
 import { fitProfile, profileHour, type ProfileFit } from './profile.fit';
-import { competitionIndexAsOf } from './competition.feature';
 
 /**
  * Feature engineering shared by training and serving — one code path, so a served prediction sees
@@ -83,8 +82,6 @@ export interface ChannelContext {
   followersWeekAgo: number;
   /** Live hours of the seasonal lookback by UTC hour of week, oldest first (the seasonal baseline, explanations). */
   seasonal: SeasonalProfile;
-  /** The category competition index of the channel's category as of asOf (competition.feature.ts); null without samples. */
-  competition: ((hourStart: number) => number) | null;
 }
 
 export interface SeasonalProfile {
@@ -182,7 +179,6 @@ export function channelContext(h: ChannelHistory, asOf: number): ContextResult {
       hourAt,
       followersWeekAgo,
       seasonal: { level: seasonalSum / seasonalN, slots, ...decomposition },
-      competition: h.competition?.has(category) ? competitionIndexAsOf(h.competition.get(category)!, asOf) : null,
     },
   };
 }
@@ -274,8 +270,7 @@ export function channelProfile(ctx: ChannelContext, weekdayPrior: number[] = NO_
   if (!byPrior) profiles.set(ctx, (byPrior = new Map()));
   const key = weekdayPrior.join(',');
   let fit = byPrior.get(key);
-  // With competition samples, the category's index is one more regressor of the profile (competition.feature.ts).
-  if (!fit) byPrior.set(key, (fit = fitProfile(ctx.seasonal.slots.flat(), { weekdayPrior, ...(ctx.competition ? { extra: ctx.competition } : {}) })));
+  if (!fit) byPrior.set(key, (fit = fitProfile(ctx.seasonal.slots.flat(), { weekdayPrior })));
   return fit;
 }
 
