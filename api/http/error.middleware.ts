@@ -7,6 +7,7 @@ import type { OAuthStateError } from '../../platforms/oauth/oauth-state.store';
 import type { OAuthCodeInvalidError } from '../../platforms/oauth/oauth.errors';
 import type { ReauthRequiredError } from '../../platforms/tokens/token-provider';
 import type { PlatformError } from '../../platforms/http/platform-error';
+import type { TokenLimitError } from '../../shared/auth/api-tokens';
 import { ProblemError, sendProblem } from './problem';
 
 /**
@@ -18,7 +19,8 @@ import { ProblemError, sendProblem } from './problem';
 type MappedCode =
   | 'CONNECTION_NOT_FOUND'
   | CodeOf<InsufficientDataError | ModelArtifactError | ModelInputError | ModelNotReadyError>
-  | CodeOf<UnknownPlatformError | OAuthStateError | OAuthCodeInvalidError | ReauthRequiredError | PlatformError>;
+  | CodeOf<UnknownPlatformError | OAuthStateError | OAuthCodeInvalidError | ReauthRequiredError | PlatformError>
+  | CodeOf<TokenLimitError>;
 
 const STATUS_OF_CODE: { [C in MappedCode]?: { status: number; slug: string; title: string; detail?: string } } = {
   CONNECTION_NOT_FOUND: { status: 404, slug: 'connection-not-found', title: 'Connection not found' },
@@ -32,6 +34,7 @@ const STATUS_OF_CODE: { [C in MappedCode]?: { status: number; slug: string; titl
   OAUTH_CODE_INVALID: { status: 400, slug: 'oauth-code-invalid', title: 'The authorization code was refused' },
   INVALID_GRANT: { status: 400, slug: 'oauth-code-invalid', title: 'The platform refused the authorization code' },
   REAUTH_REQUIRED: { status: 409, slug: 'reauth-required', title: 'The connection must be re-authorised' },
+  TOKEN_LIMIT: { status: 409, slug: 'token-limit', title: 'Too many API tokens' },
 };
 
 export function toProblemError(err: unknown): ProblemError {

@@ -1,7 +1,7 @@
 import { z } from 'zod/v4';
 import { defineRoute, fail, parseOrThrow, RouteDef } from '../http/route';
 import { notFound } from '../http/problem';
-import { MAX_TOKEN_LABEL, type TokenInfo } from '../../shared/auth/api-tokens';
+import { MAX_TOKEN_LABEL, MAX_TOKENS_PER_USER, type TokenInfo } from '../../shared/auth/api-tokens';
 import type { ApiContext, TokenManagement } from './context';
 
 const MAX_EXPIRY_DAYS = 3650;
@@ -19,7 +19,7 @@ const Token = z.object({
 export const CreateTokenBody = z.strictObject({
   label: z.string().min(1, 'must not be empty').max(MAX_TOKEN_LABEL, `must be at most ${MAX_TOKEN_LABEL} characters`).default('api'),
   expiresInDays: z.number({ error: 'must be a number of days' }).int('must be an integer').min(1, 'must be at least 1').max(MAX_EXPIRY_DAYS, `must be at most ${MAX_EXPIRY_DAYS}`).optional()
-    .describe('Days until the token stops working; absent = no expiry'),
+    .describe('Days until the token stops working; absent = no expiry (a token that expires itself: its expiry)'),
 });
 
 function tokensOf(ctx: ApiContext): TokenManagement {
@@ -57,16 +57,26 @@ export function tokenRoutes(ctx: ApiContext): RouteDef[] {
       path: '/v1/tokens',
       operationId: 'createToken',
       summary: 'Issue another API token for yourself, optionally expiring',
-      description: 'The answer carries the token, once; it is stored hashed.',
+      description:
+        'The answer carries the token, once; it is stored hashed. A token never outlives the token that issued it: called with an expiring token, ' +
+        'the new one gets that expiry when `expiresInDays` is absent, and a later one is refused (403 `token-outlives-caller`). ' +
+        `At most ${MAX_TOKENS_PER_USER} live tokens per user (409 \`token-limit\`; expired ones do not count): each token has its own rate-limit budget.`,
       tags: ['tokens'],
       query: z.strictObject({}),
       body: CreateTokenBody,
       success: { status: 201, description: 'Created', schema: Token.omit({ current: true }).extend({ token: z.string().describe('shown only in this answer') }) },
-      errors: [400, 503],
+      errors: [400, 403, 409, 503],
       async handler({ principal, req }) {
         const body = parseOrThrow(CreateTokenBody, req.body ?? {}, 'body');
-        const expiresAt = body.expiresInDays === undefined ? null : Date.now() + body.expiresInDays * 86400_000;
-        const t = await tokensOf(ctx).createToken(principal.userId, body.label, { expiresAt });
+        const requested = body.expiresInDays === undefined ? null : Date.now() + body.expiresInDays * 86400_000;
+        // Otherwise a token handed out for a day could mint one that never expires, and its expiry would bound nothing.
+        const callerExpiry = principal.expiresAt ?? null;
+        if (callerExpiry !== null && requested !== null && requested > callerExpiry) {
+          fail(403, 'token-outlives-caller', 'A token may not outlive the token that issues it',
+            `this token expires at ${new Date(callerExpiry).toISOString()}; ask for fewer days, or issue it with a token that does not expire`);
+        }
+        const expiresAt = requested ?? callerExpiry;
+        const t = await tokensOf(ctx).createToken(principal.userId, body.label, { expiresAt, maxLiveTokens: MAX_TOKENS_PER_USER });
         const { current: _c, ...info } = out({ tokenId: t.tokenId, label: body.label, createdAt: Date.now(), expiresAt }, principal.tokenId);
         return { ...info, token: t.token };
       },

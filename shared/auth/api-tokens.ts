@@ -33,6 +33,43 @@ export type TokenLookup = { hash: string; record: TokenRecord } | null;
 
 export const MAX_TOKEN_LABEL = 100;
 
+/**
+ * Live (unexpired) tokens a user may hold when they issue them themselves (`POST /v1/tokens`): each
+ * token has its own rate-limit budget, so unbounded minting would multiply the limit at will.
+ */
+export const MAX_TOKENS_PER_USER = 25;
+
+export class TokenLimitError extends AppError<'TOKEN_LIMIT'> {
+  constructor(max: number) {
+    super('TOKEN_LIMIT', `you already hold ${max} live API tokens, the most one user may hold: revoke one you no longer use (DELETE /v1/tokens/{id})`, { retriable: false });
+  }
+}
+
+/**
+ * Stores a new token only while the user holds fewer than ARGV[4] live ones (0: no limit), in one
+ * step so parallel requests cannot overshoot. Live: its record exists and has no expiresAt in the past.
+ * KEYS: tokens, user-tokens:<user>, token-ids. ARGV: hash, record, tokenId, max, now.
+ */
+const CREATE_TOKEN = `
+local max = tonumber(ARGV[4])
+if max > 0 then
+  local live = 0
+  local now = tonumber(ARGV[5])
+  for _, h in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+    local raw = redis.call('HGET', KEYS[1], h)
+    if raw then
+      local e = cjson.decode(raw)['expiresAt']
+      if e == nil or e == cjson.null or tonumber(e) > now then live = live + 1 end
+    end
+  end
+  if live >= max then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[1])
+return 1
+`;
+
 const TOKEN_PREFIX = 'shub_';
 
 /**
@@ -73,8 +110,12 @@ export class ApiTokenStore {
     return Object.values(await this.redis.hgetall(this.key('users'))).map((v) => JSON.parse(v) as ApiUser);
   }
 
-  /** Returns the token in clear, once. `expiresAt` (epoch ms, in the future) makes it stop working then. */
-  async createToken(userId: string, label = 'default', opts: { expiresAt?: number | null } = {}): Promise<{ token: string; tokenId: string; expiresAt: number | null }> {
+  /**
+   * Returns the token in clear, once. `expiresAt` (epoch ms, in the future) makes it stop working then.
+   * `maxLiveTokens` (a user issuing their own, the API): refused with TokenLimitError when the user
+   * already holds that many live tokens; the operator's CLI passes none.
+   */
+  async createToken(userId: string, label = 'default', opts: { expiresAt?: number | null; maxLiveTokens?: number } = {}): Promise<{ token: string; tokenId: string; expiresAt: number | null }> {
     if (!(await this.getUser(userId))) throw new AppError('UNKNOWN_USER', `no user ${userId}`);
     if (label.length === 0 || label.length > MAX_TOKEN_LABEL) throw new AppError('INVALID_TOKEN_LABEL', `a token label must be 1-${MAX_TOKEN_LABEL} characters`);
     const expiresAt = opts.expiresAt ?? null;
@@ -83,7 +124,9 @@ export class ApiTokenStore {
     const tokenId = `t_${crypto.randomBytes(6).toString('hex')}`;
     const record: TokenRecord = { userId, tokenId, label, createdAt: Date.now(), expiresAt };
     const h = ApiTokenStore.hash(token);
-    await this.exec(this.redis.multi().hset(this.key('tokens'), h, JSON.stringify(record)).sadd(this.key('user-tokens', userId), h).hset(this.key('token-ids'), tokenId, h));
+    const max = opts.maxLiveTokens ?? 0;
+    const stored = await this.redis.eval(CREATE_TOKEN, 3, this.key('tokens'), this.key('user-tokens', userId), this.key('token-ids'), h, JSON.stringify(record), tokenId, max, Date.now());
+    if (Number(stored) !== 1) throw new TokenLimitError(max);
     return { token, tokenId, expiresAt };
   }
 
