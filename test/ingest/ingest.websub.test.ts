@@ -33,6 +33,18 @@ async function websubHarness(env: Record<string, string> = {}): Promise<{ h: Ing
   return { h, base, port };
 }
 
+/** A WebSub run for `user`: the harness, every channel offline, the user's 6 channels connected (their YouTube ones returned), ingest started. */
+interface WebSubRun { h: IngestHarness; base: string; youtube: Connection[]; redis: Redis; store: WebSubStore }
+async function startWebSub(user: string): Promise<WebSubRun> {
+  const { h, base } = await websubHarness();
+  const redis = createRedis(h.stack.rt.config.REDIS_URL);
+  const store = new WebSubStore(redis, h.stack.rt.config.REDIS_KEY_PREFIX, cipherFromConfig(h.stack.rt.config));
+  for (const c of h.platforms.sim.world.channels) h.platforms.sim.world.forceLive(c.channelId, false);
+  const youtube = (await h.platforms.connect(user, 6)).filter((c) => c.platform === 'youtube');
+  await h.startIngest({ metricsPort: null });
+  return { h, base, youtube, redis, store };
+}
+
 const requests = (h: IngestHarness, path: string) => h.platforms.sim.state.counters.requests[path] ?? 0;
 
 /** Waits until nothing has called `path` for 2 s. */
@@ -53,13 +65,8 @@ describe('ingest: YouTube go-live by WebSub (simulator hub, real Redis and Kafka
   let store: WebSubStore;
 
   beforeAll(async () => {
-    ({ h, base } = await websubHarness());
-    redis = createRedis(h.stack.rt.config.REDIS_URL);
-    store = new WebSubStore(redis, h.stack.rt.config.REDIS_KEY_PREFIX, cipherFromConfig(h.stack.rt.config));
-    for (const c of h.platforms.sim.world.channels) h.platforms.sim.world.forceLive(c.channelId, false);
-    youtube = (await h.platforms.connect('wendy', 6)).filter((c) => c.platform === 'youtube');
+    ({ h, base, youtube, redis, store } = await startWebSub('wendy'));
     expect(youtube).toHaveLength(3);
-    await h.startIngest({ metricsPort: null });
   }, 60_000);
   afterAll(async () => {
     redis?.disconnect();
@@ -169,12 +176,7 @@ describe('ingest: no WebSub secret at rest in clear', () => {
   let store: WebSubStore;
 
   beforeAll(async () => {
-    ({ h, base } = await websubHarness());
-    redis = createRedis(h.stack.rt.config.REDIS_URL);
-    store = new WebSubStore(redis, h.stack.rt.config.REDIS_KEY_PREFIX, cipherFromConfig(h.stack.rt.config));
-    for (const c of h.platforms.sim.world.channels) h.platforms.sim.world.forceLive(c.channelId, false);
-    youtube = (await h.platforms.connect('sally', 6)).filter((c) => c.platform === 'youtube');
-    await h.startIngest({ metricsPort: null });
+    ({ h, base, youtube, redis, store } = await startWebSub('sally'));
   }, 60_000);
   afterAll(async () => {
     redis?.disconnect();
@@ -234,12 +236,7 @@ describe('ingest: WebSub scheduled and ended videos', () => {
   const lifecycleOf = (ch: Connection) => h.collector.of<StreamLifecycle>('lifecycle').filter((e) => e.value.channelId === ch.channelId);
 
   beforeAll(async () => {
-    ({ h, base } = await websubHarness());
-    redis = createRedis(h.stack.rt.config.REDIS_URL);
-    store = new WebSubStore(redis, h.stack.rt.config.REDIS_KEY_PREFIX, cipherFromConfig(h.stack.rt.config));
-    for (const c of h.platforms.sim.world.channels) h.platforms.sim.world.forceLive(c.channelId, false);
-    youtube = (await h.platforms.connect('uma', 6)).filter((c) => c.platform === 'youtube');
-    await h.startIngest({ metricsPort: null });
+    ({ h, base, youtube, redis, store } = await startWebSub('uma'));
     await eventually(async () => store.activeChannels(), (a) => a.length === youtube.length, 20_000);
   }, 60_000);
   afterAll(async () => {
@@ -255,8 +252,10 @@ describe('ingest: WebSub scheduled and ended videos', () => {
     await eventually(async () => Number((await goLivePoll())?.every), (e) => e === 7_200_000, 15_000);
     await quiet(h, '/youtube/v3/liveBroadcasts');
     const goLiveNext = (await goLivePoll())?.next;
-    // A broadcast scheduled 20 s from now: the hub announces it as scheduled (its video is `upcoming`).
-    const startAt = Date.now() + 20_000;
+    // A broadcast scheduled 20 s from now, on a whole second as the API reports scheduled starts (one due
+    // before the real start, rounded down, would find it not started and re-check only a minute later):
+    // the hub announces it as scheduled (its video is `upcoming`).
+    const startAt = Math.ceil((Date.now() + 20_000) / 1000) * 1000;
     sim.world.forceLive(ch.channelId, true, startAt);
     const videoId = sim.world.stateAt(ch.channelId, startAt + 1).streamId!;
     const dueKey = `${h.stack.rt.config.REDIS_KEY_PREFIX}:ingest:websub:youtube:due`;
