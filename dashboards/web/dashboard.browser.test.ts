@@ -403,7 +403,9 @@ describe('built-in web dashboard in headless Chromium (real API + gateway)', () 
     await page.focus('button[data-connect="twitch"]');
     await page.keyboard.press('Enter');
     expect((await authorize).headers()['authorization']).toBe(`Bearer ${token}`);
-    await page.waitForURL((u) => !u.search.includes('connected='));
+    // The page was at "/" (no connected=) before the click, so a URL check alone passes before the browser has
+    // left: wait for the page we came back to, whose notice replaced "Opening Twitch…" (set before leaving).
+    await page.waitForFunction(() => !location.search.includes('connected=') && document.querySelector('#notice')?.textContent !== 'Opening Twitch…');
     await page.waitForSelector('#app:not([hidden])');
     expect(await page.locator('#notice').textContent()).toBe('Twitch channel connected. Its first figures appear within a few minutes, once ingest has polled it.');
     await page.waitForSelector('#connections li[data-connection="conn_new_twitch_1"]');
