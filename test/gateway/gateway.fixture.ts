@@ -9,7 +9,7 @@ import { bootstrap, createRuntime } from '../../shared/runtime';
 import { createClickHouse } from '../../shared/clickhouse/clickhouse.repository';
 import { createLogger } from '../../shared/logging/logger';
 import { ensureTopics, waitForKafka } from '../../shared/kafka/kafka.client';
-import { eventually, randomSuffix, testConfig, TestStack } from '../support/stack';
+import { randomSuffix, testConfig, TestStack } from '../support/stack';
 import { ConnectionRepository } from '../../platforms/connections/connection.repository';
 import { TokenCipher } from '../../platforms/tokens/token-cipher';
 import { ConnectionOwnership } from '../../gateway/channel-ownership';
@@ -201,9 +201,20 @@ export class PlainClient {
     return this.received.filter((m) => m.event === event).map((m) => m.data);
   }
 
+  /**
+   * The first `event` frame matching `pred`. Fails at once when the socket closes first, and either way
+   * names the close code and the last frames received, so a missing frame says why.
+   */
   async waitFor(event: string, pred: (d: Record<string, unknown>) => boolean = () => true, timeoutMs = 30000): Promise<Record<string, unknown>> {
-    const hits = await eventually(async () => this.of(event).filter(pred), (h) => h.length > 0, timeoutMs, 50);
-    return hits[0]!;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.of(event).find(pred);
+      if (hit) return hit;
+      const seen = () => `${this.received.length} frames received, the last: ${JSON.stringify(this.received.slice(-3)).slice(0, 400)}`;
+      if (this.closeCode !== undefined) throw new Error(`the socket closed (code ${this.closeCode}) before a matching "${event}"; ${seen()}`);
+      if (Date.now() > deadline) throw new Error(`no matching "${event}" within ${timeoutMs} ms on an open socket; ${seen()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   async request(event: string, data?: unknown): Promise<Record<string, unknown>> {
