@@ -62,6 +62,22 @@ describe('Twitch EventSub push from the simulator', () => {
     expect(got.filter((e) => e.kind === 'online')).toHaveLength(1);
   });
 
+  it('a session_reconnect repeated during the hand-over moves the session once: one socket, no subscription created again, pushes keep coming', async () => {
+    const before = push.status(channelId)!.sessionId;
+    const subscriptionsBefore = b.sim.state.counters.requests['/helix/eventsub/subscriptions'];
+    const onlineBefore = got.filter((e) => e.kind === 'online').length;
+    // Both frames reach the old socket before we read either (Twitch delivers control frames at least once too).
+    expect(b.sim.eventSub.reconnectAll()).toBe(1);
+    expect(b.sim.eventSub.reconnectAll()).toBe(1);
+    await eventually(async () => ({ id: push.status(channelId)!.sessionId, sessions: b.sim.eventSub.sessionCount() }), (v) => v.id !== before && v.sessions === 1, 30_000, 50);
+    // The session we follow is the one the subscriptions moved to: its pushes arrive.
+    b.sim.world.forceLive(channelId, true);
+    await eventually(async () => got.filter((e) => e.kind === 'online').length, (n) => n === onlineBefore + 1, 15_000, 50);
+    expect(b.sim.eventSub.sessionCount()).toBe(1);
+    expect(b.sim.state.counters.requests['/helix/eventsub/subscriptions']).toBe(subscriptionsBefore);
+    expect(push.status(channelId)!.connected).toBe(true);
+  });
+
   it('refuses (403) a push subscription whose scope the token lacks, as Twitch does, and accepts the types that need none', async () => {
     const clientId = 'scope-test-client';
     const grant = b.sim.state.newGrant({ platform: 'twitch', clientId, channelId, redirectUri: 'http://127.0.0.1/cb', scopes: [], expiresAt: Date.now() + 60_000, used: false });
