@@ -5,9 +5,11 @@
  * The rules we follow (EventSub "Handling WebSocket Events", DESIGN.md §4):
  * - the first frame is `session_welcome`; every subscription is created (POST eventsub/subscriptions
  *   with the session id) right after it, within `keepalive_timeout_seconds`;
- * - no frame for longer than the keepalive timeout means the socket is dead: drop it;
- * - `session_reconnect`: open its `reconnect_url` first, and close the old socket only after the new
- *   one is welcomed — subscriptions move with the session, nothing is re-created;
+ * - the session itself — keepalive watchdog, the `session_reconnect` hand-over (its `reconnect_url`
+ *   first, the old socket closed only after the new welcome, one hand-over at a time, the old socket's
+ *   events in flight delivered until it has closed, its close before the new welcome part of the
+ *   hand-over, a late welcome never reviving an ended session) — is `EventSubSession`
+ *   (eventsub.socket.ts), shared with the chat source: subscriptions move with it, nothing is re-created;
  * - any other end of a session (a close code such as 4007 "invalid reconnect", 4003, a network error,
  *   the keepalive watchdog) deletes its subscriptions on Twitch's side: a new session is opened at the
  *   base URL after a backoff and every subscription is created again, so none is lost;
@@ -19,7 +21,6 @@
  * - events sent while no session was open are not replayed: polling heals the state (ingest/README.md).
  * Hand-written rather than @twurple/eventsub-ws: see platforms/README.md ("EventSub push").
  */
-import WebSocket from 'ws';
 import type { Logger } from '../../../shared/logging/logger';
 import { AppError } from '../../../shared/errors/app-error';
 import { backoffDelay, retry } from '../../../shared/errors/retry';
@@ -28,7 +29,7 @@ import { PlatformError } from '../../http/platform-error';
 import type { TwitchEventSubFrame } from '../twitch.external';
 import { EVENTSUB_SPECS, eventSubRevokedSubscription, type EventSubSpec } from './eventsub.external';
 import { toChannelPush } from './eventsub.mapper';
-import { closeEventSubSocket, openEventSubSocket, parseEventSubFrame } from './eventsub.socket';
+import { EventSubSession, MessageIds } from './eventsub.socket';
 
 export interface EventSubClientOptions {
   /** wss://eventsub.wss.twitch.tv/ws, the simulator's /ws, or the Twitch CLI's ws://127.0.0.1:PORT/ws. */
@@ -48,23 +49,16 @@ export interface EventSubClientOptions {
 
 type WithToken = <T>(fn: (accessToken: string) => Promise<T>) => Promise<T>;
 
-interface Socket {
-  ws: WebSocket;
-  sessionId: string;
-  keepaliveMs: number;
-  watchdog: NodeJS.Timeout | null;
-}
-
 interface Watch {
   channelId: string;
   withToken: WithToken;
   wanted: EventSubSpec[];
   missing: Map<string, string>;
   subscribed: Set<string>;
-  current: Socket | null;
-  /** Sockets still open during a session_reconnect hand-over (their frames count too). */
-  sockets: Set<Socket>;
-  seen: Set<string>;
+  /** The open session with the subscriptions, or null while none is (being opened, reopening). */
+  session: EventSubSession | null;
+  /** Delivery ids handled, across the channel's sessions. */
+  seen: MessageIds;
   queue: Promise<void>;
   stopped: boolean;
   reopenAttempt: number;
@@ -100,12 +94,12 @@ export class TwitchEventSubClient implements PushSource {
         }
         return true;
       });
-      w = { channelId, withToken: o.withToken, wanted, missing, subscribed: new Set(), current: null, sockets: new Set(), seen: new Set(), queue: Promise.resolve(), stopped: false, reopenAttempt: 0, reopenTimer: null, opening: null };
+      w = { channelId, withToken: o.withToken, wanted, missing, subscribed: new Set(), session: null, seen: new MessageIds(SEEN_LIMIT), queue: Promise.resolve(), stopped: false, reopenAttempt: 0, reopenTimer: null, opening: null };
       this.watches.set(channelId, w);
     } else {
       w.withToken = o.withToken;
     }
-    if (!w.current) {
+    if (!w.session) {
       try {
         await this.open(w);
       } catch (err) {
@@ -144,22 +138,21 @@ export class TwitchEventSubClient implements PushSource {
   }
 
   private statusOf(w: Watch): PushWatchStatus {
-    return { channelId: w.channelId, connected: w.current !== null, sessionId: w.current?.sessionId ?? null, subscribed: [...w.subscribed].sort(), missing: Object.fromEntries(w.missing) };
+    return { channelId: w.channelId, connected: w.session !== null, sessionId: w.session?.sessionId ?? null, subscribed: [...w.subscribed].sort(), missing: Object.fromEntries(w.missing) };
   }
 
   private stop(w: Watch): void {
     w.stopped = true;
     if (w.reopenTimer) clearTimeout(w.reopenTimer);
-    for (const s of w.sockets) this.kill(s, 1000);
-    w.sockets.clear();
-    w.current = null;
+    w.session?.close();
+    w.session = null;
   }
 
   /** A new session at the base URL with every wanted subscription created on it; one at a time per channel. */
   private open(w: Watch): Promise<void> {
     if (w.opening) return w.opening;
     w.opening = (async () => {
-      const s = await this.connect(w, this.o.wsUrl);
+      const s = await EventSubSession.open(this.o.wsUrl, { welcomeTimeoutMs: this.o.welcomeTimeoutMs ?? 10_000, seen: w.seen, handlers: this.sessionHandlers(w) });
       try {
         w.subscribed.clear();
         const results = await Promise.allSettled(w.wanted.map((spec) => w.withToken((token) => this.o.subscribe(token, s.sessionId, spec, w.channelId)).then(() => spec)));
@@ -172,17 +165,17 @@ export class TwitchEventSubClient implements PushSource {
             w.missing.set(spec.type, `refused: ${(r.reason as Error).message}`);
           }
         });
-        if (!w.sockets.has(s)) throw new PlatformError('NETWORK', 'EventSub session closed while subscribing', { platform: 'twitch', endpoint: 'eventsub.ws', retriable: true });
+        if (s.ended) throw new PlatformError('NETWORK', 'EventSub session closed while subscribing', { platform: 'twitch', endpoint: 'eventsub.ws', retriable: true });
         if (w.subscribed.size === 0 && w.wanted.length > 0) throw new PlatformError('FORBIDDEN', `no EventSub subscription accepted for channel ${w.channelId}`, { platform: 'twitch', endpoint: 'helix.eventsub.subscriptions', retriable: false });
       } catch (err) {
-        this.drop(w, s);
+        s.close();
         throw err;
       }
       if (w.stopped) {
-        this.drop(w, s);
+        s.close();
         return;
       }
-      w.current = s;
+      w.session = s;
       w.reopenAttempt = 0;
       this.o.logger?.info({ module: 'twitch-eventsub', channelId: w.channelId, sessionId: s.sessionId, subscribed: w.subscribed.size }, 'EventSub session open');
     })().finally(() => {
@@ -191,65 +184,40 @@ export class TwitchEventSubClient implements PushSource {
     return w.opening;
   }
 
-  /** Opens a socket and resolves on its welcome frame. */
-  private connect(w: Watch, url: string): Promise<Socket> {
-    return openEventSubSocket(url, this.o.welcomeTimeoutMs ?? 10_000, (ws, welcome) => {
-      const s: Socket = { ws, sessionId: welcome.sessionId, keepaliveMs: welcome.keepaliveMs, watchdog: null };
-      w.sockets.add(s);
-      ws.on('message', (data) => this.onFrame(w, s, data));
-      ws.on('close', (code) => this.onClosed(w, s, code));
-      ws.on('error', () => undefined);
-      this.arm(w, s);
-      return s;
-    });
+  /** What the channel's sessions hand over: notifications (already de-duplicated across sessions), revocations, moves, ends. */
+  private sessionHandlers(w: Watch) {
+    return {
+      onNotification: (f: TwitchEventSubFrame) => this.onNotification(w, f),
+      onDuplicate: () => void this.duplicates++,
+      onRevocation: (f: TwitchEventSubFrame, s: EventSubSession) => this.onRevocation(w, s, f),
+      onMoved: (s: EventSubSession) => this.o.logger?.info({ module: 'twitch-eventsub', channelId: w.channelId, sessionId: s.sessionId }, 'EventSub session moved (session_reconnect)'),
+      onEnded: (why: string, s: EventSubSession, cause?: unknown) => this.lost(w, s, why, cause),
+    };
   }
 
-  private onFrame(w: Watch, s: Socket, raw: WebSocket.RawData): void {
-    if (!w.sockets.has(s)) return;
-    this.arm(w, s);
-    const f = parseEventSubFrame(raw);
-    if (!f) return; // unknown or malformed frame: skip it, keep the session
-    switch (f.metadata.message_type) {
-      case 'notification':
-        return this.onNotification(w, f);
-      case 'session_reconnect':
-        if (f.payload.session?.reconnect_url) this.handOver(w, s, f.payload.session.reconnect_url);
-        return;
-      case 'revocation': {
-        const sub = eventSubRevokedSubscription.safeParse(f.payload.subscription);
-        if (!sub.success) return;
-        w.subscribed.delete(sub.data.type);
-        const spec = w.wanted.find((x) => x.type === sub.data.type);
-        this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, type: sub.data.type, status: sub.data.status }, 'EventSub subscription revoked');
-        if (sub.data.status === 'notification_failures_exceeded' && spec) {
-          // Twitch gave up delivering, the grant is fine: create it again on the current session.
-          this.resubscribe(w, s, spec);
-        } else {
-          // authorization_revoked, user_removed, moderator_removed: the grant is gone (the handler marks the
-          // connection for re-authorisation); version_removed: that version is retired. None comes back by asking again.
-          w.wanted = w.wanted.filter((x) => x.type !== sub.data.type);
-          w.missing.set(sub.data.type, `revoked: ${sub.data.status}`);
-        }
-        this.o.handlers.onRevoked?.(w.channelId, sub.data.type, sub.data.status);
-        return;
-      }
-      default:
-        return; // session_keepalive: the watchdog was re-armed above
+  private onRevocation(w: Watch, s: EventSubSession, f: TwitchEventSubFrame): void {
+    const sub = eventSubRevokedSubscription.safeParse(f.payload.subscription);
+    if (!sub.success) return;
+    w.subscribed.delete(sub.data.type);
+    const spec = w.wanted.find((x) => x.type === sub.data.type);
+    this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, type: sub.data.type, status: sub.data.status }, 'EventSub subscription revoked');
+    if (sub.data.status === 'notification_failures_exceeded' && spec) {
+      // Twitch gave up delivering, the grant is fine: create it again on the current session.
+      this.resubscribe(w, s, spec);
+    } else {
+      // authorization_revoked, user_removed, moderator_removed: the grant is gone (the handler marks the
+      // connection for re-authorisation); version_removed: that version is retired. None comes back by asking again.
+      w.wanted = w.wanted.filter((x) => x.type !== sub.data.type);
+      w.missing.set(sub.data.type, `revoked: ${sub.data.status}`);
     }
+    this.o.handlers.onRevoked?.(w.channelId, sub.data.type, sub.data.status);
   }
 
   private onNotification(w: Watch, f: TwitchEventSubFrame): void {
-    const id = f.metadata.message_id;
-    if (w.seen.has(id)) {
-      this.duplicates++;
-      return;
-    }
     const push = toChannelPush(f, this.now());
     // Another channel's event on this session (the Twitch CLI broadcasts when subscriptions are not
     // required) or a type we do not map.
     if (!push || push.channelId !== w.channelId) return;
-    w.seen.add(id);
-    if (w.seen.size > SEEN_LIMIT) w.seen.delete(w.seen.values().next().value!);
     w.queue = w.queue.then(() => this.deliver(w, push));
   }
 
@@ -268,15 +236,15 @@ export class TwitchEventSubClient implements PushSource {
         retryOn: (err) => !w.stopped && !(err instanceof AppError && !err.retriable),
       });
     } catch (err) {
-      w.seen.delete(push.deliveryId);
+      w.seen.forget(push.deliveryId);
       this.o.logger?.error({ module: 'twitch-eventsub', channelId: w.channelId, kind: push.kind, deliveryId: push.deliveryId, err }, 'EventSub event not handled');
     }
   }
 
-  private resubscribe(w: Watch, s: Socket, spec: EventSubSpec): void {
+  private resubscribe(w: Watch, s: EventSubSession, spec: EventSubSpec): void {
     w.withToken((token) => this.o.subscribe(token, s.sessionId, spec, w.channelId)).then(
       () => {
-        if (!w.sockets.has(s)) return; // the session ended meanwhile: its reopen subscribes everything
+        if (s.ended) return; // the session ended meanwhile: its reopen subscribes everything
         w.subscribed.add(spec.type);
         w.missing.delete(spec.type);
       },
@@ -287,35 +255,13 @@ export class TwitchEventSubClient implements PushSource {
     );
   }
 
-  /** session_reconnect: the new socket first; the old one closes only once the new one is welcomed. */
-  private handOver(w: Watch, old: Socket, url: string): void {
-    this.connect(w, url).then(
-      (s) => {
-        if (w.stopped) return this.drop(w, s);
-        w.current = s;
-        this.drop(w, old);
-        this.o.logger?.info({ module: 'twitch-eventsub', channelId: w.channelId, sessionId: s.sessionId }, 'EventSub session moved (session_reconnect)');
-      },
-      (err: unknown) => {
-        this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, err }, 'EventSub reconnect URL failed; opening a new session');
-        this.lost(w, old, 'reconnect failed');
-      },
-    );
-  }
-
-  private onClosed(w: Watch, s: Socket, code: number): void {
-    if (!w.sockets.has(s)) return; // we closed it (hand-over, unwatch)
-    this.lost(w, s, `closed with ${code}`);
-  }
-
   /** The session ended without a hand-over: its subscriptions are gone on Twitch's side. */
-  private lost(w: Watch, s: Socket, why: string): void {
-    this.drop(w, s);
-    if (w.current !== s && w.current !== null) return; // an old socket of a finished hand-over
-    w.current = null;
+  private lost(w: Watch, s: EventSubSession, why: string, cause?: unknown): void {
+    if (w.session !== s) return; // still being opened: open() sees it ended and says so
+    w.session = null;
     w.subscribed.clear();
     if (w.stopped || this.closed) return;
-    this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, why }, 'EventSub session lost; opening a new one and subscribing again');
+    this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, why, err: cause }, 'EventSub session lost; opening a new one and subscribing again');
     this.scheduleReopen(w);
   }
 
@@ -325,30 +271,12 @@ export class TwitchEventSubClient implements PushSource {
     w.reopenAttempt++;
     w.reopenTimer = setTimeout(() => {
       w.reopenTimer = null;
-      if (w.stopped || this.closed || w.current) return;
+      if (w.stopped || this.closed || w.session) return;
       this.open(w).catch((err: Error & { retriable?: boolean }) => {
         this.o.logger?.warn({ module: 'twitch-eventsub', channelId: w.channelId, err }, 'EventSub session could not be opened');
         if (err.retriable !== false) this.scheduleReopen(w);
       });
     }, delay);
     w.reopenTimer.unref();
-  }
-
-  /** Keepalive watchdog: silence longer than the advertised timeout means a dead socket. */
-  private arm(w: Watch, s: Socket): void {
-    if (s.watchdog) clearTimeout(s.watchdog);
-    s.watchdog = setTimeout(() => this.lost(w, s, 'keepalive timeout'), s.keepaliveMs + 2000);
-    s.watchdog.unref();
-  }
-
-  private drop(w: Watch, s: Socket): void {
-    w.sockets.delete(s);
-    this.kill(s, 1000);
-  }
-
-  private kill(s: Socket, code: number): void {
-    if (s.watchdog) clearTimeout(s.watchdog);
-    s.watchdog = null;
-    closeEventSubSocket(s.ws, code);
   }
 }

@@ -15,7 +15,7 @@ export interface EventSubWelcome {
 }
 
 /** A frame as Twitch sends it, or null for anything malformed or unknown (skipped, the session kept). */
-export function parseEventSubFrame(raw: WebSocket.RawData): TwitchEventSubFrame | null {
+function parseEventSubFrame(raw: WebSocket.RawData): TwitchEventSubFrame | null {
   try {
     const r = twitchEventSubFrame.safeParse(JSON.parse(raw.toString()));
     return r.success ? r.data : null;
@@ -29,7 +29,7 @@ export function parseEventSubFrame(raw: WebSocket.RawData): TwitchEventSubFrame 
  * the welcome reach the listeners it adds), then resolves with what `attach` returned. The pre-welcome
  * listeners are removed first; `attach` adds the session's own.
  */
-export function openEventSubSocket<T>(url: string, welcomeTimeoutMs: number, attach: (ws: WebSocket, welcome: EventSubWelcome) => T, signal?: AbortSignal): Promise<T> {
+function openEventSubSocket<T>(url: string, welcomeTimeoutMs: number, attach: (ws: WebSocket, welcome: EventSubWelcome) => T, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const ws = new WebSocket(url);
     const fail = (why: string, cause?: unknown) => {
@@ -62,7 +62,7 @@ export function openEventSubSocket<T>(url: string, welcomeTimeoutMs: number, att
 }
 
 /** Closes a session's socket with `code` when it is open, else drops it; a socket already gone is no error. */
-export function closeEventSubSocket(ws: WebSocket, code: number): void {
+function closeEventSubSocket(ws: WebSocket, code: number): void {
   try {
     if (ws.readyState === WebSocket.OPEN) ws.close(code);
     else ws.terminate();
