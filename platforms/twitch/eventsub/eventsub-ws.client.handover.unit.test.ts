@@ -70,6 +70,19 @@ async function startPeer(keepaliveSeconds: number) {
   };
 }
 
+/** A fake server with `keepaliveSeconds` and a client watching channel 42 on it (`scopes: []`); both closed after `fn`. */
+async function withPeer(keepaliveSeconds: number, fn: (srv: Awaited<ReturnType<typeof startPeer>>, cl: ReturnType<typeof client>) => Promise<void>) {
+  const srv = await startPeer(keepaliveSeconds);
+  const cl = client(srv.url);
+  try {
+    await cl.watch();
+    await fn(srv, cl);
+  } finally {
+    await cl.c.close();
+    await srv.close();
+  }
+}
+
 function client(url: string) {
   const subscribed: string[] = [];
   const got: ChannelPush[] = [];
@@ -86,10 +99,7 @@ function client(url: string) {
 
 describe('TwitchEventSubClient session_reconnect and keepalive (hand-made peer)', () => {
   it('a session_reconnect repeated during the hand-over moves the session once: one new socket, nothing subscribed again', async () => {
-    const srv = await startPeer(10);
-    const { c, subscribed, got, watch, sessionId } = client(srv.url);
-    try {
-      await watch();
+    await withPeer(10, async (srv, { subscribed, got, sessionId }) => {
       const old = srv.peers[0]!;
       srv.nextReconnect((p) => p.welcome('sess-moved'));
       srv.nextReconnect((p) => p.welcome('sess-orphan'));
@@ -104,17 +114,11 @@ describe('TwitchEventSubClient session_reconnect and keepalive (hand-made peer)'
       expect(subscribed).toHaveLength(NO_SCOPE);
       expect(subscribed.every((s) => s.startsWith('sess-1:'))).toBe(true);
       expect(srv.peers.filter((p) => !p.closed)).toHaveLength(1);
-    } finally {
-      await c.close();
-      await srv.close();
-    }
+    });
   });
 
   it('the old socket closing before the new welcome is read is part of the hand-over, not the end of the session', async () => {
-    const srv = await startPeer(10);
-    const { c, subscribed, got, watch, sessionId } = client(srv.url);
-    try {
-      await watch();
+    await withPeer(10, async (srv, { c, subscribed, got, sessionId }) => {
       const old = srv.peers[0]!;
       let moved: Peer | undefined;
       srv.nextReconnect((p) => {
@@ -134,17 +138,11 @@ describe('TwitchEventSubClient session_reconnect and keepalive (hand-made peer)'
       expect(subscribed).toHaveLength(NO_SCOPE); // nothing subscribed again
       expect(c.status('42')).toMatchObject({ connected: true, sessionId: 'sess-moved', subscribed: expect.arrayContaining(['stream.offline']) });
       expect(c.status('42')!.subscribed).toHaveLength(NO_SCOPE);
-    } finally {
-      await c.close();
-      await srv.close();
-    }
+    });
   });
 
   it('frames still in flight on the old socket after the new welcome are delivered, once each', async () => {
-    const srv = await startPeer(10);
-    const { c, got, watch, sessionId } = client(srv.url);
-    try {
-      await watch();
+    await withPeer(10, async (srv, { c, got, sessionId }) => {
       const old = srv.peers[0]!;
       srv.nextReconnect((p) => {
         p.welcome('sess-moved');
@@ -164,18 +162,12 @@ describe('TwitchEventSubClient session_reconnect and keepalive (hand-made peer)'
       await until('the last event', () => got.some((e) => e.deliveryId === 'last'));
       expect(got.map((e) => e.deliveryId)).toEqual(['in-flight', 'after-move', 'last']);
       expect(c.duplicates).toBe(2);
-    } finally {
-      await c.close();
-      await srv.close();
-    }
+    });
   });
 
   it('a hand-over whose welcome comes after the session ended closes its socket instead of reviving the session', async () => {
     // 1 s keepalive: silence for 1 s + 2 s ends the session (the peer sends no keepalive).
-    const srv = await startPeer(1);
-    const { c, subscribed, watch, sessionId } = client(srv.url);
-    try {
-      await watch();
+    await withPeer(1, async (srv, { subscribed, sessionId }) => {
       let late: Peer | undefined;
       srv.nextReconnect((p) => void (late = p)); // connected, never welcomed (yet)
       srv.peers[0]!.ws.send(srv.reconnectFrame());
@@ -189,17 +181,11 @@ describe('TwitchEventSubClient session_reconnect and keepalive (hand-made peer)'
       expect(subscribed.filter((s) => s.startsWith(`${reopened}:`))).toHaveLength(NO_SCOPE);
       expect(subscribed.some((s) => s.startsWith('sess-late:'))).toBe(false);
       expect(srv.base()[1]!.closed).toBe(false);
-    } finally {
-      await c.close();
-      await srv.close();
-    }
+    });
   });
 
   it('an event-loop stall longer than the keepalive timeout with a frame waiting keeps the session; silence ends it', async () => {
-    const srv = await startPeer(1);
-    const { c, watch, sessionId } = client(srv.url);
-    try {
-      await watch();
+    await withPeer(1, async (srv, { c, sessionId }) => {
       srv.peers[0]!.ws.send(frame('session_keepalive', {}));
       stall(4000); // the frame is in the socket's buffer; the watchdog's time is up before it is read
       await new Promise((r) => setTimeout(r, 200));
@@ -208,9 +194,6 @@ describe('TwitchEventSubClient session_reconnect and keepalive (hand-made peer)'
       // Real silence (no keepalive, no event) for longer than the timeout ends it: a new session is opened.
       await until('a new session', () => srv.peers.length === 2 && sessionId() === 'sess-2');
       expect(srv.peers[0]!.closed).toBe(true);
-    } finally {
-      await c.close();
-      await srv.close();
-    }
+    });
   });
 });
