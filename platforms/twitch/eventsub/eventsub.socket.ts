@@ -63,6 +63,7 @@ function openEventSubSocket<T>(url: string, welcomeTimeoutMs: number, attach: (w
 
 /** Closes a session's socket with `code` when it is open, else drops it; a socket already gone is no error. */
 function closeEventSubSocket(ws: WebSocket, code: number): void {
+  if (ws.listenerCount('error') === 0) ws.on('error', () => undefined); // a late welcome's socket has no listener left
   try {
     if (ws.readyState === WebSocket.OPEN) ws.close(code);
     else ws.terminate();
