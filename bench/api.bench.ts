@@ -15,11 +15,14 @@
  *     Each twice: warm — the same range again and again, answered from the API's series cache (valid
  *     until the channel is written: api/metrics/series.cache.ts) — and cold — every request one minute
  *     further back (a new cache key, so a miss: the Redis version read, the ClickHouse query, the put).
- *  3. Baselines, same run, same concurrency: each route's SQL with the same parameters issued directly
- *     with @clickhouse/client (the API's overhead), and the "before": the 30-day hourly series computed
- *     from metrics_1m alone (windowSeriesQuery, what the route ran before the rollup). Route and direct
- *     alternate in ROUNDS rounds (SECONDS in total per side, half that for the before) and the figures
- *     are medians over rounds, so a change of machine load hits both alike. Wall time ≈ 6.5 × SECONDS
+ *  3. Baselines, same run, same concurrency: what the route reads, done directly with @clickhouse/client —
+ *     `readSeries` (its parts query, the gap query when the rollup ends early, the combination in
+ *     TypeScript; the API's overhead is the rest) —, the one-SQL form of the same series (`seriesQuery`,
+ *     what the route ran before issue 19.2's parts read and what the CSV/Parquet export still runs), and
+ *     the "before": the 30-day hourly series computed from metrics_1m alone (windowSeriesQuery, what the
+ *     route ran before the rollup). Route and direct alternate in ROUNDS rounds (SECONDS in total per
+ *     side, half that for the one-SQL form and the before) and the figures are medians over rounds, so a
+ *     change of machine load hits all alike. Wall time ≈ 6.5 × SECONDS
  *     measured + 4 s of warm-ups + the data (≈ 6 s on a quiet box) + tsx start: about a minute at
  *     report.ts's `--seconds 6 --rounds 3`.
  * Server, load generator and ClickHouse share this machine's cores; absolute figures are a floor.
@@ -30,13 +33,15 @@ import autocannon from 'autocannon';
 import { ApiTokenStore } from '../shared/auth/api-tokens';
 import { ClickHouseRepository, createClickHouse } from '../shared/clickhouse/clickhouse.repository';
 import { createLogger } from '../shared/logging/logger';
+import { DataVersions } from '../shared/redis/data-version';
 import { createRedis } from '../shared/redis/redis';
 import { bootstrap, createRuntime } from '../shared/runtime';
 import { parseArgs } from '../shared/lifecycle/process.contract';
 import { startApi } from '../api/api.service';
 import { ConnectionRepository } from '../platforms/connections/connection.repository';
 import { TokenCipher } from '../platforms/tokens/token-cipher';
-import { seriesQuery, windowSeriesQuery } from '../api/metrics/metrics.repository';
+import { readSeries, seriesQuery, windowSeriesQuery } from '../api/metrics/metrics.repository';
+import type { TimeRange } from '../api/schemas/common.schemas';
 import { floorHour, resealHours } from '../shared/clickhouse/rollups';
 import { testConfig } from '../test/support/stack';
 import { emitBenchResult, figure } from './bench-result';
@@ -116,11 +121,17 @@ async function main() {
 
   const cannon = (path: string, duration: number) =>
     autocannon({ url: api.url + path, connections: CONNECTIONS, duration, headers: { authorization: `Bearer ${token}` }, workers: 1 });
-  // Every request a different cache key (the range one more minute back each time): all misses.
+  // Every request a different cache key (the range one more minute back each time): all misses. Each
+  // autocannon run is a new worker whose shifts start again at one minute, so the channel's data version
+  // is bumped first (as a flush does): entries of the previous round's ranges are outdated, not hits.
   const coldRequest = path.join(__dirname, 'api-cold-request.ts');
-  const cannonCold = (p: string, duration: number) =>
-    autocannon({ url: api.url, connections: CONNECTIONS, duration, headers: { authorization: `Bearer ${token}` }, workers: 1, requests: [{ method: 'GET', path: p, setupRequest: coldRequest }] });
-  const direct = async (q: { query: string; params: Record<string, unknown> }, seconds: number): Promise<Lat> => {
+  const versions = new DataVersions(redis, config.REDIS_KEY_PREFIX);
+  const cannonCold = async (p: string, duration: number) => {
+    await versions.bump([{ platform: 'twitch', channelId: '1000' }]);
+    return autocannon({ url: api.url, connections: CONNECTIONS, duration, headers: { authorization: `Bearer ${token}` }, workers: 1, requests: [{ method: 'GET', path: p, setupRequest: coldRequest }] });
+  };
+  /** CONNECTIONS loops of `once` for `seconds`. */
+  const loop = async (once: () => Promise<unknown>, seconds: number): Promise<Lat> => {
     const lat: number[] = [];
     const until = Date.now() + seconds * 1000;
     const t = Date.now();
@@ -128,13 +139,20 @@ async function main() {
       Array.from({ length: CONNECTIONS }, async () => {
         while (Date.now() < until) {
           const s0 = performance.now();
-          await (await client.query({ query: q.query, query_params: q.params, format: 'JSONEachRow' })).json();
+          await once();
           lat.push(performance.now() - s0);
         }
       }),
     );
     return { p50: pct(lat, 50), p99: pct(lat, 99), rps: lat.length / ((Date.now() - t) / 1000) };
   };
+  /** One SQL text sent directly. */
+  const direct = (q: { query: string; params: Record<string, unknown> }, seconds: number) =>
+    loop(async () => (await client.query({ query: q.query, query_params: q.params, format: 'JSONEachRow' })).json(), seconds);
+  /** What the route reads for a series, done directly: its queries through @clickhouse/client and the combination. */
+  const runCompact = async <T extends unknown[]>(_name: string, query: string, params: Record<string, unknown>) =>
+    (await client.query({ query, query_params: params, format: 'JSONCompactEachRow' })).json<T>();
+  const directRead = (range: TimeRange, step: number, seconds: number) => loop(() => readSeries(runCompact, channel, range, step), seconds);
   const med = (xs: number[]) => pct(xs, 50);
 
   /** One series: route vs its own SQL sent directly, alternating rounds, medians. */
@@ -143,13 +161,16 @@ async function main() {
     const path = `/v1/channels/twitch/1000/metrics?from=${new Date(range.fromMs).toISOString()}&to=${new Date(range.toMs).toISOString()}&granularity=${granularity}`;
     const probe = await fetch(api.url + path, { headers: { authorization: `Bearer ${token}` } });
     const body = (await probe.json()) as { points: unknown[] };
-    const q = seriesQuery(channel, range, granularity === '1h' ? 3600 : 86400);
+    const step = granularity === '1h' ? 3600 : 86400;
+    const q = seriesQuery(channel, range, step);
     const rows = (await (await client.query({ query: q.query, query_params: q.params, format: 'JSONEachRow' })).json()).length;
-    if (probe.status !== 200 || rows !== body.points.length) throw new Error(`${label}: API ${probe.status} with ${body.points.length} buckets, direct ${rows}`);
+    const read = (await readSeries(runCompact, channel, range, step)).length;
+    if (probe.status !== 200 || rows !== body.points.length || read !== rows) throw new Error(`${label}: API ${probe.status} with ${body.points.length} buckets, direct ${read}, one SQL ${rows}`);
     console.log(`\n${label}: GET ${path}\n  → ${probe.status}, ${body.points.length} buckets`);
     await cannon(path, 1); // warm-up: JIT, ClickHouse caches, keep-alive sockets
+    await directRead(range, step, 1);
     await direct(q, 1);
-    const rounds: Array<{ api: Lat; cold: Lat; direct: Lat }> = [];
+    const rounds: Array<{ api: Lat; cold: Lat; direct: Lat; oneSql: Lat }> = [];
     const lat = (a: autocannon.Result): Lat => {
       if (a.non2xx > 0 || a.errors > 0) throw new Error(`API answered ${a.non2xx} non-2xx and ${a.errors} errors`);
       return { p50: a.latency.p50, p99: a.latency.p99, rps: a.requests.average };
@@ -158,9 +179,10 @@ async function main() {
       // warm: the same range again and again (a dashboard refreshing it; cached until the channel is written)
       const warm = lat(await cannon(path, SIDE_SECONDS));
       const cold = lat(await cannonCold(path, SIDE_SECONDS));
-      rounds.push({ api: warm, cold, direct: await direct(q, SIDE_SECONDS) });
+      const read = await directRead(range, step, SIDE_SECONDS);
+      rounds.push({ api: warm, cold, direct: read, oneSql: await direct(q, SIDE_SECONDS / 2) });
     }
-    const m = (side: 'api' | 'cold' | 'direct', k: keyof Lat) => med(rounds.map((x) => x[side][k]));
+    const m = (side: 'api' | 'cold' | 'direct' | 'oneSql', k: keyof Lat) => med(rounds.map((x) => x[side][k]));
     const ratio = (k: keyof Lat) => med(rounds.map((x) => x.api[k] / x.direct[k]));
     return { m, ratio, rounds };
   }
@@ -179,28 +201,33 @@ async function main() {
     ['', 'p50 ms', 'p99 ms', 'req/s'],
     ['30-day 1h: API warm (cached)', f(hourly.m('api', 'p50')), f(hourly.m('api', 'p99')), f(hourly.m('api', 'rps'), 1)],
     ['30-day 1h: API cold (miss)', f(hourly.m('cold', 'p50')), f(hourly.m('cold', 'p99')), f(hourly.m('cold', 'rps'), 1)],
-    ['30-day 1h: direct SQL', f(hourly.m('direct', 'p50')), f(hourly.m('direct', 'p99')), f(hourly.m('direct', 'rps'), 1)],
+    ['30-day 1h: direct read', f(hourly.m('direct', 'p50')), f(hourly.m('direct', 'p99')), f(hourly.m('direct', 'rps'), 1)],
+    ['30-day 1h: one-SQL form', f(hourly.m('oneSql', 'p50')), f(hourly.m('oneSql', 'p99')), f(hourly.m('oneSql', 'rps'), 1)],
     ['400-day 1d: API warm (cached)', f(daily.m('api', 'p50')), f(daily.m('api', 'p99')), f(daily.m('api', 'rps'), 1)],
     ['400-day 1d: API cold (miss)', f(daily.m('cold', 'p50')), f(daily.m('cold', 'p99')), f(daily.m('cold', 'rps'), 1)],
-    ['400-day 1d: direct SQL', f(daily.m('direct', 'p50')), f(daily.m('direct', 'p99')), f(daily.m('direct', 'rps'), 1)],
+    ['400-day 1d: direct read', f(daily.m('direct', 'p50')), f(daily.m('direct', 'p99')), f(daily.m('direct', 'rps'), 1)],
+    ['400-day 1d: one-SQL form', f(daily.m('oneSql', 'p50')), f(daily.m('oneSql', 'p99')), f(daily.m('oneSql', 'rps'), 1)],
     ['before: 30-day 1h from 1m', f(b('p50')), f(b('p99')), f(b('rps'), 1)],
   ];
   for (const row of table) console.log(`  ${row[0]!.padEnd(28)}${row.slice(1).map((v) => v.padStart(10)).join('')}`);
   const met = (x: number, goal: number) => (x < goal ? 'met' : 'NOT met');
   console.log(`  goals: 30-day 1h API p99 < 50 ms → warm ${met(hourly.m('api', 'p99'), 50)}, cold ${met(hourly.m('cold', 'p99'), 50)}; 400-day 1d API p99 < 100 ms → warm ${met(daily.m('api', 'p99'), 100)}, cold ${met(daily.m('cold', 'p99'), 100)}`);
   console.log('  warm = the same range repeated (cached until a write to the channel); cold = every request a new range (a cache miss, as after a write)');
+  console.log("  direct read = the route's ClickHouse reads + combination without the API (readSeries); one-SQL form = seriesQuery (the export's query, the route's before this change)");
   console.log(`  per-round API p99 (1h): ${hourly.rounds.map((x) => f(x.api.p99, 1)).join(' ')}; (1d): ${daily.rounds.map((x) => f(x.api.p99, 1)).join(' ')}`);
   emitBenchResult({
     bench: 'api', params: { rows: c, channels: n, historyDays: HISTORY_DAYS, days: DAYS, connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS },
     figures: [
-      { ...figure('API p50 latency (30-day hourly series)', hourly.m('api', 'p50'), 'ms', 'direct @clickhouse/client query p50', hourly.m('direct', 'p50')), ratio: hourly.ratio('p50') },
-      { ...figure('API p99 latency (30-day hourly series)', hourly.m('api', 'p99'), 'ms', 'direct @clickhouse/client query p99', hourly.m('direct', 'p99')), ratio: hourly.ratio('p99') },
-      figure('API p99 latency, cache miss (30-day hourly series)', hourly.m('cold', 'p99'), 'ms', 'direct @clickhouse/client query p99', hourly.m('direct', 'p99')),
+      { ...figure('API p50 latency (30-day hourly series)', hourly.m('api', 'p50'), 'ms', "direct read p50 (the route's ClickHouse reads + combination)", hourly.m('direct', 'p50')), ratio: hourly.ratio('p50') },
+      { ...figure('API p99 latency (30-day hourly series)', hourly.m('api', 'p99'), 'ms', "direct read p99 (the route's ClickHouse reads + combination)", hourly.m('direct', 'p99')), ratio: hourly.ratio('p99') },
+      figure('API p99 latency, cache miss (30-day hourly series)', hourly.m('cold', 'p99'), 'ms', "direct read p99 (the route's ClickHouse reads + combination)", hourly.m('direct', 'p99')),
+      figure('API p99 latency, cache miss (30-day hourly series) vs one SQL', hourly.m('cold', 'p99'), 'ms', 'one-SQL form (seriesQuery) direct p99', hourly.m('oneSql', 'p99')),
+      figure('API p99 latency, cache miss (400-day daily series) vs one SQL', daily.m('cold', 'p99'), 'ms', 'one-SQL form (seriesQuery) direct p99', daily.m('oneSql', 'p99')),
       figure('API p99 latency (30-day hourly series) vs before', hourly.m('api', 'p99'), 'ms', 'before: series from metrics_1m alone, direct p99', b('p99')),
-      { ...figure('API p50 latency (400-day daily series)', daily.m('api', 'p50'), 'ms', 'direct @clickhouse/client query p50', daily.m('direct', 'p50')), ratio: daily.ratio('p50') },
-      { ...figure('API p99 latency (400-day daily series)', daily.m('api', 'p99'), 'ms', 'direct @clickhouse/client query p99', daily.m('direct', 'p99')), ratio: daily.ratio('p99') },
-      figure('API p99 latency, cache miss (400-day daily series)', daily.m('cold', 'p99'), 'ms', 'direct @clickhouse/client query p99', daily.m('direct', 'p99')),
-      { ...figure('API throughput (30-day hourly series)', hourly.m('api', 'rps'), 'req/s', 'direct @clickhouse/client query throughput', hourly.m('direct', 'rps')), ratio: hourly.ratio('rps') },
+      { ...figure('API p50 latency (400-day daily series)', daily.m('api', 'p50'), 'ms', "direct read p50 (the route's ClickHouse reads + combination)", daily.m('direct', 'p50')), ratio: daily.ratio('p50') },
+      { ...figure('API p99 latency (400-day daily series)', daily.m('api', 'p99'), 'ms', "direct read p99 (the route's ClickHouse reads + combination)", daily.m('direct', 'p99')), ratio: daily.ratio('p99') },
+      figure('API p99 latency, cache miss (400-day daily series)', daily.m('cold', 'p99'), 'ms', "direct read p99 (the route's ClickHouse reads + combination)", daily.m('direct', 'p99')),
+      { ...figure('API throughput (30-day hourly series)', hourly.m('api', 'rps'), 'req/s', "direct read throughput (the route's ClickHouse reads + combination)", hourly.m('direct', 'rps')), ratio: hourly.ratio('rps') },
     ],
   });
 

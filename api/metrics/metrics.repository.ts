@@ -1,7 +1,9 @@
 import type { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
-import { chDateTime, type StreamSessionRecord } from '../../shared/clickhouse/tables';
+import { chDateTime, parseChDateTime, type StreamSessionRecord } from '../../shared/clickhouse/tables';
 import { CONNECTION_ALERT_TYPES } from '../../shared/events/channel-audience';
-import { BUCKET_FROM_PARTS, ceilHour, floorHour, ROLLUP_PARTS, SEALED_END, WINDOW_PARTS } from '../../shared/clickhouse/rollups';
+import {
+  BUCKET_FROM_PARTS, bucketFromParts, ceilHour, floorHour, HOUR_MS, type PartRow, ROLLUP_MERGED_PARTS, ROLLUP_PARTS, SEALED_END, WINDOW_PARTS,
+} from '../../shared/clickhouse/rollups';
 import { chInstant, TimeRange } from '../schemas/common.schemas';
 
 /**
@@ -144,10 +146,11 @@ const keyParams = (channels: ChannelKey[]) => ({
 const rangeParams = (r: TimeRange) => ({ from: chInstant(r.fromMs), to: chInstant(r.toMs) });
 
 /**
- * The series query as text and parameters (also what bench/api.bench.ts issues directly as its
- * baseline). Steps of whole hours (1h, 1d) read complete hours from metrics_1h_rollup and the rest from
+ * The series query as one SQL text with parameters: what the CSV/Parquet export wraps (ClickHouse writes
+ * those files). Steps of whole hours (1h, 1d) read complete hours from metrics_1h_rollup and the rest from
  * metrics_1m: the hours after the channel's newest rollup hour (the open tail) and the partial hours at
- * the range's edges. Both sides yield the same parts (shared/clickhouse/rollups.ts), combined per bucket.
+ * the range's edges. Both sides yield the same parts (shared/clickhouse/rollups.ts), combined per bucket
+ * by BUCKET_FROM_PARTS. The JSON route reads the same figures more cheaply with `readSeries` below.
  */
 export function seriesQuery(c: ChannelKey, range: TimeRange, stepSeconds: number) {
   if (stepSeconds % 3600 !== 0) return windowSeriesQuery(c, range, stepSeconds);
@@ -157,13 +160,7 @@ export function seriesQuery(c: ChannelKey, range: TimeRange, stepSeconds: number
   return {
     query: `SELECT toStartOfInterval(c_bucket, toIntervalSecond({step:UInt32})) AS bucket, ${BUCKET_FROM_PARTS}
        FROM (
-         SELECT bucket_start AS c_bucket, ${ROLLUP_PARTS} FROM (
-           SELECT * FROM metrics_1h_rollup
-           WHERE platform = {platform:String} AND channel_id = {channelId:String}
-             AND bucket_start >= {rollFrom:DateTime('UTC')} AND bucket_start < {rollTo:DateTime('UTC')}
-           ORDER BY bucket_start, version DESC
-           LIMIT 1 BY bucket_start
-         )
+         SELECT bucket_start AS c_bucket, ${ROLLUP_PARTS} FROM (${ROLLUP_ROWS})
          UNION ALL
          SELECT toStartOfHour(window_start) AS c_bucket, ${WINDOW_PARTS}
          FROM (${TAIL_WINDOWS})
@@ -172,6 +169,100 @@ export function seriesQuery(c: ChannelKey, range: TimeRange, stepSeconds: number
        GROUP BY bucket ORDER BY bucket`,
     params: { platform: c.platform, channelId: c.channelId, step: stepSeconds, rollFrom: chDateTime(rollFrom), rollTo: chDateTime(rollTo), ...rangeParams(range) },
   };
+}
+
+/** metrics_1h_rollup of one channel, hours in [rollFrom, rollTo), one row per hour: the highest version. */
+const ROLLUP_ROWS = `
+  SELECT * FROM metrics_1h_rollup
+  WHERE platform = {platform:String} AND channel_id = {channelId:String}
+    AND bucket_start >= {rollFrom:DateTime('UTC')} AND bucket_start < {rollTo:DateTime('UTC')}
+  ORDER BY bucket_start, version DESC
+  LIMIT 1 BY bucket_start`;
+
+/** metrics_1m hour parts of one channel: windows in [from, to) before {rollFrom} or from {tailFrom} on, de-duplicated. */
+const MINUTE_PARTS = `
+  SELECT 'm' AS c_src, toStartOfHour(window_start) AS c_bucket, toStartOfInterval(c_bucket, toIntervalSecond({step:UInt32})) AS c_step,
+         ${WINDOW_PARTS}
+  FROM (
+    SELECT ${WINDOW_COLUMNS} FROM metrics_1m
+    WHERE platform = {platform:String} AND channel_id = {channelId:String}
+      AND window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}
+      AND (window_start < {headTo:DateTime('UTC')} OR window_start >= {tailFrom:DateTime('UTC')})
+    ORDER BY window_start, version DESC
+    LIMIT 1 BY window_start
+  )
+  GROUP BY c_bucket`;
+
+/**
+ * How much of the tail `readSeries` reads from metrics_1m before it knows where the rollup ends: the
+ * last two whole hours of the range (the processors seal an hour once a window of the next one closed,
+ * minutes after the hour). A rollup that ends earlier costs a second query for the hours in between.
+ */
+const SPECULATIVE_TAIL_MS = 2 * HOUR_MS;
+
+/** A row of seriesPartsQuery (JSONCompactEachRow): source ('r' rollup, 'm' metrics_1m), hour, step bucket, then the parts. */
+type SeriesPartRow = [src: 'r' | 'm', hour: string, step: string, ...parts: Array<number | string | null>];
+const PARTS_AT = 3;
+
+/**
+ * The 1h/1d series as `readSeries` reads it: ONE query of parts, no bucket figures — the rollup's hours
+ * in [rollFrom, rollTo) as stored (merged per step in ClickHouse when the step is longer than an hour),
+ * each with its newest hour `c_bucket`, and the hour parts of metrics_1m's windows of the range's partial
+ * first hour and of its last SPECULATIVE_TAIL_MS; the caller combines them (shared/clickhouse/rollups.ts
+ * `bucketFromParts`). Few expressions, no scalar subquery, no aggregation over the union: on chDB the
+ * analysis and planning of the one-SQL form above cost several times its execution (api/README.md).
+ */
+export function seriesPartsQuery(c: ChannelKey, range: TimeRange, stepSeconds: number) {
+  const rollFrom = ceilHour(range.fromMs);
+  const rollTo = Math.max(rollFrom, floorHour(range.toMs));
+  const tailFrom = Math.max(rollFrom, rollTo - SPECULATIVE_TAIL_MS);
+  const rollup = stepSeconds === 3600
+    ? `SELECT 'r' AS c_src, bucket_start AS c_bucket, bucket_start AS c_step, ${ROLLUP_PARTS} FROM (${ROLLUP_ROWS})`
+    : `SELECT 'r' AS c_src, max(bucket_start) AS c_bucket, toStartOfInterval(bucket_start, toIntervalSecond({step:UInt32})) AS c_step, ${ROLLUP_MERGED_PARTS}
+       FROM (${ROLLUP_ROWS}) GROUP BY c_step`;
+  return {
+    query: `${rollup}\n  UNION ALL ${MINUTE_PARTS}`,
+    params: {
+      platform: c.platform, channelId: c.channelId, step: stepSeconds, rollFrom: chDateTime(rollFrom), rollTo: chDateTime(rollTo),
+      headTo: chDateTime(rollFrom), tailFrom: chDateTime(tailFrom), ...rangeParams(range),
+    },
+    rollFrom, rollTo, tailFrom,
+  };
+}
+
+/** Runs a query in JSONCompactEachRow (the repository's client, or the bench's own). */
+export type RunCompactQuery = <T extends unknown[]>(name: string, query: string, params: Record<string, unknown>) => Promise<T[]>;
+
+/**
+ * The 1h/1d series with the figures of `seriesQuery`, read as parts (seriesPartsQuery) and combined
+ * here. Where the rollup ends is seen in its rows: S = the end of its newest hour in [rollFrom, rollTo).
+ * metrics_1m answers the hours before rollFrom (the partial first hour) and from min(rollTo, S) on; if
+ * the rollup ends before the speculative tail, one more query reads the hours in between. (A rollup row
+ * after rollTo would only say that the hours in [S, rollTo) are complete without windows: metrics_1m
+ * has none there either, so reading them from it gives the same.)
+ */
+export async function readSeries(run: RunCompactQuery, c: ChannelKey, range: TimeRange, stepSeconds: number): Promise<SeriesRow[]> {
+  const q = seriesPartsQuery(c, range, stepSeconds);
+  const rows = await run<SeriesPartRow>('api.series-parts', q.query, q.params);
+  let newest = '';
+  for (const r of rows) if (r[0] === 'r' && r[1] > newest) newest = r[1];
+  const sealedEnd = newest === '' ? q.rollFrom : Math.min(q.rollTo, parseChDateTime(newest) + HOUR_MS);
+  if (sealedEnd < q.tailFrom) {
+    // Every window in [max(from, S), tailFrom): the range's own parameters, with both edges of the gap as `headTo`/`tailFrom`.
+    const gap = rangeParams({ fromMs: Math.max(range.fromMs, sealedEnd), toMs: q.tailFrom });
+    rows.push(...(await run<SeriesPartRow>('api.series-gap', MINUTE_PARTS, { ...q.params, ...gap, headTo: chDateTime(q.tailFrom), tailFrom: chDateTime(q.tailFrom) })));
+  }
+  const head = chDateTime(q.rollFrom);
+  const tail = chDateTime(sealedEnd);
+  const buckets = new Map<string, PartRow[]>();
+  for (const r of rows) {
+    // A minute part of an hour the rollup holds (speculatively read) is dropped; gap parts lie in [S, tailFrom).
+    if (r[0] === 'm' && r[1] >= head && r[1] < tail) continue;
+    const b = buckets.get(r[2]);
+    if (b) b.push(r);
+    else buckets.set(r[2], [r]);
+  }
+  return [...buckets.keys()].sort().map((bucket) => ({ bucket, ...bucketFromParts(buckets.get(bucket)!, PARTS_AT) }));
 }
 
 /** The series straight from metrics_1m (every step; the 1m series, and the "before" of bench/api.bench.ts). */
@@ -233,7 +324,8 @@ export class MetricsRepository {
 
   /** Buckets of `stepSeconds` (60, 3600, 86400; aligned to UTC) that have at least one window. */
   series(c: ChannelKey, range: TimeRange, stepSeconds: number): Promise<SeriesRow[]> {
-    const q = seriesQuery(c, range, stepSeconds);
+    if (stepSeconds % 3600 === 0) return readSeries((name, query, params) => this.ch.queryCompact(name, query, params), c, range, stepSeconds);
+    const q = windowSeriesQuery(c, range, stepSeconds);
     return this.ch.query<SeriesRow>('api.series', q.query, q.params);
   }
 

@@ -122,6 +122,16 @@ export class ClickHouseRepository {
     }
   }
 
+  /** The same in JSONCompactEachRow: each row an array of its columns' values (no key per value to send and parse). */
+  async queryCompact<T extends unknown[]>(name: string, query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+    try {
+      const rs = await this.client.query({ query, query_params: params, format: 'JSONCompactEachRow' });
+      return await rs.json<T>();
+    } catch (err) {
+      throw new ClickHouseQueryError(name, err);
+    }
+  }
+
   /**
    * `settings`: per-insert server settings, e.g. `SYNCHRONOUS_INSERT` for a writer of few, large inserts
    * (the server's default here is async_insert=1, which buffers every insert and waits for its flush).

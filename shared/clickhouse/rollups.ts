@@ -4,7 +4,9 @@
  * Writers: the processors' flush (processors/sink/rollup.writer.ts) and the backfill (models/history.ts).
  * Reader: the API's 1h/1d series (api/metrics/metrics.repository.ts), which takes complete hours from
  * here and the rest — the open tail, partial hours at the range's edges — from metrics_1m, through the
- * same part definitions, so both sources give the same figures.
+ * same part definitions, so both sources give the same figures. How parts combine into a bucket is
+ * defined once (PART_MERGE_TABLE, FIGURES) and rendered both as SQL (BUCKET_FROM_PARTS, for the export's
+ * one query) and as TypeScript (bucketFromParts, for the JSON route, which reads parts and combines them).
  *
  * Invariant the reader relies on: for every channel, every hour before its newest rollup row that has
  * windows has a rollup row computed from its current windows. Writers keep it by sealing contiguously
@@ -46,38 +48,146 @@ export const WINDOW_PARTS = `
   sum(paid_subscriber_delta) AS c_paid_subscriber_delta,
   min(chat_sampling_rate) AS c_min_chat_sampling_rate`;
 
-/** The stored rollup columns under the same `c_` names (a row of metrics_1h_rollup as parts). */
-export const ROLLUP_PARTS = `
-  windows AS c_windows, live_windows AS c_live_windows, samples AS c_samples, sampled_windows AS c_sampled_windows,
-  sum_avg_viewers AS c_sum_avg_viewers, peak_viewers AS c_peak_viewers, min_viewers AS c_min_viewers,
-  viewer_minutes AS c_viewer_minutes, last_followers AS c_last_followers, last_followers_at AS c_last_followers_at,
-  follower_delta AS c_follower_delta, chat_messages AS c_chat_messages, max_unique_chatters AS c_max_unique_chatters,
-  sum_engagement_rate AS c_sum_engagement_rate, last_paid_subscribers AS c_last_paid_subscribers,
-  last_paid_subscribers_at AS c_last_paid_subscribers_at, last_subscription_points AS c_last_subscription_points,
-  paid_subscriber_windows AS c_paid_subscriber_windows, paid_subscriber_delta AS c_paid_subscriber_delta,
-  min_chat_sampling_rate AS c_min_chat_sampling_rate`;
+/**
+ * The parts, each with how parts of several hours combine into one part (a bucket of hours, or of
+ * an hour's windows already summed by WINDOW_PARTS): counts and sums add, peaks/minima take max/min
+ * (SQL `min` skips NULL, as `min` below does), and a "last known" value is the one of the part whose
+ * minute (`at`) is newest among the parts that knew it (`known`), its minute the newest such minute.
+ * This table is the ONE definition of combining parts: the SQL below (ROLLUP_PARTS, ROLLUP_MERGED_PARTS,
+ * BUCKET_FROM_PARTS) and the TypeScript (`mergeParts`, `bucketFromParts`) are both rendered from it.
+ */
+type MergeOf<N extends string> = 'sum' | 'max' | 'min' | { last: N; at: N; known: N } | { newest: N; known: N };
+const PART_MERGE_TABLE = {
+  windows: 'sum',
+  live_windows: 'sum',
+  samples: 'sum',
+  sampled_windows: 'sum',
+  sum_avg_viewers: 'sum',
+  peak_viewers: 'max',
+  min_viewers: 'min',
+  viewer_minutes: 'sum',
+  last_followers: { last: 'last_followers', at: 'last_followers_at', known: 'last_followers' },
+  last_followers_at: { newest: 'last_followers_at', known: 'last_followers' },
+  follower_delta: 'sum',
+  chat_messages: 'sum',
+  max_unique_chatters: 'max',
+  sum_engagement_rate: 'sum',
+  last_paid_subscribers: { last: 'last_paid_subscribers', at: 'last_paid_subscribers_at', known: 'last_paid_subscribers' },
+  last_paid_subscribers_at: { newest: 'last_paid_subscribers_at', known: 'last_paid_subscribers' },
+  last_subscription_points: { last: 'last_subscription_points', at: 'last_paid_subscribers_at', known: 'last_paid_subscribers' },
+  paid_subscriber_windows: 'sum',
+  paid_subscriber_delta: 'sum',
+  min_chat_sampling_rate: 'min',
+} as const satisfies Record<string, MergeOf<string>>;
+export type PartName = keyof typeof PART_MERGE_TABLE;
+type PartMerge = MergeOf<PartName>;
+const PART_MERGE: Record<PartName, PartMerge> = PART_MERGE_TABLE;
+
+/** The parts in their order: the column order of ROLLUP_PARTS, ROLLUP_MERGED_PARTS and WINDOW_PARTS. */
+export const PART_NAMES = Object.keys(PART_MERGE_TABLE) as PartName[];
+const AT = Object.fromEntries(PART_NAMES.map((n, i) => [n, i])) as Record<PartName, number>;
 
 /**
- * Parts (rows with the `c_` columns) combined into one bucket, under the API's SeriesRow names: sums,
- * max/min, the average as Σ/count over windows with samples, the follower count of the newest minute
- * that knew one; null (not 0) when no window had samples.
+ * One part as the reader gets it from ClickHouse in JSONCompactEachRow: the values in PART_NAMES order
+ * from index `base` on (what comes before is the reader's own), numbers, NULL as null, DateTime as its
+ * text ("2026-12-01 18:00:00", which orders as the instant does; the `_at` of a part that knew no value
+ * is 1970-01-01 00:00:00).
  */
-export const BUCKET_FROM_PARTS = `
-  sum(c_live_windows) AS liveMinutes,
-  sum(c_samples) AS sampleCount,
-  if(sum(c_sampled_windows) = 0, NULL, sum(c_sum_avg_viewers) / sum(c_sampled_windows)) AS avgViewers,
-  max(c_peak_viewers) AS peakViewers,
-  if(sum(c_sampled_windows) = 0, NULL, min(c_min_viewers)) AS minViewers,
-  sum(c_viewer_minutes) AS viewerMinutes,
-  argMaxIf(c_last_followers, c_last_followers_at, isNotNull(c_last_followers)) AS lastFollowers,
-  sum(c_follower_delta) AS followerDelta,
-  sum(c_chat_messages) AS chatMessages,
-  max(c_max_unique_chatters) AS uniqueChatters,
-  if(sum(c_sampled_windows) = 0, NULL, sum(c_sum_engagement_rate) / sum(c_sampled_windows)) AS engagementRate,
-  argMaxIf(c_last_paid_subscribers, c_last_paid_subscribers_at, isNotNull(c_last_paid_subscribers)) AS lastPaidSubscribers,
-  if(sum(c_paid_subscriber_windows) = 0, NULL, sum(c_paid_subscriber_delta)) AS paidSubscriberDelta,
-  argMaxIf(c_last_subscription_points, c_last_paid_subscribers_at, isNotNull(c_last_paid_subscribers)) AS lastSubscriptionPoints,
-  min(c_min_chat_sampling_rate) AS chatSamplingRate`;
+export type PartRow = ReadonlyArray<number | string | null>;
+
+// The readers take parts by position (UNION ALL, JSONCompactEachRow): WINDOW_PARTS must list them in PART_NAMES order.
+const windowPartOrder = [...WINDOW_PARTS.matchAll(/ AS c_(\w+)/g)].map((m) => m[1]);
+if (windowPartOrder.join() !== PART_NAMES.join()) throw new Error(`WINDOW_PARTS lists ${windowPartOrder.join()}, not the parts in PART_NAMES order`);
+
+/** One part's merge in SQL over rows whose columns are `col(name)`. */
+function mergeSql(name: PartName, col: (n: PartName) => string): string {
+  const m: PartMerge = PART_MERGE[name];
+  if (typeof m === 'string') return `${m}(${col(name)})`;
+  if ('last' in m) return `argMaxIf(${col(m.last)}, ${col(m.at)}, isNotNull(${col(m.known)}))`;
+  return `maxIf(${col(m.newest)}, isNotNull(${col(m.known)}))`;
+}
+
+/** The stored rollup columns under the same `c_` names (a row of metrics_1h_rollup as parts). */
+export const ROLLUP_PARTS = PART_NAMES.map((n) => `${n} AS c_${n}`).join(', ');
+
+/** Stored rollup rows (columns as in metrics_1h_rollup) merged into one part per group, as `c_` columns. */
+export const ROLLUP_MERGED_PARTS = PART_NAMES.map((n) => `${mergeSql(n, (x) => x)} AS c_${n}`).join(',\n  ');
+
+/** Parts (each from index `base` of its row) merged in TypeScript, as the SQL renderings of PART_MERGE merge them; in PART_NAMES order. */
+export function mergeParts(parts: readonly PartRow[], base = 0): Array<number | string | null> {
+  const out: Array<number | string | null> = new Array(PART_NAMES.length);
+  PART_NAMES.forEach((name, i) => {
+    const m = PART_MERGE[name];
+    let acc: number | string | null = null;
+    if (typeof m === 'string') {
+      for (const p of parts) {
+        const v = p[base + i] as number | null;
+        if (v === null) continue; // SQL aggregates skip NULL (only min_viewers is nullable)
+        acc = acc === null ? v : m === 'sum' ? (acc as number) + v : m === 'max' ? Math.max(acc as number, v) : Math.min(acc as number, v);
+      }
+      if (acc === null && m === 'sum') acc = 0;
+    } else {
+      const at = base + AT['last' in m ? m.at : m.newest];
+      const known = base + AT[m.known];
+      let best: PartRow | null = null;
+      for (const p of parts) if (p[known] !== null && (best === null || (p[at] as string) > (best[at] as string))) best = p;
+      acc = 'last' in m ? (best ? best[base + AT[m.last]]! : null) : best ? best[at]! : '1970-01-01 00:00:00';
+    }
+    out[i] = acc;
+  });
+  return out;
+}
+
+/**
+ * A bucket's figures from its (merged) parts, under the API's SeriesRow names: the average as Σ/count
+ * over windows with samples, null (not 0) when no window had samples; paid-subscriber change null when
+ * no window knew the count. Each figure is a part, or a part unless `none` (a part) is 0, or a ratio.
+ */
+type Figure = { part: PartName; unlessNone?: PartName } | { ratio: PartName; over: PartName };
+const FIGURES = {
+  liveMinutes: { part: 'live_windows' },
+  sampleCount: { part: 'samples' },
+  avgViewers: { ratio: 'sum_avg_viewers', over: 'sampled_windows' },
+  peakViewers: { part: 'peak_viewers' },
+  minViewers: { part: 'min_viewers', unlessNone: 'sampled_windows' },
+  viewerMinutes: { part: 'viewer_minutes' },
+  lastFollowers: { part: 'last_followers' },
+  followerDelta: { part: 'follower_delta' },
+  chatMessages: { part: 'chat_messages' },
+  uniqueChatters: { part: 'max_unique_chatters' },
+  engagementRate: { ratio: 'sum_engagement_rate', over: 'sampled_windows' },
+  lastPaidSubscribers: { part: 'last_paid_subscribers' },
+  paidSubscriberDelta: { part: 'paid_subscriber_delta', unlessNone: 'paid_subscriber_windows' },
+  lastSubscriptionPoints: { part: 'last_subscription_points' },
+  chatSamplingRate: { part: 'min_chat_sampling_rate' },
+} as const satisfies Record<string, Figure>;
+
+/** A bucket's figures (the API's SeriesRow without its bucket). */
+export type BucketFigures = { -readonly [K in keyof typeof FIGURES]: K extends 'avgViewers' | 'minViewers' | 'lastFollowers' | 'engagementRate' | 'lastPaidSubscribers' | 'paidSubscriberDelta' | 'lastSubscriptionPoints' ? number | null : number };
+
+/**
+ * Parts (rows with the `c_` columns) combined into one bucket, in SQL (an aggregation over the parts'
+ * rows): PART_MERGE's merge of each part, then FIGURES. The export's one-query series uses it.
+ */
+export const BUCKET_FROM_PARTS = Object.entries(FIGURES as Record<string, Figure>).map(([name, f]) => {
+  const merged = (n: PartName) => mergeSql(n, (x) => `c_${x}`);
+  if ('ratio' in f) return `if(${merged(f.over)} = 0, NULL, ${merged(f.ratio)} / ${merged(f.over)}) AS ${name}`;
+  return f.unlessNone ? `if(${merged(f.unlessNone)} = 0, NULL, ${merged(f.part)}) AS ${name}` : `${merged(f.part)} AS ${name}`;
+}).join(',\n  ');
+
+const FIGURE_LIST = Object.entries(FIGURES as Record<string, Figure>);
+
+/** The same in TypeScript: the figures of one bucket from all its parts (at least one; each from index `base` of its row). */
+export function bucketFromParts(parts: readonly PartRow[], base = 0): BucketFigures {
+  const [m, at] = parts.length === 1 ? [parts[0]!, base] : [mergeParts(parts, base), 0];
+  const v = (n: PartName) => m[at + AT[n]] as number | null;
+  const out: Record<string, number | null> = {};
+  for (const [name, f] of FIGURE_LIST) {
+    if ('ratio' in f) out[name] = v(f.over) === 0 ? null : (v(f.ratio) as number) / (v(f.over) as number);
+    else out[name] = f.unlessNone && v(f.unlessNone) === 0 ? null : v(f.part);
+  }
+  return out as BucketFigures;
+}
 
 /**
  * End of a channel's newest rollup hour at or after {rollFrom} (1970-01-01 01:00 when there is none), as a
