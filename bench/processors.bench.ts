@@ -1,5 +1,5 @@
 /**
- * Processor benchmark (issue 5): `npx tsx bench/processors.bench.ts [--channels 2000] [--minutes 30] [--keep] [--profile FILE]`
+ * Processor benchmark (issue 5): `npx tsx bench/processors.bench.ts [--channels 2000] [--minutes 30] [--keep] [--profile FILE] [--heap-profile FILE]`
  * against the native stack (`bash infra/stack.sh up`).
  *
  *  1. A namespace of its own (topics, ClickHouse database) gets CHANNELS × MINUTES × 16 events: per
@@ -12,9 +12,10 @@
  *     MetricWindow messages to Kafka, offset commits — until every event is processed and the final
  *     flush is committed. Both rates count from the moment the group was joined (join time left out).
  *  4. Printed besides: events per CPU-second of the processor and of the bare kafkajs consume (their
- *     quotient, the CPU ratio, moves less with the load than the wall ratio), GC pauses, where the processor's
- *     wall time goes, each ClickHouse statement's client time and the chDB engine's CPU over the
- *     processor phase; `--profile FILE.cpuprofile` writes a V8 CPU profile of the processor phase only.
+ *     quotient, the CPU ratio, moves less with the load than the wall ratio), GC pauses (in all and by
+ *     kind), where the processor's wall time goes, each ClickHouse statement's client time and the chDB
+ *     engine's CPU over the processor phase; `--profile FILE.cpuprofile` writes a V8 CPU profile of the
+ *     processor phase only, `--heap-profile FILE.heapprofile` V8's sampling heap profile of it (what allocates).
  * Kafka, ClickHouse and the processor share this machine's cores; the ratio is the comparable figure.
  */
 import { parseArgs } from '../shared/lifecycle/process.contract';
@@ -29,11 +30,11 @@ import { createProcessor } from '../processors/processor.wiring';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Session } from 'node:inspector/promises';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 
 const args = parseArgs(process.argv.slice(2));
 if (args.flags.help) {
-  console.log('npx tsx bench/processors.bench.ts [--channels 2000] [--minutes 30] [--keep] [--profile FILE.cpuprofile]\n' +
+  console.log('npx tsx bench/processors.bench.ts [--channels 2000] [--minutes 30] [--keep] [--profile FILE.cpuprofile] [--heap-profile FILE.heapprofile]\n' +
     '  processor events/s against the faster of bare kafkajs and bare @platformatic/kafka consumes of the same topics (same run),\n' +
     '  events per CPU-second, and where the processor\'s wall time goes. Needs the native stack (bash infra/stack.sh up).');
   process.exit(0);
@@ -121,6 +122,7 @@ async function main() {
   const statements = timeStatements();
   const gc = gcPauses();
   const profiler = typeof args.flags.profile === 'string' ? await startProfile() : undefined;
+  const heapProfiler = typeof args.flags['heap-profile'] === 'string' ? await startHeapProfile() : undefined;
   const chdb0 = chdbCpuSeconds();
   const cpu0 = process.cpuUsage();
   await processor.start();
@@ -140,6 +142,7 @@ async function main() {
   statements.stop();
   const gcMs = gc.stop();
   if (profiler) await profiler.stop(String(args.flags.profile));
+  if (heapProfiler) await heapProfiler.stop(String(args.flags['heap-profile']));
   const seconds = (last - first) / 1000;
   const rate = total / seconds;
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -159,6 +162,7 @@ async function main() {
   console.log(`ratio processor / baseline           ${f(rate / bareRate, 2).padStart(9)}`);
   console.log(`events per CPU-second (per core)     ${f(total / cpuSeconds).padStart(9)}   (bare kafkajs consume: ${f(total / bareCpuSeconds)}; CPU ratio ${f(bareCpuSeconds / cpuSeconds, 2)})`);
   console.log(`garbage collection pauses            ${f(gcMs / 1000, 2).padStart(9)} s   (${f((100 * gcMs) / (last - first), 0)} % of the processor's wall time)`);
+  console.log(`  by kind: ${[...gc.byKind].sort((x, y) => y[1].ms - x[1].ms).map(([k, v]) => `${k} ${v.n} × ${f(v.ms / 1000, 2)} s`).join(', ')}`);
   emitBenchResult({
     bench: 'processors', params: { channels: CHANNELS, minutes: MINUTES, events: total },
     figures: [figure('processor events/s (Kafka → windows → ClickHouse)', rate, 'events/s', `${bareName} of the same topics (the faster of kafkajs and @platformatic/kafka)`, bareRate)],
@@ -224,14 +228,26 @@ function timeStatements() {
   return { byName, stop: () => Object.assign(proto, originals) };
 }
 
-/** Total duration of V8's garbage collections from now to `stop()` (ms). */
+/** Total duration of V8's garbage collections from now to `stop()` (ms), and by kind (scavenge, mark-compact, …). */
 function gcPauses() {
   let ms = 0;
+  const kinds: Record<number, string> = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental marking', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
+  };
+  const byKind = new Map<string, { n: number; ms: number }>();
   const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) ms += e.duration;
+    for (const e of list.getEntries()) {
+      ms += e.duration;
+      const kind = kinds[((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? -1] ?? 'other';
+      const k = byKind.get(kind) ?? { n: 0, ms: 0 };
+      k.n++;
+      k.ms += e.duration;
+      byKind.set(kind, k);
+    }
   });
   obs.observe({ entryTypes: ['gc'] });
-  return { stop: () => (obs.disconnect(), ms) };
+  return { byKind, stop: () => (obs.disconnect(), ms) };
 }
 
 /** A V8 CPU profile of this process over the processor phase only (`--profile FILE.cpuprofile`, open in Chrome DevTools). */
@@ -247,6 +263,23 @@ async function startProfile() {
       fs.writeFileSync(file, JSON.stringify(profile));
       session.disconnect();
       console.log(`CPU profile of the processor phase: ${file}`);
+    },
+  };
+}
+
+/** V8's sampling heap profile (what allocates) over the processor phase only (`--heap-profile FILE.heapprofile`, open in Chrome DevTools). */
+async function startHeapProfile() {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  // Every 32 KB allocated on average, objects collected since included: the allocation rate, not what is retained.
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 32 * 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return {
+    async stop(file: string) {
+      const { profile } = await session.post('HeapProfiler.stopSampling');
+      fs.writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      console.log(`heap allocation profile of the processor phase: ${file}`);
     },
   };
 }

@@ -3,7 +3,7 @@ import type { Logger } from '../../shared/logging/logger';
 import { untilRegistryAnswers } from '../../shared/schema-registry/schema-registry';
 import { processorMetrics as M } from '../processor.metrics';
 import type { ProcessorStats } from '../processor.stats';
-import { boundEventTime } from '../state/event-time';
+import { boundedEvent } from '../state/event-time';
 import type { ProcessorEvent } from '../state/processor-event';
 import type { MergeItem } from './merge.queue';
 import type { Item } from './shard';
@@ -46,9 +46,9 @@ export async function decodeBatch(d: BatchDecodeDeps, batch: Batch, heartbeat: (
       })
       : pending;
     if (r.kind === 'ok') {
-      const bounded = boundEventTime(r.value, Number(m.timestamp), d.maxFutureSkewMs);
-      if (bounded.clamped) clamped++;
-      items.push({ t: bounded.event.t, offset, payload: { kind: 'event', event: bounded.event } });
+      const event = boundedEvent(r.value, Number(m.timestamp), d.maxFutureSkewMs);
+      if (event !== r.value) clamped++;
+      items.push({ t: event.t, offset, payload: event });
     } else if (r.kind === 'dlq') {
       items.push({ t: Number.NEGATIVE_INFINITY, offset, payload: { kind: 'dlq', reason: r.reason, detail: r.detail, key: m.key, value: m.value, headers: m.headers ?? {} } });
     }

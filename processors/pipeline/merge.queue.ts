@@ -34,8 +34,12 @@ export type PopResult<P> =
   | { kind: 'wait' }
   | { kind: 'verify'; topics: string[]; upTo: number };
 
+const WAIT: PopResult<never> = { kind: 'wait' };
+
 export class MergeQueue<P> {
   private readonly lanes: Lane<P>[];
+  /** The one `item` result, refilled by every pop (once per event): valid until the next pop. */
+  private readonly popped: { kind: 'item'; topic: string; item: MergeItem<P> } = { kind: 'item', topic: '', item: undefined as unknown as MergeItem<P> };
   private readonly byTopic = new Map<string, Lane<P>>();
 
   constructor(topics: readonly string[], caughtUp: (topic: string) => boolean, private readonly skewMs: number) {
@@ -68,17 +72,17 @@ export class MergeQueue<P> {
     else if (lane.head >= lane.items.length) lane.caughtUp = false;
   }
 
-  /** The next item in merged order, a request to wait for a lagging lane, or to verify idle-looking ones. */
+  /** The next item in merged order (the result object is reused by the next pop), a request to wait for a lagging lane, or to verify idle-looking ones. */
   pop(): PopResult<P> {
     let best: Lane<P> | undefined;
     for (const lane of this.lanes) {
       if (lane.head >= lane.items.length) {
-        if (!lane.caughtUp) return { kind: 'wait' };
+        if (!lane.caughtUp) return WAIT;
         continue;
       }
       if (!best || lane.items[lane.head]!.t < best.items[best.head]!.t) best = lane;
     }
-    if (!best) return { kind: 'wait' };
+    if (!best) return WAIT;
     const item = best.items[best.head]!;
     // Hot path (once per event): no allocation unless a lane needs verifying.
     let unverified: string[] | undefined;
@@ -92,7 +96,9 @@ export class MergeQueue<P> {
       best.items = [];
       best.head = 0;
     }
-    return { kind: 'item', topic: best.topic, item };
+    this.popped.topic = best.topic;
+    this.popped.item = item;
+    return this.popped;
   }
 
   /** The event time the merge would look at next (lowest head), ignoring blocking; undefined when empty. */

@@ -31,6 +31,8 @@ export async function drainShard(d: DrainDeps, shard: Shard): Promise<boolean> {
     byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
   };
   let any = false;
+  // One position for the whole drain, updated per event: the state copies it where it keeps one (late rows, session ends).
+  const pos: Position = { topic: '', partition: shard.partition, offset: 0 };
   while (d.current(shard)) {
     const next = shard.queue.pop();
     if (next.kind === 'wait') break;
@@ -39,7 +41,8 @@ export async function drainShard(d: DrainDeps, shard: Shard): Promise<boolean> {
       continue;
     }
     const { topic, item } = next;
-    const pos: Position = { topic, partition: shard.partition, offset: item.offset };
+    pos.topic = topic;
+    pos.offset = item.offset;
     shard.next.set(topic, item.offset + 1);
     any = true;
     const name = d.logicalName(topic);
@@ -58,7 +61,7 @@ export async function drainShard(d: DrainDeps, shard: Shard): Promise<boolean> {
       continue;
     }
     const windowsBefore = out.windows.length;
-    const r = shard.state.process(p.event, pos, out);
+    const r = shard.state.process(p, pos, out);
     d.stats.processed++;
     d.stats.windows += out.windows.length - windowsBefore;
     if (r.kind === 'ok') bump(name, 'ok');

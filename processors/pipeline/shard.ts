@@ -9,10 +9,9 @@ import { Checkpoint, RestoredChannel, ShardState } from '../state/shard.state';
 import { MergeItem, MergeQueue } from './merge.queue';
 import type { DlqReason } from './step.result';
 
-/** What the decode step leaves for the loop: an event, or a message bound for the DLQ. */
-export type Item =
-  | { kind: 'event'; event: ProcessorEvent }
-  | { kind: 'dlq'; reason: DlqReason; detail: string; key: Buffer | null; value: Buffer | null; headers: IHeaders };
+/** What the decode step leaves for the loop: an event itself (no wrapper per event), or a message bound for the DLQ. */
+export type Item = ProcessorEvent | DlqItem;
+export interface DlqItem { kind: 'dlq'; reason: DlqReason; detail: string; key: Buffer | null; value: Buffer | null; headers: IHeaders }
 
 /** Partition p of every input topic: its window state, its event-time merge and its positions. */
 export interface Shard {
@@ -99,7 +98,8 @@ export async function restoreShard(d: ShardRestoreDeps, partition: number, now =
 /** Queues a decoded batch; kafkajs may hand over a range again (a retried batch), and what is already queued is not queued twice. */
 export function enqueue(shard: Shard, topic: string, items: MergeItem<Item>[], caughtUp: boolean): void {
   const expected = shard.enqueued.get(topic) ?? 0;
-  const fresh = items.filter((i) => i.offset >= expected);
+  // Normally nothing of the batch is queued yet: the batch itself, not a copy.
+  const fresh = items.length === 0 || items[0]!.offset >= expected ? items : items.filter((i) => i.offset >= expected);
   if (fresh.length) shard.enqueued.set(topic, fresh[fresh.length - 1]!.offset + 1);
   shard.queue.push(topic, fresh, caughtUp);
 }

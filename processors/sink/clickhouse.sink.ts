@@ -1,6 +1,6 @@
 import { type ClickHouseRepository, SYNCHRONOUS_INSERT } from '../../shared/clickhouse/clickhouse.repository';
 import { chDateTime, chDateTime64, MetricsWindowRecord, StreamSessionRecord } from '../../shared/clickhouse/tables';
-import { AlertRuleSettings, judgeWindow, RaisedAlert } from '../alerts/alert.rules';
+import { AlertRuleSettings, historyWindow, judgeWindow, RaisedAlert } from '../alerts/alert.rules';
 import { partitionOf } from '../kafka/partition-of';
 import { WINDOW_MS } from '../state/processor-event';
 import type { RestoredChannel } from '../state/shard.state';
@@ -209,7 +209,8 @@ export class ProcessorClickHouseSink {
       let carried: number | null = null;
       for (let i = history.length - 1; i >= 0 && carried === null; i--) carried = history[i]!.followers;
       const j = judgeWindow(w, history, carried, rules);
-      c.history = [...history, { ...w, spike: j.spike, drop: j.drop }];
+      history.push(historyWindow(w, j.spike, j.drop));
+      c.history = history;
     }
     for (const s of sessions) {
       if (!mine(s.platform, s.channel_id)) continue;

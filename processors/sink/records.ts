@@ -1,13 +1,13 @@
 import type { Alert, MetricWindow } from '../../shared/events/events';
 import { alertIds, RaisedAlert } from '../alerts/alert.rules';
-import type { Item } from '../pipeline/shard';
+import type { DlqItem } from '../pipeline/shard';
 import { WINDOW_MS, type Position } from '../state/processor-event';
 import type { ClosedWindow } from '../state/window.accumulator';
 import type { DlqMessage, SessionRow } from './outputs';
 
 /** The processor's results as the records other parts read: DLQ messages, alerts and MetricWindows. */
 
-export function dlqMessage(p: Extract<Item, { kind: 'dlq' }>, pos: Position): DlqMessage {
+export function dlqMessage(p: DlqItem, pos: Position): DlqMessage {
   return {
     key: p.key,
     value: p.value,

@@ -21,11 +21,17 @@ export interface BoundedEvent {
 }
 
 export function boundEventTime(e: ProcessorEvent, arrivalMs: number, maxFutureSkewMs: number): BoundedEvent {
+  const event = boundedEvent(e, arrivalMs, maxFutureSkewMs);
+  return { event, clamped: event !== e };
+}
+
+/** The same bound without a result object (once per event on the hot path): `e` itself when unchanged, else a bounded copy. */
+export function boundedEvent(e: ProcessorEvent, arrivalMs: number, maxFutureSkewMs: number): ProcessorEvent {
   // A record without a timestamp (-1: a producer of the pre-0.10 format) has no arrival to bound by.
-  if (!Number.isFinite(arrivalMs) || arrivalMs <= 0) return { event: e, clamped: false };
+  if (!Number.isFinite(arrivalMs) || arrivalMs <= 0) return e;
   const bound = arrivalMs + maxFutureSkewMs;
   const t = Math.min(e.t, bound);
-  if (e.kind === 'snapshot' && e.startedAt !== null && e.startedAt > t) return { event: { ...e, t, startedAt: t }, clamped: true };
-  if (t === e.t) return { event: e, clamped: false };
-  return { event: { ...e, t }, clamped: true };
+  if (e.kind === 'snapshot' && e.startedAt !== null && e.startedAt > t) return { ...e, t, startedAt: t };
+  if (t === e.t) return e;
+  return { ...e, t };
 }

@@ -1,4 +1,4 @@
-import { alertIds, AlertRuleSettings, HistoryWindow, judgeWindow } from '../alerts/alert.rules';
+import { alertIds, AlertRuleSettings, HistoryWindow, historyWindow, judgeWindow } from '../alerts/alert.rules';
 import { drop, ok, redirect, StepResult } from '../pipeline/step.result';
 import type { Outputs, PendingEnd } from '../sink/outputs';
 import { channelKeyOf } from '../../shared/kafka/topics';
@@ -62,7 +62,8 @@ const OK: StepResult<void> = ok(undefined);
 export class ShardState {
   private maxEventTime: number;
   private readonly checkpointWatermark: number;
-  private readonly channels = new Map<string, ChannelState>();
+  /** Per platform, per channel id: no "<platform>:<channelId>" string is built per event. */
+  private readonly channels = new Map<string, Map<string, ChannelState>>();
   /** Window starts with open windows, ascending, and the channels holding each. */
   private readonly openStarts: number[] = [];
   private readonly openByStart = new Map<number, ChannelState[]>();
@@ -79,7 +80,7 @@ export class ShardState {
     this.maxEventTime = checkpoint?.maxEventTime ?? Number.NEGATIVE_INFINITY;
     this.checkpointWatermark = this.maxEventTime - s.latenessMs;
     for (const r of restored) {
-      this.channels.set(channelKeyOf(r), { platform: r.platform, channelId: r.channelId, userId: r.userId, open: new Map(), history: r.history, session: r.session, ended: [] });
+      this.channelsOf(r.platform).set(r.channelId, { platform: r.platform, channelId: r.channelId, userId: r.userId, open: new Map(), history: r.history, session: r.session, ended: [] });
     }
   }
 
@@ -107,7 +108,7 @@ export class ShardState {
       this.applyLifecycle(ch, e, pos, out);
     } else {
       if (closed) {
-        out.late.push({ event: e, pos, watermark: wm });
+        out.late.push({ event: e, pos: { topic: pos.topic, partition: pos.partition, offset: pos.offset }, watermark: wm });
         return redirect('late_events', wm);
       }
       if (!this.accumulator(ch, windowEnd - WINDOW_MS).add(e, pos)) return drop('duplicate');
@@ -157,7 +158,7 @@ export class ShardState {
    */
   committableOffset(topic: string, nextUnprocessed: number): number {
     let min = nextUnprocessed;
-    for (const ch of this.channels.values()) {
+    for (const ch of this.allChannels()) {
       for (const acc of ch.open.values()) {
         const o = acc.minOffsets.get(topic);
         if (o !== undefined && o < min) min = o;
@@ -174,16 +175,26 @@ export class ShardState {
 
   openWindowCount(): number {
     let n = 0;
-    for (const ch of this.channels.values()) n += ch.open.size;
+    for (const ch of this.allChannels()) n += ch.open.size;
     return n;
   }
 
+  private channelsOf(platform: string): Map<string, ChannelState> {
+    let byId = this.channels.get(platform);
+    if (!byId) this.channels.set(platform, (byId = new Map()));
+    return byId;
+  }
+
+  private *allChannels(): IterableIterator<ChannelState> {
+    for (const byId of this.channels.values()) yield* byId.values();
+  }
+
   private channel(e: ProcessorEvent): ChannelState {
-    const key = channelKeyOf(e);
-    let ch = this.channels.get(key);
+    const byId = this.channelsOf(e.platform);
+    let ch = byId.get(e.channelId);
     if (!ch) {
       ch = { platform: e.platform, channelId: e.channelId, userId: e.userId, open: new Map(), history: [], session: null, ended: [] };
-      this.channels.set(key, ch);
+      byId.set(e.channelId, ch);
     }
     return ch;
   }
@@ -222,12 +233,23 @@ export class ShardState {
 
   private closeWindow(ch: ChannelState, acc: WindowAccumulator, out: Outputs): void {
     const horizon = acc.windowStart - this.s.rules.baselineWindows * WINDOW_MS;
-    const history = ch.history.filter((h) => h.windowStart >= horizon && h.windowStart < acc.windowStart);
+    // The baseline: the channel's closed windows within the horizon and before this one. Windows close in
+    // start order, so this is normally the history with its oldest entries dropped, trimmed in place.
+    let history = ch.history;
+    let from = 0;
+    while (from < history.length && history[from]!.windowStart < horizon) from++;
+    let inOrder = true;
+    for (let i = from; i < history.length; i++) {
+      const start = history[i]!.windowStart;
+      if (start < horizon || start >= acc.windowStart) inOrder = false;
+    }
+    if (!inOrder) history = history.filter((h) => h.windowStart >= horizon && h.windowStart < acc.windowStart);
+    else if (from > 0) history.splice(0, from);
     const carried = this.carriedFollowers(history, acc.windowStart);
     const w = acc.finalize(carried, ch.session?.streamId ?? null, this.carriedPaid(history, acc.windowStart));
     const judged = judgeWindow(w, history, carried, this.s.rules);
     out.windows.push(w);
-    out.alerts.push(...judged.alerts);
+    for (const a of judged.alerts) out.alerts.push(a);
     const live = ch.session;
     if (live && w.streamId === live.streamId) {
       out.liveSessions.set(`${ch.platform}:${ch.channelId}:${live.streamId}`, {
@@ -235,7 +257,7 @@ export class ShardState {
         title: live.title, category: live.category, throughMs: w.windowStart + WINDOW_MS,
       });
     }
-    history.push({ ...w, spike: judged.spike, drop: judged.drop });
+    history.push(historyWindow(w, judged.spike, judged.drop));
     ch.history = history;
   }
 
@@ -302,7 +324,7 @@ export class ShardState {
     const known = ch.session?.streamId === streamId ? ch.session : null;
     this.pendingEnds.push({
       platform: ch.platform, channelId: ch.channelId, userId: ch.userId, streamId, startedAt: known?.startedAt ?? null, endedAt,
-      title: known?.title ?? null, category: known?.category ?? null, pos,
+      title: known?.title ?? null, category: known?.category ?? null, pos: { topic: pos.topic, partition: pos.partition, offset: pos.offset },
     });
     if (known) ch.session = null;
     ch.ended.push(streamId);
