@@ -28,8 +28,11 @@ export const MODEL_KINDS: ModelKind[] = ['viewers', 'timing'];
  * with this code would be wrong, so they are refused (retrain) instead of served.
  * 3 (issue 22, MAE): the viewer net corrects the profile's *median* (no log-bias scale: viewers.model.ts
  * VIEWER_POINT), so a format-2 viewer net scored now would be off by that scale.
+ * 4 (issue 22.3): with category competition samples the profile both nets correct has one more
+ * regressor (competition.feature.ts), shrunk toward `competitionPrior`, stored with the model; a
+ * format-3 net would be scored against a profile it was not trained on.
  */
-export const ARTIFACT_FORMAT = 3;
+export const ARTIFACT_FORMAT = 4;
 
 export interface ModelMeta {
   format: number;
@@ -58,6 +61,8 @@ export interface ModelMeta {
   intervalZ?: number;
   /** Weekday effects pooled over the training channels: the prior of each channel's profile (profile.fit.ts). */
   weekdayPrior?: number[];
+  /** The competition coefficient pooled over the training channels with samples (features.ts; format 4; absent: 0). */
+  competitionPrior?: number;
   /** The weight of the net's correction over the profile, chosen on the calibration week (absent: all of it). */
   residualWeight?: number;
 }

@@ -1,3 +1,5 @@
+import type { CompetitionSeries } from './competition.feature';
+
 /**
  * What the models know about a channel: its ended sessions and its hourly live viewers, read from
  * ClickHouse (stream_sessions, metrics_1m) by history.repository.ts. Times are epoch milliseconds, UTC.
@@ -26,6 +28,11 @@ export interface ChannelHistory {
   sessions: SessionRecord[];
   /** Sorted by hourStart. */
   hours: HourRecord[];
+  /**
+   * Category competition samples of the channel's platform by category name, each oldest first
+   * (category_competition, issue 22.3; competition.feature.ts). Absent or empty: no competition feature.
+   */
+  competition?: ReadonlyMap<string, CompetitionSeries>;
 }
 
 export interface ChannelRef {

@@ -8,6 +8,8 @@ import { REPO_ROOT } from '../shared/paths';
 import { createRedis } from '../shared/redis/redis';
 import { deleteRedisKeys, testConfig } from '../test/support/stack';
 import { simulatedCompetitionSamples } from './competition.history';
+import { loadHistories } from './history.repository';
+import { competitionByCategory } from './competition.feature';
 
 /**
  * Issue 22.3, step 4: `spacehub backfill --competition` writes the competition samples of the history
@@ -61,11 +63,17 @@ describe('competition samples of a simulated history', () => {
     const plain = await run('backfill', '--weeks', '1', '--channels', '4', '--seed', '3', '--noise', '0', '--to', new Date(TO).toISOString(), '--json');
     expect(plain.code).toBe(0);
     expect(await readCompetitionSamples(repo, { platform: 'twitch', fromMs: TO - 7 * DAY, toMs: TO })).toEqual([]);
+    // No samples: the models' histories carry none (the competition feature is off).
+    expect((await loadHistories(repo, { since: TO - 7 * DAY })).filter((h) => h.competition)).toEqual([]);
     const r = await run('backfill', '--weeks', '1', '--channels', '4', '--seed', '3', '--noise', '0', '--to', new Date(TO).toISOString(), '--competition', '--json');
     expect(r.code).toBe(0);
     const expected = simulatedCompetitionSamples(createWorld({ seed: 3, channels: 4, competition: true }), { fromMs: TO - 7 * DAY, toMs: TO });
     expect(JSON.parse(r.stdout)).toMatchObject({ competitionSamples: expected.length });
     const got = await readCompetitionSamples(repo, { platform: 'twitch', fromMs: TO - 7 * DAY, toMs: TO });
     expect(got).toEqual([...expected].sort((a, b) => a.sampledAt - b.sampledAt || a.categoryId.localeCompare(b.categoryId)));
+    // The models read them with the history: every Twitch channel's history has its platform's samples by category name.
+    const histories = await loadHistories(repo, { since: TO - 7 * DAY, until: TO });
+    expect(histories.filter((h) => h.platform === 'twitch').length).toBeGreaterThan(0);
+    for (const h of histories) expect(h.competition).toEqual(h.platform === 'twitch' ? competitionByCategory(got) : undefined);
   });
 });

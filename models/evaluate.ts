@@ -6,6 +6,8 @@ import { argMax, expectedHitAtK, mae, oracleViewers, round } from './evaluation'
 import { timingHoldout, trainTimingModel, TIMING_DEFAULTS, TIMING_METHODS, TimingHoldoutRow, TimingMethod } from './timing.model';
 import { trainViewerModel, VIEWER_BASELINES, VIEWER_DEFAULTS, ViewerBaseline, viewerHoldoutRows, ViewerHoldoutRow } from './viewers.model';
 import { coverage } from './calibration';
+import { simulatedCompetitionSamples } from './competition.history';
+import { competitionByCategory } from './competition.feature';
 
 /**
  * The honest evaluation (`spacehub models evaluate`, bench/models-eval.bench.ts): for each history seed
@@ -36,6 +38,15 @@ export interface EvaluationOptions {
    */
   holdoutDraws: number;
   trainSeed: number;
+  /**
+   * A world with category competition (platforms/simulator/world.competition.ts: Twitch audiences follow
+   * their category's viewers per live channel) and the samples ingest's sampler would have taken of it,
+   * every 10 minutes over the whole history (`spacehub backfill --competition`), attached to its Twitch
+   * channels' histories. Default off: the world and every figure as without it.
+   */
+  competition?: boolean;
+  /** With `competition`: false keeps the samples from the models (the world without the feature: its gain). Default true. */
+  competitionSamples?: boolean;
   epochs?: { viewers?: number; timing?: number };
   onCase?: (c: CaseEvaluation) => void;
 }
@@ -43,6 +54,10 @@ export interface EvaluationOptions {
 export interface CaseEvaluation {
   seed: number;
   weeks: number;
+  /** The world had category competition, and its samples were the models' (EvaluationOptions.competition). */
+  competition: boolean;
+  /** The models had the world's competition samples. */
+  competitionSamples: boolean;
   viewers: {
     /** Holdout sessions over all noise draws (draws × the week's sessions). */
     sessions: number;
@@ -84,7 +99,8 @@ const BASELINE_TIMING: TimingMethod[] = TIMING_METHODS.filter((m) => m !== 'mode
 
 export async function evaluateCase(seed: number, weeks: number, o: Omit<EvaluationOptions, 'seeds' | 'weeks' | 'onCase'>): Promise<CaseEvaluation> {
   const started = Date.now();
-  const world = createWorld({ seed, channels: o.channels });
+  const competition = o.competition === true;
+  const world = createWorld({ seed, channels: o.channels, competition });
   const fromMs = o.to - weeks * 7 * DAY_MS;
   const splitAt = o.to - o.holdoutDays * DAY_MS;
   const noise = { sessionNoise: o.noise, pollNoise: o.noise / 2 };
@@ -98,6 +114,11 @@ export async function evaluateCase(seed: number, weeks: number, o: Omit<Evaluati
     const key = channelKey(clean);
     for (const s of clean.sessions) expectedSession.set(`${key}/${s.streamId}`, s.avgViewers);
     for (const x of clean.hours) expectedHour.set(`${key}/${x.hourStart}`, x.viewers);
+  }
+  if (competition && o.competitionSamples !== false) {
+    // The samples of the whole history (each context reads only those before its instant); Twitch's directories.
+    const samples = competitionByCategory(simulatedCompetitionSamples(world, { fromMs, toMs: o.to }));
+    for (const h of histories) if (h.platform === 'twitch') h.competition = samples;
   }
   // The other draws of the holdout week: the same sessions with fresh noise, the history before the split as it was.
   const draws: ChannelHistory[][] = [histories];
@@ -159,6 +180,8 @@ export async function evaluateCase(seed: number, weeks: number, o: Omit<Evaluati
   return {
     seed,
     weeks,
+    competition,
+    competitionSamples: competition && o.competitionSamples !== false,
     viewers: {
       sessions: held.length,
       draws: draws.length,

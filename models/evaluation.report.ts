@@ -31,6 +31,9 @@ export function renderEvaluation(cases: CaseEvaluation[]): string {
   const pooled = (p: { coverage: number; se: number; n: number }) => `${p.coverage.toFixed(3)} ± ${p.se.toFixed(3)} (${p.n} samples)`;
   const draws = cases[0]?.viewers.draws ?? 1;
   const lines = [
+    ...(cases.some((c) => c.competition)
+      ? [`Worlds with category competition (Twitch audiences follow their category's viewers per live channel); ${cases.some((c) => c.competitionSamples) ? 'the models had the competition samples of each history (every 10 minutes, as `spacehub backfill --competition`)' : 'the models had no competition samples (--competition-world-only)'}.`, '']
+      : []),
     `Holdout: the last week of each history, ${draws === 1 ? 'the backfill\'s noise' : `${draws} noise draws of it (the backfill's own and ${draws - 1} more on the same world sessions; the models are trained once, on the history before the split)`}. Oracle = the simulator's expected viewers before noise, as the MAE-optimal point (the conditional median: × exp(−σ²/2)).`,
     '',
     'Viewer potential (MAE in viewers on the holdout week; bold = best baseline; gap closed = (best baseline − model) / (best baseline − oracle)):',

@@ -1,5 +1,6 @@
 import type { ChannelHistory, HourRecord } from './channel-history';
-import { fitProfile, profileHour, type ProfileFit } from './profile.fit';
+import { fitProfile, profileHour, PROFILE_HARMONICS, type ProfileFit } from './profile.fit';
+import { competitionAt, competitionIndexAsOf, type CompetitionIndex } from './competition.feature';
 
 /**
  * Feature engineering shared by training and serving — one code path, so a served prediction sees
@@ -82,6 +83,8 @@ export interface ChannelContext {
   followersWeekAgo: number;
   /** Live hours of the seasonal lookback by UTC hour of week, oldest first (the seasonal baseline, explanations). */
   seasonal: SeasonalProfile;
+  /** The competition index of the channel's category as of asOf (competition.feature.ts); null without samples. */
+  competition: CompetitionIndex | null;
 }
 
 export interface SeasonalProfile {
@@ -179,6 +182,7 @@ export function channelContext(h: ChannelHistory, asOf: number): ContextResult {
       hourAt,
       followersWeekAgo,
       seasonal: { level: seasonalSum / seasonalN, slots, ...decomposition },
+      competition: category && h.competition?.has(category) ? competitionIndexAsOf(h.competition.get(category)!, asOf) : null,
     },
   };
 }
@@ -265,21 +269,46 @@ const profiles = new WeakMap<ChannelContext, Map<string, ProfileFit>>();
  * its weekday effects shrunk toward `weekdayPrior` (the pooled effects stored with a model). Memoised
  * per context: training and serving ask for it once per sample and once per slot.
  */
-export function channelProfile(ctx: ChannelContext, weekdayPrior: number[] = NO_PRIOR): ProfileFit {
+export function channelProfile(ctx: ChannelContext, weekdayPrior: number[] = NO_PRIOR, competitionPrior = 0): ProfileFit {
   let byPrior = profiles.get(ctx);
   if (!byPrior) profiles.set(ctx, (byPrior = new Map()));
-  const key = weekdayPrior.join(',');
+  const key = `${weekdayPrior.join(',')}/${competitionPrior}`;
   let fit = byPrior.get(key);
-  if (!fit) byPrior.set(key, (fit = fitProfile(ctx.seasonal.slots.flat(), { weekdayPrior })));
+  if (!fit) {
+    // With competition samples, the category's viewers-per-channel index is one more regressor (competition.feature.ts).
+    const index = ctx.competition;
+    const extra = index ? { extra: (hs: number) => competitionAt(index, hs), extraPrior: competitionPrior } : {};
+    byPrior.set(key, (fit = fitProfile(ctx.seasonal.slots.flat(), { weekdayPrior, ...extra })));
+  }
   return fit;
+}
+
+/**
+ * The competition coefficient shared by the channels: each channel's own (its profile fitted with the
+ * index nearly unshrunk), averaged over the channels with competition samples, weighted by their live
+ * hours — how strongly audiences follow their category's viewers per live channel. A channel seen a few
+ * weeks mostly keeps it, one seen often its own (PROFILE_RIDGE_EXTRA). 0 when no channel has samples.
+ */
+export function pooledCompetitionPrior(contexts: ChannelContext[], weekdayPrior?: number[]): number {
+  let sum = 0;
+  let weight = 0;
+  for (const ctx of contexts) {
+    const index = ctx.competition;
+    if (!index) continue;
+    const hours = ctx.seasonal.slots.flat();
+    const fit = fitProfile(hours, { weekdayPrior, extra: (hs) => competitionAt(index, hs), ridgeExtra: 1e-6 });
+    sum += fit.coef[2 * PROFILE_HARMONICS + 1]! * hours.length;
+    weight += hours.length;
+  }
+  return weight > 0 ? sum / weight : 0;
 }
 
 /**
  * The profile's estimate of a stream [start, start + durationMs), minute-weighted over its hours: its mean
  * (with the fit's log-bias scale), or its median (exp of the log fit; the viewer net's anchor).
  */
-export function profileEstimate(ctx: ChannelContext, start: number, durationMs: number, weekdayPrior?: number[], point: 'mean' | 'median' = 'mean'): number {
-  const fit = channelProfile(ctx, weekdayPrior);
+export function profileEstimate(ctx: ChannelContext, start: number, durationMs: number, weekdayPrior?: number[], point: 'mean' | 'median' = 'mean', competitionPrior?: number): number {
+  const fit = channelProfile(ctx, weekdayPrior, competitionPrior);
   const f = point === 'median' ? { ...fit, scale: 1 } : fit;
   return overHours(start, durationMs, (_how, hs) => profileHour(f, hs));
 }
@@ -350,7 +379,7 @@ export const VIEWER_FEATURE_NAMES = [
 ];
 
 /** Features of "this channel starts a stream at `start` for `durationMs`"; the target is log((avg+1)/(profile+1)) (viewers.model.ts). */
-export function viewerFeatures(ctx: ChannelContext, start: number, durationMs: number, category: string | null, vocab: Vocabulary, weekdayPrior?: number[]): number[] {
+export function viewerFeatures(ctx: ChannelContext, start: number, durationMs: number, category: string | null, vocab: Vocabulary, weekdayPrior?: number[], competitionPrior?: number): number[] {
   const lastWeek = sameHourLastWeek(ctx, start, durationMs);
   const seasonal = seasonalBaseline(ctx, start, durationMs);
   const how = hourOfWeek(start);
@@ -368,7 +397,7 @@ export function viewerFeatures(ctx: ChannelContext, start: number, durationMs: n
     hodProfile - logRatio(seasonal, ctx.hourlyLevel),
     lastWeek === null ? 0 : logRatio(lastWeek, seasonal),
     lastWeek === null ? 0 : 1,
-    logRatio(profileEstimate(ctx, start, durationMs, weekdayPrior), seasonal),
+    logRatio(profileEstimate(ctx, start, durationMs, weekdayPrior, 'mean', competitionPrior), seasonal),
     ...oneHot(ctx.platform, vocab.platforms),
     ...oneHot(category ?? ctx.category, vocab.categories),
   ];

@@ -1,10 +1,14 @@
 import type { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repository';
 import type { ChannelHistory, HourRecord, SessionRecord } from './channel-history';
+import { readCompetitionSamples } from '../shared/clickhouse/category-competition';
+import { competitionByCategory } from './competition.feature';
 
 /**
  * Reads the models' view of history from the processors' tables (shared/clickhouse/migrations/0002):
  * ended stream_sessions, and metrics_1m live minutes rolled up to UTC hours. Through the processors'
  * *_latest views (one row per key whatever the merge state), so a replayed window counts once.
+ * And the category competition samples of the same range (category_competition, issue 22.3), by
+ * platform and category name, attached to each history of that platform (competition.feature.ts).
  */
 export interface HistoryQuery {
   /** Epoch ms; only sessions starting / hours from here on. */
@@ -93,6 +97,13 @@ export async function loadHistories(repo: ClickHouseRepository, q: HistoryQuery)
     if (!h) continue;
     const x: HourRecord = { hourStart: Number(r.hour_ms), viewers: Number(r.viewers), liveMinutes: Number(r.live_minutes), followers: r.followers === null ? null : Number(r.followers) };
     h.hours.push(x);
+  }
+  // Competition samples of each platform with histories (in practice Twitch's directories); none: no feature.
+  for (const platform of new Set([...byKey.values()].map((h) => h.platform))) {
+    const samples = await readCompetitionSamples(repo, { platform, fromMs: params.since, toMs: params.until });
+    if (samples.length === 0) continue;
+    const byCategory = competitionByCategory(samples);
+    for (const h of byKey.values()) if (h.platform === platform) h.competition = byCategory;
   }
   return [...byKey.values()].sort((a, b) => (a.platform + a.channelId).localeCompare(b.platform + b.channelId));
 }

@@ -95,7 +95,7 @@ export const runModels = (args: Args, out?: Output): Promise<number> =>
   runCommand('models', async () => {
     const [sub] = args.positional;
     if (sub === 'evaluate') return runEvaluate(args, out);
-    if (sub !== 'runs' && sub !== 'predict' && sub !== 'recommend') throw new ModelInputError('usage: spacehub models runs [--limit N] | predict --channel PLATFORM:ID [--at DATE] [--duration MIN] | recommend --channel PLATFORM:ID | evaluate [--seeds 1,2,3,4,5] [--weeks 4,12] [--channels 48] [--draws 4]');
+    if (sub !== 'runs' && sub !== 'predict' && sub !== 'recommend') throw new ModelInputError('usage: spacehub models runs [--limit N] | predict --channel PLATFORM:ID [--at DATE] [--duration MIN] | recommend --channel PLATFORM:ID | evaluate [--seeds 1,2,3,4,5] [--weeks 4,12] [--channels 48] [--draws 4] [--competition | --competition-world-only]');
     return withClickHouse(async ({ config, logger, repo }) => {
       if (sub === 'runs') {
         console.log(JSON.stringify(await new ModelRunsRepository(repo).recent(flagInt(args, 'limit', 1, 1000) ?? 10), null, 2));
@@ -139,6 +139,8 @@ async function runEvaluate(args: Args, out?: Output): Promise<number> {
     channels: flagInt(args, 'channels', 4, 1000) ?? EVALUATION_DEFAULTS.channels,
     noise: flagNumber(args, 'noise', 0, 2) ?? EVALUATION_DEFAULTS.noise,
     holdoutDraws: flagInt(args, 'draws', 1, 64) ?? EVALUATION_DEFAULTS.holdoutDraws,
+    competition: args.flags.competition === true || args.flags['competition-world-only'] === true,
+    competitionSamples: args.flags['competition-world-only'] !== true,
   };
   const epochs = flagInt(args, 'epochs', 1, 10_000);
   const config = loadConfig();

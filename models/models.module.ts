@@ -89,6 +89,8 @@ export const modelsCommand: CommandModule = {
         { flags: '--channels <n>', describe: 'simulator channels per history', default: '16' },
         { flags: '--noise <sigma>', describe: 'session noise sigma (polls get half), as backfill --noise', default: '0.2' },
         { flags: '--epochs <n>', describe: "epochs for each model (default: each model's own)" },
+        { flags: '--competition', describe: 'worlds with category competition, their samples given to the models (as backfill --competition)' },
+        { flags: '--competition-world-only', describe: 'the same worlds without their samples for the models (the feature\'s gain is the difference)' },
       ],
     },
   ],

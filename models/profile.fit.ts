@@ -23,8 +23,10 @@ export const PROFILE_RIDGE_DAILY = 4;
 export const PROFILE_RIDGE_WEEKDAY = 150;
 
 export interface ProfileFit {
-  /** Intercept, harmonics (sin, cos per k) and 7 stream-day effects, in that order. */
+  /** Intercept, harmonics (sin, cos per k), [the extra regressor,] and 7 stream-day effects, in that order. */
   coef: number[];
+  /** The extra regressor of the fit (the category competition index), absent without one. */
+  extra?: (hourStart: number) => number;
   prior: number[];
   /** UTC hour of day at which the channel's stream day starts (its least-live hour). */
   dayStartHour: number;
@@ -35,8 +37,14 @@ export interface ProfileFit {
   hours: number;
 }
 
-const DENSE = 1 + 2 * PROFILE_HARMONICS;
-const PARAMS = DENSE + 7;
+/**
+ * Ridge strength (in live hours) of the extra regressor's coefficient (the competition index), toward
+ * its prior (the coefficient pooled over the training channels, features.ts pooledCompetitionPrior).
+ * Chosen on tuning seeds 11–15 in competition worlds (models/README.md): 20 / 100 / 300 gave a mean
+ * share of the gap closed 0.750 / 0.759 / 0.759 at 4 weeks and 0.714 / 0.715 / 0.715 at 12, the worst
+ * timing margin at 12 weeks 0.071 / 0.093 / 0.071.
+ */
+export const PROFILE_RIDGE_EXTRA = 100;
 
 /** Stream day (0–6, days since epoch mod 7, shifted by the channel's day start) of an hour start. */
 export function streamDay(hourStart: number, dayStartHour: number): number {
@@ -44,13 +52,14 @@ export function streamDay(hourStart: number, dayStartHour: number): number {
   return ((d % 7) + 7) % 7;
 }
 
-function design(hourStart: number, dayStartHour: number): number[] {
+function design(hourStart: number, dayStartHour: number, extra?: (hourStart: number) => number): number[] {
   const hod = (((hourStart % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS + 0.5;
   const x = [1];
   for (let k = 1; k <= PROFILE_HARMONICS; k++) {
     const a = (2 * Math.PI * k * hod) / 24;
     x.push(Math.sin(a), Math.cos(a));
   }
+  if (extra) x.push(extra(hourStart));
   const day = streamDay(hourStart, dayStartHour);
   for (let d = 0; d < 7; d++) x.push(d === day ? 1 : 0);
   return x;
@@ -86,9 +95,19 @@ export interface ProfileOptions {
   ridgeWeekday?: number;
   /** Weekday effects to shrink toward (log scale, by stream day); default 0 (none). */
   weekdayPrior?: number[];
+  /**
+   * One more regressor of log viewers per hour (the category competition index, competition.feature.ts),
+   * its coefficient shrunk (PROFILE_RIDGE_EXTRA) toward `extraPrior` (default 0). Absent: the fit without it.
+   */
+  extra?: (hourStart: number) => number;
+  extraPrior?: number;
+  ridgeExtra?: number;
 }
 
 export function fitProfile(hours: Array<{ hourStart: number; viewers: number }>, o: ProfileOptions = {}): ProfileFit {
+  const DENSE = 1 + 2 * PROFILE_HARMONICS + (o.extra ? 1 : 0);
+  const PARAMS = DENSE + 7;
+  const extraPrior = o.extra ? (o.extraPrior ?? 0) : 0;
   const ridgeDaily = o.ridgeDaily ?? PROFILE_RIDGE_DAILY;
   const ridgeWeekday = o.ridgeWeekday ?? PROFILE_RIDGE_WEEKDAY;
   const prior = o.weekdayPrior ?? [0, 0, 0, 0, 0, 0, 0];
@@ -110,7 +129,11 @@ export function fitProfile(hours: Array<{ hourStart: number; viewers: number }>,
   const xty = new Array<number>(PARAMS).fill(0);
   // With a prior, the channel's own weekday effects are its deviations from the prior (shrunk toward 0).
   // A design row is dense in its first DENSE entries and one-hot (its stream day) after: only those are summed.
-  const rows = hours.map((x) => ({ x: design(x.hourStart, dayStartHour), y: Math.log(x.viewers + 1) - prior[streamDay(x.hourStart, dayStartHour)]!, v: x.viewers }));
+  // With an extra regressor its prior's part is taken out of the target too: the fit estimates the deviation from it.
+  const rows = hours.map((x) => {
+    const d = design(x.hourStart, dayStartHour, o.extra);
+    return { x: d, y: Math.log(x.viewers + 1) - prior[streamDay(x.hourStart, dayStartHour)]! - (o.extra ? extraPrior * d[DENSE - 1]! : 0), v: x.viewers };
+  });
   for (const { x, y } of rows) {
     const day = x.indexOf(1, DENSE);
     for (let k = 0; k <= DENSE; k++) {
@@ -121,26 +144,28 @@ export function fitProfile(hours: Array<{ hourStart: number; viewers: number }>,
       row[day]! += x[i]!;
     }
   }
-  for (let i = 1; i < PARAMS; i++) xtx[i]![i]! += i <= 2 * PROFILE_HARMONICS ? ridgeDaily : ridgeWeekday;
+  for (let i = 1; i < PARAMS; i++) xtx[i]![i]! += i <= 2 * PROFILE_HARMONICS ? ridgeDaily : i < DENSE ? (o.ridgeExtra ?? PROFILE_RIDGE_EXTRA) : ridgeWeekday;
   // The intercept is left free; a tiny ridge keeps the system solvable with one hour.
   xtx[0]![0]! += 1e-9;
   const coef = solve(xtx, xty);
+  const residual = rows.map(({ x, y }) => y - x.reduce((a, xi, i) => a + xi * coef[i]!, 0));
+  // Back to the regressor's own coefficient (deviation + prior).
+  if (o.extra) coef[DENSE - 1]! += extraPrior;
   let actual = 0;
   let fitted = 0;
   let ss = 0;
-  for (const { x, y, v } of rows) {
-    const f = x.reduce((a, xi, i) => a + xi * coef[i]!, 0);
-    const fy = f + prior[x.slice(1 + 2 * PROFILE_HARMONICS).indexOf(1)]!;
+  rows.forEach(({ x, v }, k) => {
+    const fy = x.reduce((a, xi, i) => a + xi * coef[i]!, 0) + prior[x.slice(DENSE).indexOf(1)]!;
     actual += v + 1;
     fitted += Math.exp(fy);
-    ss += (y - f) ** 2;
-  }
-  return { coef, prior, dayStartHour, scale: fitted > 0 ? actual / fitted : 1, residualSd: rows.length > 1 ? Math.sqrt(ss / (rows.length - 1)) : 0, hours: rows.length };
+    ss += residual[k]! ** 2;
+  });
+  return { coef, prior, dayStartHour, ...(o.extra ? { extra: o.extra } : {}), scale: fitted > 0 ? actual / fitted : 1, residualSd: rows.length > 1 ? Math.sqrt(ss / (rows.length - 1)) : 0, hours: rows.length };
 }
 
 /** The profile's expected viewers in the UTC hour starting at `hourStart`. */
 export function profileHour(fit: ProfileFit, hourStart: number): number {
-  const x = design(hourStart, fit.dayStartHour);
+  const x = design(hourStart, fit.dayStartHour, fit.extra);
   const f = x.reduce((a, xi, i) => a + xi * fit.coef[i]!, 0) + fit.prior[streamDay(hourStart, fit.dayStartHour)]!;
   return Math.max(0, fit.scale * Math.exp(f) - 1);
 }

@@ -122,6 +122,7 @@ export async function trainModels(deps: { repo: ClickHouseRepository; logger: Lo
         serving: trained.serving,
         intervalZ: 'intervalZ' in trained ? trained.intervalZ : undefined,
         weekdayPrior: trained.weekdayPrior,
+        competitionPrior: trained.competitionPrior,
         residualWeight: trained.residualWeight,
         dataRange: { from: new Date(dataFrom).toISOString(), to: new Date(dataTo).toISOString(), holdoutFrom: new Date(splitAt).toISOString() },
         params,

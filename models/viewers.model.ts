@@ -2,7 +2,7 @@ import type { ChannelHistory, SessionRecord } from './channel-history';
 import { channelKey } from './channel-history';
 import {
   buildVocabulary, channelContext, ChannelContext, DAY_MS, featureNames, fitNormalization, normalize, Normalization,
-  profileEstimate, sameHourLastWeek, seasonalBaseline, VIEWER_FEATURE_NAMES, viewerFeatures, Vocabulary,
+  pooledCompetitionPrior, profileEstimate, sameHourLastWeek, seasonalBaseline, VIEWER_FEATURE_NAMES, viewerFeatures, Vocabulary,
 } from './features';
 import { pooledWeekdayPrior } from './profile.fit';
 import { buildMlp, fitMlp, predictRows, TrainingOptions, TrainingOutcome, weightedHuber } from './mlp';
@@ -58,6 +58,8 @@ export interface ViewerScorer {
   vocabulary: Vocabulary;
   /** Weekday effects pooled over the training channels, the prior of each channel's profile (absent: none). */
   weekdayPrior?: number[];
+  /** The competition coefficient pooled over the training channels with samples (features.ts pooledCompetitionPrior; absent: 0). */
+  competitionPrior?: number;
   /**
    * How much of the net's correction over the profile is applied, chosen on the calibration week
    * (0 = the profile alone; absent: all of it). A net trained on a few weeks of young channel contexts
@@ -129,9 +131,9 @@ export const viewersFromOutput = (anchor: number, out: number): number => Math.m
 
 /** Expected average viewers for each (context, start, duration) — the serving and evaluation path. */
 export function scoreViewers(scorer: ViewerScorer, items: Array<{ ctx: ChannelContext; start: number; durationMs: number; category: string | null }>): number[] {
-  const x = normalize(items.map((i) => viewerFeatures(i.ctx, i.start, i.durationMs, i.category, scorer.vocabulary, scorer.weekdayPrior)), scorer.normalization);
+  const x = normalize(items.map((i) => viewerFeatures(i.ctx, i.start, i.durationMs, i.category, scorer.vocabulary, scorer.weekdayPrior, scorer.competitionPrior)), scorer.normalization);
   const w = scorer.residualWeight ?? 1;
-  return predictRows(scorer.model, x).map((row, k) => viewersFromOutput(profileEstimate(items[k]!.ctx, items[k]!.start, items[k]!.durationMs, scorer.weekdayPrior, VIEWER_POINT), w * row[0]!));
+  return predictRows(scorer.model, x).map((row, k) => viewersFromOutput(profileEstimate(items[k]!.ctx, items[k]!.start, items[k]!.durationMs, scorer.weekdayPrior, VIEWER_POINT, scorer.competitionPrior), w * row[0]!));
 }
 
 /** What `serving` names, for one planned stream: the net's number or the named baseline's. */
@@ -172,22 +174,24 @@ export async function trainViewerModel(histories: ChannelHistory[], o: ViewerTra
 
   const vocabulary = buildVocabulary(train.map((c) => c.ctx.platform), train.map((c) => c.s.category ?? c.ctx.category));
   // Pooled from what every channel had seen when training data ends (nothing of the calibration week or holdout).
-  const weekdayPrior = pooledWeekdayPrior(histories.flatMap((h) => {
+  const asOfTraining = histories.flatMap((h) => {
     const r = channelContext(h, calibrateFrom);
-    return r.ok ? [r.ctx.seasonal.slots.flat()] : [];
-  }));
-  const rows = (cs: Candidate[]) => cs.map((c) => viewerFeatures(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt, c.s.category, vocabulary, weekdayPrior));
+    return r.ok ? [r.ctx] : [];
+  });
+  const weekdayPrior = pooledWeekdayPrior(asOfTraining.map((ctx) => ctx.seasonal.slots.flat()));
+  const competitionPrior = pooledCompetitionPrior(asOfTraining, weekdayPrior);
+  const rows = (cs: Candidate[]) => cs.map((c) => viewerFeatures(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt, c.s.category, vocabulary, weekdayPrior, competitionPrior));
   const xTrain = rows(train);
   const normalization = fitNormalization(xTrain);
   const model = buildMlp({ inputDim: xTrain[0]!.length, hidden: o.hidden, outputs: 2, seed: o.seed, l2: o.l2 });
   const fit = await fitMlp(
     model,
     normalize(xTrain, normalization),
-    train.map((c) => [Math.log((c.s.avgViewers + 1) / (profileEstimate(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt, weekdayPrior, VIEWER_POINT) + 1)), sampleWeight(c.ctx.level)]),
+    train.map((c) => [Math.log((c.s.avgViewers + 1) / (profileEstimate(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt, weekdayPrior, VIEWER_POINT, competitionPrior) + 1)), sampleWeight(c.ctx.level)]),
     { epochs: o.epochs, batchSize: o.batchSize, maxStepsPerEpoch: o.maxStepsPerEpoch, learningRate: o.learningRate, seed: o.seed, loss: weightedHuber, onEpoch: o.onEpoch },
   );
 
-  const scorer: ViewerScorer = { model, normalization, vocabulary, weekdayPrior };
+  const scorer: ViewerScorer = { model, normalization, vocabulary, weekdayPrior, competitionPrior };
   const calibrating = calibration.length >= MIN_CALIBRATION_SESSIONS ? calibration : train;
   // Stacking weight of the net over the profile, on the calibration week only (none: the profile alone).
   const weights = o.residualWeights ?? RESIDUAL_WEIGHTS;
