@@ -13,7 +13,7 @@
  *     flush is committed. Both rates count from the moment the group was joined (join time left out).
  *  4. Printed besides: events per CPU-second of the processor and of the bare kafkajs consume (their
  *     quotient, the CPU ratio, moves less with the load than the wall ratio), GC pauses (in all and by
- *     kind), where the processor's wall time goes, each ClickHouse statement's client time and the chDB
+ *     kind), the main thread's event-loop utilisation, where the processor's wall time goes, each ClickHouse statement's client time and the chDB
  *     engine's CPU over the processor phase; `--profile FILE.cpuprofile` writes a V8 CPU profile of the
  *     processor phase only, `--heap-profile FILE.heapprofile` V8's sampling heap profile of it (what allocates).
  * Kafka, ClickHouse and the processor share this machine's cores; the ratio is the comparable figure.
@@ -30,7 +30,7 @@ import { createProcessor } from '../processors/processor.wiring';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Session } from 'node:inspector/promises';
-import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { constants, type EventLoopUtilization, performance as perfHooks, PerformanceObserver } from 'node:perf_hooks';
 
 const args = parseArgs(process.argv.slice(2));
 if (args.flags.help) {
@@ -126,8 +126,11 @@ async function main() {
   const chdb0 = chdbCpuSeconds();
   const cpu0 = process.cpuUsage();
   await processor.start();
+  // The main thread's event-loop utilisation from the group join on (polled: ±50 ms at the start).
+  let elu0: EventLoopUtilization | undefined;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
+      if (processor.joinedAt !== undefined) elu0 ??= perfHooks.eventLoopUtilization();
       if (processor.stats.processed >= total) {
         clearInterval(timer);
         resolve();
@@ -136,6 +139,7 @@ async function main() {
   });
   await processor.flushNow();
   const last = performance.now();
+  const elu = perfHooks.eventLoopUtilization(elu0);
   const first = processor.joinedAt!;
   const cpu = process.cpuUsage(cpu0);
   const chdbCpu = chdb0 === null ? null : chdbCpuSeconds()! - chdb0;
@@ -178,7 +182,8 @@ async function main() {
   stage('ClickHouse: all steps of the flushes (wall)', s.ms.clickhouse);
   stage('Kafka produce (MetricWindow, alerts)', s.ms.kafka);
   stage('offset commit', s.ms.commit);
-  stage('loop idle (kafkajs fetch, waiting for the writer)', Math.max(0, last - first - s.ms.decode - s.ms.state));
+  stage('rest of the main thread (kafkajs, writer CPU, GC, idle)', Math.max(0, last - first - s.ms.decode - s.ms.state));
+  console.log(`main thread busy (event-loop utilisation from the join) ${f(100 * elu.utilization, 0)} %, idle ${f(elu.idle / 1000, 2)} s: the writer's stages above overlap the loop's on this one thread`);
   console.log('ClickHouse statements of the processor (client wall time; statements of one flush may overlap):');
   for (const [name, t] of [...statements.byName].sort((a, b) => b[1].ms - a[1].ms)) {
     console.log(`  ${name.padEnd(36)} ${String(t.n).padStart(5)} ×  ${f(t.ms / 1000, 2).padStart(7)} s  ${f(t.ms / t.n, 0).padStart(6)} ms each  ${f(t.rows).padStart(9)} rows`);
