@@ -86,8 +86,9 @@ export const modelsCommand: CommandModule = {
       options: [
         { flags: '--seeds <list>', describe: 'history seeds, comma-separated', default: '1,2,3,4,5' },
         { flags: '--weeks <list>', describe: 'history lengths in weeks, comma-separated', default: '4,12' },
-        { flags: '--channels <n>', describe: 'simulator channels per history', default: '16' },
+        { flags: '--channels <n>', describe: 'simulator channels per history', default: '48' },
         { flags: '--noise <sigma>', describe: 'session noise sigma (polls get half), as backfill --noise', default: '0.2' },
+        { flags: '--draws <n>', describe: 'noise draws of each holdout week scored (the backfill\'s own + fresh ones)', default: '4' },
         { flags: '--epochs <n>', describe: "epochs for each model (default: each model's own)" },
         { flags: '--competition', describe: 'worlds with category competition, their samples given to the models (as backfill --competition)' },
         { flags: '--competition-world-only', describe: 'the same worlds without their samples for the models (the feature\'s gain is the difference)' },
