@@ -20,6 +20,7 @@ import { requestGuard } from './http/request-guard';
 import { MetricsRepository } from './metrics/metrics.repository';
 import { StreamingMetricsService } from './metrics/streaming-metrics.service';
 import { SeriesCache } from './metrics/series.cache';
+import { SealedHours } from './metrics/sealed-hours';
 import { DataVersions } from '../shared/redis/data-version';
 import type { ConnectionDirectory, PredictionPort, StreamingPort } from './ports';
 import { platformParts } from './wiring/platforms.wiring';
@@ -79,7 +80,9 @@ export async function startApi(rt: Runtime, o: StartApiOptions = {}): Promise<Ru
   const tokens = new ApiTokenStore(redis, config.REDIS_KEY_PREFIX);
   const notifications = notificationParts(config, redis, logger);
   closer.add('notifications', () => notifications.close());
-  const metricsRepository = new MetricsRepository(ch);
+  // Each channel's sealed rollup hours kept while its sealed version holds (api/README.md "Sealed hours").
+  const sealedHours = new SealedHours({ maxRows: config.API_SERIES_SEALED_MAX_ROWS, maxAgeMs: config.API_SERIES_CACHE_MAX_AGE_SECONDS * 1000 });
+  const metricsRepository = new MetricsRepository(ch, { sealed: sealedHours });
   const dataVersions = new DataVersions(redis, config.REDIS_KEY_PREFIX);
   // Series results cached under the channel's data version, which every writer bumps (api/README.md "Series cache").
   const seriesCache = new SeriesCache(metricsRepository, dataVersions, {
@@ -111,12 +114,12 @@ export async function startApi(rt: Runtime, o: StartApiOptions = {}): Promise<Ru
     },
     {
       logger: rt.logger,
-      // One Redis round trip per request for token, rate limit and, on channel routes, owners + data version.
+      // One Redis round trip per request for token, rate limit and, on channel routes, owners + data and sealed versions.
       guard: requestGuard({
         redis,
         tokens,
         limiter: new RateLimiter(redis, config.REDIS_KEY_PREFIX, config.API_RATE_LIMIT_PER_MINUTE),
-        channel: { activeOwners: connections.activeOwnersRead?.bind(connections), dataVersion: (c) => dataVersions.versionRead(c) },
+        channel: { activeOwners: connections.activeOwnersRead?.bind(connections), dataVersion: (c) => dataVersions.versionRead(c), sealed: (c) => dataVersions.sealedRead(c) },
       }),
       maxBodyBytes: config.API_MAX_BODY_BYTES,
       staticDir: o.staticDir ?? repoPath('dashboards', 'web'),

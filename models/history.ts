@@ -203,8 +203,9 @@ export async function backfillHistory(repo: ClickHouseRepository, world: History
   }
   await flush();
   // The hourly rollup of the hours just written (shared/clickhouse/rollups.ts): the API reads complete hours from it.
-  await sealAfterBatch(repo, [...written.values()], o.fromMs, o.toMs);
-  await o.dataVersions?.bump(written.values());
+  // Then the data versions: what was written and where the rollup now ends (a rewrite of sealed hours changes the sealed version).
+  const sealed = await sealAfterBatch(repo, [...written.values()], o.fromMs, o.toMs);
+  await o.dataVersions?.bump(sealed);
   return result;
 }
 

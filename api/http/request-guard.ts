@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import { ApiTokenStore, type Principal, type TokenLookup } from '../../shared/auth/api-tokens';
-import type { DataVersionChannel } from '../../shared/redis/data-version';
+import type { DataVersionChannel, SealedState } from '../../shared/redis/data-version';
 import type { RateDecision } from '../../shared/redis/rate-limiter';
 import { readTogether, type RedisRead, runRead } from '../../shared/redis/redis-read';
 import { bearerToken, INVALID_TOKEN } from './auth.middleware';
@@ -21,6 +21,8 @@ export interface ChannelReads {
   /** Users of the channel's owner index; absent (another ConnectionDirectory) → every request takes the full ownership check. */
   activeOwners?(platform: string, channelId: string): RedisRead<string[]>;
   dataVersion(c: DataVersionChannel): RedisRead<string>;
+  /** The channel's sealed state, in the same round trip (the series route's sealed hours: api/metrics/sealed-hours.ts). */
+  sealed?(c: DataVersionChannel): RedisRead<SealedState | null>;
 }
 
 export interface RequestGuardDeps {
@@ -58,14 +60,17 @@ export function requestGuard(deps: RequestGuardDeps): RequestGuard {
     if (!p || typeof p.platform !== 'string' || typeof p.channelId !== 'string') return null;
     const owners = deps.channel.activeOwners?.(p.platform, p.channelId);
     const version = deps.channel.dataVersion({ platform: p.platform, channelId: p.channelId });
+    const sealed = deps.channel.sealed?.({ platform: p.platform, channelId: p.channelId });
     const n = owners?.commands ?? 0;
+    const m = n + version.commands;
     return {
-      commands: n + version.commands,
+      commands: m + (sealed?.commands ?? 0),
       queue: (pl) => {
         owners?.queue(pl);
         version.queue(pl);
+        sealed?.queue(pl);
       },
-      decode: (r) => ({ activeOwners: owners?.decode(r.slice(0, n)), dataVersion: version.decode(r.slice(n)) }),
+      decode: (r) => ({ activeOwners: owners?.decode(r.slice(0, n)), dataVersion: version.decode(r.slice(n, m)), ...(sealed ? { sealed: sealed.decode(r.slice(m)) } : {}) }),
     };
   };
 

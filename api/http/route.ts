@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod/v4';
 import type { Principal } from '../../shared/auth/api-tokens';
+import type { SealedState } from '../../shared/redis/data-version';
 import { InvalidParam, ProblemError, validationProblem } from './problem';
 import { etagMatches, JsonBody } from './json-body';
 
@@ -21,6 +22,8 @@ export interface ResponseSpec {
 export interface ChannelPrefetch {
   activeOwners?: readonly string[];
   dataVersion: string;
+  /** The channel's sealed state (shared/redis/data-version.ts), when the guard reads it; null: unknown. */
+  sealed?: SealedState | null;
 }
 
 export interface RouteContext<P, Q> {

@@ -2,9 +2,12 @@ import type { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.re
 import { chDateTime, parseChDateTime, type StreamSessionRecord } from '../../shared/clickhouse/tables';
 import { CONNECTION_ALERT_TYPES } from '../../shared/events/channel-audience';
 import {
-  BUCKET_FROM_PARTS, bucketFromParts, ceilHour, floorHour, HOUR_MS, type PartRow, ROLLUP_MERGED_PARTS, ROLLUP_PARTS, SEALED_END, WINDOW_PARTS,
+  BUCKET_FROM_PARTS, bucketFromParts, ceilHour, floorHour, HOUR_MS, mergeParts, PART_NAMES, type PartRow, ROLLUP_MERGED_PARTS, ROLLUP_PARTS, SEALED_END,
+  WINDOW_COLUMNS as WINDOW_COLUMN_LIST, WINDOW_PARTS, windowPart,
 } from '../../shared/clickhouse/rollups';
+import type { ChannelVersions, SealedState } from '../../shared/redis/data-version';
 import { chInstant, TimeRange } from '../schemas/common.schemas';
+import { lowerBound, type SealedHours } from './sealed-hours';
 
 /**
  * The API's read queries over the processors' tables (shared/clickhouse/migrations/0002_metrics.sql).
@@ -18,9 +21,8 @@ import { chInstant, TimeRange } from '../schemas/common.schemas';
  * Every value is a bound parameter ({name:Type}); the SQL text is constant.
  */
 
-/** The columns the reads below aggregate: fewer columns read, less to sort for LIMIT 1 BY. */
-const WINDOW_COLUMNS = `window_start, samples, avg_viewers, peak_viewers, min_viewers, viewer_minutes, followers,
-  follower_delta, chat_messages, unique_chatters, engagement_rate, live, paid_subscribers, paid_subscriber_delta, subscription_points, chat_sampling_rate`;
+/** The columns the reads below aggregate (shared/clickhouse/rollups.ts, in its order): fewer columns read, less to sort for LIMIT 1 BY. */
+const WINDOW_COLUMNS = WINDOW_COLUMN_LIST;
 
 /** metrics_1m of one channel in [from, to), one row per window: the highest version. */
 const CHANNEL_WINDOWS = `
@@ -179,19 +181,30 @@ const ROLLUP_ROWS = `
   ORDER BY bucket_start, version DESC
   LIMIT 1 BY bucket_start`;
 
-/** metrics_1m hour parts of one channel: windows in [from, to) before {rollFrom} or from {tailFrom} on, de-duplicated. */
+/** metrics_1m of one channel: windows in [from, to) before {headTo} or from {tailFrom} on, de-duplicated (plain rows, WINDOW_COLUMNS). */
+const EDGE_WINDOWS = `
+  SELECT ${WINDOW_COLUMNS} FROM metrics_1m
+  WHERE platform = {platform:String} AND channel_id = {channelId:String}
+    AND window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}
+    AND (window_start < {headTo:DateTime('UTC')} OR window_start >= {tailFrom:DateTime('UTC')})
+  ORDER BY window_start, version DESC
+  LIMIT 1 BY window_start`;
+
+/** The same windows as hour parts (aggregated in ClickHouse). */
 const MINUTE_PARTS = `
   SELECT 'm' AS c_src, toStartOfHour(window_start) AS c_bucket, toStartOfInterval(c_bucket, toIntervalSecond({step:UInt32})) AS c_step,
          ${WINDOW_PARTS}
-  FROM (
-    SELECT ${WINDOW_COLUMNS} FROM metrics_1m
-    WHERE platform = {platform:String} AND channel_id = {channelId:String}
-      AND window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}
-      AND (window_start < {headTo:DateTime('UTC')} OR window_start >= {tailFrom:DateTime('UTC')})
-    ORDER BY window_start, version DESC
-    LIMIT 1 BY window_start
-  )
+  FROM (${EDGE_WINDOWS})
   GROUP BY c_bucket`;
+
+/** metrics_1h_rollup of one channel, hours in [lo1, hi1) ∪ [lo2, hi2), one row per hour (the highest version): its hour (epoch s), then the parts. */
+const SEALED_HOURS = `
+  SELECT toUnixTimestamp(bucket_start) AS c_t, ${PART_NAMES.join(', ')} FROM metrics_1h_rollup
+  WHERE platform = {platform:String} AND channel_id = {channelId:String}
+    AND ((bucket_start >= {lo1:DateTime('UTC')} AND bucket_start < {hi1:DateTime('UTC')})
+      OR (bucket_start >= {lo2:DateTime('UTC')} AND bucket_start < {hi2:DateTime('UTC')}))
+  ORDER BY bucket_start, version DESC
+  LIMIT 1 BY bucket_start`;
 
 /**
  * How much of the tail `readSeries` reads from metrics_1m before it knows where the rollup ends: the
@@ -265,6 +278,71 @@ export async function readSeries(run: RunCompactQuery, c: ChannelKey, range: Tim
   return [...buckets.keys()].sort().map((bucket) => ({ bucket, ...bucketFromParts(buckets.get(bucket)!, PARTS_AT) }));
 }
 
+/**
+ * The 1h/1d series with the figures of `seriesQuery`, reading from ClickHouse only what is not sealed
+ * or not yet kept (api/README.md "Sealed hours"). `sealed` (read from Redis before this, with the data
+ * version) says where the channel's sealed rollup ends (S) and under which version; the channel's
+ * sealed hours are kept in `cache` while that version holds. Hours [rollFrom, min(S, rollTo)) come from
+ * the kept rollup rows — read only where the entry does not reach yet (usually nothing; once an hour
+ * the hour sealed since) — and every window of the range before rollFrom (the partial first hour) or
+ * from min(S, rollTo) on (the open tail, the partial last hour) from metrics_1m, as plain de-duplicated
+ * rows made into parts here (`windowPart`, rendered from the same table as the rollup writer's SQL).
+ * The two reads run side by side. If S is behind ClickHouse (a writer's report lost), the hours in
+ * between come from metrics_1m: the same figures.
+ */
+export async function readSeriesSealed(run: RunCompactQuery, c: ChannelKey, range: TimeRange, stepSeconds: number, sealed: SealedState, cache: SealedHours): Promise<SeriesRow[]> {
+  const rollFrom = ceilHour(range.fromMs);
+  const rollTo = Math.max(rollFrom, floorHour(range.toMs));
+  const sealedTo = Math.min(Math.max(sealed.endMs, rollFrom), rollTo);
+  const base = { platform: c.platform, channelId: c.channelId };
+  const windowsRead = run<Array<number | string | null>>('api.series-edge-windows', EDGE_WINDOWS, { ...base, ...rangeParams(range), headTo: chDateTime(rollFrom), tailFrom: chDateTime(sealedTo) });
+  const readHours = async (intervals: Array<[number, number]>) => {
+    const [a = [0, 0], b = [0, 0]] = intervals;
+    const rows = await run<Array<number | string | null>>('api.series-sealed-hours', SEALED_HOURS, {
+      ...base, lo1: chDateTime(a[0]), hi1: chDateTime(a[1]), lo2: chDateTime(b[0]), hi2: chDateTime(b[1]),
+    });
+    return rows.map((r) => ({ hour: (r[0] as number) * 1000, parts: r.slice(1) }));
+  };
+  const [windows, entry] = await Promise.all([
+    windowsRead,
+    sealedTo > rollFrom ? cache.cover(`${c.platform}:${c.channelId}`, sealed.version, rollFrom, sealedTo, readHours) : undefined,
+  ]);
+  const stepMs = stepSeconds * 1000;
+  const bucketOf = (ms: number) => Math.floor(ms / stepMs) * stepMs;
+  const buckets = new Map<number, PartRow[]>();
+  const add = (b: number, part: PartRow) => {
+    const list = buckets.get(b);
+    if (list) list.push(part);
+    else buckets.set(b, [part]);
+  };
+  if (entry) {
+    const first = lowerBound(entry.hours, rollFrom);
+    const last = lowerBound(entry.hours, sealedTo);
+    for (let i = first; i < last; ) {
+      const b = bucketOf(entry.hours[i]!);
+      if (stepMs === HOUR_MS) {
+        add(b, entry.rows[i]!);
+        i++;
+        continue;
+      }
+      // A step bucket wholly inside [rollFrom, sealedTo) is the same merge for every such request: kept with the entry.
+      let j = i;
+      while (j < last && entry.hours[j]! < b + stepMs) j++;
+      const whole = b >= rollFrom && b + stepMs <= sealedTo;
+      const memo = `${stepSeconds}:${b}`;
+      let part = whole ? entry.merged.get(memo) : undefined;
+      if (!part) {
+        part = j - i === 1 ? entry.rows[i]! : mergeParts(entry.rows.slice(i, j));
+        if (whole) entry.merged.set(memo, part);
+      }
+      add(b, part);
+      i = j;
+    }
+  }
+  for (const w of windows) add(bucketOf(parseChDateTime(w[0] as string)), windowPart(w));
+  return [...buckets.keys()].sort((x, y) => x - y).map((b) => ({ bucket: chDateTime(b), ...bucketFromParts(buckets.get(b)!) }));
+}
+
 /** The series straight from metrics_1m (every step; the 1m series, and the "before" of bench/api.bench.ts). */
 export function windowSeriesQuery(c: ChannelKey, range: TimeRange, stepSeconds: number) {
   return {
@@ -300,7 +378,11 @@ export interface AlertRow {
 }
 
 export class MetricsRepository {
-  constructor(private readonly ch: ClickHouseRepository) {}
+  /** `sealed`: the channels' sealed hours kept in this process (sealed-hours.ts); without it every 1h/1d read is a full one. */
+  constructor(
+    private readonly ch: ClickHouseRepository,
+    private readonly o: { sealed?: SealedHours } = {},
+  ) {}
 
   /**
    * Alerts in a range, newest first, replayed alerts (same id) once: those of the given channels (a
@@ -322,9 +404,16 @@ export class MetricsRepository {
     );
   }
 
-  /** Buckets of `stepSeconds` (60, 3600, 86400; aligned to UTC) that have at least one window. */
-  series(c: ChannelKey, range: TimeRange, stepSeconds: number): Promise<SeriesRow[]> {
-    if (stepSeconds % 3600 === 0) return readSeries((name, query, params) => this.ch.queryCompact(name, query, params), c, range, stepSeconds);
+  /**
+   * Buckets of `stepSeconds` (60, 3600, 86400; aligned to UTC) that have at least one window. `versions`:
+   * the channel's versions read before this call; with a known sealed state (and the sealed hours kept
+   * here) the 1h/1d series reads only what is not sealed or not yet kept (readSeriesSealed), else all of it.
+   */
+  series(c: ChannelKey, range: TimeRange, stepSeconds: number, versions?: ChannelVersions): Promise<SeriesRow[]> {
+    const run: RunCompactQuery = (name, query, params) => this.ch.queryCompact(name, query, params);
+    const sealed = this.o.sealed;
+    if (stepSeconds % 3600 === 0 && versions?.sealed && sealed?.enabled) return readSeriesSealed(run, c, range, stepSeconds, versions.sealed, sealed);
+    if (stepSeconds % 3600 === 0) return readSeries(run, c, range, stepSeconds);
     const q = windowSeriesQuery(c, range, stepSeconds);
     return this.ch.query<SeriesRow>('api.series', q.query, q.params);
   }

@@ -1,14 +1,14 @@
-import type { DataVersionChannel, DataVersions } from '../../shared/redis/data-version';
+import type { ChannelVersions, DataVersionChannel, DataVersions } from '../../shared/redis/data-version';
 import type { TimeRange } from '../schemas/common.schemas';
 import type { ChannelKey, SeriesRow } from './metrics.repository';
 import { type PointsJson, pointsJsonOf } from './series.points';
 
 /** What the service reads a series from: the repository itself, or this cache in front of it. */
 export interface SeriesSource {
-  /** `version`: the channel's data version, when the caller already read it (in its one Redis round trip). */
-  series(c: ChannelKey, range: TimeRange, stepSeconds: number, version?: string): Promise<SeriesRow[]>;
+  /** `versions`: the channel's data and sealed versions, when the caller already read them (in its one Redis round trip). */
+  series(c: ChannelKey, range: TimeRange, stepSeconds: number, versions?: ChannelVersions): Promise<SeriesRow[]>;
   /** The same series' points as JSON (series.points.ts), when the source keeps them serialized. */
-  seriesJson?(c: ChannelKey, range: TimeRange, stepSeconds: number, version?: string): Promise<PointsJson>;
+  seriesJson?(c: ChannelKey, range: TimeRange, stepSeconds: number, versions?: ChannelVersions): Promise<PointsJson>;
 }
 
 export interface SeriesCacheOptions {
@@ -62,7 +62,7 @@ export class SeriesCache implements SeriesSource {
 
   constructor(
     private readonly source: SeriesSource,
-    private readonly versions: Pick<DataVersions, 'read'>,
+    private readonly versions: Pick<DataVersions, 'readVersions'>,
     private readonly o: SeriesCacheOptions,
   ) {}
 
@@ -71,26 +71,28 @@ export class SeriesCache implements SeriesSource {
     return { entries: this.entries.size, rows: this.heldRows };
   }
 
-  async series(c: ChannelKey, range: TimeRange, stepSeconds: number, version?: string): Promise<SeriesRow[]> {
-    return (await this.entry(c, range, stepSeconds, version)).rows;
+  async series(c: ChannelKey, range: TimeRange, stepSeconds: number, versions?: ChannelVersions): Promise<SeriesRow[]> {
+    return (await this.entry(c, range, stepSeconds, versions)).rows;
   }
 
   /** The points' JSON of the same entry: serialized once per cached result, so a hit does no JSON work. */
-  async seriesJson(c: ChannelKey, range: TimeRange, stepSeconds: number, version?: string): Promise<PointsJson> {
-    const e = await this.entry(c, range, stepSeconds, version);
+  async seriesJson(c: ChannelKey, range: TimeRange, stepSeconds: number, versions?: ChannelVersions): Promise<PointsJson> {
+    const e = await this.entry(c, range, stepSeconds, versions);
     return (e.json ??= pointsJsonOf(e.rows));
   }
 
   /**
-   * The entry for the request, cached or computed. `known` is the channel's version if the caller read
-   * it already (before this call, so before the query, which is what makes the result safe to cache).
+   * The entry for the request, cached or computed. `known` is the channel's versions if the caller read
+   * them already (before this call, so before the query, which is what makes the result safe to cache);
+   * else both are read here in one round trip. The source gets them (its sealed hours: sealed-hours.ts).
    */
-  private async entry(c: ChannelKey, range: TimeRange, stepSeconds: number, known?: string): Promise<Entry> {
+  private async entry(c: ChannelKey, range: TimeRange, stepSeconds: number, known?: ChannelVersions): Promise<Entry> {
     const r = cacheRange(range);
     if (this.o.maxRows <= 0) return { version: '', rows: await this.source.series(c, r, stepSeconds), at: 0 };
     const key = JSON.stringify([c.platform, c.channelId, r.fromMs, r.toMs, stepSeconds]);
     const channel: DataVersionChannel = { platform: c.platform, channelId: c.channelId };
-    const version = known ?? (await this.versions.read(channel));
+    const versions = known ?? (await this.versions.readVersions(channel));
+    const version = versions.data;
     const now = this.now();
     const hit = this.entries.get(key);
     if (hit && hit.version === version && now - hit.at <= this.o.maxAgeMs) {
@@ -102,7 +104,7 @@ export class SeriesCache implements SeriesSource {
     this.stats.misses++;
     const pending = this.loading.get(key);
     if (pending && pending.version === version) return pending.entry;
-    const entry = this.source.series(c, r, stepSeconds).then((rows): Entry => ({ version, rows, at: now }));
+    const entry = this.source.series(c, r, stepSeconds, versions).then((rows): Entry => ({ version, rows, at: now }));
     this.loading.set(key, { version, entry });
     try {
       const result = await entry;

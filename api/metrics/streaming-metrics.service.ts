@@ -1,4 +1,5 @@
 import type { AppError } from '../../shared/errors/app-error';
+import type { ChannelVersions } from '../../shared/redis/data-version';
 import { ConnectionNotFoundError } from '../../shared/errors/connection-not-found';
 import { parseAlertDetails } from '../../shared/events/alert-details';
 import type { ConnectionDirectory, ConnectionRecord, PredictionPort, SlotScoreOut } from '../ports';
@@ -131,13 +132,13 @@ export class StreamingMetricsService {
 
   /**
    * The same series as a JsonBody: the points' JSON kept by the series cache (serialized once per
-   * cached result), with this request's head around it. `version`: the channel's data version when
-   * the caller read it already (the request guard's one Redis round trip).
+   * cached result), with this request's head around it. `versions`: the channel's data and sealed
+   * versions when the caller read them already (the request guard's one Redis round trip).
    */
-  async getMetricsSeriesBody(key: ChannelKey, range: TimeRange, granularity: Granularity, version?: string): Promise<JsonBody> {
+  async getMetricsSeriesBody(key: ChannelKey, range: TimeRange, granularity: Granularity, versions?: ChannelVersions): Promise<JsonBody> {
     const src = this.seriesSource;
     const step = GRANULARITIES[granularity];
-    const points = src.seriesJson ? await src.seriesJson(key, range, step, version) : pointsJsonOf(await src.series(key, range, step, version));
+    const points = src.seriesJson ? await src.seriesJson(key, range, step, versions) : pointsJsonOf(await src.series(key, range, step, versions));
     return JsonBody.withField(this.seriesHead(key, range, granularity), 'points', points);
   }
 

@@ -58,7 +58,7 @@ export function channelRoutes(ctx: ApiContext): RouteDef[] {
           return ctx.exporter.stream(req, res, q, exportAs, `${params.platform}-${params.channelId}-metrics-${query.granularity}`);
         }
         // Kept JSON bytes with an ETag (304 on If-None-Match), not an object for res.json: a cached series costs no serialization.
-        return ctx.metrics.getMetricsSeriesBody(params, r, query.granularity, channel?.dataVersion);
+        return ctx.metrics.getMetricsSeriesBody(params, r, query.granularity, channel && { data: channel.dataVersion, sealed: channel.sealed ?? null });
       },
     }),
     defineRoute({

@@ -14,6 +14,11 @@ import type { ClosedWindow } from '../state/window.accumulator';
  *
  * `sealed` caches where each channel's rollup ends (read from ClickHouse on first sight). Being behind
  * the truth only recomputes more hours than needed, so the cache is never invalidated.
+ *
+ * The flush writer then bumps the channels' versions with the same windows (shared/redis/data-version.ts
+ * `bump`), which takes this writer's rule: every hour before the hour of a channel's newest window is
+ * sealed now, and a window in an hour before the previous end is a reseal (the API's kept sealed hours
+ * of that channel are read again). Change one, change the other.
  */
 export class RollupWriter {
   private readonly sealed = new Map<string, number>();

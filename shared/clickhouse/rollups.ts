@@ -21,34 +21,6 @@ export const floorHour = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
 export const ceilHour = (ms: number) => Math.ceil(ms / HOUR_MS) * HOUR_MS;
 
 /**
- * The parts of one bucket over de-duplicated metrics_1m rows (columns window_start, samples, …), with
- * `c_` names so no alias shadows a column it aggregates. Viewer averages and the engagement rate are
- * over windows with samples (live snapshots), as the API and the processors' views define them. The
- * chat sampling rate is the lowest of the bucket's windows (1 = all chat read; migrations 0140/0141).
- */
-export const WINDOW_PARTS = `
-  count() AS c_windows,
-  countIf(live = 1) AS c_live_windows,
-  sum(samples) AS c_samples,
-  countIf(samples > 0) AS c_sampled_windows,
-  sumIf(avg_viewers, samples > 0) AS c_sum_avg_viewers,
-  max(peak_viewers) AS c_peak_viewers,
-  if(countIf(samples > 0) = 0, NULL, minIf(min_viewers, samples > 0)) AS c_min_viewers,
-  sum(viewer_minutes) AS c_viewer_minutes,
-  argMaxIf(followers, window_start, isNotNull(followers)) AS c_last_followers,
-  maxIf(window_start, isNotNull(followers)) AS c_last_followers_at,
-  sum(follower_delta) AS c_follower_delta,
-  sum(chat_messages) AS c_chat_messages,
-  max(unique_chatters) AS c_max_unique_chatters,
-  sumIf(engagement_rate, samples > 0) AS c_sum_engagement_rate,
-  argMaxIf(paid_subscribers, window_start, isNotNull(paid_subscribers)) AS c_last_paid_subscribers,
-  maxIf(window_start, isNotNull(paid_subscribers)) AS c_last_paid_subscribers_at,
-  argMaxIf(subscription_points, window_start, isNotNull(paid_subscribers)) AS c_last_subscription_points,
-  countIf(isNotNull(paid_subscribers)) AS c_paid_subscriber_windows,
-  sum(paid_subscriber_delta) AS c_paid_subscriber_delta,
-  min(chat_sampling_rate) AS c_min_chat_sampling_rate`;
-
-/**
  * The parts, each with how parts of several hours combine into one part (a bucket of hours, or of
  * an hour's windows already summed by WINDOW_PARTS): counts and sums add, peaks/minima take max/min
  * (SQL `min` skips NULL, as `min` below does), and a "last known" value is the one of the part whose
@@ -95,9 +67,110 @@ const AT = Object.fromEntries(PART_NAMES.map((n, i) => [n, i])) as Record<PartNa
  */
 export type PartRow = ReadonlyArray<number | string | null>;
 
-// The readers take parts by position (UNION ALL, JSONCompactEachRow): WINDOW_PARTS must list them in PART_NAMES order.
-const windowPartOrder = [...WINDOW_PARTS.matchAll(/ AS c_(\w+)/g)].map((m) => m[1]);
-if (windowPartOrder.join() !== PART_NAMES.join()) throw new Error(`WINDOW_PARTS lists ${windowPartOrder.join()}, not the parts in PART_NAMES order`);
+/** The metrics_1m columns a window's parts are made of, in the order readers of plain windows select them (WINDOW_COLUMNS). */
+export const WINDOW_COLUMN_NAMES = [
+  'window_start', 'samples', 'avg_viewers', 'peak_viewers', 'min_viewers', 'viewer_minutes', 'followers', 'follower_delta', 'chat_messages',
+  'unique_chatters', 'engagement_rate', 'live', 'paid_subscribers', 'paid_subscriber_delta', 'subscription_points', 'chat_sampling_rate',
+] as const;
+type WindowColumn = (typeof WINDOW_COLUMN_NAMES)[number];
+export const WINDOW_COLUMNS = WINDOW_COLUMN_NAMES.join(', ');
+const COL = Object.fromEntries(WINDOW_COLUMN_NAMES.map((n, i) => [n, i])) as Record<WindowColumn, number>;
+
+/**
+ * What ONE window (a de-duplicated metrics_1m row) is as a part: each part is 1 per window (`count`),
+ * a column of the window (`col`), or the window's minute (`at`: the minute of a "last known" value),
+ * where `if` holds (a window with samples, a live window, a window that knew `known`) — else nothing (0
+ * in a sum, skipped by min/max). An hour's (a bucket's) parts are the windows' parts combined by
+ * PART_MERGE, so this table with PART_MERGE_TABLE is the ONE definition of how windows become parts:
+ * rendered as SQL aggregates (WINDOW_PARTS: the rollup writers' INSERT … SELECT and the export's one
+ * SQL) and as TypeScript (`windowPart`: the API's minute rows of the open tail and the range's edges).
+ */
+type Cond = 'sampled' | 'live' | { known: WindowColumn };
+type WindowOf = { count: true; if?: Cond } | { col: WindowColumn; if?: Cond } | { at: true };
+const WINDOW_PART_TABLE = {
+  windows: { count: true },
+  live_windows: { count: true, if: 'live' },
+  samples: { col: 'samples' },
+  sampled_windows: { count: true, if: 'sampled' },
+  sum_avg_viewers: { col: 'avg_viewers', if: 'sampled' },
+  peak_viewers: { col: 'peak_viewers' },
+  min_viewers: { col: 'min_viewers', if: 'sampled' },
+  viewer_minutes: { col: 'viewer_minutes' },
+  last_followers: { col: 'followers' },
+  last_followers_at: { at: true },
+  follower_delta: { col: 'follower_delta' },
+  chat_messages: { col: 'chat_messages' },
+  max_unique_chatters: { col: 'unique_chatters' },
+  sum_engagement_rate: { col: 'engagement_rate', if: 'sampled' },
+  last_paid_subscribers: { col: 'paid_subscribers' },
+  last_paid_subscribers_at: { at: true },
+  last_subscription_points: { col: 'subscription_points' },
+  paid_subscriber_windows: { count: true, if: { known: 'paid_subscribers' } },
+  paid_subscriber_delta: { col: 'paid_subscriber_delta' },
+  min_chat_sampling_rate: { col: 'chat_sampling_rate' },
+} as const satisfies Record<PartName, WindowOf>;
+const WINDOW_PART: Record<PartName, WindowOf> = WINDOW_PART_TABLE;
+
+const condSql = (c: Cond) => (c === 'sampled' ? 'samples > 0' : c === 'live' ? 'live = 1' : `isNotNull(${c.known})`);
+/** The window column a part is (for a "last known" part: the value's column; for its minute: window_start). */
+const windowColOf = (n: PartName): string => {
+  const w = WINDOW_PART[n];
+  return 'col' in w ? w.col : 'window_start';
+};
+
+/** One part over a bucket's windows in SQL: the part's merge (PART_MERGE) of what each window is (WINDOW_PART). */
+function windowPartSql(name: PartName): string {
+  const w = WINDOW_PART[name];
+  const m = PART_MERGE[name];
+  if (typeof m !== 'string') {
+    const known = `isNotNull(${windowColOf(m.known)})`;
+    return 'last' in m ? `argMaxIf(${windowColOf(m.last)}, window_start, ${known})` : `maxIf(window_start, ${known})`;
+  }
+  if ('count' in w) {
+    if (m !== 'sum') throw new Error(`${name}: a count is summed`);
+    return w.if ? `countIf(${condSql(w.if)})` : 'count()';
+  }
+  if (!('col' in w)) throw new Error(`${name}: a minute part is a "last known" part's`);
+  if (!w.if) return `${m}(${w.col})`;
+  const c = condSql(w.if);
+  // min/max of no window is NULL (as the rollup's nullable min_viewers keeps it), not the type's default.
+  return m === 'sum' ? `sumIf(${w.col}, ${c})` : `if(countIf(${c}) = 0, NULL, ${m}If(${w.col}, ${c}))`;
+}
+
+/**
+ * The parts of one bucket over de-duplicated metrics_1m rows (columns window_start, samples, …), with
+ * `c_` names so no alias shadows a column it aggregates, in PART_NAMES order; rendered from
+ * WINDOW_PART_TABLE and PART_MERGE_TABLE. Viewer averages and the engagement rate are over windows with
+ * samples (live snapshots), as the API and the processors' views define them. The chat sampling rate is
+ * the lowest of the bucket's windows (1 = all chat read; migrations 0140/0141).
+ */
+export const WINDOW_PARTS = `\n  ${PART_NAMES.map((n) => `${windowPartSql(n)} AS c_${n}`).join(',\n  ')}`;
+
+const EPOCH_TEXT = '1970-01-01 00:00:00';
+const WINDOW_PART_LIST = PART_NAMES.map((n) => {
+  const w = WINDOW_PART[n];
+  const m = PART_MERGE[n];
+  const known = typeof m !== 'string' ? COL[(WINDOW_PART[m.known] as { col: WindowColumn }).col] : -1;
+  return { w, m, known, col: 'col' in w ? COL[w.col] : -1 };
+});
+const condOf = (c: Cond | undefined, row: PartRow, base: number): boolean =>
+  c === undefined ? true : c === 'sampled' ? (row[base + COL.samples] as number) > 0 : c === 'live' ? row[base + COL.live] === 1 : row[base + COL[c.known]] !== null;
+
+/**
+ * The same in TypeScript: one window (a row of WINDOW_COLUMNS values from index `base`, window_start as
+ * DateTime text) as a part, in PART_NAMES order. Parts of windows merge (mergeParts) with each other and
+ * with rollup parts as the SQL aggregates above compute them.
+ */
+export function windowPart(row: PartRow, base = 0): Array<number | string | null> {
+  const ws = row[base + COL.window_start] as string;
+  return WINDOW_PART_LIST.map(({ w, m, known, col }) => {
+    if ('at' in w) return row[base + known] === null ? EPOCH_TEXT : ws;
+    const ok = condOf(w.if, row, base);
+    if ('count' in w) return ok ? 1 : 0;
+    if (ok) return row[base + col] as number | null;
+    return m === 'sum' ? 0 : null;
+  });
+}
 
 /** One part's merge in SQL over rows whose columns are `col(name)`. */
 function mergeSql(name: PartName, col: (n: PartName) => string): string {
@@ -260,11 +333,14 @@ export async function sealedThrough(repo: ClickHouseRepository, channels: Rollup
  * After a batch write of windows in [fromMs, toMs) that are final (the backfill): re-seals, per channel,
  * every complete hour from its newest rollup hour (or the batch's first hour, if earlier; the whole
  * history when it has none) up to the hour of `toMs` — that one too when it was sealed before — so no
- * unsealed or outdated hour is left below a sealed one.
+ * unsealed or outdated hour is left below a sealed one. Returns, per channel, what the write did as the
+ * data versions take it (shared/redis/data-version.ts `bump`): windows from `fromMs` on, the rollup
+ * sealed to the end of the hours re-sealed.
  */
-export async function sealAfterBatch(repo: ClickHouseRepository, channels: RollupChannel[], fromMs: number, toMs: number): Promise<void> {
+export async function sealAfterBatch(repo: ClickHouseRepository, channels: RollupChannel[], fromMs: number, toMs: number): Promise<Array<RollupChannel & { windowStart: number; sealedTo: number }>> {
   const sealed = await sealedThrough(repo, channels);
   const groups = new Map<string, { lo: number; hi: number; channels: RollupChannel[] }>();
+  const written: Array<RollupChannel & { windowStart: number; sealedTo: number }> = [];
   for (const c of channels) {
     const s = sealed.get(keyOf(c)) ?? 0;
     const lo = s === 0 ? 0 : Math.min(s, floorHour(fromMs));
@@ -272,6 +348,8 @@ export async function sealAfterBatch(repo: ClickHouseRepository, channels: Rollu
     const g = groups.get(`${lo}:${hi}`) ?? { lo, hi, channels: [] };
     g.channels.push(c);
     groups.set(`${lo}:${hi}`, g);
+    written.push({ platform: c.platform, channelId: c.channelId, windowStart: fromMs, sealedTo: hi });
   }
   for (const g of groups.values()) await resealHours(repo, g.channels, g.lo, g.hi);
+  return written;
 }

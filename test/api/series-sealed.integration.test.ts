@@ -1,0 +1,185 @@
+import type { Redis } from 'ioredis';
+import { ClickHouseRepository, createClickHouse, migrate } from '../../shared/clickhouse/clickhouse.repository';
+import { createLogger } from '../../shared/logging/logger';
+import { createRuntime, Runtime } from '../../shared/runtime';
+import { createRedis } from '../../shared/redis/redis';
+import { DataVersions } from '../../shared/redis/data-version';
+import { MetricsRepository, SeriesRow, windowSeriesQuery } from '../../api/metrics/metrics.repository';
+import { SealedHours } from '../../api/metrics/sealed-hours';
+import type { TimeRange } from '../../api/schemas/common.schemas';
+import { ProcessorClickHouseSink } from '../../processors/sink/clickhouse.sink';
+import { RollupWriter } from '../../processors/sink/rollup.writer';
+import type { ClosedWindow } from '../../processors/state/window.accumulator';
+import { backfillHistory } from '../../models/history';
+import { createWorld } from '../../platforms/simulator/world';
+import { deleteRedisKeys, testConfig } from '../support/stack';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const D0 = Date.UTC(2026, 10, 10);
+
+/** Minute i after D0 of a channel; `bump` changes every figure (a replay with other values). */
+function win(channelId: string, i: number, bump = 0): ClosedWindow {
+  const hour = Math.floor(i / 60);
+  const live = hour % 24 >= 4 && i % 11 !== 0;
+  const avg = live ? 50 + ((i * 31) % 60) + bump : 0;
+  const paidKnown = hour % 5 !== 2 && i % 4 !== 0;
+  return {
+    platform: 'twitch', channelId, userId: 'u1', windowStart: D0 + i * MIN, samples: live ? 2 : 0, avgViewers: avg, peakViewers: live ? avg + (i % 5) : 0,
+    minViewers: live ? avg - (i % 3) : 0, viewerMinutes: avg, followers: hour % 6 === 5 || i % 4 === 0 ? null : 900 + i + bump, followerDelta: i % 4 === 0 ? 0 : 1,
+    chatMessages: (i % 4) + bump, uniqueChatters: (i * 5) % 7, engagementRate: live ? (i % 3) / avg : 0, messagesPerViewerMinute: 0, live, streamId: live ? 's' : null,
+    chatSamplingRate: i % 71 === 3 ? 0.5 : 1, paidSubscribers: paidKnown ? 100 + Math.floor(i / 30) + bump : null, paidSubscriberDelta: paidKnown && i % 30 === 0 ? 1 : 0,
+    subscriptionPoints: paidKnown ? 150 + Math.floor(i / 30) + bump : null,
+  };
+}
+const minutes = (channelId: string, from: number, to: number, bump = 0) => Array.from({ length: to - from }, (_, k) => win(channelId, from + k, bump));
+
+/**
+ * The API's sealed hours (api/metrics/sealed-hours.ts) against the real writers: the processors'
+ * flush path (metrics_1m, then RollupWriter, then DataVersions.bump with the flush's windows — the
+ * order of processors/sink/flush.writer.ts) and the backfill (models/history.ts). A miss reads only
+ * what is not sealed or not yet kept; the result must equal the series from metrics_1m alone after
+ * contiguous sealing (new hours seen, sealed version unchanged), after a replay into a sealed hour and
+ * after a backfill over sealed days (both change the sealed version, and the kept hours are read
+ * again), and from an empty cache (a restart).
+ */
+describe('sealed hours kept by the API, against the writers (real ClickHouse, Redis)', () => {
+  let rt: Runtime;
+  let repo: ClickHouseRepository;
+  let redis: Redis;
+  let sink: ProcessorClickHouseSink;
+  let versions: DataVersions;
+  let version = 10;
+  const channel = (channelId: string) => ({ platform: 'twitch', channelId });
+
+  beforeAll(async () => {
+    rt = createRuntime(testConfig(), createLogger('silent'));
+    await migrate(rt.clickhouseSettings);
+    repo = new ClickHouseRepository(rt.clickhouseSettings);
+    redis = createRedis(rt.config.REDIS_URL);
+    sink = new ProcessorClickHouseSink(repo);
+    versions = new DataVersions(redis, rt.config.REDIS_KEY_PREFIX);
+  });
+  afterAll(async () => {
+    const admin = createClickHouse(rt.clickhouseSettings, undefined);
+    await admin.command({ query: 'DROP DATABASE IF EXISTS {db:Identifier}', query_params: { db: rt.config.CLICKHOUSE_DATABASE } }).catch(() => undefined);
+    await admin.close();
+    await repo?.close();
+    if (redis) await deleteRedisKeys(redis, rt.config.REDIS_KEY_PREFIX);
+    redis?.disconnect();
+  });
+
+  /** One flush as processors/sink/flush.writer.ts writes it. */
+  const flush = async (rollups: RollupWriter, windows: ClosedWindow[]) => {
+    await sink.insertWindowsAndLate(windows, [], version++);
+    await rollups.afterWindows(windows);
+    await versions.bump(windows);
+  };
+  const fromWindows = async (channelId: string, range: TimeRange, step: number) => {
+    const q = windowSeriesQuery(channel(channelId), range, step);
+    return repo.query<SeriesRow>('series from windows', q.query, q.params);
+  };
+  /** The route's read: versions from Redis first, then the repository with the kept sealed hours. */
+  const read = async (metrics: MetricsRepository, channelId: string, range: TimeRange, step: number) =>
+    metrics.series(channel(channelId), range, step, await versions.readVersions(channel(channelId)));
+
+  function expectSameSeries(actual: SeriesRow[], expected: SeriesRow[]) {
+    expect(actual.map((r) => r.bucket)).toEqual(expected.map((r) => r.bucket));
+    actual.forEach((a, i) => {
+      const e = expected[i]!;
+      const exact = (r: SeriesRow) => ({ ...r, avgViewers: r.avgViewers === null, engagementRate: r.engagementRate === null, viewerMinutes: 0 });
+      expect(exact(a)).toEqual(exact(e));
+      expect(a.avgViewers ?? 0).toBeCloseTo(e.avgViewers ?? 0, 9);
+      expect(a.engagementRate ?? 0).toBeCloseTo(e.engagementRate ?? 0, 9);
+      expect(a.viewerMinutes).toBeCloseTo(e.viewerMinutes, 6);
+    });
+  }
+  const expectSeriesOfWindows = async (metrics: MetricsRepository, id: string, range: TimeRange) => {
+    for (const step of [3600, 86400]) expectSameSeries(await read(metrics, id, range, step), await fromWindows(id, range, step));
+  };
+
+  it('contiguous sealing: new hours are seen (read alone), the sealed version stays; a replay into a sealed hour changes it and is seen', async () => {
+    const sealed = new SealedHours({ maxRows: 100_000, maxAgeMs: 600_000 });
+    const metrics = new MetricsRepository(repo, { sealed });
+    const rollups = new RollupWriter(repo);
+    // 30 hours in flushes of 90 minutes (each seals the hours before its newest window's).
+    for (let m = 0; m < 30 * 60; m += 90) await flush(rollups, minutes('ss1', m, m + 90));
+    const v1 = await versions.readVersions(channel('ss1'));
+    expect(v1.sealed?.endMs).toBe(D0 + 29 * HOUR);
+    const range = { fromMs: D0 + 7 * MIN, toMs: D0 + 30 * HOUR };
+    await expectSeriesOfWindows(metrics, 'ss1', range);
+    expect(sealed.stats.rowsRead).toBe(29 - 1); // hours 1..28 (hour 0 is the range's partial first hour)
+
+    // Three more hours, sealed contiguously: the sealed version is unchanged, the end moved, only the new hours are read.
+    for (let m = 30 * 60; m < 33 * 60; m += 45) await flush(rollups, minutes('ss1', m, m + 45));
+    const v2 = await versions.readVersions(channel('ss1'));
+    expect(v2.sealed?.version).toBe(v1.sealed?.version);
+    expect(v2.sealed?.endMs).toBe(D0 + 32 * HOUR);
+    expect(v2.data).not.toBe(v1.data);
+    const longer = { fromMs: range.fromMs, toMs: D0 + 33 * HOUR };
+    const before = sealed.stats.rowsRead;
+    await expectSeriesOfWindows(metrics, 'ss1', longer);
+    expect(sealed.stats.rowsRead - before).toBe(3); // hours 29..31, once for both steps
+
+    // A replay of hour 5 with other values (newer version), through the same flush path: a reseal.
+    const old = (await read(metrics, 'ss1', longer, 3600)).find((r) => r.bucket === '2026-11-10 05:00:00')!;
+    await flush(rollups, minutes('ss1', 5 * 60, 6 * 60, 7));
+    const v3 = await versions.readVersions(channel('ss1'));
+    expect(v3.sealed?.version).not.toBe(v2.sealed?.version);
+    expect(v3.sealed?.endMs).toBe(v2.sealed?.endMs);
+    const now = (await read(metrics, 'ss1', longer, 3600)).find((r) => r.bucket === '2026-11-10 05:00:00')!;
+    expect(now.chatMessages).toBeGreaterThan(old.chatMessages); // the replay changed the figures, and they are seen
+    await expectSeriesOfWindows(metrics, 'ss1', longer);
+
+    // A restart: an empty cache is a full read, same figures.
+    const fresh = new MetricsRepository(repo, { sealed: new SealedHours({ maxRows: 100_000, maxAgeMs: 600_000 }) });
+    await expectSeriesOfWindows(fresh, 'ss1', longer);
+    await expectSeriesOfWindows(fresh, 'ss1', { fromMs: D0 + 2 * HOUR + 30 * MIN, toMs: D0 + 31 * HOUR + 10 * MIN });
+  });
+
+  it("a replay by a writer whose sealed end is behind (another process sealed further): the hour it recomputes only with the channel's next write is seen then", async () => {
+    const sealed = new SealedHours({ maxRows: 100_000, maxAgeMs: 600_000 });
+    const metrics = new MetricsRepository(repo, { sealed });
+    const a = new RollupWriter(repo);
+    await flush(a, minutes('ss2', 0, 3 * 60 + 10)); // a: sealed to hour 3
+    await flush(new RollupWriter(repo), minutes('ss2', 3 * 60 + 10, 8 * 60 + 5)); // b: sealed to hour 8
+    const range = { fromMs: D0, toMs: D0 + 9 * HOUR };
+    await expectSeriesOfWindows(metrics, 'ss2', range);
+    // a, still believing the rollup ends at hour 3, gets a replay of hour 5 with other values: it recomputes hours 3–4 only.
+    await flush(a, minutes('ss2', 5 * 60, 6 * 60, 7));
+    await read(metrics, 'ss2', range, 3600); // the API keeps hour 5 as the rollup has it now
+    // a's next write (newer windows) recomputes hour 5: the sealed version changes again, so the kept hour is read again.
+    await flush(a, minutes('ss2', 8 * 60 + 5, 8 * 60 + 30));
+    await expectSeriesOfWindows(metrics, 'ss2', range);
+  });
+
+  it('a backfill over sealed days changes the sealed version and is seen; the kept hours serve the ranges of other steps and lengths', async () => {
+    const sealed = new SealedHours({ maxRows: 100_000, maxAgeMs: 600_000 });
+    const metrics = new MetricsRepository(repo, { sealed });
+    const world = createWorld({ seed: 7, channels: 2 });
+    const ch = world.channels[0]!;
+    const to = Math.floor(Date.now() / HOUR) * HOUR - DAY;
+    await backfillHistory(repo, world, { fromMs: to - 2 * DAY, toMs: to, channelIds: [ch.channelId], seed: 1, version: 10, dataVersions: versions });
+    const v1 = await versions.readVersions(ch);
+    expect(v1.sealed?.endMs).toBe(to);
+    const range = { fromMs: to - 2 * DAY + 13 * MIN, toMs: to + 20 * MIN };
+    const readIt = async (r: TimeRange, step: number) => metrics.series(ch, r, step, await versions.readVersions(ch));
+    const expectSame = async (r: TimeRange) => {
+      for (const step of [3600, 86400]) {
+        const q = windowSeriesQuery(ch, r, step);
+        expectSameSeries(await readIt(r, step), await repo.query<SeriesRow>('series from windows', q.query, q.params));
+      }
+    };
+    await expectSame(range);
+    const first = await readIt(range, 3600);
+    // The first day again, with other noise: a reseal of sealed hours.
+    await backfillHistory(repo, world, { fromMs: to - 2 * DAY, toMs: to - DAY, channelIds: [ch.channelId], seed: 2, sessionNoise: 0.3, version: 20, dataVersions: versions });
+    const v2 = await versions.readVersions(ch);
+    expect(v2.sealed?.version).not.toBe(v1.sealed?.version);
+    expect(v2.sealed?.endMs).toBe(to);
+    expect(await readIt(range, 3600)).not.toEqual(first);
+    await expectSame(range);
+    await expectSame({ fromMs: to - DAY - 5 * HOUR - 1 * MIN, toMs: to - 3 * HOUR + 59 * MIN });
+  }, 120_000);
+});
