@@ -295,7 +295,15 @@ export async function readSeriesSealed(run: RunCompactQuery, c: ChannelKey, rang
   const rollTo = Math.max(rollFrom, floorHour(range.toMs));
   const sealedTo = Math.min(Math.max(sealed.endMs, rollFrom), rollTo);
   const base = { platform: c.platform, channelId: c.channelId };
-  const windowsRead = run<Array<number | string | null>>('api.series-edge-windows', EDGE_WINDOWS, { ...base, ...rangeParams(range), headTo: chDateTime(rollFrom), tailFrom: chDateTime(sealedTo) });
+  const key = `${c.platform}:${c.channelId}`;
+  // The partial first hour, when sealed: its minute rows are kept with the sealed hours (read whole once).
+  const headHour = floorHour(range.fromMs);
+  const headSealed = range.fromMs < rollFrom && sealedTo > rollFrom;
+  const keptHead = headSealed ? cache.keptWindows(key, sealed.version, headHour) : undefined;
+  const readFrom = keptHead ? rollFrom : headSealed ? headHour : range.fromMs;
+  const windowsRead = run<Array<number | string | null>>('api.series-edge-windows', EDGE_WINDOWS, {
+    ...base, ...rangeParams({ fromMs: readFrom, toMs: range.toMs }), headTo: chDateTime(keptHead ? readFrom : rollFrom), tailFrom: chDateTime(sealedTo),
+  });
   const readHours = async (intervals: Array<[number, number]>) => {
     const [a = [0, 0], b = [0, 0]] = intervals;
     const rows = await run<Array<number | string | null>>('api.series-sealed-hours', SEALED_HOURS, {
@@ -303,10 +311,22 @@ export async function readSeriesSealed(run: RunCompactQuery, c: ChannelKey, rang
     });
     return rows.map((r) => ({ hour: (r[0] as number) * 1000, parts: r.slice(1) }));
   };
-  const [windows, entry] = await Promise.all([
+  const [read, entry] = await Promise.all([
     windowsRead,
-    sealedTo > rollFrom ? cache.cover(`${c.platform}:${c.channelId}`, sealed.version, rollFrom, sealedTo, readHours) : undefined,
+    sealedTo > rollFrom ? cache.cover(key, sealed.version, rollFrom, sealedTo, readHours) : undefined,
   ]);
+  let windows: PartRow[] = read;
+  if (headSealed) {
+    const fromText = chDateTime(range.fromMs);
+    const headText = chDateTime(rollFrom);
+    let head = keptHead;
+    if (!head) {
+      head = read.filter((w) => (w[0] as string) < headText);
+      windows = read.filter((w) => (w[0] as string) >= headText);
+      if (entry) cache.keepWindows(entry, headHour, head);
+    }
+    windows = [...head.filter((w) => (w[0] as string) >= fromText), ...windows];
+  }
   const stepMs = stepSeconds * 1000;
   const bucketOf = (ms: number) => Math.floor(ms / stepMs) * stepMs;
   const buckets = new Map<number, PartRow[]>();

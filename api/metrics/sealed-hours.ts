@@ -24,7 +24,15 @@ export interface SealedEntry {
   readonly at: number;
   /** Merged parts of step buckets lying wholly inside [lo, end), by `${step}:${bucketMs}` (shared by the entry's extensions). */
   readonly merged: Map<string, PartRow>;
+  /**
+   * The de-duplicated metrics_1m rows of a few sealed hours, by hour (shared by the entry's extensions):
+   * the hour of a range's partial first hour, read whole once, so the next misses read only the open tail.
+   */
+  readonly windows: Map<number, PartRow[]>;
 }
+
+/** Sealed hours whose minute rows an entry keeps (the partial first hours of the ranges asked lately). */
+const KEPT_WINDOW_HOURS = 3;
 
 /** Reads the rollup rows of the given hour intervals [from, to), ascending by hour. */
 export type ReadSealedHours = (intervals: Array<[number, number]>) => Promise<Array<{ hour: number; parts: PartRow }>>;
@@ -80,6 +88,22 @@ export class SealedHours {
     }
   }
 
+  /** The kept minute rows of a sealed `hour` of `key` under `version`, if any. */
+  keptWindows(key: string, version: string, hour: number): PartRow[] | undefined {
+    const e = this.entries.get(key);
+    return e && e.version === version && this.now() - e.at <= this.o.maxAgeMs ? e.windows.get(hour) : undefined;
+  }
+
+  /** Keeps the minute rows of a sealed hour with the entry (read under the entry's version), the oldest kept hour out first. */
+  keepWindows(e: SealedEntry, hour: number, rows: PartRow[]): void {
+    e.windows.delete(hour);
+    e.windows.set(hour, rows);
+    for (const h of e.windows.keys()) {
+      if (e.windows.size <= KEPT_WINDOW_HOURS) break;
+      e.windows.delete(h);
+    }
+  }
+
   private current(key: string, version: string): SealedEntry | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
@@ -101,12 +125,12 @@ export class SealedHours {
     this.stats.reads++;
     this.stats.rowsRead += got.length;
     let next: SealedEntry;
-    if (!e) next = { version, lo, end: hi, hours: got.map((r) => r.hour), rows: got.map((r) => r.parts), at: this.now(), merged: new Map() };
+    if (!e) next = { version, lo, end: hi, hours: got.map((r) => r.hour), rows: got.map((r) => r.parts), at: this.now(), merged: new Map(), windows: new Map() };
     else {
       const below = got.filter((r) => r.hour < e.lo);
       const above = got.filter((r) => r.hour >= e.end);
       next = {
-        version, lo: Math.min(lo, e.lo), end: Math.max(hi, e.end), at: e.at, merged: e.merged,
+        version, lo: Math.min(lo, e.lo), end: Math.max(hi, e.end), at: e.at, merged: e.merged, windows: e.windows,
         hours: [...below.map((r) => r.hour), ...e.hours, ...above.map((r) => r.hour)],
         rows: [...below.map((r) => r.parts), ...e.rows, ...above.map((r) => r.parts)],
       };

@@ -131,6 +131,11 @@ describe('sealed hours kept by the API, against the writers (real ClickHouse, Re
     const now = (await read(metrics, 'ss1', longer, 3600)).find((r) => r.bucket === '2026-11-10 05:00:00')!;
     expect(now.chatMessages).toBeGreaterThan(old.chatMessages); // the replay changed the figures, and they are seen
     await expectSeriesOfWindows(metrics, 'ss1', longer);
+    // A replay into the range's partial first hour, whose minute rows are kept with the sealed hours: seen too.
+    const head = (await read(metrics, 'ss1', longer, 3600))[0]!;
+    await flush(rollups, minutes('ss1', 0, 60, 3));
+    expect((await read(metrics, 'ss1', longer, 3600))[0]!.chatMessages).toBeGreaterThan(head.chatMessages);
+    await expectSeriesOfWindows(metrics, 'ss1', longer);
 
     // A restart: an empty cache is a full read, same figures.
     const fresh = new MetricsRepository(repo, { sealed: new SealedHours({ maxRows: 100_000, maxAgeMs: 600_000 }) });
