@@ -1,7 +1,7 @@
 import { isLifecycleType, type ChatActivity, type FollowerCount, type LifecycleType, type StreamLifecycle, type StreamSnapshot } from '../../shared/events/events';
 import type { Topics } from '../../shared/kafka/topics';
 import { UndecodableMessageError } from '../../shared/schema-registry/schema-registry';
-import type { ProcessorEvent } from '../state/processor-event';
+import { INPUT_TOPICS, type InputTopic, type ProcessorEvent } from '../state/processor-event';
 import { compileEventReader, EventReader } from './event.reader';
 import { dlq, ok, StepResult } from './step.result';
 
@@ -17,8 +17,6 @@ export interface AvroReader {
   schema?(): unknown;
 }
 
-export type InputTopic = 'snapshots' | 'followers' | 'chat' | 'lifecycle';
-export const INPUT_TOPICS: readonly InputTopic[] = ['snapshots', 'followers', 'chat', 'lifecycle'];
 
 /** Why a decoded record is unusable, or null. Avro guarantees types; these are the domain rules. */
 function invalidReason(e: ProcessorEvent): string | null {

@@ -1,7 +1,6 @@
 import avro from 'avsc';
 import { ChatActivitySchema, FollowerCountSchema, StreamLifecycleSchema, StreamSnapshotSchema, type LifecycleType } from '../../shared/events/events';
-import type { ProcessorEvent } from '../state/processor-event';
-import type { InputTopic } from './decode.step';
+import type { InputTopic, ProcessorEvent } from '../state/processor-event';
 
 /**
  * Avro body → ProcessorEvent in one pass, compiled once per (input topic, writer schema id) from the

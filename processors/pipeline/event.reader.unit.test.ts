@@ -1,6 +1,7 @@
 import avro from 'avsc';
 import { ChatActivitySchema, FollowerCountSchema, StreamLifecycleSchema, StreamSnapshotSchema } from '../../shared/events/events';
-import { AvroReader, createDecodeStep, InputTopic } from './decode.step';
+import { AvroReader, createDecodeStep } from './decode.step';
+import type { InputTopic } from '../state/processor-event';
 import { compileEventReader } from './event.reader';
 
 const topics = { snapshots: 'snap', followers: 'fol', chat: 'chat', lifecycle: 'life' };

@@ -1,5 +1,9 @@
 import type { LifecycleType } from '../../shared/events/events';
 
+/** The four input topics a processor reads, by kind (Topics' names for them). */
+export type InputTopic = 'snapshots' | 'followers' | 'chat' | 'lifecycle';
+export const INPUT_TOPICS: readonly InputTopic[] = ['snapshots', 'followers', 'chat', 'lifecycle'];
+
 /**
  * The processor's view of one input event, normalised from the four Avro records. `t` is the event
  * time used for windowing and the watermark (epoch ms).

@@ -3,7 +3,7 @@ import type { Runtime } from '../../shared/runtime';
 import type { ChatActivity, FollowerCount, StreamLifecycle, StreamSnapshot } from '../../shared/events/events';
 import { ClickHouseRepository, ClickHouseSettings, createClickHouse, migrate } from '../../shared/clickhouse/clickhouse.repository';
 import { channelKey } from '../../shared/kafka/topics';
-import type { InputTopic } from '../../processors/pipeline/decode.step';
+import type { InputTopic } from '../../processors/state/processor-event';
 import { eventually, randomSuffix } from '../support/stack';
 
 export interface FixtureEvent {
