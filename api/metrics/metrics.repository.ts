@@ -335,32 +335,32 @@ export async function readSeriesSealed(run: RunCompactQuery, c: ChannelKey, rang
     if (list) list.push(part);
     else buckets.set(b, [part]);
   };
+  // Step buckets wholly inside [rollFrom, sealedTo) are the same for every such request (no minute part falls in
+  // them): their merged parts and figures are kept with the entry, so a miss builds only its edge buckets.
+  const whole = new Map<number, SeriesRow>();
   if (entry) {
     const first = lowerBound(entry.hours, rollFrom);
     const last = lowerBound(entry.hours, sealedTo);
     for (let i = first; i < last; ) {
       const b = bucketOf(entry.hours[i]!);
-      if (stepMs === HOUR_MS) {
-        add(b, entry.rows[i]!);
-        i++;
-        continue;
-      }
-      // A step bucket wholly inside [rollFrom, sealedTo) is the same merge for every such request: kept with the entry.
-      let j = i;
+      let j = i + 1;
       while (j < last && entry.hours[j]! < b + stepMs) j++;
-      const whole = b >= rollFrom && b + stepMs <= sealedTo;
-      const memo = `${stepSeconds}:${b}`;
-      let part = whole ? entry.merged.get(memo) : undefined;
-      if (!part) {
-        part = j - i === 1 ? entry.rows[i]! : mergeParts(entry.rows.slice(i, j));
-        if (whole) entry.merged.set(memo, part);
-      }
-      add(b, part);
+      if (b >= rollFrom && b + stepMs <= sealedTo) {
+        const memo = `${stepSeconds}:${b}`;
+        let row = entry.figures.get(memo) as SeriesRow | undefined;
+        if (!row) {
+          let part = entry.merged.get(memo);
+          if (!part) entry.merged.set(memo, (part = j - i === 1 ? entry.rows[i]! : mergeParts(entry.rows.slice(i, j))));
+          entry.figures.set(memo, (row = { bucket: chDateTime(b), ...bucketFromParts([part]) }));
+        }
+        whole.set(b, row);
+      } else for (let k = i; k < j; k++) add(b, entry.rows[k]!);
       i = j;
     }
   }
   for (const w of windows) add(bucketOf(parseChDateTime(w[0] as string)), windowPart(w));
-  return [...buckets.keys()].sort((x, y) => x - y).map((b) => ({ bucket: chDateTime(b), ...bucketFromParts(buckets.get(b)!) }));
+  for (const [b, parts] of buckets) whole.set(b, { bucket: chDateTime(b), ...bucketFromParts(parts) });
+  return [...whole.keys()].sort((x, y) => x - y).map((b) => whole.get(b)!);
 }
 
 /** The series straight from metrics_1m (every step; the 1m series, and the "before" of bench/api.bench.ts). */

@@ -29,6 +29,8 @@ export interface SealedEntry {
    * the hour of a range's partial first hour, read whole once, so the next misses read only the open tail.
    */
   readonly windows: Map<number, PartRow[]>;
+  /** The figures of those step buckets (readSeriesSealed), by the same key: a miss builds only its edge buckets. */
+  readonly figures: Map<string, unknown>;
 }
 
 /** Sealed hours whose minute rows an entry keeps (the partial first hours of the ranges asked lately). */
@@ -125,12 +127,12 @@ export class SealedHours {
     this.stats.reads++;
     this.stats.rowsRead += got.length;
     let next: SealedEntry;
-    if (!e) next = { version, lo, end: hi, hours: got.map((r) => r.hour), rows: got.map((r) => r.parts), at: this.now(), merged: new Map(), windows: new Map() };
+    if (!e) next = { version, lo, end: hi, hours: got.map((r) => r.hour), rows: got.map((r) => r.parts), at: this.now(), merged: new Map(), windows: new Map(), figures: new Map() };
     else {
       const below = got.filter((r) => r.hour < e.lo);
       const above = got.filter((r) => r.hour >= e.end);
       next = {
-        version, lo: Math.min(lo, e.lo), end: Math.max(hi, e.end), at: e.at, merged: e.merged, windows: e.windows,
+        version, lo: Math.min(lo, e.lo), end: Math.max(hi, e.end), at: e.at, merged: e.merged, windows: e.windows, figures: e.figures,
         hours: [...below.map((r) => r.hour), ...e.hours, ...above.map((r) => r.hour)],
         rows: [...below.map((r) => r.parts), ...e.rows, ...above.map((r) => r.parts)],
       };

@@ -32,8 +32,20 @@ export interface PointsJson {
   hash: string;
 }
 
-/** Serializes the points once; the series cache keeps the result with its entry, so a hit does no JSON work. */
+/**
+ * Each row's point as JSON, kept per row object: the series of a miss shares the rows of its sealed
+ * buckets with the misses before it (readSeriesSealed keeps them with the channel's sealed hours), so
+ * only its edge buckets are serialized again. Rows are never changed once made.
+ */
+const pointJson = new WeakMap<SeriesRow, string>();
+const pointJsonOf = (r: SeriesRow): string => {
+  let j = pointJson.get(r);
+  if (j === undefined) pointJson.set(r, (j = JSON.stringify(pointOf(r))));
+  return j;
+};
+
+/** Serializes the points once (the same text as JSON.stringify of the points); the series cache keeps the result with its entry, so a hit does no JSON work. */
 export function pointsJsonOf(rows: readonly SeriesRow[]): PointsJson {
-  const json = Buffer.from(JSON.stringify(rows.map(pointOf)));
+  const json = Buffer.from(`[${rows.map(pointJsonOf).join(',')}]`);
   return { json, hash: crypto.createHash('sha1').update(json).digest('base64url') };
 }
