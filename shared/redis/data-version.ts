@@ -86,7 +86,8 @@ type WithBump = ChainableCommander & Record<typeof BUMP_COMMAND, (...args: Array
  * The API reads both before it queries, so a result is never kept under versions newer than its data:
  * a write landing during the query bumps them after it, and the next read misses.
  *
- * Keys per channel, no expiry (a few bytes each). A lost data-version key reads as "0" (the series
+ * Keys per channel, no expiry (a few bytes each); both carry the channel as a hash tag (`{platform:id}`),
+ * so the script's two keys share a Redis Cluster slot. A lost data-version key reads as "0" (the series
  * cache bounds an entry's age for a Redis reset that counts back to a value it had); a lost sealed
  * hash reads as unknown (the API then reads everything from ClickHouse) and the next write sets a new,
  * never-repeated sealed version.
@@ -100,11 +101,11 @@ export class DataVersions {
   }
 
   private key(c: DataVersionChannel): string {
-    return `${this.prefix}:data-version:${c.platform}:${c.channelId}`;
+    return `${this.prefix}:data-version:{${c.platform}:${c.channelId}}`;
   }
 
   private sealedKey(c: DataVersionChannel): string {
-    return `${this.prefix}:sealed-version:${c.platform}:${c.channelId}`;
+    return `${this.prefix}:sealed-version:{${c.platform}:${c.channelId}}`;
   }
 
   /**
