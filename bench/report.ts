@@ -39,15 +39,15 @@ interface BenchRun extends PlannedRun {
  */
 const RUNS: BenchRun[] = [
   { name: 'platforms', file: 'platforms.bench.ts', args: ['--n', '1000', '--concurrency', '16'], budgetS: 8 },
-  { name: 'ingest', file: 'ingest.bench.ts', args: ['--jobs', '1000', '--limited-jobs', '300', '--seconds', '2'], budgetS: 20 },
+  { name: 'ingest', file: 'ingest.bench.ts', args: ['--jobs', '1000', '--limited-jobs', '300', '--seconds', '2'], budgetS: 22 },
   { name: 'processors', file: 'processors.bench.ts', args: ['--channels', '1000', '--minutes', '30'], budgetS: 35 },
-  { name: 'api', file: 'api.bench.ts', args: ['--channels', '120', '--days', '6', '--history-days', '400', '--seconds', '6', '--rounds', '3'], budgetS: 55 },
-  { name: 'gateway', file: 'gateway.bench.ts', args: [], env: { CLIENTS: '10000', FANOUT_CLIENTS: '1000', ROUNDS: '3', SPACED: '10', KAFKA_ALERTS: '200', BURST: '100' }, budgetS: 38 },
-  { name: 'models', file: 'models.bench.ts', args: ['--channels', '12', '--weeks', '6', '--runs', '200', '--rounds', '2'], budgetS: 14 },
+  { name: 'api', file: 'api.bench.ts', args: ['--channels', '120', '--days', '6', '--history-days', '400', '--seconds', '6', '--rounds', '3'], budgetS: 110 },
+  { name: 'gateway', file: 'gateway.bench.ts', args: [], env: { CLIENTS: '10000', FANOUT_CLIENTS: '1000', ROUNDS: '3', SPACED: '10', KAFKA_ALERTS: '200', BURST: '100' }, budgetS: 30 },
+  { name: 'models', file: 'models.bench.ts', args: ['--channels', '12', '--weeks', '6', '--runs', '200', '--rounds', '2'], budgetS: 8 },
   { name: 'ingest-scale', file: 'ingest-scale.bench.ts', args: ['--twitch', '10000', '--youtube', '200', '--throughput', '2000'], budgetS: 25, group: 'wait-bound' },
-  { name: 'models-eval', file: 'models-eval.bench.ts', args: ['--seeds', '1,2,3,4,5', '--weeks', '4,12', '--channels', '48'], budgetS: 120, group: 'wait-bound' },
+  { name: 'models-eval', file: 'models-eval.bench.ts', args: ['--seeds', '1,2,3,4,5', '--weeks', '4,12', '--channels', '48'], budgetS: 60, group: 'wait-bound' },
   { name: 'go-live-latency', file: 'go-live-latency.bench.ts', args: ['--channels', '16', '--cycles', '1', '--concurrent'], budgetS: 80, group: 'wait-bound' },
-  { name: 'live-latency', file: 'live-latency.bench.ts', args: ['--seconds', '15', '--poll', '1', '--lateness', '10', '--concurrent'], budgetS: 120, group: 'wait-bound' },
+  { name: 'live-latency', file: 'live-latency.bench.ts', args: ['--seconds', '15', '--poll', '1', '--lateness', '10', '--concurrent'], budgetS: 80, group: 'wait-bound' },
 ];
 
 /** A bench is ended at 4 × its budget (at least 2 minutes): a loaded box is slow, a hung bench must not hang the report. */
