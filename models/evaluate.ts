@@ -85,6 +85,8 @@ export interface CaseEvaluation {
     /** Mean over channels of (oracle's best slot − the model's top slot), in expected viewers, and as a share of the best. */
     regret: number;
     regretShare: number;
+    /** The same regret for the best baseline's top slot. */
+    baselineRegret: number;
     interval80Coverage: number;
     interval80Inside: number;
     /** Live holdout hours over all draws. */
@@ -167,6 +169,7 @@ export async function evaluateCase(seed: number, weeks: number, o: Omit<Evaluati
   let oracleHits = 0;
   let regret = 0;
   let regretShare = 0;
+  let baselineRegret = 0;
   for (const row of rows) {
     const sums = expectedSlots.get(row.channel);
     const expected = row.slots.map((s) => (sums?.get(s) ? sums.get(s)!.sum / sums.get(s)!.n : 0));
@@ -175,6 +178,7 @@ export async function evaluateCase(seed: number, weeks: number, o: Omit<Evaluati
     const picked = expected[argMax(row.scores.model)]!;
     regret += best - picked;
     regretShare += best > 0 ? (best - picked) / best : 0;
+    baselineRegret += best - expected[argMax(row.scores[bestTiming])]!;
   }
   const n = rows.length;
   return {
@@ -204,6 +208,7 @@ export async function evaluateCase(seed: number, weeks: number, o: Omit<Evaluati
       bestBaseline: bestTiming,
       regret: round(regret / n, 1),
       regretShare: round(regretShare / n, 3),
+      baselineRegret: round(baselineRegret / n, 1),
       interval80Coverage: round(timingInside / timingHours),
       interval80Inside: timingInside,
       hours: timingHours,

@@ -19,12 +19,12 @@ export function renderEvaluation(cases: CaseEvaluation[]): string {
     }),
   ];
   const timing = [
-    '| weeks | seed | channels ranked (all draws) | model hit@3 | random | channel mean | same hour last week | channel × hour-of-week | oracle hit@3 | model ÷ random | regret (expected viewers) | regret share | 80 % interval coverage |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| weeks | seed | channels ranked (all draws) | model hit@3 | random | channel mean | same hour last week | channel × hour-of-week | oracle hit@3 | model ÷ random | regret (expected viewers) | best baseline: regret | regret share | 80 % interval coverage |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...cases.map((c) => {
       const t = c.timing;
       const b = (k: keyof typeof t.hitAt3) => (k === t.bestBaseline ? `**${n2(t.hitAt3[k])}**` : n2(t.hitAt3[k]));
-      return `| ${c.weeks} | ${c.seed} | ${t.channels} | ${n2(t.hitAt3.model)} | ${n2(t.random)} | ${b('channel-mean')} | ${b('same-hour-last-week')} | ${b('channel-hour-of-week')} | ${n2(t.oracle)} | ${n2(t.hitAt3.model / t.random)}× | ${n1(t.regret)} | ${pct(t.regretShare)} | ${n2(t.interval80Coverage)} |`;
+      return `| ${c.weeks} | ${c.seed} | ${t.channels} | ${n2(t.hitAt3.model)} | ${n2(t.random)} | ${b('channel-mean')} | ${b('same-hour-last-week')} | ${b('channel-hour-of-week')} | ${n2(t.oracle)} | ${n2(t.hitAt3.model / t.random)}× | ${n1(t.regret)} | ${n1(t.baselineRegret)} | ${pct(t.regretShare)} | ${n2(t.interval80Coverage)} |`;
     }),
   ];
   const s = summarize(cases);
