@@ -2,12 +2,13 @@ import { ClickHouseRepository, createClickHouse, migrate } from '../../shared/cl
 import { createLogger } from '../../shared/logging/logger';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { BUCKET_FROM_PARTS, PART_NAMES, resealHours, WINDOW_PARTS } from '../../shared/clickhouse/rollups';
-import { MetricsRepository, readSeriesSealed, SeriesRow, seriesQuery, windowSeriesQuery } from '../../api/metrics/metrics.repository';
+import { MetricsRepository, readSeriesSealed, SeriesRow, seriesQuery } from '../../api/metrics/metrics.repository';
 import { SealedHours } from '../../api/metrics/sealed-hours';
 import type { TimeRange } from '../../api/schemas/common.schemas';
 import { ProcessorClickHouseSink } from '../../processors/sink/clickhouse.sink';
 import type { ClosedWindow } from '../../processors/state/window.accumulator';
 import { testConfig } from '../support/stack';
+import { expectSameSeries, seriesFromWindows } from './series-fixtures';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -82,26 +83,11 @@ describe('series read as parts and combined in TypeScript (real ClickHouse)', ()
     await repo?.close();
   });
 
-  const fromWindows = (channelId: string, range: TimeRange, step: number) => {
-    const q = windowSeriesQuery(channel(channelId), range, step);
-    return repo.query<SeriesRow>('series from windows', q.query, q.params);
-  };
+  const fromWindows = (channelId: string, range: TimeRange, step: number) => seriesFromWindows(repo, channel(channelId), range, step);
   const oneSql = (channelId: string, range: TimeRange, step: number) => {
     const q = seriesQuery(channel(channelId), range, step);
     return repo.query<SeriesRow>('series in one SQL', q.query, q.params);
   };
-
-  function expectSameSeries(actual: SeriesRow[], expected: SeriesRow[]) {
-    expect(actual.map((r) => r.bucket)).toEqual(expected.map((r) => r.bucket));
-    actual.forEach((a, i) => {
-      const e = expected[i]!;
-      const exact = (r: SeriesRow) => ({ ...r, avgViewers: r.avgViewers === null, engagementRate: r.engagementRate === null, viewerMinutes: 0 });
-      expect(exact(a)).toEqual(exact(e));
-      expect(a.avgViewers ?? 0).toBeCloseTo(e.avgViewers ?? 0, 9);
-      expect(a.engagementRate ?? 0).toBeCloseTo(e.engagementRate ?? 0, 9);
-      expect(a.viewerMinutes).toBeCloseTo(e.viewerMinutes, 6);
-    });
-  }
 
   const ranges: Array<[string, TimeRange]> = [
     ['mid-hour edges, open tail within the last two hours', { fromMs: D0 + 7 * MIN, toMs: END - 29 * MIN }],

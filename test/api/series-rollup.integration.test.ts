@@ -2,11 +2,12 @@ import { ClickHouseRepository, createClickHouse, migrate } from '../../shared/cl
 import { createLogger } from '../../shared/logging/logger';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { resealHours } from '../../shared/clickhouse/rollups';
-import { MetricsRepository, SeriesRow, windowSeriesQuery } from '../../api/metrics/metrics.repository';
+import { MetricsRepository } from '../../api/metrics/metrics.repository';
 import type { TimeRange } from '../../api/schemas/common.schemas';
 import { ProcessorClickHouseSink } from '../../processors/sink/clickhouse.sink';
 import type { ClosedWindow } from '../../processors/state/window.accumulator';
 import { testConfig } from '../support/stack';
+import { expectSameSeries, seriesFromWindows } from './series-fixtures';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -65,22 +66,7 @@ describe('series over the hourly rollup + the open tail (real ClickHouse)', () =
     await repo?.close();
   });
 
-  const fromWindows = (channelId: string, range: TimeRange, step: number) => {
-    const q = windowSeriesQuery({ platform: 'twitch', channelId }, range, step);
-    return repo.query<SeriesRow>('series from windows', q.query, q.params);
-  };
-
-  function expectSameSeries(actual: SeriesRow[], expected: SeriesRow[]) {
-    expect(actual.map((r) => r.bucket)).toEqual(expected.map((r) => r.bucket));
-    actual.forEach((a, i) => {
-      const e = expected[i]!;
-      const exact = (r: SeriesRow) => ({ ...r, avgViewers: r.avgViewers === null, engagementRate: r.engagementRate === null, viewerMinutes: 0 });
-      expect(exact(a)).toEqual(exact(e));
-      expect(a.avgViewers ?? 0).toBeCloseTo(e.avgViewers ?? 0, 9);
-      expect(a.engagementRate ?? 0).toBeCloseTo(e.engagementRate ?? 0, 9);
-      expect(a.viewerMinutes).toBeCloseTo(e.viewerMinutes, 6);
-    });
-  }
+  const fromWindows = (channelId: string, range: TimeRange, step: number) => seriesFromWindows(repo, { platform: 'twitch', channelId }, range, step);
 
   const ranges: Array<[string, TimeRange]> = [
     ['aligned, rollup then tail', { fromMs: D0, toMs: D0 + 3 * DAY }],

@@ -13,6 +13,7 @@ import type { ClosedWindow } from '../../processors/state/window.accumulator';
 import { backfillHistory } from '../../models/history';
 import { createWorld } from '../../platforms/simulator/world';
 import { deleteRedisKeys, testConfig } from '../support/stack';
+import { expectSameSeries, seriesFromWindows } from './series-fixtures';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -76,25 +77,11 @@ describe('sealed hours kept by the API, against the writers (real ClickHouse, Re
     await rollups.afterWindows(windows);
     await versions.bump(windows);
   };
-  const fromWindows = async (channelId: string, range: TimeRange, step: number) => {
-    const q = windowSeriesQuery(channel(channelId), range, step);
-    return repo.query<SeriesRow>('series from windows', q.query, q.params);
-  };
+  const fromWindows = (channelId: string, range: TimeRange, step: number) => seriesFromWindows(repo, channel(channelId), range, step);
   /** The route's read: versions from Redis first, then the repository with the kept sealed hours. */
   const read = async (metrics: MetricsRepository, channelId: string, range: TimeRange, step: number) =>
     metrics.series(channel(channelId), range, step, await versions.readVersions(channel(channelId)));
 
-  function expectSameSeries(actual: SeriesRow[], expected: SeriesRow[]) {
-    expect(actual.map((r) => r.bucket)).toEqual(expected.map((r) => r.bucket));
-    actual.forEach((a, i) => {
-      const e = expected[i]!;
-      const exact = (r: SeriesRow) => ({ ...r, avgViewers: r.avgViewers === null, engagementRate: r.engagementRate === null, viewerMinutes: 0 });
-      expect(exact(a)).toEqual(exact(e));
-      expect(a.avgViewers ?? 0).toBeCloseTo(e.avgViewers ?? 0, 9);
-      expect(a.engagementRate ?? 0).toBeCloseTo(e.engagementRate ?? 0, 9);
-      expect(a.viewerMinutes).toBeCloseTo(e.viewerMinutes, 6);
-    });
-  }
   const expectSeriesOfWindows = async (metrics: MetricsRepository, id: string, range: TimeRange) => {
     for (const step of [3600, 86400]) expectSameSeries(await read(metrics, id, range, step), await fromWindows(id, range, step));
   };
