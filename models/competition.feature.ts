@@ -6,16 +6,15 @@
  * night brings many more channels to share the category's viewers; a quiet block leaves them to fewer.
  *
  * As of an instant, from the samples of the COMPETITION_LOOKBACK_DAYS before it only (no look-ahead):
- * per UTC hour of the week, the mean of log(viewers / live channels) and of log(live channels), each as
- * a deviation from its mean over the slots sampled (0 = a typical hour of the category; unsampled
+ * per UTC hour of the week, the mean of log(viewers / live channels), as a deviation from its mean
+ * over the slots sampled (0 = a typical hour of the category; unsampled
  * slots 0 too). The audience profile (profile.fit.ts) takes the viewers-per-channel index as one more
  * regressor, so both models — which start from the profile — use it. Without samples nothing changes:
  * no index, no regressor, the same numbers as before.
  */
 import type { CompetitionSample } from '../shared/clickhouse/category-competition';
+import { DAY_MS, hourOfWeek } from './time';
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 export const COMPETITION_LOOKBACK_DAYS = 28;
 
 /** One category's samples, oldest first (only what the index needs). */
@@ -24,17 +23,9 @@ export type CompetitionSeries = ReadonlyArray<Pick<CompetitionSample, 'sampledAt
 export interface CompetitionIndex {
   /** log(viewers per live channel) of each UTC hour of the week minus its mean over the sampled slots; 0 unsampled. */
   vpc: number[];
-  /** The same for log(live channels). */
-  channels: number[];
   /** Samples the index was computed from. */
   samples: number;
 }
-
-/** Monday 00:00 UTC = 0 … Sunday 23:00 = 167, as features.ts hourOfWeek (1970-01-01 was a Thursday). */
-const hourOfWeek = (tMs: number): number => {
-  const day = Math.floor(tMs / DAY_MS);
-  return ((((day + 3) % 7) + 7) % 7) * 24 + Math.floor((((tMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS);
-};
 
 function lowerBound(xs: CompetitionSeries, t: number): number {
   let lo = 0;
@@ -54,7 +45,6 @@ function lowerBound(xs: CompetitionSeries, t: number): number {
  */
 export function competitionIndexAsOf(series: CompetitionSeries, asOf: number, lookbackDays = COMPETITION_LOOKBACK_DAYS): CompetitionIndex | null {
   const vpcSum = new Array<number>(168).fill(0);
-  const chSum = new Array<number>(168).fill(0);
   const n = new Array<number>(168).fill(0);
   let samples = 0;
   for (let i = lowerBound(series, asOf - lookbackDays * DAY_MS); i < series.length; i++) {
@@ -63,7 +53,6 @@ export function competitionIndexAsOf(series: CompetitionSeries, asOf: number, lo
     if (!s.complete || s.liveChannels < 1) continue;
     const how = hourOfWeek(s.sampledAt);
     vpcSum[how]! += Math.log((s.viewers + 1) / s.liveChannels);
-    chSum[how]! += Math.log(s.liveChannels);
     n[how]!++;
     samples++;
   }
@@ -74,7 +63,7 @@ export function competitionIndexAsOf(series: CompetitionSeries, asOf: number, lo
     const m = seen.reduce((a, b) => a + b, 0) / seen.length;
     return means.map((x) => (Number.isNaN(x) ? 0 : x - m));
   };
-  return { vpc: centred(slotMean(vpcSum)), channels: centred(slotMean(chSum)), samples };
+  return { vpc: centred(slotMean(vpcSum)), samples };
 }
 
 /** The index's viewers-per-channel value of the UTC hour containing `hourStart`. */

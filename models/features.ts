@@ -1,14 +1,14 @@
 import type { ChannelHistory, HourRecord } from './channel-history';
 import { fitProfile, profileHour, PROFILE_HARMONICS, type ProfileFit } from './profile.fit';
 import { competitionAt, competitionIndexAsOf, type CompetitionIndex } from './competition.feature';
+import { DAY_MS, HOUR_MS, hourOfWeek } from './time';
 
 /**
  * Feature engineering shared by training and serving — one code path, so a served prediction sees
  * exactly the features the model was trained on. Everything is computed "as of" an instant from data
  * strictly before it (no look-ahead): in training the instant is the sample's start, in serving it is now.
  */
-export const HOUR_MS = 3_600_000;
-export const DAY_MS = 24 * HOUR_MS;
+export { DAY_MS, HOUR_MS, hourOfWeek };
 export const WEEK_MS = 7 * DAY_MS;
 export const SLOTS_PER_WEEK = 168;
 
@@ -27,12 +27,6 @@ export const MIN_LIVE_HOURS = 6;
 /** An hour counts as a live hour when at least this many of its minutes were live. */
 export const MIN_LIVE_MINUTES_PER_HOUR = 20;
 
-/** Hour of the week in UTC, Monday 00:00 = 0 … Sunday 23:00 = 167 (1970-01-01 was a Thursday). */
-export function hourOfWeek(tMs: number): number {
-  const day = Math.floor(tMs / DAY_MS);
-  const weekday = (((day + 3) % 7) + 7) % 7;
-  return weekday * 24 + Math.floor((((tMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS);
-}
 
 /** sin/cos encoding: 23:00 and 00:00 are neighbours, as they are in reality. */
 export function cyclic(value: number, period: number): [number, number] {
