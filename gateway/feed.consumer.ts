@@ -8,7 +8,7 @@ import { UndecodableMessageError, untilRegistryAnswers } from '../shared/schema-
 import { retry } from '../shared/errors/retry';
 import { isKafkaRetriable } from '../shared/kafka/kafka.errors';
 import { alertToFeed, FeedMessage, windowToFeed } from './feed.mapper';
-import { LruSet } from './alert-dedup';
+import { LruSet } from '../shared/collections/lru-set';
 import { gatewayMetrics } from './gateway.metrics';
 
 /**

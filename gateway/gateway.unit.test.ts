@@ -1,4 +1,4 @@
-import { LruSet } from './alert-dedup';
+import { LruSet } from '../shared/collections/lru-set';
 import { chooseOwnedChannel } from './channel-ownership';
 import { alertToFeed, windowToFeed, type FeedMessage } from './feed.mapper';
 import { FeedRouter } from './feed.router';
@@ -69,6 +69,8 @@ describe('LruSet (alert de-duplication)', () => {
     expect(s.size).toBe(2);
     expect(s.seen('a')).toBe(true);
     expect(s.seen('b')).toBe(false);
+    s.forget('a'); // its handling failed: the next delivery is new again
+    expect(s.seen('a')).toBe(false);
   });
 });
 

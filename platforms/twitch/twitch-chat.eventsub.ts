@@ -15,7 +15,8 @@ import type { Logger } from '../../shared/logging/logger';
 import type { ChatBatch } from '../platform.adapter';
 import { chatterIdOf } from '../chatter-id';
 import { twitchChatMessageEvent } from './twitch.external';
-import { EventSubSession, MessageIds } from './eventsub/eventsub.socket';
+import { EventSubSession } from './eventsub/eventsub.socket';
+import { LruSet } from '../../shared/collections/lru-set';
 
 /** A channel's chat session: the EventSub session (welcome, watchdog, hand-over, de-dup) and what it counted. */
 interface Session {
@@ -126,7 +127,7 @@ export class TwitchChatSource {
     const counts = { channelId, messages: 0, chatters: new Set<string>(), lastDrainAt: this.now() };
     const session = await EventSubSession.open(this.o.eventSubUrl, {
       welcomeTimeoutMs: this.o.welcomeTimeoutMs ?? 10_000,
-      seen: new MessageIds(SEEN_LIMIT),
+      seen: new LruSet(SEEN_LIMIT),
       handlers: {
         onWelcome: () => void (counts.lastDrainAt = this.now()),
         onNotification: (f) => {

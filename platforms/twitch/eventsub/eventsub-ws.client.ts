@@ -29,7 +29,8 @@ import { PlatformError } from '../../http/platform-error';
 import type { TwitchEventSubFrame } from '../twitch.external';
 import { EVENTSUB_SPECS, eventSubRevokedSubscription, type EventSubSpec } from './eventsub.external';
 import { toChannelPush } from './eventsub.mapper';
-import { EventSubSession, MessageIds } from './eventsub.socket';
+import { EventSubSession } from './eventsub.socket';
+import { LruSet } from '../../../shared/collections/lru-set';
 
 export interface EventSubClientOptions {
   /** wss://eventsub.wss.twitch.tv/ws, the simulator's /ws, or the Twitch CLI's ws://127.0.0.1:PORT/ws. */
@@ -58,7 +59,7 @@ interface Watch {
   /** The open session with the subscriptions, or null while none is (being opened, reopening). */
   session: EventSubSession | null;
   /** Delivery ids handled, across the channel's sessions. */
-  seen: MessageIds;
+  seen: LruSet;
   queue: Promise<void>;
   stopped: boolean;
   reopenAttempt: number;
@@ -94,7 +95,7 @@ export class TwitchEventSubClient implements PushSource {
         }
         return true;
       });
-      w = { channelId, withToken: o.withToken, wanted, missing, subscribed: new Set(), session: null, seen: new MessageIds(SEEN_LIMIT), queue: Promise.resolve(), stopped: false, reopenAttempt: 0, reopenTimer: null, opening: null };
+      w = { channelId, withToken: o.withToken, wanted, missing, subscribed: new Set(), session: null, seen: new LruSet(SEEN_LIMIT), queue: Promise.resolve(), stopped: false, reopenAttempt: 0, reopenTimer: null, opening: null };
       this.watches.set(channelId, w);
     } else {
       w.withToken = o.withToken;

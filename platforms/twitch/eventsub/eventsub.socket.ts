@@ -8,6 +8,7 @@
 import WebSocket from 'ws';
 import { PlatformError } from '../../http/platform-error';
 import { twitchEventSubFrame, type TwitchEventSubFrame } from '../twitch.external';
+import { LruSet } from '../../../shared/collections/lru-set';
 
 export interface EventSubWelcome {
   sessionId: string;
@@ -72,25 +73,6 @@ function closeEventSubSocket(ws: WebSocket, code: number): void {
   }
 }
 
-/** Message ids already handled (delivery is at-least-once); the oldest are forgotten past `limit`. */
-export class MessageIds {
-  private readonly ids = new Set<string>();
-  constructor(private readonly limit: number) {}
-
-  /** True when `id` is new (it is remembered), false for a redelivery. */
-  add(id: string): boolean {
-    if (this.ids.has(id)) return false;
-    this.ids.add(id);
-    if (this.ids.size > this.limit) this.ids.delete(this.ids.values().next().value!);
-    return true;
-  }
-
-  /** Forgets `id`, so a redelivery of it is handled (its handling failed). */
-  forget(id: string): void {
-    this.ids.delete(id);
-  }
-}
-
 /** What a session hands its owner; `s` is the session (frames can arrive before `open` has resolved). */
 export interface EventSubSessionHandlers {
   /** The first welcome, before any frame behind it. */
@@ -110,7 +92,7 @@ export interface EventSubSessionOptions {
   welcomeTimeoutMs: number;
   handlers: EventSubSessionHandlers;
   /** Shared across sessions to de-duplicate across them (the push client, per channel); default this session's own 5,000. */
-  seen?: MessageIds;
+  seen?: LruSet;
 }
 
 /** Silence allowed beyond the advertised keepalive timeout before the session counts as dead. */
@@ -137,7 +119,7 @@ export class EventSubSession {
   private current: WebSocket;
   /** Every socket still open: the current one and, after a hand-over, the old one until its close arrives. */
   private readonly sockets = new Set<WebSocket>();
-  private readonly seen: MessageIds;
+  private readonly seen: LruSet;
   private pending: AbortController | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private ending = false;
@@ -153,7 +135,7 @@ export class EventSubSession {
     this.current = ws;
     this.sessionId = welcome.sessionId;
     this.keepaliveMs = welcome.keepaliveMs;
-    this.seen = o.seen ?? new MessageIds(5000);
+    this.seen = o.seen ?? new LruSet(5000);
     o.handlers.onWelcome?.(welcome, this);
     this.attach(ws);
   }
@@ -217,7 +199,7 @@ export class EventSubSession {
     const h = this.o.handlers;
     switch (f.metadata.message_type) {
       case 'notification':
-        if (this.seen.add(f.metadata.message_id)) h.onNotification(f, this);
+        if (!this.seen.seen(f.metadata.message_id)) h.onNotification(f, this);
         else h.onDuplicate?.(f, this);
         return;
       case 'revocation':

@@ -1,7 +1,8 @@
 /**
- * A bounded LRU set of recently seen alert ids. Alert ids are deterministic, so a processor replay
- * after a crash or rebalance produces the same ids again; each gateway drops the repeats it still
- * remembers. Map iteration order is insertion order, which makes the oldest entry the first key.
+ * A bounded LRU set of recently seen ids, for de-duplicating at-least-once deliveries: the gateway's
+ * alert ids (deterministic, so a processor replay produces the same ids again) and EventSub message
+ * ids (platforms/twitch/eventsub/eventsub.socket.ts). Map iteration order is insertion order, which
+ * makes the least recently seen entry the first key.
  */
 export class LruSet {
   private readonly items = new Map<string, true>();
@@ -20,6 +21,11 @@ export class LruSet {
     this.items.set(id, true);
     if (this.items.size > this.capacity) this.items.delete(this.items.keys().next().value as string);
     return false;
+  }
+
+  /** Forgets `id`, so its next delivery counts as new (its handling failed). */
+  forget(id: string): void {
+    this.items.delete(id);
   }
 
   get size(): number {
