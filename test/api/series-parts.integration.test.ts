@@ -1,4 +1,4 @@
-import { ClickHouseRepository, createClickHouse, migrate } from '../../shared/clickhouse/clickhouse.repository';
+import { ClickHouseRepository, migrate } from '../../shared/clickhouse/clickhouse.repository';
 import { createLogger } from '../../shared/logging/logger';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { BUCKET_FROM_PARTS, PART_NAMES, resealHours, WINDOW_PARTS } from '../../shared/clickhouse/rollups';
@@ -7,7 +7,7 @@ import { SealedHours } from '../../api/metrics/sealed-hours';
 import type { TimeRange } from '../../api/schemas/common.schemas';
 import { ProcessorClickHouseSink } from '../../processors/sink/clickhouse.sink';
 import type { ClosedWindow } from '../../processors/state/window.accumulator';
-import { testConfig } from '../support/stack';
+import { dropTestDatabase, testConfig } from '../support/stack';
 import { expectSameSeries, seriesFromWindows } from './series-fixtures';
 
 const MIN = 60_000;
@@ -77,9 +77,7 @@ describe('series read as parts and combined in TypeScript (real ClickHouse)', ()
     for (const id of ['810', '811']) await sink.insertWindowsAndLate(all(id).filter((w) => w.windowStart % (17 * MIN) === 0), [], 3);
   });
   afterAll(async () => {
-    const admin = createClickHouse(rt.clickhouseSettings, undefined);
-    await admin.command({ query: 'DROP DATABASE IF EXISTS {db:Identifier}', query_params: { db: rt.config.CLICKHOUSE_DATABASE } }).catch(() => undefined);
-    await admin.close();
+    if (rt) await dropTestDatabase(rt);
     await repo?.close();
   });
 

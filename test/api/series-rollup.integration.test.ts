@@ -1,4 +1,4 @@
-import { ClickHouseRepository, createClickHouse, migrate } from '../../shared/clickhouse/clickhouse.repository';
+import { ClickHouseRepository, migrate } from '../../shared/clickhouse/clickhouse.repository';
 import { createLogger } from '../../shared/logging/logger';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { resealHours } from '../../shared/clickhouse/rollups';
@@ -6,7 +6,7 @@ import { MetricsRepository } from '../../api/metrics/metrics.repository';
 import type { TimeRange } from '../../api/schemas/common.schemas';
 import { ProcessorClickHouseSink } from '../../processors/sink/clickhouse.sink';
 import type { ClosedWindow } from '../../processors/state/window.accumulator';
-import { testConfig } from '../support/stack';
+import { dropTestDatabase, testConfig } from '../support/stack';
 import { expectSameSeries, seriesFromWindows } from './series-fixtures';
 
 const MIN = 60_000;
@@ -60,9 +60,7 @@ describe('series over the hourly rollup + the open tail (real ClickHouse)', () =
     await sink.insertWindowsAndLate(all().map((w) => ({ ...w, channelId: '701' })), [], 2);
   });
   afterAll(async () => {
-    const admin = createClickHouse(rt.clickhouseSettings, undefined);
-    await admin.command({ query: 'DROP DATABASE IF EXISTS {db:Identifier}', query_params: { db: rt.config.CLICKHOUSE_DATABASE } }).catch(() => undefined);
-    await admin.close();
+    if (rt) await dropTestDatabase(rt);
     await repo?.close();
   });
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { ClickHouseRepository, createClickHouse, migrate } from '../../shared/clickhouse/clickhouse.repository';
+import { ClickHouseRepository, migrate } from '../../shared/clickhouse/clickhouse.repository';
 import { createLogger } from '../../shared/logging/logger';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { createRedis } from '../../shared/redis/redis';
@@ -12,7 +12,7 @@ import { RollupWriter } from '../../processors/sink/rollup.writer';
 import type { ClosedWindow } from '../../processors/state/window.accumulator';
 import { backfillHistory } from '../../models/history';
 import { createWorld } from '../../platforms/simulator/world';
-import { deleteRedisKeys, testConfig } from '../support/stack';
+import { deleteRedisKeys, dropTestDatabase, testConfig } from '../support/stack';
 import { expectSameSeries, seriesFromWindows } from './series-fixtures';
 
 const MIN = 60_000;
@@ -63,9 +63,7 @@ describe('sealed hours kept by the API, against the writers (real ClickHouse, Re
     versions = new DataVersions(redis, rt.config.REDIS_KEY_PREFIX);
   });
   afterAll(async () => {
-    const admin = createClickHouse(rt.clickhouseSettings, undefined);
-    await admin.command({ query: 'DROP DATABASE IF EXISTS {db:Identifier}', query_params: { db: rt.config.CLICKHOUSE_DATABASE } }).catch(() => undefined);
-    await admin.close();
+    if (rt) await dropTestDatabase(rt);
     await repo?.close();
     if (redis) await deleteRedisKeys(redis, rt.config.REDIS_KEY_PREFIX);
     redis?.disconnect();

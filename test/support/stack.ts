@@ -54,9 +54,7 @@ export async function testStack(overrides: Record<string, string> = {}): Promise
       } finally {
         await admin.disconnect();
       }
-      const ch = createClickHouse(rt.clickhouseSettings, undefined);
-      await ch.command({ query: 'DROP DATABASE IF EXISTS {db:Identifier}', query_params: { db: config.CLICKHOUSE_DATABASE } }).catch(() => undefined);
-      await ch.close();
+      await dropTestDatabase(rt);
       const redis = createRedis(config.REDIS_URL);
       try {
         await deleteRedisKeys(redis, config.REDIS_KEY_PREFIX);
@@ -65,6 +63,16 @@ export async function testStack(overrides: Record<string, string> = {}): Promise
       }
     },
   };
+}
+
+/** Drops the runtime's own ClickHouse database (CLICKHOUSE_DATABASE of its test namespace); a database already gone is no error. */
+export async function dropTestDatabase(rt: Runtime): Promise<void> {
+  const ch = createClickHouse(rt.clickhouseSettings, undefined);
+  try {
+    await ch.command({ query: 'DROP DATABASE IF EXISTS {db:Identifier}', query_params: { db: rt.config.CLICKHOUSE_DATABASE } }).catch(() => undefined);
+  } finally {
+    await ch.close();
+  }
 }
 
 /**
