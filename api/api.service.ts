@@ -49,6 +49,8 @@ export interface RunningApi {
   redis: Redis;
   /** Prometheus metrics (on METRICS_PORT, never on the API port); undefined when not served. */
   metricsUrl?: string;
+  /** Counters of the series cache and the sealed hours (benchmarks, diagnostics). */
+  seriesStats: { cache: SeriesCache['stats']; sealed: SealedHours['stats'] };
   close(): Promise<void>;
 }
 
@@ -81,9 +83,10 @@ export async function startApi(rt: Runtime, o: StartApiOptions = {}): Promise<Ru
   const notifications = notificationParts(config, redis, logger);
   closer.add('notifications', () => notifications.close());
   // Each channel's sealed rollup hours kept while its sealed version holds (api/README.md "Sealed hours").
+  // and the minutes after them read from the writers' reports, not ClickHouse (api/README.md "Open tail").
   const sealedHours = new SealedHours({ maxRows: config.API_SERIES_SEALED_MAX_ROWS, maxAgeMs: config.API_SERIES_CACHE_MAX_AGE_SECONDS * 1000 });
-  const metricsRepository = new MetricsRepository(ch, { sealed: sealedHours });
   const dataVersions = new DataVersions(redis, config.REDIS_KEY_PREFIX);
+  const metricsRepository = new MetricsRepository(ch, { sealed: sealedHours, openTail: (c) => dataVersions.readOpenTail(c) });
   // Series results cached under the channel's data version, which every writer bumps (api/README.md "Series cache").
   const seriesCache = new SeriesCache(metricsRepository, dataVersions, {
     maxRows: config.API_SERIES_CACHE_MAX_ROWS,
@@ -158,6 +161,7 @@ export async function startApi(rt: Runtime, o: StartApiOptions = {}): Promise<Ru
     server,
     redis,
     metricsUrl: metrics?.url,
+    seriesStats: { cache: seriesCache.stats, sealed: sealedHours.stats },
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

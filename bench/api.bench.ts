@@ -7,27 +7,30 @@
  *     duplicate versions that reads must de-duplicate (defaults: 1.68M rows over 120 channels), generated
  *     by INSERT … SELECT FROM numbers(); then metrics_1h_rollup is sealed as the processors would have
  *     left it: every hour before the current one (shared/clickhouse/rollups.ts), and reported as the
- *     flush reports it (the channels' sealed state in Redis, shared/redis/data-version.ts).
+ *     flushes report it (the channels' sealed state and open tails in Redis, shared/redis/data-version.ts).
  *  2. Measured through the whole API — auth, rate limit, ownership, validation, ClickHouse, JSON — with
  *     autocannon (load generated in a worker thread), CONNECTIONS concurrent connections:
  *       - GET /v1/channels/twitch/1000/metrics?granularity=1h over the last 30 days (720 buckets, the
  *         current hour and the partial first hour from metrics_1m, the rest from the rollup);
  *       - the same with granularity=1d over the last 400 days.
- *     Each three times: warm — the same range again and again, answered from the API's series cache
- *     (valid until the channel is written: api/metrics/series.cache.ts) —; miss after a write — every
- *     request one minute further back (a new cache key, so a miss) after a data-version bump as a flush
- *     of the open hour makes it, the sealed hours kept (api/metrics/sealed-hours.ts: the common case of a
- *     live channel); fully cold — the same misses on a second API that keeps no sealed hours
- *     (API_SERIES_SEALED_MAX_ROWS=0: every miss reads all of its range, as the first miss after a start,
- *     a reseal or the entry's age does).
+ *     Each four times: warm — the same range again and again, answered from the API's series cache
+ *     (valid until the channel is written: api/metrics/series.cache.ts) —; miss after a write — the same
+ *     range up to now while the channel's newest window is re-reported about every millisecond (a flush
+ *     of its open hour: data version bumped, the row to its open tail), so nearly every request finds a
+ *     newer version than it cached (the share is printed), the sealed hours kept (api/metrics/sealed-hours.ts)
+ *     and the minutes after them from the open tail (api/README.md "Open tail"): the common case of a live
+ *     channel —; misses of ranges ending in the past — every request one minute further back (a new
+ *     cache key), its partial last hour sealed and so read from metrics_1m —; fully cold — those misses
+ *     on a second API that keeps no sealed hours (API_SERIES_SEALED_MAX_ROWS=0: every miss reads all of
+ *     its range, as the first miss after a start, a reseal or the entry's age does).
  *  3. Baselines, same run, same concurrency, done directly with @clickhouse/client: the reads of a miss
- *     after a write (`readSeriesSealed` with the sealed hours kept, ranges shifted alike), of a fully cold
+ *     after a write (`readSeriesSealed` with the sealed hours kept and the open tail), of a fully cold
  *     one (`readSeriesSealed`, nothing kept), the full read (`readSeries`, the route's reads before the
  *     sealed hours; what the fully cold API runs), the one-SQL form (`seriesQuery`, what the CSV/Parquet
  *     export runs), and the "before": the 30-day hourly series computed from metrics_1m alone
  *     (windowSeriesQuery, what the route ran before the rollup). Sides alternate in ROUNDS rounds
  *     (SECONDS in total per side, half that for the one-SQL form and the before) and the figures are
- *     medians over rounds, so a change of machine load hits all alike. Wall time ≈ 13 × SECONDS measured
+ *     medians over rounds, so a change of machine load hits all alike. Wall time ≈ 14.5 × SECONDS measured
  *     + warm-ups + the data (≈ 6 s on a quiet box) + tsx start: under two minutes at report.ts's
  *     `--seconds 6 --rounds 3`.
  * Server, load generator and ClickHouse share this machine's cores; absolute figures are a floor.
@@ -45,10 +48,11 @@ import { parseArgs } from '../shared/lifecycle/process.contract';
 import { startApi } from '../api/api.service';
 import { ConnectionRepository } from '../platforms/connections/connection.repository';
 import { TokenCipher } from '../platforms/tokens/token-cipher';
-import { readSeries, readSeriesSealed, seriesQuery, windowSeriesQuery } from '../api/metrics/metrics.repository';
+import { type ChannelKey, readSeries, readSeriesSealed, seriesQuery, windowSeriesQuery } from '../api/metrics/metrics.repository';
 import { SealedHours } from '../api/metrics/sealed-hours';
 import type { TimeRange } from '../api/schemas/common.schemas';
-import { floorHour, resealHours } from '../shared/clickhouse/rollups';
+import { floorHour, type PartRow, resealHours, WINDOW_COLUMNS } from '../shared/clickhouse/rollups';
+import { chDateTime } from '../shared/clickhouse/tables';
 import { testConfig } from '../test/support/stack';
 import { emitBenchResult, figure } from './bench-result';
 
@@ -62,6 +66,7 @@ const ROUNDS = Number(args.flags.rounds ?? 5);
 /** Each measured side (warm, cold, direct) of a series gets SECONDS in all, SECONDS / ROUNDS a round. */
 const SIDE_SECONDS = SECONDS / ROUNDS;
 const DAY = 86400_000;
+const HOUR = 3_600_000;
 const MINUTE = 60_000;
 
 function pct(values: number[], p: number): number {
@@ -112,10 +117,23 @@ async function main() {
   for (let i = 1; i < all.length; i += 40) await resealHours(repo, all.slice(i, i + 40), 0, floorHour(end));
   const [{ r }] = await repo.query<{ r: number }>('bench rollup count', 'SELECT count() AS r FROM metrics_1h_rollup');
   console.log(`metrics_1h_rollup: ${r.toLocaleString('en')} hours sealed in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
-  // …and reported as the processors' flush reports it (shared/redis/data-version.ts): the channels' sealed end and version.
+  // …and reported as the processors' flushes report it (shared/redis/data-version.ts): the hours before the open hour
+  // (without rows: written here by SQL), then the open hour's windows with their rows as written, as its flushes
+  // report them (processors/sink/clickhouse.sink.ts `windowReports`) — the channels' sealed state and open tails.
   const redis = createRedis(config.REDIS_URL);
   const versions = new DataVersions(redis, config.REDIS_KEY_PREFIX);
-  await versions.bump(all.map((ch) => ({ ...ch, windowStart: end - MINUTE, sealedTo: floorHour(end) })));
+  const openHour = floorHour(end - MINUTE);
+  await versions.bump(all.map((ch) => ({ ...ch, windowStart: openHour - MINUTE, sealedTo: openHour - HOUR })));
+  const openRows = await repo.queryCompact<[string, number, number, ...PartRow]>(
+    'bench open hour',
+    `SELECT channel_id, toUnixTimestamp(window_start) * 1000, version, ${WINDOW_COLUMNS} FROM metrics_1m
+     WHERE window_start >= {open:DateTime('UTC')} ORDER BY channel_id, window_start, version`,
+    { open: chDateTime(openHour) },
+  );
+  const reports = openRows.map(([channelId, windowStart, version, ...columns]) => ({ platform: 'twitch', channelId, windowStart, row: { version, columns } }));
+  await versions.bump(reports);
+  /** The measured channel's newest window as its last flush reported it: "a write" re-reports it (a flush of the open hour). */
+  const newest = reports.filter((r) => r.channelId === '1000').at(-1)!;
 
   // 2. the API
   const tokens = new ApiTokenStore(redis, config.REDIS_KEY_PREFIX);
@@ -139,8 +157,29 @@ async function main() {
   // open hour): entries of the previous round's ranges are outdated, not hits.
   const coldRequest = path.join(__dirname, 'api-cold-request.ts');
   const cannonCold = async (url: string, p: string, duration: number) => {
-    await versions.bump([{ platform: 'twitch', channelId: '1000', windowStart: end - MINUTE }]);
+    await versions.bump([newest]);
     return autocannon({ url, connections: CONNECTIONS, duration, headers: { authorization: `Bearer ${token}` }, workers: 1, requests: [{ method: 'GET', path: p, setupRequest: coldRequest }] });
+  };
+  /**
+   * A live channel's misses: the same range up to now, requested while its newest window is re-reported
+   * (a flush of the open hour) about every millisecond — far more often than the processors flush a
+   * channel — so a request almost always finds a data version newer than what it cached; requests
+   * under one version share one read, as they do in production. Returns the share that missed.
+   */
+  const cannonWhileWriting = async (p: string, duration: number) => {
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        await versions.bump([newest]);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    })();
+    const { hits, misses } = { ...api.seriesStats.cache };
+    const result = await autocannon({ url: api.url + p, connections: CONNECTIONS, duration, headers: { authorization: `Bearer ${token}` }, workers: 1 });
+    writing = false;
+    await writer;
+    const missed = api.seriesStats.cache.misses - misses;
+    return { result, missShare: missed / Math.max(1, missed + api.seriesStats.cache.hits - hits) };
   };
   /** CONNECTIONS loops of `once` for `seconds`. */
   const loop = async (once: () => Promise<unknown>, seconds: number): Promise<Lat> => {
@@ -166,13 +205,16 @@ async function main() {
     (await client.query({ query, query_params: params, format: 'JSONCompactEachRow' })).json<T>();
   const directRead = (range: TimeRange, step: number, seconds: number) => loop(() => readSeries(runCompact, channel, range, step), seconds);
   /** The reads of a miss with the sealed hours kept (`kept`), or none kept (a new SealedHours each time), done directly; ranges shifted as the cold API requests are. */
+  const openTail = (c: ChannelKey) => versions.readOpenTail(c);
+  /** The reads of a live miss (the same range, sealed hours kept, the open tail), or of a fully cold one (nothing kept, ranges shifted as the cold API requests are), done directly. */
   const directSealed = async (range: TimeRange, step: number, seconds: number, kept: boolean) => {
     const state = (await versions.readVersions(channel)).sealed!;
     const cache = new SealedHours({ maxRows: 1_000_000, maxAgeMs: 3_600_000 });
     let k = 0;
     return loop(() => {
       const shift = ++k * MINUTE;
-      return readSeriesSealed(runCompact, channel, { fromMs: range.fromMs - shift, toMs: range.toMs - shift }, step, state, kept ? cache : new SealedHours({ maxRows: 1_000_000, maxAgeMs: 3_600_000 }));
+      if (kept) return readSeriesSealed(runCompact, channel, range, step, state, cache, openTail);
+      return readSeriesSealed(runCompact, channel, { fromMs: range.fromMs - shift, toMs: range.toMs - shift }, step, state, new SealedHours({ maxRows: 1_000_000, maxAgeMs: 3_600_000 }));
     }, seconds);
   };
   const med = (xs: number[]) => pct(xs, 50);
@@ -195,7 +237,8 @@ async function main() {
     await directSealed(range, step, 1, true);
     await direct(q, 1);
     await cannonCold(apiCold.url, path, 1);
-    const rounds: Array<{ api: Lat; cold: Lat; direct: Lat; oneSql: Lat; fullCold: Lat; directKept: Lat; directEmpty: Lat }> = [];
+    await cannonWhileWriting(path, 1);
+    const rounds: Array<{ api: Lat; cold: Lat; past: Lat; direct: Lat; oneSql: Lat; fullCold: Lat; directKept: Lat; directEmpty: Lat; missShare: number }> = [];
     const lat = (a: autocannon.Result): Lat => {
       if (a.non2xx > 0 || a.errors > 0) throw new Error(`API answered ${a.non2xx} non-2xx and ${a.errors} errors`);
       return { p50: a.latency.p50, p99: a.latency.p99, rps: a.requests.average };
@@ -203,16 +246,19 @@ async function main() {
     for (let i = 0; i < ROUNDS; i++) {
       // warm: the same range again and again (a dashboard refreshing it; cached until the channel is written)
       const warm = lat(await cannon(path, SIDE_SECONDS));
-      // miss after a write: the data version bumped, the sealed hours kept (the common case of a live channel)
-      const cold = lat(await cannonCold(api.url, path, SIDE_SECONDS));
+      // miss after a write: the range up to now while the channel is written, the sealed hours kept (the common case of a live channel)
+      const live = await cannonWhileWriting(path, SIDE_SECONDS);
+      const cold = lat(live.result);
       const directKept = await directSealed(range, step, SIDE_SECONDS, true);
-      // fully cold: nothing kept (a new API process, a reseal)
+      // misses of ranges ending in the past (a new one each request): the last partial hour is sealed, read from metrics_1m
+      const past = lat(await cannonCold(api.url, path, SIDE_SECONDS / 2));
+      // fully cold: those misses with nothing kept (a new API process, a reseal)
       const fullCold = lat(await cannonCold(apiCold.url, path, SIDE_SECONDS));
       const directEmpty = await directSealed(range, step, SIDE_SECONDS, false);
       const read = await directRead(range, step, SIDE_SECONDS);
-      rounds.push({ api: warm, cold, direct: read, oneSql: await direct(q, SIDE_SECONDS / 2), fullCold, directKept, directEmpty });
+      rounds.push({ api: warm, cold, past, direct: read, oneSql: await direct(q, SIDE_SECONDS / 2), fullCold, directKept, directEmpty, missShare: live.missShare });
     }
-    const m = (side: 'api' | 'cold' | 'direct' | 'oneSql' | 'fullCold' | 'directKept' | 'directEmpty', k: keyof Lat) => med(rounds.map((x) => x[side][k]));
+    const m = (side: 'api' | 'cold' | 'past' | 'direct' | 'oneSql' | 'fullCold' | 'directKept' | 'directEmpty', k: keyof Lat) => med(rounds.map((x) => x[side][k]));
     const ratio = (k: keyof Lat) => med(rounds.map((x) => x.api[k] / x.direct[k]));
     return { m, ratio, rounds };
   }
@@ -228,7 +274,7 @@ async function main() {
 
   console.log(`\n${CONNECTIONS} concurrent, ${ROUNDS} alternating rounds of ${f(SIDE_SECONDS, 1)} s per side, medians (Node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)})`);
   const rowsOf = (name: string, s: typeof hourly) => ([
-    ['API warm (cached)', 'api'], ['API miss after a write', 'cold'], ['direct: reads of that miss', 'directKept'],
+    ['API warm (cached)', 'api'], ['API miss after a write', 'cold'], ['direct: reads of that miss', 'directKept'], ['API miss, range ending in the past', 'past'],
     ['API fully cold', 'fullCold'], ['direct: fully cold reads', 'directEmpty'], ['direct: full read', 'direct'], ['one-SQL form', 'oneSql'],
   ] as const).map(([label, side]) => [`${name}: ${label}`, f(s.m(side, 'p50')), f(s.m(side, 'p99')), f(s.m(side, 'rps'), 1)]);
   const table = [
@@ -240,8 +286,10 @@ async function main() {
   for (const row of table) console.log(`  ${row[0]!.padEnd(40)}${row.slice(1).map((v) => v.padStart(10)).join('')}`);
   const met = (x: number, goal: number) => (x < goal ? 'met' : 'NOT met');
   console.log(`  goals: 30-day 1h API p99 < 50 ms → warm ${met(hourly.m('api', 'p99'), 50)}, miss after a write ${met(hourly.m('cold', 'p99'), 50)}, fully cold ${met(hourly.m('fullCold', 'p99'), 50)}; 400-day 1d API p99 < 100 ms → warm ${met(daily.m('api', 'p99'), 100)}, miss after a write ${met(daily.m('cold', 'p99'), 100)}, fully cold ${met(daily.m('fullCold', 'p99'), 100)}`);
-  console.log('  warm = the same range repeated (cached until a write to the channel); miss after a write = every request a new range, data version bumped, sealed hours kept');
-  console.log('  fully cold = the same misses on an API keeping no sealed hours (a new process, a reseal); direct reads = readSeriesSealed with the sealed hours kept / none kept, shifted alike');
+  console.log('  warm = the same range repeated (cached until a write to the channel); miss after a write = the same range up to now while the channel\'s newest window is re-reported every ~1 ms (sealed hours kept, open tail from the reports)');
+  console.log(`    share of those requests that missed the series cache (read, or joined a read in flight): 1h ${hourly.rounds.map((x) => f(x.missShare * 100, 0)).join(' / ')} %, 1d ${daily.rounds.map((x) => f(x.missShare * 100, 0)).join(' / ')} % (the rest: hits, no write since the last read)`);
+  console.log('  range ending in the past = `from` and `to` a minute further back each request (all misses; the last partial hour read from metrics_1m); fully cold = those misses on an API keeping no sealed hours (a new process, a reseal)');
+  console.log('  direct reads = readSeriesSealed of the live range with the sealed hours kept and the open tail / with nothing kept, shifted as the fully cold');
   console.log("  direct full read = readSeries (the route's reads before the sealed hours); one-SQL form = seriesQuery (the export's query)");
   console.log(`  per-round API p99 (1h): ${hourly.rounds.map((x) => f(x.api.p99, 1)).join(' ')}; (1d): ${daily.rounds.map((x) => f(x.api.p99, 1)).join(' ')}`);
   emitBenchResult({
@@ -250,6 +298,7 @@ async function main() {
       { ...figure('API p50 latency (30-day hourly series)', hourly.m('api', 'p50'), 'ms', "direct read p50 (the route's ClickHouse reads + combination)", hourly.m('direct', 'p50')), ratio: hourly.ratio('p50') },
       { ...figure('API p99 latency (30-day hourly series)', hourly.m('api', 'p99'), 'ms', "direct read p99 (the route's ClickHouse reads + combination)", hourly.m('direct', 'p99')), ratio: hourly.ratio('p99') },
       figure('API p99 latency, cache miss (30-day hourly series)', hourly.m('cold', 'p99'), 'ms', 'direct reads of that miss p99 (sealed hours kept)', hourly.m('directKept', 'p99')),
+      figure('API p99 latency, cache misses of ranges ending in the past (30-day hourly series)', hourly.m('past', 'p99'), 'ms', 'API miss after a write p99 (range up to now)', hourly.m('cold', 'p99')),
       figure('API p99 latency, fully cold miss (30-day hourly series)', hourly.m('fullCold', 'p99'), 'ms', 'direct fully cold reads p99', hourly.m('directEmpty', 'p99')),
       figure('API p99 latency, fully cold miss (400-day daily series)', daily.m('fullCold', 'p99'), 'ms', 'direct fully cold reads p99', daily.m('directEmpty', 'p99')),
       figure('API p99 latency, cache miss (30-day hourly series) vs one SQL', hourly.m('cold', 'p99'), 'ms', 'one-SQL form (seriesQuery) direct p99', hourly.m('oneSql', 'p99')),

@@ -5,7 +5,7 @@ import {
   BUCKET_FROM_PARTS, bucketFromParts, ceilHour, floorHour, HOUR_MS, mergeParts, PART_NAMES, type PartRow, ROLLUP_MERGED_PARTS, ROLLUP_PARTS, SEALED_END,
   WINDOW_COLUMNS as WINDOW_COLUMN_LIST, WINDOW_PARTS, windowPart,
 } from '../../shared/clickhouse/rollups';
-import type { ChannelVersions, SealedState } from '../../shared/redis/data-version';
+import type { ChannelVersions, OpenTail, SealedState } from '../../shared/redis/data-version';
 import { chInstant, TimeRange } from '../schemas/common.schemas';
 import { lowerBound, type SealedHours } from './sealed-hours';
 
@@ -243,6 +243,9 @@ export function seriesPartsQuery(c: ChannelKey, range: TimeRange, stepSeconds: n
   };
 }
 
+/** The channel's open tail as its writers reported it (shared/redis/data-version.ts `readOpenTail`; null: none). */
+export type ReadOpenTail = (c: ChannelKey) => Promise<OpenTail | null>;
+
 /** Runs a query in JSONCompactEachRow (the repository's client, or the bench's own). */
 export type RunCompactQuery = <T extends unknown[]>(name: string, query: string, params: Record<string, unknown>) => Promise<T[]>;
 
@@ -288,9 +291,13 @@ export async function readSeries(run: RunCompactQuery, c: ChannelKey, range: Tim
  * from min(S, rollTo) on (the open tail, the partial last hour) from metrics_1m, as plain de-duplicated
  * rows made into parts here (`windowPart`, rendered from the same table as the rollup writer's SQL).
  * The two reads run side by side. If S is behind ClickHouse (a writer's report lost), the hours in
- * between come from metrics_1m: the same figures.
+ * between come from metrics_1m: the same figures. With `openTail`, windows at or after the sealed end
+ * come from the writers' reports instead, when those go with this sealed state and are complete from
+ * the first window needed (api/README.md "Open tail"): a live channel's miss then reads no ClickHouse.
  */
-export async function readSeriesSealed(run: RunCompactQuery, c: ChannelKey, range: TimeRange, stepSeconds: number, sealed: SealedState, cache: SealedHours): Promise<SeriesRow[]> {
+export async function readSeriesSealed(
+  run: RunCompactQuery, c: ChannelKey, range: TimeRange, stepSeconds: number, sealed: SealedState, cache: SealedHours, openTail?: ReadOpenTail,
+): Promise<SeriesRow[]> {
   const rollFrom = ceilHour(range.fromMs);
   const rollTo = Math.max(rollFrom, floorHour(range.toMs));
   const sealedTo = Math.min(Math.max(sealed.endMs, rollFrom), rollTo);
@@ -301,9 +308,18 @@ export async function readSeriesSealed(run: RunCompactQuery, c: ChannelKey, rang
   const headSealed = range.fromMs < rollFrom && sealedTo > rollFrom;
   const keptHead = headSealed ? cache.keptWindows(key, sealed.version, headHour) : undefined;
   const readFrom = keptHead ? rollFrom : headSealed ? headHour : range.fromMs;
-  const windowsRead = run<Array<number | string | null>>('api.series-edge-windows', EDGE_WINDOWS, {
-    ...base, ...rangeParams({ fromMs: readFrom, toMs: range.toMs }), headTo: chDateTime(keptHead ? readFrom : rollFrom), tailFrom: chDateTime(sealedTo),
-  });
+  // The windows to read: [readFrom, headTo) ∪ [sealedTo, to) — from the open tail the writers reported,
+  // when it goes with this sealed state and reaches back far enough, else from metrics_1m.
+  const headTo = keptHead ? readFrom : rollFrom;
+  const lowest = headTo > readFrom ? readFrom : sealedTo;
+  const tail = openTail && range.toMs > lowest ? await openTail(c) : null;
+  const fromTail = tail !== null && tail.endMs === sealed.endMs && tail.sealedVersion === sealed.version && lowest >= tail.fromMs;
+  const none = headTo <= readFrom && range.toMs <= sealedTo;
+  const windowsRead = none ? Promise.resolve([]) : fromTail
+    ? Promise.resolve(tail.windows.filter((w) => w.windowStart < range.toMs && (w.windowStart >= sealedTo || (w.windowStart >= readFrom && w.windowStart < headTo))).map((w) => w.columns))
+    : run<Array<number | string | null>>('api.series-edge-windows', EDGE_WINDOWS, {
+      ...base, ...rangeParams({ fromMs: readFrom, toMs: range.toMs }), headTo: chDateTime(headTo), tailFrom: chDateTime(sealedTo),
+    });
   const readHours = async (intervals: Array<[number, number]>) => {
     const [a = [0, 0], b = [0, 0]] = intervals;
     const rows = await run<Array<number | string | null>>('api.series-sealed-hours', SEALED_HOURS, {
@@ -315,7 +331,7 @@ export async function readSeriesSealed(run: RunCompactQuery, c: ChannelKey, rang
     windowsRead,
     sealedTo > rollFrom ? cache.cover(key, sealed.version, rollFrom, sealedTo, readHours) : undefined,
   ]);
-  let windows: PartRow[] = read;
+  let windows: readonly PartRow[] = read;
   if (headSealed) {
     const fromText = chDateTime(range.fromMs);
     const headText = chDateTime(rollFrom);
@@ -398,10 +414,13 @@ export interface AlertRow {
 }
 
 export class MetricsRepository {
-  /** `sealed`: the channels' sealed hours kept in this process (sealed-hours.ts); without it every 1h/1d read is a full one. */
+  /**
+   * `sealed`: the channels' sealed hours kept in this process (sealed-hours.ts); without it every 1h/1d read is a full one.
+   * `openTail`: the writers' reports of the minutes after the sealed end (Redis); without it a miss reads them from metrics_1m.
+   */
   constructor(
     private readonly ch: ClickHouseRepository,
-    private readonly o: { sealed?: SealedHours } = {},
+    private readonly o: { sealed?: SealedHours; openTail?: ReadOpenTail } = {},
   ) {}
 
   /**
@@ -432,7 +451,7 @@ export class MetricsRepository {
   series(c: ChannelKey, range: TimeRange, stepSeconds: number, versions?: ChannelVersions): Promise<SeriesRow[]> {
     const run: RunCompactQuery = (name, query, params) => this.ch.queryCompact(name, query, params);
     const sealed = this.o.sealed;
-    if (stepSeconds % 3600 === 0 && versions?.sealed && sealed?.enabled) return readSeriesSealed(run, c, range, stepSeconds, versions.sealed, sealed);
+    if (stepSeconds % 3600 === 0 && versions?.sealed && sealed?.enabled) return readSeriesSealed(run, c, range, stepSeconds, versions.sealed, sealed, this.o.openTail);
     if (stepSeconds % 3600 === 0) return readSeries(run, c, range, stepSeconds);
     const q = windowSeriesQuery(c, range, stepSeconds);
     return this.ch.query<SeriesRow>('api.series', q.query, q.params);

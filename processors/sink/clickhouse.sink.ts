@@ -1,5 +1,7 @@
 import { type ClickHouseRepository, SYNCHRONOUS_INSERT } from '../../shared/clickhouse/clickhouse.repository';
+import { windowColumnsOf } from '../../shared/clickhouse/rollups';
 import { chDateTime, chDateTime64, MetricsWindowRecord, StreamSessionRecord } from '../../shared/clickhouse/tables';
+import type { ChannelWrite } from '../../shared/redis/data-version';
 import { AlertRuleSettings, historyWindow, judgeWindow, RaisedAlert } from '../alerts/alert.rules';
 import { partitionOf } from '../kafka/partition-of';
 import { WINDOW_MS } from '../state/processor-event';
@@ -21,6 +23,14 @@ export function windowRow(w: ClosedWindow, version: number): MetricsWindowRecord
     paid_subscribers: w.paidSubscribers ?? null, paid_subscriber_delta: w.paidSubscriberDelta ?? 0, subscription_points: w.subscriptionPoints ?? null,
     chat_sampling_rate: w.chatSamplingRate ?? 1,
   };
+}
+
+/**
+ * What a flush reports of its windows after writing them (shared/redis/data-version.ts `bump`): each
+ * window with its row as written, which the API's open tail keeps (api/README.md "Open tail").
+ */
+export function windowReports(windows: readonly ClosedWindow[], version: number): ChannelWrite[] {
+  return windows.map((w) => ({ platform: w.platform, channelId: w.channelId, windowStart: w.windowStart, row: { version, columns: windowColumnsOf(windowRow(w, version)) } }));
 }
 
 export function sessionRow(s: SessionRow, version: number): StreamSessionRecord {

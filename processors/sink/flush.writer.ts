@@ -6,7 +6,7 @@ import { chunkTopicMessages } from '../kafka/produce.chunks';
 import { processorMetrics as M } from '../processor.metrics';
 import type { ProcessorStats } from '../processor.stats';
 import type { ClosedWindow } from '../state/window.accumulator';
-import type { ProcessorClickHouseSink } from './clickhouse.sink';
+import { type ProcessorClickHouseSink, windowReports } from './clickhouse.sink';
 import type { CommitPlan } from './commit.plan';
 import type { Outputs, PendingEnd, SessionRow } from './outputs';
 import { endedAlert, toAlert, toMetricWindow } from './records';
@@ -85,8 +85,9 @@ export class FlushWriter {
     const took = (stage: 'chRollup' | 'chSessionReads') => () => void (stats.ms[stage] += performance.now() - since);
     const [, summaries] = await Promise.all([
       withRetry('ClickHouse hourly rollup', () => this.rollups.afterWindows(out.windows)).then(took('chRollup'))
-        // metrics_1m and the rollup of these channels changed: the API's cached series of them are now stale.
-        .then(() => withRetry('Redis data versions', () => this.d.versions.bump(out.windows))),
+        // metrics_1m and the rollup of these channels changed: the API's cached series of them are now stale,
+        // and the windows with their rows go to the channels' open tails (api/README.md "Open tail").
+        .then(() => withRetry('Redis data versions', () => this.d.versions.bump(windowReports(out.windows, version)))),
       this.readSessions(out, ends).then((r) => (took('chSessionReads')(), r)),
     ]);
     // A session that ended in this flush keeps only its final summary; a running row replaces this

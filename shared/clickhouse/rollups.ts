@@ -14,11 +14,12 @@
  * they write windows into.
  */
 import type { ClickHouseRepository } from './clickhouse.repository';
-import { chDateTime } from './tables';
+import { chDateTime, type MetricsWindowRecord } from './tables';
 
 export const HOUR_MS = 3_600_000;
 export const floorHour = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
 export const ceilHour = (ms: number) => Math.ceil(ms / HOUR_MS) * HOUR_MS;
+const MINUTE_MS = 60_000;
 
 /**
  * The parts, each with how parts of several hours combine into one part (a bucket of hours, or of
@@ -75,6 +76,22 @@ export const WINDOW_COLUMN_NAMES = [
 type WindowColumn = (typeof WINDOW_COLUMN_NAMES)[number];
 export const WINDOW_COLUMNS = WINDOW_COLUMN_NAMES.join(', ');
 const COL = Object.fromEntries(WINDOW_COLUMN_NAMES.map((n, i) => [n, i])) as Record<WindowColumn, number>;
+
+/** The columns' defaults of a row written without them (migrations 0130/0140): what ClickHouse stores, and a reader gets back. */
+const WINDOW_COLUMN_DEFAULTS: Partial<Record<WindowColumn, number | null>> = { paid_subscribers: null, paid_subscriber_delta: 0, subscription_points: null, chat_sampling_rate: 1 };
+
+/**
+ * A metrics_1m row as written, as a reader of plain windows gets it back from ClickHouse
+ * (JSONCompactEachRow of WINDOW_COLUMNS: window_start as DateTime text, numbers, NULL as null): what a
+ * writer reports of its windows to the API's open tail (shared/redis/data-version.ts), so that the API
+ * makes the same parts of them (`windowPart`) as of the rows it would read.
+ */
+export function windowColumnsOf(row: MetricsWindowRecord): PartRow {
+  return WINDOW_COLUMN_NAMES.map((n) => {
+    const v = row[n];
+    return v === undefined ? (WINDOW_COLUMN_DEFAULTS[n] ?? null) : v;
+  });
+}
 
 /**
  * What ONE window (a de-duplicated metrics_1m row) is as a part: each part is 1 per window (`count`),
@@ -334,8 +351,8 @@ export async function sealedThrough(repo: ClickHouseRepository, channels: Rollup
  * every complete hour from its newest rollup hour (or the batch's first hour, if earlier; the whole
  * history when it has none) up to the hour of `toMs` — that one too when it was sealed before — so no
  * unsealed or outdated hour is left below a sealed one. Returns, per channel, what the write did as the
- * data versions take it (shared/redis/data-version.ts `bump`): windows from `fromMs` on, the rollup
- * sealed to the end of the hours re-sealed.
+ * data versions take it (shared/redis/data-version.ts `bump`): windows from `fromMs` to the last minute
+ * before `toMs` (two items; their rows are not reported), the rollup sealed to the end of the hours re-sealed.
  */
 export async function sealAfterBatch(repo: ClickHouseRepository, channels: RollupChannel[], fromMs: number, toMs: number): Promise<Array<RollupChannel & { windowStart: number; sealedTo: number }>> {
   const sealed = await sealedThrough(repo, channels);
@@ -349,6 +366,8 @@ export async function sealAfterBatch(repo: ClickHouseRepository, channels: Rollu
     g.channels.push(c);
     groups.set(`${lo}:${hi}`, g);
     written.push({ platform: c.platform, channelId: c.channelId, windowStart: fromMs, sealedTo: hi });
+    // …and to the last minute before `toMs` (without rows: the channel's open tail is incomplete until its end passes that hour).
+    if (toMs - MINUTE_MS > fromMs) written.push({ platform: c.platform, channelId: c.channelId, windowStart: toMs - MINUTE_MS, sealedTo: hi });
   }
   for (const g of groups.values()) await resealHours(repo, g.channels, g.lo, g.hi);
   return written;
