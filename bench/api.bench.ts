@@ -20,7 +20,8 @@
  *     newer version than it cached (the share is printed), the sealed hours kept (api/metrics/sealed-hours.ts)
  *     and the minutes after them from the open tail (api/README.md "Open tail"): the common case of a live
  *     channel —; misses of ranges ending in the past — every request one minute further back (a new
- *     cache key), its partial last hour sealed and so read from metrics_1m —; fully cold — those misses
+ *     cache key), its partial first and last hours sealed: read whole from metrics_1m when new (every
+ *     60th request) and kept —; fully cold — those misses
  *     on a second API that keeps no sealed hours (API_SERIES_SEALED_MAX_ROWS=0: every miss reads all of
  *     its range, as the first miss after a start, a reseal or the entry's age does).
  *  3. Baselines, same run, same concurrency, done directly with @clickhouse/client: the reads of a miss
@@ -288,7 +289,7 @@ async function main() {
   console.log(`  goals: 30-day 1h API p99 < 50 ms → warm ${met(hourly.m('api', 'p99'), 50)}, miss after a write ${met(hourly.m('cold', 'p99'), 50)}, fully cold ${met(hourly.m('fullCold', 'p99'), 50)}; 400-day 1d API p99 < 100 ms → warm ${met(daily.m('api', 'p99'), 100)}, miss after a write ${met(daily.m('cold', 'p99'), 100)}, fully cold ${met(daily.m('fullCold', 'p99'), 100)}`);
   console.log('  warm = the same range repeated (cached until a write to the channel); miss after a write = the same range up to now while the channel\'s newest window is re-reported every ~1 ms (sealed hours kept, open tail from the reports)');
   console.log(`    share of those requests that missed the series cache (read, or joined a read in flight): 1h ${hourly.rounds.map((x) => f(x.missShare * 100, 0)).join(' / ')} %, 1d ${daily.rounds.map((x) => f(x.missShare * 100, 0)).join(' / ')} % (the rest: hits, no write since the last read)`);
-  console.log('  range ending in the past = `from` and `to` a minute further back each request (all misses; the last partial hour read from metrics_1m); fully cold = those misses on an API keeping no sealed hours (a new process, a reseal)');
+  console.log('  range ending in the past = `from` and `to` a minute further back each request (all misses; every 60th finds new partial first and last hours, read whole from metrics_1m and kept); fully cold = those misses on an API keeping no sealed hours (a new process, a reseal)');
   console.log('  direct reads = readSeriesSealed of the live range with the sealed hours kept and the open tail / with nothing kept, shifted as the fully cold');
   console.log("  direct full read = readSeries (the route's reads before the sealed hours); one-SQL form = seriesQuery (the export's query)");
   console.log(`  per-round API p99 (1h): ${hourly.rounds.map((x) => f(x.api.p99, 1)).join(' ')}; (1d): ${daily.rounds.map((x) => f(x.api.p99, 1)).join(' ')}`);

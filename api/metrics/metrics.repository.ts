@@ -308,17 +308,21 @@ export async function readSeriesSealed(
   const headSealed = range.fromMs < rollFrom && sealedTo > rollFrom;
   const keptHead = headSealed ? cache.keptWindows(key, sealed.version, headHour) : undefined;
   const readFrom = keptHead ? rollFrom : headSealed ? headHour : range.fromMs;
-  // The windows to read: [readFrom, headTo) ∪ [sealedTo, to) — from the open tail the writers reported,
+  // The partial last hour of a range that ends in the past, when sealed: kept the same way.
+  const footSealed = range.toMs > rollTo && sealed.endMs >= rollTo + HOUR_MS;
+  const keptFoot = footSealed ? cache.keptWindows(key, sealed.version, rollTo) : undefined;
+  const readTo = keptFoot ? sealedTo : footSealed ? rollTo + HOUR_MS : range.toMs;
+  // The windows to read: [readFrom, headTo) ∪ [sealedTo, readTo) — from the open tail the writers reported,
   // when it goes with this sealed state and reaches back far enough, else from metrics_1m.
   const headTo = keptHead ? readFrom : rollFrom;
   const lowest = headTo > readFrom ? readFrom : sealedTo;
-  const tail = openTail && range.toMs > lowest ? await openTail(c) : null;
+  const tail = openTail && readTo > lowest && lowest >= sealed.endMs ? await openTail(c) : null;
   const fromTail = tail !== null && tail.endMs === sealed.endMs && tail.sealedVersion === sealed.version && lowest >= tail.fromMs;
-  const none = headTo <= readFrom && range.toMs <= sealedTo;
+  const none = headTo <= readFrom && readTo <= sealedTo;
   const windowsRead = none ? Promise.resolve([]) : fromTail
-    ? Promise.resolve(tail.windows.filter((w) => w.windowStart < range.toMs && (w.windowStart >= sealedTo || (w.windowStart >= readFrom && w.windowStart < headTo))).map((w) => w.columns))
+    ? Promise.resolve(tail.windows.filter((w) => w.windowStart < readTo && (w.windowStart >= sealedTo || (w.windowStart >= readFrom && w.windowStart < headTo))).map((w) => w.columns))
     : run<Array<number | string | null>>('api.series-edge-windows', EDGE_WINDOWS, {
-      ...base, ...rangeParams({ fromMs: readFrom, toMs: range.toMs }), headTo: chDateTime(headTo), tailFrom: chDateTime(sealedTo),
+      ...base, ...rangeParams({ fromMs: readFrom, toMs: readTo }), headTo: chDateTime(headTo), tailFrom: chDateTime(sealedTo),
     });
   const readHours = async (intervals: Array<[number, number]>) => {
     const [a = [0, 0], b = [0, 0]] = intervals;
@@ -332,17 +336,29 @@ export async function readSeriesSealed(
     sealedTo > rollFrom ? cache.cover(key, sealed.version, rollFrom, sealedTo, readHours) : undefined,
   ]);
   let windows: readonly PartRow[] = read;
+  let foot: readonly PartRow[] = [];
+  if (footSealed) {
+    const footText = chDateTime(rollTo);
+    let kept = keptFoot;
+    if (!kept) {
+      kept = windows.filter((w) => (w[0] as string) >= footText);
+      windows = windows.filter((w) => (w[0] as string) < footText);
+      if (entry) cache.keepWindows(entry, rollTo, kept);
+    }
+    foot = kept.filter((w) => parseChDateTime(w[0] as string) < range.toMs);
+  }
   if (headSealed) {
     const fromText = chDateTime(range.fromMs);
     const headText = chDateTime(rollFrom);
     let head = keptHead;
     if (!head) {
-      head = read.filter((w) => (w[0] as string) < headText);
-      windows = read.filter((w) => (w[0] as string) >= headText);
+      head = windows.filter((w) => (w[0] as string) < headText);
+      windows = windows.filter((w) => (w[0] as string) >= headText);
       if (entry) cache.keepWindows(entry, headHour, head);
     }
     windows = [...head.filter((w) => (w[0] as string) >= fromText), ...windows];
   }
+  if (foot.length) windows = [...windows, ...foot];
   const stepMs = stepSeconds * 1000;
   const bucketOf = (ms: number) => Math.floor(ms / stepMs) * stepMs;
   const buckets = new Map<number, PartRow[]>();

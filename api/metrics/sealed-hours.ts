@@ -26,15 +26,16 @@ export interface SealedEntry {
   readonly merged: Map<string, PartRow>;
   /**
    * The de-duplicated metrics_1m rows of a few sealed hours, by hour (shared by the entry's extensions):
-   * the hour of a range's partial first hour, read whole once, so the next misses read only the open tail.
+   * the hours of ranges' partial first hours and of the partial last hours of ranges that end in the past,
+   * each read whole once, so the next misses read only the open tail.
    */
   readonly windows: Map<number, PartRow[]>;
   /** The figures of those step buckets (readSeriesSealed), by the same key: a miss builds only its edge buckets. */
   readonly figures: Map<string, unknown>;
 }
 
-/** Sealed hours whose minute rows an entry keeps (the partial first hours of the ranges asked lately). */
-const KEPT_WINDOW_HOURS = 3;
+/** Sealed hours whose minute rows an entry keeps (the partial first and last hours of the ranges asked lately). */
+const KEPT_WINDOW_HOURS = 4;
 
 /** Reads the rollup rows of the given hour intervals [from, to), ascending by hour. */
 export type ReadSealedHours = (intervals: Array<[number, number]>) => Promise<Array<{ hour: number; parts: PartRow }>>;

@@ -128,6 +128,27 @@ describe('sealed hours kept by the API, against the writers (real ClickHouse, Re
     await expectSeriesOfWindows(fresh, 'ss1', { fromMs: D0 + 2 * HOUR + 30 * MIN, toMs: D0 + 31 * HOUR + 10 * MIN });
   });
 
+  it('a range ending in the past: its sealed partial last hour is read whole once and kept, so the next misses read no ClickHouse; a replay into it is seen', async () => {
+    const metrics = new MetricsRepository(repo, { sealed: new SealedHours({ maxRows: 100_000, maxAgeMs: 600_000 }) });
+    const rollups = new RollupWriter(repo);
+    for (let m = 0; m < 12 * 60; m += 100) await flush(rollups, minutes('ss3', m, Math.min(m + 100, 12 * 60)));
+    const range = (k: number) => ({ fromMs: D0 + 10 * MIN + k * MIN, toMs: D0 + 8 * HOUR + 20 * MIN + k * MIN });
+    const queries = async (k: number) => {
+      const spy = jest.spyOn(repo, 'queryCompact');
+      await expectSeriesOfWindows(metrics, 'ss3', range(k));
+      const names = spy.mock.calls.map((c) => c[0]);
+      spy.mockRestore();
+      return names;
+    };
+    expect(await queries(0)).toContain('api.series-edge-windows'); // the partial first and last hours, read whole
+    expect(await queries(1)).toEqual([]);
+    expect(await queries(7)).toEqual([]);
+    // A replay into hour 8 (the range's partial last hour): a reseal, so the kept minutes are read again, with the new figures.
+    await flush(rollups, minutes('ss3', 8 * 60, 8 * 60 + 40, 11));
+    expect(await queries(8)).toContain('api.series-edge-windows');
+    expect(await queries(9)).toEqual([]);
+  });
+
   it("a replay by a writer whose sealed end is behind (another process sealed further): the hour it recomputes only with the channel's next write is seen then", async () => {
     const sealed = new SealedHours({ maxRows: 100_000, maxAgeMs: 600_000 });
     const metrics = new MetricsRepository(repo, { sealed });
