@@ -1,37 +1,21 @@
 import type { Redis } from 'ioredis';
-import { ClickHouseRepository, migrate } from '../../shared/clickhouse/clickhouse.repository';
-import { createLogger } from '../../shared/logging/logger';
-import { createRuntime, Runtime } from '../../shared/runtime';
-import { createRedis } from '../../shared/redis/redis';
-import { DataVersions } from '../../shared/redis/data-version';
+import type { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
+import type { Runtime } from '../../shared/runtime';
+import type { DataVersions } from '../../shared/redis/data-version';
 import { MetricsRepository } from '../../api/metrics/metrics.repository';
 import { SealedHours } from '../../api/metrics/sealed-hours';
 import type { TimeRange } from '../../api/schemas/common.schemas';
-import { ProcessorClickHouseSink, windowReports } from '../../processors/sink/clickhouse.sink';
+import type { ProcessorClickHouseSink } from '../../processors/sink/clickhouse.sink';
 import { RollupWriter } from '../../processors/sink/rollup.writer';
 import type { ClosedWindow } from '../../processors/state/window.accumulator';
 import { sealAfterBatch } from '../../shared/clickhouse/rollups';
-import { deleteRedisKeys, dropTestDatabase, testConfig } from '../support/stack';
-import { expectSameSeries, seriesFromWindows } from './series-fixtures';
+import { expectSameSeries, minuteWindows, seriesFromWindows, writersStack } from './series-fixtures';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const D0 = Date.UTC(2026, 10, 12);
 
-/** Minute i after D0 of a channel; `bump` changes every figure (a replay with other values). */
-function win(channelId: string, i: number, bump = 0): ClosedWindow {
-  const live = i % 13 !== 0;
-  const avg = live ? 40 + ((i * 17) % 50) + bump + 0.123456789 : 0;
-  const paidKnown = i % 5 !== 1;
-  return {
-    platform: 'twitch', channelId, userId: 'u1', windowStart: D0 + i * MIN, samples: live ? 3 : 0, avgViewers: avg, peakViewers: live ? Math.floor(avg) + (i % 4) : 0,
-    minViewers: live ? Math.floor(avg) - (i % 3) : 0, viewerMinutes: avg / 3, followers: i % 4 === 0 ? null : 700 + i + bump, followerDelta: i % 4 === 0 ? 0 : 1,
-    chatMessages: (i % 6) + bump, uniqueChatters: (i * 5) % 7, engagementRate: live ? (i % 3) / avg : 0, messagesPerViewerMinute: 0, live, streamId: live ? 's' : null,
-    chatSamplingRate: i % 29 === 3 ? 0.25 : 1, paidSubscribers: paidKnown ? 50 + Math.floor(i / 20) + bump : null, paidSubscriberDelta: paidKnown && i % 20 === 0 ? 1 : 0,
-    subscriptionPoints: paidKnown ? 70 + Math.floor(i / 20) + bump : null,
-  };
-}
-const minutes = (channelId: string, from: number, to: number, bump = 0) => Array.from({ length: to - from }, (_, k) => win(channelId, from + k, bump));
+const minutes = (channelId: string, from: number, to: number, bump = 0) => minuteWindows(channelId, D0, from, to, bump);
 
 /**
  * The API's open tail (api/README.md "Open tail"): the flush writer reports each window with its row
@@ -41,37 +25,18 @@ const minutes = (channelId: string, from: number, to: number, bump = 0) => Array
  * backfills and lost or damaged reports (where it cannot know, it reads metrics_1m).
  */
 describe('open tail: series misses served from the writers\' reports (real ClickHouse, Redis)', () => {
+  const w = writersStack();
   let rt: Runtime;
   let repo: ClickHouseRepository;
   let redis: Redis;
   let sink: ProcessorClickHouseSink;
   let versions: DataVersions;
-  let version = 1_000;
+  beforeAll(() => ({ rt, repo, redis, sink, versions } = w));
   const channel = (channelId: string) => ({ platform: 'twitch', channelId });
   const tailKey = (id: string) => `${rt.config.REDIS_KEY_PREFIX}:open-tail:{twitch:${id}}`;
-
-  beforeAll(async () => {
-    rt = createRuntime(testConfig(), createLogger('silent'));
-    await migrate(rt.clickhouseSettings);
-    repo = new ClickHouseRepository(rt.clickhouseSettings);
-    redis = createRedis(rt.config.REDIS_URL);
-    sink = new ProcessorClickHouseSink(repo);
-    versions = new DataVersions(redis, rt.config.REDIS_KEY_PREFIX);
-  });
-  afterAll(async () => {
-    if (rt) await dropTestDatabase(rt);
-    await repo?.close();
-    if (redis) await deleteRedisKeys(redis, rt.config.REDIS_KEY_PREFIX);
-    redis?.disconnect();
-  });
   afterEach(() => jest.restoreAllMocks());
 
-  /** One flush as processors/sink/flush.writer.ts writes it: windows, rollup, then the report with the rows. */
-  const flush = async (rollups: RollupWriter, windows: ClosedWindow[], v = version++) => {
-    await sink.insertWindowsAndLate(windows, [], v);
-    await rollups.afterWindows(windows);
-    await versions.bump(windowReports(windows, v));
-  };
+  const flush = (rollups: RollupWriter, windows: ClosedWindow[], v?: number) => w.flush(rollups, windows, v);
   const newRepository = () => new MetricsRepository(repo, { sealed: new SealedHours({ maxRows: 100_000, maxAgeMs: 600_000 }), openTail: (c) => versions.readOpenTail(c) });
   /** The route's read, with the ClickHouse queries it made. */
   const read = async (metrics: MetricsRepository, id: string, range: TimeRange, step: number) => {
@@ -131,7 +96,7 @@ describe('open tail: series misses served from the writers\' reports (real Click
     const metrics = newRepository();
     const rollups = new RollupWriter(repo);
     // A channel first reported mid-hour (a fresh Redis): minutes before its first report may be in metrics_1m.
-    await sink.insertWindowsAndLate(minutes('ot2', 60, 70), [], version++);
+    await sink.insertWindowsAndLate(minutes('ot2', 60, 70), [], w.nextVersion());
     await flush(rollups, minutes('ot2', 70, 90));
     const range = (m: number) => ({ fromMs: D0 + m * MIN, toMs: D0 + 2 * HOUR });
     expect(await expectTrue(metrics, 'ot2', range(0))).toContain('api.series-edge-windows');
@@ -159,7 +124,7 @@ describe('open tail: series misses served from the writers\' reports (real Click
     await expectTrue(metrics, 'ot3', range(1));
     expect(await expectTrue(metrics, 'ot3', range(2))).toEqual([]);
     // The backfill's write (models/history.ts): windows with other values, then the rollup and the report of sealAfterBatch.
-    await sink.insertWindowsAndLate(minutes('ot3', 60, 2 * 60 + 25, 6), [], version++);
+    await sink.insertWindowsAndLate(minutes('ot3', 60, 2 * 60 + 25, 6), [], w.nextVersion());
     await versions.bump(await sealAfterBatch(repo, [channel('ot3')], D0 + HOUR, D0 + 2 * HOUR + 25 * MIN));
     await expectTrue(metrics, 'ot3', range(3)); // a reseal: the sealed hours and the partial first hour are read again
     expect(await expectTrue(metrics, 'ot3', range(4))).toEqual(['api.series-edge-windows', 'api.series-edge-windows']);

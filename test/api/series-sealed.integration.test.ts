@@ -1,80 +1,37 @@
-import type { Redis } from 'ioredis';
-import { ClickHouseRepository, migrate } from '../../shared/clickhouse/clickhouse.repository';
-import { createLogger } from '../../shared/logging/logger';
-import { createRuntime, Runtime } from '../../shared/runtime';
-import { createRedis } from '../../shared/redis/redis';
-import { DataVersions } from '../../shared/redis/data-version';
+import type { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
+import type { DataVersions } from '../../shared/redis/data-version';
 import { MetricsRepository, SeriesRow, windowSeriesQuery } from '../../api/metrics/metrics.repository';
 import { SealedHours } from '../../api/metrics/sealed-hours';
 import type { TimeRange } from '../../api/schemas/common.schemas';
-import { ProcessorClickHouseSink } from '../../processors/sink/clickhouse.sink';
 import { RollupWriter } from '../../processors/sink/rollup.writer';
 import type { ClosedWindow } from '../../processors/state/window.accumulator';
 import { backfillHistory } from '../../models/history';
 import { createWorld } from '../../platforms/simulator/world';
-import { deleteRedisKeys, dropTestDatabase, testConfig } from '../support/stack';
-import { expectSameSeries, seriesFromWindows } from './series-fixtures';
+import { expectSameSeries, minuteWindows, seriesFromWindows, writersStack } from './series-fixtures';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const D0 = Date.UTC(2026, 10, 10);
 
-/** Minute i after D0 of a channel; `bump` changes every figure (a replay with other values). */
-function win(channelId: string, i: number, bump = 0): ClosedWindow {
-  const hour = Math.floor(i / 60);
-  const live = hour % 24 >= 4 && i % 11 !== 0;
-  const avg = live ? 50 + ((i * 31) % 60) + bump : 0;
-  const paidKnown = hour % 5 !== 2 && i % 4 !== 0;
-  return {
-    platform: 'twitch', channelId, userId: 'u1', windowStart: D0 + i * MIN, samples: live ? 2 : 0, avgViewers: avg, peakViewers: live ? avg + (i % 5) : 0,
-    minViewers: live ? avg - (i % 3) : 0, viewerMinutes: avg, followers: hour % 6 === 5 || i % 4 === 0 ? null : 900 + i + bump, followerDelta: i % 4 === 0 ? 0 : 1,
-    chatMessages: (i % 4) + bump, uniqueChatters: (i * 5) % 7, engagementRate: live ? (i % 3) / avg : 0, messagesPerViewerMinute: 0, live, streamId: live ? 's' : null,
-    chatSamplingRate: i % 71 === 3 ? 0.5 : 1, paidSubscribers: paidKnown ? 100 + Math.floor(i / 30) + bump : null, paidSubscriberDelta: paidKnown && i % 30 === 0 ? 1 : 0,
-    subscriptionPoints: paidKnown ? 150 + Math.floor(i / 30) + bump : null,
-  };
-}
-const minutes = (channelId: string, from: number, to: number, bump = 0) => Array.from({ length: to - from }, (_, k) => win(channelId, from + k, bump));
+const minutes = (channelId: string, from: number, to: number, bump = 0) => minuteWindows(channelId, D0, from, to, bump);
 
 /**
  * The API's sealed hours (api/metrics/sealed-hours.ts) against the real writers: the processors'
  * flush path (metrics_1m, then RollupWriter, then DataVersions.bump with the flush's windows — the
- * order of processors/sink/flush.writer.ts) and the backfill (models/history.ts). A miss reads only
+ * order of processors/sink/flush.writer.ts; this suite's API keeps no open tail) and the backfill (models/history.ts). A miss reads only
  * what is not sealed or not yet kept; the result must equal the series from metrics_1m alone after
  * contiguous sealing (new hours seen, sealed version unchanged), after a replay into a sealed hour and
  * after a backfill over sealed days (both change the sealed version, and the kept hours are read
  * again), and from an empty cache (a restart).
  */
 describe('sealed hours kept by the API, against the writers (real ClickHouse, Redis)', () => {
-  let rt: Runtime;
+  const w = writersStack();
   let repo: ClickHouseRepository;
-  let redis: Redis;
-  let sink: ProcessorClickHouseSink;
   let versions: DataVersions;
-  let version = 10;
+  beforeAll(() => ({ repo, versions } = w));
   const channel = (channelId: string) => ({ platform: 'twitch', channelId });
-
-  beforeAll(async () => {
-    rt = createRuntime(testConfig(), createLogger('silent'));
-    await migrate(rt.clickhouseSettings);
-    repo = new ClickHouseRepository(rt.clickhouseSettings);
-    redis = createRedis(rt.config.REDIS_URL);
-    sink = new ProcessorClickHouseSink(repo);
-    versions = new DataVersions(redis, rt.config.REDIS_KEY_PREFIX);
-  });
-  afterAll(async () => {
-    if (rt) await dropTestDatabase(rt);
-    await repo?.close();
-    if (redis) await deleteRedisKeys(redis, rt.config.REDIS_KEY_PREFIX);
-    redis?.disconnect();
-  });
-
-  /** One flush as processors/sink/flush.writer.ts writes it. */
-  const flush = async (rollups: RollupWriter, windows: ClosedWindow[]) => {
-    await sink.insertWindowsAndLate(windows, [], version++);
-    await rollups.afterWindows(windows);
-    await versions.bump(windows);
-  };
+  const flush = (rollups: RollupWriter, windows: ClosedWindow[]) => w.flush(rollups, windows);
   const fromWindows = (channelId: string, range: TimeRange, step: number) => seriesFromWindows(repo, channel(channelId), range, step);
   /** The route's read: versions from Redis first, then the repository with the kept sealed hours. */
   const read = async (metrics: MetricsRepository, channelId: string, range: TimeRange, step: number) =>
