@@ -11,6 +11,7 @@ import type { Logger } from '../shared/logging/logger';
 import type { DataVersions } from '../shared/redis/data-version';
 import { createWorld } from '../platforms/simulator/world';
 import { pickDemoChannels } from '../platforms/simulator/demo-seed';
+import { paidSubscribersOf } from '../platforms/simulator/subscribers.sim';
 import { latestIsCurrent, MODEL_KINDS } from './artifact.store';
 import { DAY_MS } from './features';
 import { backfillHistory, BackfillResult } from './history';
@@ -45,7 +46,7 @@ export async function ensureDemoHistory(
       deps.repo,
       world,
       // The backfill command's default noise: sessions vary as real ones do.
-      { fromMs: to - weeks * 7 * DAY_MS, toMs: to, channelIds: channels.map((x) => x.channelId), sessionNoise: 0.2, pollNoise: 0.1, seed: c.SIMULATOR_SEED, userIdOf: () => o.userId, includeLive: true, dataVersions: deps.dataVersions },
+      { fromMs: to - weeks * 7 * DAY_MS, toMs: to, channelIds: channels.map((x) => x.channelId), sessionNoise: 0.2, pollNoise: 0.1, seed: c.SIMULATOR_SEED, userIdOf: () => o.userId, includeLive: true, dataVersions: deps.dataVersions, paidSubscribersAt: paidSubscribersOf(world) },
       (done, total) => log.info({ done, total }, `history: ${done}/${total} channels written`),
     );
     log.info({ ...backfill, durationMs: Date.now() - started }, 'first start: history written');

@@ -49,6 +49,11 @@ export interface BackfillOptions {
   seed?: number;
   /** Chat counts per minute from the world (costly for big channels; the models do not read them). */
   chat?: boolean;
+  /**
+   * A channel's paid subscribers (Twitch: total and points) at an instant, as the live pipeline reads
+   * them (platforms/simulator/subscribers.sim.ts `paidSubscribersOf`); null or absent: not known, NULL.
+   */
+  paidSubscribersAt?: (c: HistoryChannel, tMs: number) => { total: number; points: number } | null;
   /** user_id written with each row; default "sim:<login>". */
   userIdOf?: (c: HistoryChannel) => string;
   /** ReplacingMergeTree version; default now. */
@@ -105,6 +110,7 @@ export function channelHistoryRows(world: HistoryWorld, channelId: string, o: Ba
     }
     const rows: MetricRow[] = [];
     let prevFollowers = world.followersAt(channelId, s.startedAt);
+    let prevPaid = o.paidSubscribersAt?.(c, s.startedAt) ?? null;
     for (let w = Math.floor(s.startedAt / MINUTE) * MINUTE; w < endedAt && (!open || w + MINUTE <= endedAt); w += MINUTE) {
       const polls: number[] = [];
       for (let t = w; t < w + MINUTE; t += POLL_MS) {
@@ -117,6 +123,7 @@ export function channelHistoryRows(world: HistoryWorld, channelId: string, o: Ba
       const avg = polls.reduce((a, b) => a + b, 0) / polls.length;
       const followers = world.followersAt(channelId, w);
       const chat = chatByMinute.get(w);
+      const paid = o.paidSubscribersAt?.(c, w) ?? null;
       rows.push({
         platform: c.platform,
         channel_id: channelId,
@@ -137,8 +144,13 @@ export function channelHistoryRows(world: HistoryWorld, channelId: string, o: Ba
         live: 1,
         stream_id: s.streamId,
         version,
+        // processors/state/window.accumulator.ts: the delta against the carried total, 0 when either is unknown.
+        paid_subscribers: paid?.total ?? null,
+        paid_subscriber_delta: paid && prevPaid ? paid.total - prevPaid.total : 0,
+        subscription_points: paid?.points ?? null,
       });
       prevFollowers = followers;
+      if (paid) prevPaid = paid;
     }
     if (rows.length === 0) continue;
     metrics.push(...rows);
@@ -157,6 +169,8 @@ export function channelHistoryRows(world: HistoryWorld, channelId: string, o: Ba
       avg_viewers: rows.reduce((a, r) => a + r.avg_viewers, 0) / rows.length,
       hours_watched: rows.reduce((a, r) => a + r.viewer_minutes, 0) / 60,
       followers_gained: rows.reduce((a, r) => a + r.follower_delta, 0),
+      // The processors' summary: NULL unless some window knew the paid subscribers.
+      paid_subscribers_gained: rows.some((r) => r.paid_subscribers != null) ? rows.reduce((a, r) => a + (r.paid_subscriber_delta ?? 0), 0) : null,
       chat_messages: rows.reduce((a, r) => a + r.chat_messages, 0),
       title: state.title,
       category: state.category,

@@ -1,4 +1,5 @@
 import { createWorld } from '../platforms/simulator/world';
+import { paidSubscribersOf, subscribersAt } from '../platforms/simulator/subscribers.sim';
 import { parseChDateTime } from '../shared/clickhouse/tables';
 import { channelHistoryRows, historyFromRows, simulatedHistories } from './history';
 import { withHoldout } from './evaluate';
@@ -90,5 +91,34 @@ describe('evaluation noise draws of the holdout week (evaluate.ts withHoldout)',
       const after = draw.noisy.sessions[0];
       if (after) expect(after.avgViewers).not.toBe(full.noisy.sessions.find((s) => s.streamId === after.streamId)!.avgViewers);
     }
+  });
+});
+
+describe('backfill paid subscribers: what the live pipeline reads of the world', () => {
+  const world = createWorld({ seed: 5, channels: 6 });
+  const paidAt = paidSubscribersOf(world);
+  const o = { fromMs: T - 7 * 24 * 60 * MIN, toMs: T, paidSubscribersAt: paidAt };
+
+  it("a Twitch channel's windows carry the world's total and points, deltas against the previous minute, and each session sums them", () => {
+    const c = world.channels.find((x) => x.platform === 'twitch' && channelHistoryRows(world, x.channelId, o).sessions.length > 0)!;
+    const rows = channelHistoryRows(world, c.channelId, o);
+    for (const r of rows.metrics.slice(0, 50)) {
+      const at = subscribersAt(world, c, parseChDateTime(r.window_start));
+      expect([r.paid_subscribers, r.subscription_points]).toEqual([at.total, at.points]);
+    }
+    const s = rows.sessions[0]!;
+    const mine = rows.metrics.filter((r) => r.stream_id === s.stream_id);
+    const before = subscribersAt(world, c, parseChDateTime(s.started_at)).total;
+    expect(mine.reduce((a, r) => a + r.paid_subscriber_delta!, 0)).toBe(mine.at(-1)!.paid_subscribers! - before);
+    expect(s.paid_subscribers_gained).toBe(mine.at(-1)!.paid_subscribers! - before);
+  });
+
+  it('YouTube channels, and a backfill without the figure, write none (NULL, as the processors do)', () => {
+    const yt = world.channels.find((x) => x.platform === 'youtube')!;
+    const rows = channelHistoryRows(world, yt.channelId, o);
+    expect(rows.metrics.every((r) => r.paid_subscribers === null && r.paid_subscriber_delta === 0)).toBe(true);
+    expect(rows.sessions.every((s) => s.paid_subscribers_gained === null)).toBe(true);
+    const tw = world.channels.find((x) => x.platform === 'twitch')!;
+    expect(channelHistoryRows(world, tw.channelId, { ...o, paidSubscribersAt: undefined }).metrics.every((r) => r.paid_subscribers === null)).toBe(true);
   });
 });

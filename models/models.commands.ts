@@ -1,6 +1,7 @@
 import type { Args } from '../shared/lifecycle/process.contract';
 import type { Output } from '../shared/lifecycle/command-output';
 import { createWorld } from '../platforms/simulator/world';
+import { paidSubscribersOf } from '../platforms/simulator/subscribers.sim';
 import { parseChannelArg } from './channel-history';
 import { DAY_MS, HOUR_MS } from './features';
 import { backfillHistory } from './history';
@@ -75,7 +76,7 @@ export const runBackfill = (args: Args, out: Output): Promise<number> =>
         world,
         {
           fromMs: to - weeks * 7 * DAY_MS, toMs: to, sessionNoise: noise, pollNoise: noise / 2, seed, chat: args.flags.chat === true,
-          dataVersions: new DataVersions(redis, config.REDIS_KEY_PREFIX),
+          dataVersions: new DataVersions(redis, config.REDIS_KEY_PREFIX), paidSubscribersAt: paidSubscribersOf(world),
         },
         (done, total) => {
           if (done === total || done % 10 === 0) logger.info({ module: 'models.backfill', done, total }, 'channels written');

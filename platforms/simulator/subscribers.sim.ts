@@ -42,3 +42,18 @@ export function subscribersAt(world: World, c: SimChannel, tMs: number): SimSubs
   };
   return { total, points: total - t2 - t3 + 2 * t2 + 6 * t3, tierOf };
 }
+
+/**
+ * The world's paid subscribers as the history backfill asks for them (models/history.ts
+ * `paidSubscribersAt`): a Twitch channel's total and points at an instant, null for YouTube (no paid
+ * subscriber figure there) or a channel the world does not have.
+ */
+export function paidSubscribersOf(world: World): (c: { platform: string; channelId: string }, tMs: number) => { total: number; points: number } | null {
+  const byId = new Map(world.channels.map((c) => [c.channelId, c]));
+  return (c, tMs) => {
+    const sim = byId.get(c.channelId);
+    if (!sim || c.platform !== 'twitch') return null;
+    const { total, points } = subscribersAt(world, sim, tMs);
+    return { total, points };
+  };
+}
