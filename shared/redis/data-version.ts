@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
-import { floorHour, HOUR_MS, type PartRow } from '../clickhouse/rollups';
+import { floorHour, HOUR_MS, type PartRow, WINDOW_COLUMN_NAMES } from '../clickhouse/rollups';
+import { chDateTime } from '../clickhouse/tables';
 import { type RedisRead, readTogether, runRead } from './redis-read';
 
 /** A channel as the writers and the API name it. */
@@ -239,7 +240,7 @@ export class DataVersions {
     return { commands: 1, queue: (p) => void p.get(key), decode: ([v]) => (typeof v === 'string' ? v : '0') };
   }
 
-  /** The channel's open tail as reported (null: none kept, or a row that does not parse — the reader then asks ClickHouse). */
+  /** The channel's open tail as reported (null: none kept, or a row that is not a window's WINDOW_COLUMNS of its minute — the reader then asks ClickHouse). */
   async readOpenTail(c: DataVersionChannel): Promise<OpenTail | null> {
     const h = await this.redis.hgetall(this.tailKey(c));
     const endMs = Number(h.end);
@@ -256,7 +257,7 @@ export class DataVersions {
       } catch {
         return null;
       }
-      if (bar < 0 || !Array.isArray(columns)) return null;
+      if (bar < 0 || !Array.isArray(columns) || columns.length !== WINDOW_COLUMN_NAMES.length || columns[0] !== chDateTime(windowStart)) return null;
       windows.push({ windowStart, columns: columns as PartRow });
     }
     windows.sort((a, b) => a.windowStart - b.windowStart);

@@ -106,9 +106,13 @@ describe('open tail: series misses served from the writers\' reports (real Click
     await expectTrue(metrics, 'ot2', on);
     expect(await expectTrue(metrics, 'ot2', { ...on, fromMs: D0 + 3 * MIN })).toEqual([]);
 
-    // A damaged report, then lost reports: read from metrics_1m; after a loss, the next write cannot vouch for the minutes
+    // A damaged report (not JSON, a column short, another minute's row), then lost reports: read from metrics_1m; after a loss, the next write cannot vouch for the minutes
     // already written in its hour.
-    await redis.hset(tailKey('ot2'), String(D0 + 124 * MIN), '7|{not json');
+    const row = (await redis.hget(tailKey('ot2'), String(D0 + 124 * MIN)))!;
+    for (const damaged of ['7|{not json', row.replace(/,[^,]*\]$/, ']'), row.replace('2026-11-12 02:04:00', '2026-11-12 02:05:00')]) {
+      await redis.hset(tailKey('ot2'), String(D0 + 124 * MIN), damaged);
+      expect(await versions.readOpenTail(channel('ot2'))).toBeNull();
+    }
     expect(await expectTrue(metrics, 'ot2', { ...on, fromMs: D0 + 4 * MIN })).toContain('api.series-edge-windows');
     await redis.del(tailKey('ot2'));
     expect(await expectTrue(metrics, 'ot2', { ...on, fromMs: D0 + 5 * MIN })).toContain('api.series-edge-windows');
