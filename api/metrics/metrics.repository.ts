@@ -1,4 +1,6 @@
+import { Counter } from 'prom-client';
 import type { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
+import { getOrCreate, metricsRegistry } from '../../shared/metrics/metrics';
 import { chDateTime, parseChDateTime, type StreamSessionRecord } from '../../shared/clickhouse/tables';
 import { CONNECTION_ALERT_TYPES } from '../../shared/events/channel-audience';
 import {
@@ -243,6 +245,12 @@ export function seriesPartsQuery(c: ChannelKey, range: TimeRange, stepSeconds: n
   };
 }
 
+/** Where a 1h/1d miss took its minute rows from (api/README.md "Open tail"): the reports in Redis, metrics_1m, or none needed (all kept). */
+const minuteRowsRead = () =>
+  getOrCreate('spacehub_api_series_minute_reads_total', () => new Counter({
+    name: 'spacehub_api_series_minute_reads_total', help: "Series misses with sealed hours kept, by where their minute rows came from: open_tail (Redis), clickhouse, kept", labelNames: ['source'], registers: [metricsRegistry],
+  }));
+
 /** The channel's open tail as its writers reported it (shared/redis/data-version.ts `readOpenTail`; null: none). */
 export type ReadOpenTail = (c: ChannelKey) => Promise<OpenTail | null>;
 
@@ -319,6 +327,7 @@ export async function readSeriesSealed(
   const tail = openTail && readTo > lowest && lowest >= sealed.endMs ? await openTail(c) : null;
   const fromTail = tail !== null && tail.endMs === sealed.endMs && tail.sealedVersion === sealed.version && lowest >= tail.fromMs;
   const none = headTo <= readFrom && readTo <= sealedTo;
+  minuteRowsRead().inc({ source: none ? 'kept' : fromTail ? 'open_tail' : 'clickhouse' });
   const windowsRead = none ? Promise.resolve([]) : fromTail
     ? Promise.resolve(tail.windows.filter((w) => w.windowStart < readTo && (w.windowStart >= sealedTo || (w.windowStart >= readFrom && w.windowStart < headTo))).map((w) => w.columns))
     : run<Array<number | string | null>>('api.series-edge-windows', EDGE_WINDOWS, {

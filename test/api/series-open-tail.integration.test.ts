@@ -9,6 +9,7 @@ import type { ProcessorClickHouseSink } from '../../processors/sink/clickhouse.s
 import { RollupWriter } from '../../processors/sink/rollup.writer';
 import type { ClosedWindow } from '../../processors/state/window.accumulator';
 import { sealAfterBatch } from '../../shared/clickhouse/rollups';
+import { metricsRegistry } from '../../shared/metrics/metrics';
 import { expectSameSeries, minuteWindows, seriesFromWindows, writersStack } from './series-fixtures';
 
 const MIN = 60_000;
@@ -63,7 +64,10 @@ describe('open tail: series misses served from the writers\' reports (real Click
     for (let m = 0; m < 30 * 60 + 20; m += 50) await flush(rollups, minutes('ot1', m, Math.min(m + 50, 30 * 60 + 20)));
     const range = (shift: number) => ({ fromMs: D0 + 7 * MIN + shift * MIN, toMs: D0 + 30 * HOUR + 20 * MIN });
     await expectTrue(metrics, 'ot1', range(0)); // the first read takes the sealed hours and the partial first hour
+    const fromTail = async () => (await metricsRegistry.getSingleMetric('spacehub_api_series_minute_reads_total')!.get()).values.find((v) => v.labels.source === 'open_tail')?.value ?? 0;
+    const before = await fromTail();
     expect(await expectTrue(metrics, 'ot1', range(1))).toEqual([]);
+    expect((await fromTail()) - before).toBe(2); // counted, both steps
 
     // More minutes of the open hour: seen, still without a query.
     await flush(rollups, minutes('ot1', 30 * 60 + 20, 30 * 60 + 33));
