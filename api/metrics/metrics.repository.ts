@@ -328,11 +328,13 @@ export async function readSeriesSealed(
   const fromTail = tail !== null && tail.endMs === sealed.endMs && tail.sealedVersion === sealed.version && lowest >= tail.fromMs;
   const none = headTo <= readFrom && readTo <= sealedTo;
   minuteRowsRead().inc({ source: none ? 'kept' : fromTail ? 'open_tail' : 'clickhouse' });
+  const readEdges = () => run<Array<number | string | null>>('api.series-edge-windows', EDGE_WINDOWS, {
+    ...base, ...rangeParams({ fromMs: readFrom, toMs: readTo }), headTo: chDateTime(headTo), tailFrom: chDateTime(sealedTo),
+  });
   const windowsRead = none ? Promise.resolve([]) : fromTail
     ? Promise.resolve(tail.windows.filter((w) => w.windowStart < readTo && (w.windowStart >= sealedTo || (w.windowStart >= readFrom && w.windowStart < headTo))).map((w) => w.columns))
-    : run<Array<number | string | null>>('api.series-edge-windows', EDGE_WINDOWS, {
-      ...base, ...rangeParams({ fromMs: readFrom, toMs: readTo }), headTo: chDateTime(headTo), tailFrom: chDateTime(sealedTo),
-    });
+    // Sealed minutes only (whole edge hours before the sealed end): fixed by the sealed version, so concurrent misses of the same hours share one read.
+    : readTo <= sealed.endMs ? cache.shared(`${key}|${sealed.version}|${readFrom}|${headTo}|${sealedTo}|${readTo}`, readEdges) : readEdges();
   const readHours = async (intervals: Array<[number, number]>) => {
     const [a = [0, 0], b = [0, 0]] = intervals;
     const rows = await run<Array<number | string | null>>('api.series-sealed-hours', SEALED_HOURS, {

@@ -55,6 +55,7 @@ export type ReadSealedHours = (intervals: Array<[number, number]>) => Promise<Ar
 export class SealedHours {
   private readonly entries = new Map<string, SealedEntry>();
   private readonly filling = new Map<string, Promise<SealedEntry>>();
+  private readonly flights = new Map<string, Promise<unknown>>();
   private heldRows = 0;
   readonly stats = { hits: 0, reads: 0, rowsRead: 0 };
 
@@ -89,6 +90,18 @@ export class SealedHours {
         if (this.filling.get(key) === p) this.filling.delete(key);
       }
     }
+  }
+
+  /**
+   * `read` run once for concurrent callers with the same `flight` key (which must name everything the
+   * read depends on): for reads of sealed minutes only, whose rows the sealed version fixes.
+   */
+  shared<T>(flight: string, read: () => Promise<T>): Promise<T> {
+    const busy = this.flights.get(flight);
+    if (busy) return busy as Promise<T>;
+    const p = read().finally(() => this.flights.delete(flight));
+    this.flights.set(flight, p);
+    return p;
   }
 
   /** The kept minute rows of a sealed `hour` of `key` under `version`, if any. */

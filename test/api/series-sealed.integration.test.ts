@@ -104,6 +104,14 @@ describe('sealed hours kept by the API, against the writers (real ClickHouse, Re
     await flush(rollups, minutes('ss3', 8 * 60, 8 * 60 + 40, 11));
     expect(await queries(8)).toContain('api.series-edge-windows');
     expect(await queries(9)).toEqual([]);
+
+    // Concurrent misses whose new edge hours are the same share one read of them.
+    const spy = jest.spyOn(repo, 'queryCompact');
+    const step = 3600;
+    const both = await Promise.all([range(70), range(75)].map(async (r) => ({ r, rows: await read(metrics, 'ss3', r, step) })));
+    expect(spy.mock.calls.filter((c) => c[0] === 'api.series-edge-windows')).toHaveLength(1);
+    spy.mockRestore();
+    for (const { r, rows } of both) expectSameSeries(rows, await fromWindows('ss3', r, step));
   });
 
   it("a replay by a writer whose sealed end is behind (another process sealed further): the hour it recomputes only with the channel's next write is seen then", async () => {
