@@ -5,7 +5,7 @@ import { SealedHours } from '../../api/metrics/sealed-hours';
 import type { TimeRange } from '../../api/schemas/common.schemas';
 import { RollupWriter } from '../../processors/sink/rollup.writer';
 import type { ClosedWindow } from '../../processors/state/window.accumulator';
-import { backfillHistory } from '../../models/history';
+import { backfillHistory, channelHistoryRows } from '../../models/history';
 import { createWorld } from '../../platforms/simulator/world';
 import { expectSameSeries, minuteWindows, seriesFromWindows, writersStack } from './series-fixtures';
 
@@ -133,9 +133,11 @@ describe('sealed hours kept by the API, against the writers (real ClickHouse, Re
   it('a backfill over sealed days changes the sealed version and is seen; the kept hours serve the ranges of other steps and lengths', async () => {
     const sealed = new SealedHours({ maxRows: 100_000, maxAgeMs: 600_000 });
     const metrics = new MetricsRepository(repo, { sealed });
-    const world = createWorld({ seed: 7, channels: 2 });
-    const ch = world.channels[0]!;
-    const to = Math.floor(Date.now() / HOUR) * HOUR - DAY;
+    const world = createWorld({ seed: 7, channels: 8 });
+    // A fixed day, and a channel that streamed on both of its days (a backfill of a day without streams writes nothing).
+    const to = D0 + 20 * DAY;
+    const rowsIn = (id: string, fromMs: number, toMs: number) => channelHistoryRows(world, id, { fromMs, toMs }).metrics.length;
+    const ch = world.channels.find((x) => rowsIn(x.channelId, to - 2 * DAY, to - DAY) > 0 && rowsIn(x.channelId, to - DAY, to) > 0)!;
     await backfillHistory(repo, world, { fromMs: to - 2 * DAY, toMs: to, channelIds: [ch.channelId], seed: 1, version: 10, dataVersions: versions });
     const v1 = await versions.readVersions(ch);
     expect(v1.sealed?.endMs).toBe(to);
