@@ -9,7 +9,7 @@ import {
 } from '../../shared/clickhouse/rollups';
 import type { ChannelVersions, OpenTail, SealedState } from '../../shared/redis/data-version';
 import { chInstant, TimeRange } from '../schemas/common.schemas';
-import { lowerBound, type SealedHours } from './sealed-hours';
+import { lowerBound, type SealedEntry, type SealedHours } from './sealed-hours';
 
 /**
  * The API's read queries over the processors' tables (shared/clickhouse/migrations/0002_metrics.sql).
@@ -306,70 +306,114 @@ export async function readSeries(run: RunCompactQuery, c: ChannelKey, range: Tim
 export async function readSeriesSealed(
   run: RunCompactQuery, c: ChannelKey, range: TimeRange, stepSeconds: number, sealed: SealedState, cache: SealedHours, openTail?: ReadOpenTail,
 ): Promise<SeriesRow[]> {
-  const rollFrom = ceilHour(range.fromMs);
-  const rollTo = Math.max(rollFrom, floorHour(range.toMs));
-  const sealedTo = Math.min(Math.max(sealed.endMs, rollFrom), rollTo);
-  const base = { platform: c.platform, channelId: c.channelId };
   const key = `${c.platform}:${c.channelId}`;
-  // The partial first hour, when sealed: its minute rows are kept with the sealed hours (read whole once).
-  const headHour = floorHour(range.fromMs);
-  const headSealed = range.fromMs < rollFrom && sealedTo > rollFrom;
-  const keptHead = headSealed ? cache.keptWindows(key, sealed.version, headHour) : undefined;
-  const readFrom = keptHead ? rollFrom : headSealed ? headHour : range.fromMs;
-  // The partial last hour of a range that ends in the past, when sealed: kept the same way.
-  const footSealed = range.toMs > rollTo && sealed.endMs >= rollTo + HOUR_MS;
-  const keptFoot = footSealed ? cache.keptWindows(key, sealed.version, rollTo) : undefined;
-  const readTo = keptFoot ? sealedTo : footSealed ? rollTo + HOUR_MS : range.toMs;
-  // The windows to read: [readFrom, headTo) ∪ [sealedTo, readTo) — from the open tail the writers reported,
-  // when it goes with this sealed state and reaches back far enough, else from metrics_1m.
-  const headTo = keptHead ? readFrom : rollFrom;
-  const lowest = headTo > readFrom ? readFrom : sealedTo;
-  const tail = openTail && readTo > lowest && lowest >= sealed.endMs ? await openTail(c) : null;
-  const fromTail = tail !== null && tail.endMs === sealed.endMs && tail.sealedVersion === sealed.version && lowest >= tail.fromMs;
-  const none = headTo <= readFrom && readTo <= sealedTo;
-  minuteRowsRead().inc({ source: none ? 'kept' : fromTail ? 'open_tail' : 'clickhouse' });
-  const readEdges = () => run<Array<number | string | null>>('api.series-edge-windows', EDGE_WINDOWS, {
-    ...base, ...rangeParams({ fromMs: readFrom, toMs: readTo }), headTo: chDateTime(headTo), tailFrom: chDateTime(sealedTo),
-  });
-  const windowsRead = none ? Promise.resolve([]) : fromTail
-    ? Promise.resolve(tail.windows.filter((w) => w.windowStart < readTo && (w.windowStart >= sealedTo || (w.windowStart >= readFrom && w.windowStart < headTo))).map((w) => w.columns))
-    // Sealed minutes only (whole edge hours before the sealed end): fixed by the sealed version, so concurrent misses of the same hours share one read.
-    : readTo <= sealed.endMs ? cache.shared(`${key}|${sealed.version}|${readFrom}|${headTo}|${sealedTo}|${readTo}`, readEdges) : readEdges();
+  const plan = minutePlan(range, sealed, cache, key);
+  const { rollFrom, sealedTo } = plan;
   const readHours = async (intervals: Array<[number, number]>) => {
     const [a = [0, 0], b = [0, 0]] = intervals;
     const rows = await run<Array<number | string | null>>('api.series-sealed-hours', SEALED_HOURS, {
-      ...base, lo1: chDateTime(a[0]), hi1: chDateTime(a[1]), lo2: chDateTime(b[0]), hi2: chDateTime(b[1]),
+      platform: c.platform, channelId: c.channelId, lo1: chDateTime(a[0]), hi1: chDateTime(a[1]), lo2: chDateTime(b[0]), hi2: chDateTime(b[1]),
     });
     return rows.map((r) => ({ hour: (r[0] as number) * 1000, parts: r.slice(1) }));
   };
   const [read, entry] = await Promise.all([
-    windowsRead,
+    readMinutes(plan, run, c, sealed, cache, openTail),
     sealedTo > rollFrom ? cache.cover(key, sealed.version, rollFrom, sealedTo, readHours) : undefined,
   ]);
+  // The sealed edge hours: their kept rows, or the rows just read of them (then kept).
   let windows: readonly PartRow[] = read;
   let foot: readonly PartRow[] = [];
-  if (footSealed) {
-    const footText = chDateTime(rollTo);
-    let kept = keptFoot;
-    if (!kept) {
-      kept = windows.filter((w) => (w[0] as string) >= footText);
-      windows = windows.filter((w) => (w[0] as string) < footText);
-      if (entry) cache.keepWindows(entry, rollTo, kept);
-    }
-    foot = kept.filter((w) => parseChDateTime(w[0] as string) < range.toMs);
+  if (plan.footSealed) {
+    const edge = takeEdgeHour(windows, plan.rollTo, plan.keptFoot, (rows) => entry && cache.keepWindows(entry, plan.rollTo, rows));
+    windows = edge.rest;
+    foot = edge.hour.filter((w) => parseChDateTime(w[0] as string) < range.toMs);
   }
-  if (headSealed) {
+  if (plan.headSealed) {
+    const edge = takeEdgeHour(windows, plan.headHour, plan.keptHead, (rows) => entry && cache.keepWindows(entry, plan.headHour, rows));
     const fromText = chDateTime(range.fromMs);
-    const headText = chDateTime(rollFrom);
-    let head = keptHead;
-    if (!head) {
-      head = windows.filter((w) => (w[0] as string) < headText);
-      windows = windows.filter((w) => (w[0] as string) >= headText);
-      if (entry) cache.keepWindows(entry, headHour, head);
-    }
-    windows = [...head.filter((w) => (w[0] as string) >= fromText), ...windows];
+    windows = [...edge.hour.filter((w) => (w[0] as string) >= fromText), ...edge.rest];
   }
   if (foot.length) windows = [...windows, ...foot];
+  return bucketsOf(entry, windows, rollFrom, sealedTo, stepSeconds);
+}
+
+/** Which minute rows a miss of readSeriesSealed needs, and which of them are kept already. */
+interface MinutePlan {
+  rollFrom: number;
+  rollTo: number;
+  /** min(S, rollTo), at least rollFrom: the rollup answers [rollFrom, sealedTo). */
+  sealedTo: number;
+  /** The partial first hour, when sealed; its minute rows, when kept. */
+  headHour: number;
+  headSealed: boolean;
+  keptHead: readonly PartRow[] | undefined;
+  /** The partial last hour of a range that ends in the past (rollTo), when sealed; its rows, when kept. */
+  footSealed: boolean;
+  keptFoot: readonly PartRow[] | undefined;
+  /** The minutes to read: [readFrom, headTo) ∪ [sealedTo, readTo) (an edge hour not kept is read whole). */
+  readFrom: number;
+  headTo: number;
+  readTo: number;
+}
+
+function minutePlan(range: TimeRange, sealed: SealedState, cache: SealedHours, key: string): MinutePlan {
+  const rollFrom = ceilHour(range.fromMs);
+  const rollTo = Math.max(rollFrom, floorHour(range.toMs));
+  const sealedTo = Math.min(Math.max(sealed.endMs, rollFrom), rollTo);
+  const headHour = floorHour(range.fromMs);
+  const headSealed = range.fromMs < rollFrom && sealedTo > rollFrom;
+  const keptHead = headSealed ? cache.keptWindows(key, sealed.version, headHour) : undefined;
+  const footSealed = range.toMs > rollTo && sealed.endMs >= rollTo + HOUR_MS;
+  const keptFoot = footSealed ? cache.keptWindows(key, sealed.version, rollTo) : undefined;
+  const readFrom = keptHead ? rollFrom : headSealed ? headHour : range.fromMs;
+  return {
+    rollFrom, rollTo, sealedTo, headHour, headSealed, keptHead, footSealed, keptFoot, readFrom,
+    headTo: keptHead ? readFrom : rollFrom,
+    readTo: keptFoot ? sealedTo : footSealed ? rollTo + HOUR_MS : range.toMs,
+  };
+}
+
+/**
+ * The plan's minute rows: none (all kept); from the open tail the writers reported, when it goes with
+ * this sealed state and reaches back to the first minute needed; else from metrics_1m — shared by
+ * concurrent misses when only sealed minutes are read (fixed by the sealed version).
+ */
+async function readMinutes(p: MinutePlan, run: RunCompactQuery, c: ChannelKey, sealed: SealedState, cache: SealedHours, openTail?: ReadOpenTail): Promise<readonly PartRow[]> {
+  const { readFrom, headTo, sealedTo, readTo } = p;
+  if (headTo <= readFrom && readTo <= sealedTo) {
+    minuteRowsRead().inc({ source: 'kept' });
+    return [];
+  }
+  const lowest = headTo > readFrom ? readFrom : sealedTo;
+  const tail = openTail && lowest >= sealed.endMs ? await openTail(c) : null;
+  if (tail && tail.endMs === sealed.endMs && tail.sealedVersion === sealed.version && lowest >= tail.fromMs) {
+    minuteRowsRead().inc({ source: 'open_tail' });
+    return tail.windows.filter((w) => w.windowStart < readTo && (w.windowStart >= sealedTo || (w.windowStart >= readFrom && w.windowStart < headTo))).map((w) => w.columns);
+  }
+  minuteRowsRead().inc({ source: 'clickhouse' });
+  const read = () => run<Array<number | string | null>>('api.series-edge-windows', EDGE_WINDOWS, {
+    platform: c.platform, channelId: c.channelId, ...rangeParams({ fromMs: readFrom, toMs: readTo }), headTo: chDateTime(headTo), tailFrom: chDateTime(sealedTo),
+  });
+  return readTo <= sealed.endMs ? cache.shared(`${c.platform}:${c.channelId}|${sealed.version}|${readFrom}|${headTo}|${sealedTo}|${readTo}`, read) : read();
+}
+
+/** A sealed edge hour's rows: the kept ones (and `rows` as they are), or those of `rows` in the hour, taken out of them and kept. */
+function takeEdgeHour(rows: readonly PartRow[], hour: number, kept: readonly PartRow[] | undefined, keep: (rows: PartRow[]) => void): { hour: readonly PartRow[]; rest: readonly PartRow[] } {
+  if (kept) return { hour: kept, rest: rows };
+  const from = chDateTime(hour);
+  const to = chDateTime(hour + HOUR_MS);
+  const inHour = rows.filter((w) => (w[0] as string) >= from && (w[0] as string) < to);
+  keep(inHour);
+  return { hour: inHour, rest: rows.filter((w) => (w[0] as string) < from || (w[0] as string) >= to) };
+}
+
+/**
+ * The series' buckets from the entry's sealed hours in [rollFrom, sealedTo) and the minute rows.
+ * Step buckets wholly inside [rollFrom, sealedTo) are the same for every such request (no minute part
+ * falls in them): their merged parts and figures are kept with the entry, so a miss builds only its
+ * edge buckets.
+ */
+function bucketsOf(entry: SealedEntry | undefined, windows: readonly PartRow[], rollFrom: number, sealedTo: number, stepSeconds: number): SeriesRow[] {
   const stepMs = stepSeconds * 1000;
   const bucketOf = (ms: number) => Math.floor(ms / stepMs) * stepMs;
   const buckets = new Map<number, PartRow[]>();
@@ -378,8 +422,6 @@ export async function readSeriesSealed(
     if (list) list.push(part);
     else buckets.set(b, [part]);
   };
-  // Step buckets wholly inside [rollFrom, sealedTo) are the same for every such request (no minute part falls in
-  // them): their merged parts and figures are kept with the entry, so a miss builds only its edge buckets.
   const whole = new Map<number, SeriesRow>();
   if (entry) {
     const first = lowerBound(entry.hours, rollFrom);
