@@ -88,8 +88,14 @@ describe('ingest from the simulator\'s EventSub push', () => {
     // channel.update: the title changed when the stream started.
     expect(ingest!.push!.handled.get('update') ?? 0).toBeGreaterThanOrEqual(1);
 
-    const alerts = collector.of<Alert>('alerts').map((a) => a.value).filter((a) => a.channelId === channelId);
-    for (const t of ['raid', 'new_subscriber', 'cheer']) expect(alerts.some((a) => a.type === t)).toBe(true);
+    // The alerts are produced beside the events, not before them: wait for them as for the events.
+    const alertTypes = ['raid', 'new_subscriber', 'cheer'];
+    const alerts = await eventually(
+      async () => collector.of<Alert>('alerts').map((a) => a.value).filter((a) => a.channelId === channelId),
+      (as) => alertTypes.every((t) => as.some((a) => a.type === t)),
+      30_000, 200,
+    );
+    for (const t of alertTypes) expect(alerts.some((a) => a.type === t)).toBe(true);
     // Redeliveries are one record each (ids from the delivery's message_id).
     expect(new Set(events.map((e) => e.eventId)).size).toBe(events.length);
   });
