@@ -31,8 +31,11 @@ export const MODEL_KINDS: ModelKind[] = ['viewers', 'timing'];
  * 4 (issue 22.3): with category competition samples the profile both nets correct has one more
  * regressor (competition.feature.ts), shrunk toward `competitionPrior`, stored with the model; a
  * format-3 net would be scored against a profile it was not trained on.
+ * 5 (issue 22): the profile's weekdays may be the channel's estimated local days (`localPeakHour`,
+ * profile.fit.ts chooseWeekdayLabels) and `weekdayPrior` is indexed by those labels; a format-4 net
+ * corrects a profile labelled by stream days.
  */
-export const ARTIFACT_FORMAT = 4;
+export const ARTIFACT_FORMAT = 5;
 
 export interface ModelMeta {
   format: number;
@@ -63,6 +66,8 @@ export interface ModelMeta {
   weekdayPrior?: number[];
   /** The competition coefficient pooled over the training channels with samples (features.ts; format 4; absent: 0). */
   competitionPrior?: number;
+  /** How the profile labels weekdays (format 5): the local peak hour of estimated local days, or null / absent: stream days. */
+  localPeakHour?: number | null;
   /** The weight of the net's correction over the profile, chosen on the calibration week (absent: all of it). */
   residualWeight?: number;
 }

@@ -14,13 +14,19 @@ describe('artifact format: a model written by older code is refused, not mis-sco
   };
 
   it('a format-1 artifact (nets over the seasonal baseline) is a ModelArtifactError that says to retrain, and first start counts it as none', async () => {
-    expect(ARTIFACT_FORMAT).toBe(4);
+    expect(ARTIFACT_FORMAT).toBe(5);
     write('viewers', '20261101T000000Z-aaaaaaaa', 1);
     expect(latestIsCurrent(dir, 'viewers')).toBe(false);
     await expect(loadArtifact(dir, 'viewers')).rejects.toMatchObject({
       code: 'MODEL_ARTIFACT_CORRUPT',
-      message: expect.stringMatching(/artifact format 1, written by older code; this code reads format 4 \(retrain: spacehub train\)/),
+      message: expect.stringMatching(/artifact format 1, written by older code; this code reads format 5 \(retrain: spacehub train\)/),
     });
+  });
+
+  it('a format-4 artifact (a profile labelled by stream days only) is refused the same way', async () => {
+    write('timing', '20261101T000000Z-cccccccc', 4);
+    expect(latestIsCurrent(dir, 'timing')).toBe(false);
+    await expect(loadArtifact(dir, 'timing')).rejects.toMatchObject({ code: 'MODEL_ARTIFACT_CORRUPT', message: expect.stringMatching(/artifact format 4, written by older code/) });
   });
 
   it('the current format counts as present; no LATEST counts as none', () => {

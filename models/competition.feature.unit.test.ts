@@ -70,7 +70,7 @@ describe('category competition feature (pure, hand-computed)', () => {
     if (!other.ok) throw new Error('context');
     expect(pooledCompetitionPrior([ctx.ctx, other.ctx])).toBeCloseTo(0.7, 4);
     // With that prior the fit is exact: at 20:00 on a busy day 100 · e^(0.7 · 4/7 · ln 2) − 1 = 100 · 2^0.4 − 1, on a quiet one 100 · 2^-0.3 − 1.
-    const fit = channelProfile(ctx.ctx, undefined, 0.7);
+    const fit = channelProfile(ctx.ctx, { competitionPrior: 0.7 });
     const tue = END + DAY_MS + 20 * HOUR_MS; // END is a Monday 00:00
     expect(busy(tue)).toBe(true);
     expect(profileHour(fit, tue)).toBeCloseTo(100 * 2 ** 0.4 - 1, 6);
@@ -88,8 +88,8 @@ describe('category competition feature (pure, hand-computed)', () => {
     expect(channelProfile(b.ctx).coef).toEqual(channelProfile(a.ctx).coef);
     expect(channelProfile(a.ctx).extra).toBeUndefined();
     const vocab = buildVocabulary(['twitch'], ['Art']);
-    expect(viewerFeatures(b.ctx, END + 20 * HOUR_MS, HOUR_MS, null, vocab, undefined, 0.7)).toEqual(viewerFeatures(a.ctx, END + 20 * HOUR_MS, HOUR_MS, null, vocab));
-    expect(profileEstimate(b.ctx, END + 20 * HOUR_MS, HOUR_MS, undefined, 'median', 0.7)).toBe(profileEstimate(a.ctx, END + 20 * HOUR_MS, HOUR_MS, undefined, 'median'));
+    expect(viewerFeatures(b.ctx, END + 20 * HOUR_MS, HOUR_MS, null, vocab, { competitionPrior: 0.7 })).toEqual(viewerFeatures(a.ctx, END + 20 * HOUR_MS, HOUR_MS, null, vocab));
+    expect(profileEstimate(b.ctx, END + 20 * HOUR_MS, HOUR_MS, { competitionPrior: 0.7 }, 'median')).toBe(profileEstimate(a.ctx, END + 20 * HOUR_MS, HOUR_MS, {}, 'median'));
     expect(pooledCompetitionPrior([a.ctx, b.ctx])).toBe(0);
   });
 });

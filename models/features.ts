@@ -259,22 +259,45 @@ const NO_PRIOR = [0, 0, 0, 0, 0, 0, 0];
 const profiles = new WeakMap<ChannelContext, Map<string, ProfileFit>>();
 
 /**
- * The channel's fitted audience profile (profile.fit.ts) over the seasonal lookback's live hours, with
- * its weekday effects shrunk toward `weekdayPrior` (the pooled effects stored with a model). Memoised
- * per context: training and serving ask for it once per sample and once per slot.
+ * What every channel's profile is fitted with, pooled over a model's training channels and stored with
+ * it (the scorers and the artifact's meta carry these fields): the weekday effects each channel's are
+ * shrunk toward, how weekdays are labelled (profile.fit.ts `chooseWeekdayLabels`), and the competition
+ * coefficient. Absent fields: no prior, stream days, 0.
  */
-export function channelProfile(ctx: ChannelContext, weekdayPrior: number[] = NO_PRIOR, competitionPrior = 0): ProfileFit {
+export interface ProfilePrior {
+  weekdayPrior?: number[];
+  localPeakHour?: number | null;
+  competitionPrior?: number;
+}
+
+/**
+ * The channel's fitted audience profile (profile.fit.ts) over the seasonal lookback's live hours, with
+ * its weekday effects shrunk toward the prior's pooled effects. Memoised per context: training and
+ * serving ask for it once per sample and once per slot.
+ */
+export function channelProfile(ctx: ChannelContext, prior: ProfilePrior = {}): ProfileFit {
+  const weekdayPrior = prior.weekdayPrior ?? NO_PRIOR;
+  const competitionPrior = prior.competitionPrior ?? 0;
+  const localPeakHour = prior.localPeakHour ?? null;
   let byPrior = profiles.get(ctx);
   if (!byPrior) profiles.set(ctx, (byPrior = new Map()));
-  const key = `${weekdayPrior.join(',')}/${competitionPrior}`;
+  const key = `${weekdayPrior.join(',')}/${competitionPrior}/${localPeakHour}`;
   let fit = byPrior.get(key);
   if (!fit) {
     // With competition samples, the category's viewers-per-channel index is one more regressor (competition.feature.ts).
     const index = ctx.competition;
     const extra = index ? { extra: (hs: number) => competitionAt(index, hs), extraPrior: competitionPrior } : {};
-    byPrior.set(key, (fit = fitProfile(ctx.seasonal.slots.flat(), { weekdayPrior, ...extra })));
+    byPrior.set(key, (fit = fitProfile(seasonalHours(ctx), { weekdayPrior, localPeakHour, ...extra })));
   }
   return fit;
+}
+
+const flatHours = new WeakMap<ChannelContext, Array<{ hourStart: number; viewers: number }>>();
+/** The seasonal lookback's live hours as one array, the same array for every fit of the context (profile.fit.ts keeps its daily curve by it). */
+function seasonalHours(ctx: ChannelContext): Array<{ hourStart: number; viewers: number }> {
+  let hours = flatHours.get(ctx);
+  if (!hours) flatHours.set(ctx, (hours = ctx.seasonal.slots.flat()));
+  return hours;
 }
 
 /**
@@ -283,14 +306,14 @@ export function channelProfile(ctx: ChannelContext, weekdayPrior: number[] = NO_
  * hours — how strongly audiences follow their category's viewers per live channel. A channel seen a few
  * weeks mostly keeps it, one seen often its own (PROFILE_RIDGE_EXTRA). 0 when no channel has samples.
  */
-export function pooledCompetitionPrior(contexts: ChannelContext[], weekdayPrior?: number[]): number {
+export function pooledCompetitionPrior(contexts: ChannelContext[], prior: Omit<ProfilePrior, 'competitionPrior'> = {}): number {
   let sum = 0;
   let weight = 0;
   for (const ctx of contexts) {
     const index = ctx.competition;
     if (!index) continue;
     const hours = ctx.seasonal.slots.flat();
-    const fit = fitProfile(hours, { weekdayPrior, extra: (hs) => competitionAt(index, hs), ridgeExtra: 1e-6 });
+    const fit = fitProfile(hours, { weekdayPrior: prior.weekdayPrior, localPeakHour: prior.localPeakHour, extra: (hs) => competitionAt(index, hs), ridgeExtra: 1e-6 });
     sum += fit.coef[2 * PROFILE_HARMONICS + 1]! * hours.length;
     weight += hours.length;
   }
@@ -301,8 +324,8 @@ export function pooledCompetitionPrior(contexts: ChannelContext[], weekdayPrior?
  * The profile's estimate of a stream [start, start + durationMs), minute-weighted over its hours: its mean
  * (with the fit's log-bias scale), or its median (exp of the log fit; the viewer net's anchor).
  */
-export function profileEstimate(ctx: ChannelContext, start: number, durationMs: number, weekdayPrior?: number[], point: 'mean' | 'median' = 'mean', competitionPrior?: number): number {
-  const fit = channelProfile(ctx, weekdayPrior, competitionPrior);
+export function profileEstimate(ctx: ChannelContext, start: number, durationMs: number, prior: ProfilePrior = {}, point: 'mean' | 'median' = 'mean'): number {
+  const fit = channelProfile(ctx, prior);
   const f = point === 'median' ? { ...fit, scale: 1 } : fit;
   return overHours(start, durationMs, (_how, hs) => profileHour(f, hs));
 }
@@ -373,7 +396,7 @@ export const VIEWER_FEATURE_NAMES = [
 ];
 
 /** Features of "this channel starts a stream at `start` for `durationMs`"; the target is log((avg+1)/(profile+1)) (viewers.model.ts). */
-export function viewerFeatures(ctx: ChannelContext, start: number, durationMs: number, category: string | null, vocab: Vocabulary, weekdayPrior?: number[], competitionPrior?: number): number[] {
+export function viewerFeatures(ctx: ChannelContext, start: number, durationMs: number, category: string | null, vocab: Vocabulary, prior: ProfilePrior = {}): number[] {
   const lastWeek = sameHourLastWeek(ctx, start, durationMs);
   const seasonal = seasonalBaseline(ctx, start, durationMs);
   const how = hourOfWeek(start);
@@ -391,7 +414,7 @@ export function viewerFeatures(ctx: ChannelContext, start: number, durationMs: n
     hodProfile - logRatio(seasonal, ctx.hourlyLevel),
     lastWeek === null ? 0 : logRatio(lastWeek, seasonal),
     lastWeek === null ? 0 : 1,
-    logRatio(profileEstimate(ctx, start, durationMs, weekdayPrior, 'mean', competitionPrior), seasonal),
+    logRatio(profileEstimate(ctx, start, durationMs, prior, 'mean'), seasonal),
     ...oneHot(ctx.platform, vocab.platforms),
     ...oneHot(category ?? ctx.category, vocab.categories),
   ];

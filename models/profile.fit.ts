@@ -8,6 +8,12 @@
  * of the day, and a slot seen once or never still gets a sound estimate. The weekday effect is taken
  * on the channel's **stream day**, which starts at its quietest hour of the day (a stream running past
  * midnight UTC stays on the day it began, as it does for its audience), not on the UTC calendar day.
+ * With a **local peak hour** P (pooled over the training channels, `chooseWeekdayLabels`) the weekday is
+ * instead the calendar day of the channel's *estimated local time*: audiences peak at about the same local
+ * hour everywhere, so the UTC hour at which the channel's own daily curve peaks, minus P, is its UTC
+ * offset — and its days change at its local midnight, as its audience's week does (a stream past midnight
+ * then counts its later hours to the next day). Which of the two labellings, and which P, is chosen by
+ * the fit over every training channel: the data decides, not this comment.
  * The daily curve is ridge-shrunk toward flat; the weekday effects toward a **prior** — the effects
  * all channels share (`pooledWeekdayPrior`, stored with a trained model) — so a channel that saw a
  * weekday twice mostly keeps the shared effect and one that saw it often its own. Fitted on data
@@ -28,8 +34,13 @@ export interface ProfileFit {
   /** The extra regressor of the fit (the category competition index), absent without one. */
   extra?: (hourStart: number) => number;
   prior: number[];
-  /** UTC hour of day at which the channel's stream day starts (its least-live hour). */
+  /**
+   * Hours after UTC midnight at which the channel's weekday changes: its stream day's start (its least-live
+   * hour, 0–23), or with a local peak hour its estimated local midnight (−12…11: minus its UTC offset).
+   */
   dayStartHour: number;
+  /** The fit's penalised squared log error (what the ridge regression minimises): labellings are compared by it. */
+  objective: number;
   /** Σ(v+1) / Σ exp(fit) over the fitted hours: undoes the log-space bias, so it is unbiased in viewers. */
   scale: number;
   /** Standard deviation of the log residuals of the fitted hours. */
@@ -102,29 +113,75 @@ export interface ProfileOptions {
   extra?: (hourStart: number) => number;
   extraPrior?: number;
   ridgeExtra?: number;
+  /**
+   * Weekdays as local calendar days, the channel's UTC offset estimated as (the UTC hour its daily curve
+   * peaks at) − this local hour. Absent or null: the stream day (starting at the channel's quietest hour).
+   */
+  localPeakHour?: number | null;
 }
 
 export function fitProfile(hours: Array<{ hourStart: number; viewers: number }>, o: ProfileOptions = {}): ProfileFit {
+  const quiet = quietHour(hours);
+  if (o.localPeakHour == null) return fitOnDays(hours, quiet, o);
+  // The daily curve alone (no weekday terms, so any labels do): where it peaks gives the local midnight.
+  let daily = o.ridgeDaily === undefined ? dailyCurves.get(hours) : undefined;
+  if (!daily) {
+    daily = fitOnDays(hours, quiet, { ridgeDaily: o.ridgeDaily, ridgeWeekday: 1e9 });
+    if (o.ridgeDaily === undefined) dailyCurves.set(hours, daily);
+  }
+  return fitOnDays(hours, localMidnight(daily, o.localPeakHour), o);
+}
+
+/** The daily curve alone of an hours array (callers keep one array per channel context and never change it; features.ts). */
+const dailyCurves = new WeakMap<object, ProfileFit>();
+
+/** The channel's estimated local midnight, in hours after UTC midnight (−12…11): its curve's peak (UTC) − the local peak hour. */
+export function localMidnight(daily: ProfileFit, localPeakHour: number): number {
+  const c = daily.coef;
+  let best = -Infinity;
+  let peak = 0;
+  // design() places an hour's curve at its middle (h + 0.5); quarter hours are as fine as the estimate is.
+  for (let q = 0; q < 96; q++) {
+    const a = (2 * Math.PI * (q / 4)) / 24;
+    let v = 0;
+    for (let k = 1; k <= PROFILE_HARMONICS; k++) v += c[2 * k - 1]! * Math.sin(k * a) + c[2 * k]! * Math.cos(k * a);
+    if (v > best) {
+      best = v;
+      peak = q / 4 - 0.5;
+    }
+  }
+  return ((((Math.round(peak - localPeakHour) % 24) + 36) % 24) - 12);
+}
+
+/** UTC hour of day at which the channel's stream day starts: its least-live hour, after its longest quiet run. */
+function quietHour(hours: Array<{ hourStart: number }>): number {
+  const count = new Array<number>(24).fill(0);
+  for (const x of hours) count[Math.floor((((x.hourStart % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS)]!++;
+  // The quietest hour starts the day; among equally quiet hours, the one after the longest quiet run ends.
+  const least = Math.min(...count);
+  let dayStartHour = 0;
+  let best = -1;
+  for (let h = 0; h < 24; h++) {
+    let run = 0;
+    while (run < 24 && count[(h - 1 - run + 48) % 24] === 0) run++;
+    const score = (count[h] === least ? 100 : 0) + run;
+    if (count[h] === least && score > best) {
+      best = score;
+      dayStartHour = h;
+    }
+  }
+  return dayStartHour;
+}
+
+/** The ridge fit with the weekday changing `dayStartHour` hours after UTC midnight. */
+function fitOnDays(hours: Array<{ hourStart: number; viewers: number }>, dayStartHour: number, o: ProfileOptions): ProfileFit {
   const DENSE = 1 + 2 * PROFILE_HARMONICS + (o.extra ? 1 : 0);
   const PARAMS = DENSE + 7;
   const extraPrior = o.extra ? (o.extraPrior ?? 0) : 0;
   const ridgeDaily = o.ridgeDaily ?? PROFILE_RIDGE_DAILY;
   const ridgeWeekday = o.ridgeWeekday ?? PROFILE_RIDGE_WEEKDAY;
   const prior = o.weekdayPrior ?? [0, 0, 0, 0, 0, 0, 0];
-  const count = new Array<number>(24).fill(0);
-  for (const x of hours) count[Math.floor((((x.hourStart % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS)]!++;
-  // The quietest hour starts the day; among equally quiet hours, the one after the longest quiet run ends.
-  let dayStartHour = 0;
-  let best = -1;
-  for (let h = 0; h < 24; h++) {
-    let run = 0;
-    while (run < 24 && count[(h - 1 - run + 48) % 24] === 0) run++;
-    const score = (count[h] === Math.min(...count) ? 100 : 0) + run;
-    if (count[h] === Math.min(...count) && score > best) {
-      best = score;
-      dayStartHour = h;
-    }
-  }
+  const ridge = (i: number) => (i <= 2 * PROFILE_HARMONICS ? ridgeDaily : i < DENSE ? (o.ridgeExtra ?? PROFILE_RIDGE_EXTRA) : ridgeWeekday);
   const xtx = Array.from({ length: PARAMS }, () => new Array<number>(PARAMS).fill(0));
   const xty = new Array<number>(PARAMS).fill(0);
   // With a prior, the channel's own weekday effects are its deviations from the prior (shrunk toward 0).
@@ -144,11 +201,13 @@ export function fitProfile(hours: Array<{ hourStart: number; viewers: number }>,
       row[day]! += x[i]!;
     }
   }
-  for (let i = 1; i < PARAMS; i++) xtx[i]![i]! += i <= 2 * PROFILE_HARMONICS ? ridgeDaily : i < DENSE ? (o.ridgeExtra ?? PROFILE_RIDGE_EXTRA) : ridgeWeekday;
+  for (let i = 1; i < PARAMS; i++) xtx[i]![i]! += ridge(i);
   // The intercept is left free; a tiny ridge keeps the system solvable with one hour.
   xtx[0]![0]! += 1e-9;
   const coef = solve(xtx, xty);
   const residual = rows.map(({ x, y }) => y - x.reduce((a, xi, i) => a + xi * coef[i]!, 0));
+  let penalty = 0;
+  for (let i = 1; i < PARAMS; i++) penalty += ridge(i) * coef[i]! ** 2;
   // Back to the regressor's own coefficient (deviation + prior).
   if (o.extra) coef[DENSE - 1]! += extraPrior;
   let actual = 0;
@@ -160,7 +219,10 @@ export function fitProfile(hours: Array<{ hourStart: number; viewers: number }>,
     fitted += Math.exp(fy);
     ss += residual[k]! ** 2;
   });
-  return { coef, prior, dayStartHour, ...(o.extra ? { extra: o.extra } : {}), scale: fitted > 0 ? actual / fitted : 1, residualSd: rows.length > 1 ? Math.sqrt(ss / (rows.length - 1)) : 0, hours: rows.length };
+  return {
+    coef, prior, dayStartHour, ...(o.extra ? { extra: o.extra } : {}), objective: ss + penalty,
+    scale: fitted > 0 ? actual / fitted : 1, residualSd: rows.length > 1 ? Math.sqrt(ss / (rows.length - 1)) : 0, hours: rows.length,
+  };
 }
 
 /** The profile's expected viewers in the UTC hour starting at `hourStart`. */
@@ -172,28 +234,76 @@ export function profileHour(fit: ProfileFit, hourStart: number): number {
 
 /**
  * Weekday effects shared by every channel, from their own histories: each channel's mean log residual
- * per stream day after its daily curve alone (no weekday terms), averaged over channels. Audiences are
+ * per weekday after its daily curve alone (no weekday terms), averaged over channels. Audiences are
  * higher on some days for everyone (weekends); one channel sees each weekday only a few times, all
- * channels together see it often, so a channel's own weekday effects are shrunk toward these.
+ * channels together see it often, so a channel's own weekday effects are shrunk toward these. Weekdays
+ * as `fitProfile` labels them with the same `localPeakHour` (absent: stream days).
  */
-export function pooledWeekdayPrior(channels: Array<Array<{ hourStart: number; viewers: number }>>): number[] {
+export function pooledWeekdayPrior(channels: Array<Array<{ hourStart: number; viewers: number }>>, localPeakHour: number | null = null): number[] {
+  return poolResiduals(channels.filter((hours) => hours.length > 0).map(dailyResiduals), localPeakHour);
+}
+
+/** A channel's daily curve alone (no weekday terms: the same whatever the labels) and each hour's log residual after it. */
+interface DailyResiduals {
+  hours: Array<{ hourStart: number; viewers: number }>;
+  daily: ProfileFit;
+  residual: number[];
+}
+
+function dailyResiduals(hours: Array<{ hourStart: number; viewers: number }>): DailyResiduals {
+  const daily = fitOnDays(hours, quietHour(hours), { ridgeWeekday: 1e9 });
+  return { hours, daily, residual: hours.map((x) => Math.log((x.viewers + 1) / (profileHour(daily, x.hourStart) + 1))) };
+}
+
+/** Where the channel's weekday changes under a labelling (as fitProfile: the quiet hour, or the estimated local midnight). */
+const dayStartOf = (c: DailyResiduals, localPeakHour: number | null): number => (localPeakHour === null ? c.daily.dayStartHour : localMidnight(c.daily, localPeakHour));
+
+function poolResiduals(channels: DailyResiduals[], localPeakHour: number | null): number[] {
   const sum = new Array<number>(7).fill(0);
   const n = new Array<number>(7).fill(0);
-  for (const hours of channels) {
-    if (hours.length === 0) continue;
-    const daily = fitProfile(hours, { ridgeWeekday: 1e9 });
+  for (const c of channels) {
+    const start = dayStartOf(c, localPeakHour);
     const s = new Array<number>(7).fill(0);
-    const c = new Array<number>(7).fill(0);
-    for (const x of hours) {
-      const d = streamDay(x.hourStart, daily.dayStartHour);
-      s[d]! += Math.log((x.viewers + 1) / (profileHour(daily, x.hourStart) + 1));
-      c[d]!++;
-    }
+    const k = new Array<number>(7).fill(0);
+    c.hours.forEach((x, i) => {
+      const d = streamDay(x.hourStart, start);
+      s[d]! += c.residual[i]!;
+      k[d]!++;
+    });
     for (let d = 0; d < 7; d++) {
-      if (c[d] === 0) continue;
-      sum[d]! += s[d]! / c[d]!;
+      if (k[d] === 0) continue;
+      sum[d]! += s[d]! / k[d]!;
       n[d]!++;
     }
   }
-  return sum.map((s, d) => (n[d] ? s / n[d]! : 0));
+  return sum.map((x, d) => (n[d] ? x / n[d]! : 0));
+}
+
+/** How the training channels' weekdays are labelled, and the weekday effects they share under it. */
+export interface WeekdayLabels {
+  /** null: stream days; else weekdays as estimated local calendar days (ProfileOptions.localPeakHour). */
+  localPeakHour: number | null;
+  weekdayPrior: number[];
+}
+
+/**
+ * The weekday labelling that fits the training channels best: stream days, or local days under each local
+ * peak hour 0–23 — each with its own pooled prior, scored by the sum over channels of their profile fits'
+ * objective (the same penalised squared error, the same number of parameters). One choice for every
+ * channel, from every channel's hours, stored with a model.
+ */
+export function chooseWeekdayLabels(channels: Array<Array<{ hourStart: number; viewers: number }>>): WeekdayLabels {
+  const seen = channels.filter((hours) => hours.length > 0).map(dailyResiduals);
+  let best: WeekdayLabels & { objective: number } = { localPeakHour: null, weekdayPrior: [0, 0, 0, 0, 0, 0, 0], objective: Infinity };
+  const tryLabels = (localPeakHour: number | null) => {
+    const weekdayPrior = poolResiduals(seen, localPeakHour);
+    let objective = 0;
+    for (const c of seen) objective += fitOnDays(c.hours, dayStartOf(c, localPeakHour), { weekdayPrior }).objective;
+    if (objective < best.objective) best = { localPeakHour, weekdayPrior, objective };
+  };
+  // Every other hour, then the two beside the best: the objective moves smoothly with the boundary (a fit costs ~0.3 ms).
+  for (const h of [null, ...Array.from({ length: 12 }, (_, k) => 2 * k)]) tryLabels(h);
+  const coarse = best.localPeakHour;
+  if (coarse !== null) for (const h of [(coarse + 23) % 24, (coarse + 1) % 24]) tryLabels(h);
+  return { localPeakHour: best.localPeakHour, weekdayPrior: best.weekdayPrior };
 }

@@ -1,4 +1,4 @@
-import { fitProfile, pooledWeekdayPrior, profileHour, PROFILE_RIDGE_WEEKDAY, streamDay } from './profile.fit';
+import { chooseWeekdayLabels, fitProfile, localMidnight, pooledWeekdayPrior, profileHour, PROFILE_RIDGE_WEEKDAY, streamDay } from './profile.fit';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -58,5 +58,72 @@ describe('profile fit: a smooth daily curve plus weekday effects per channel', (
     expect(PROFILE_RIDGE_WEEKDAY).toBe(150);
     expect(effect(1)).toBeCloseTo(boost / 158, 6);
     expect(effect(8)).toBeCloseTo((8 * boost) / 158, 6);
+  });
+});
+
+/**
+ * A creator at UTC offset `off` live every day from 18:00 to 02:00 local for `days` days from MON; the
+ * hour's viewers follow the local daily curve (peak at the 20:00–21:00 local hour) times a weekday factor:
+ * `day` = the hour's own local calendar day (epoch days, 0 = Thursday), or the local day its stream began.
+ */
+const localAudience = (off: number, days: number, weekday: (localDay: number) => number, by: 'clock' | 'stream') => {
+  const out: Array<{ hourStart: number; viewers: number }> = [];
+  for (let d = 0; d < days; d++) {
+    const localDay = Math.floor(MON / DAY) + d;
+    for (let l = 18; l < 26; l++) {
+      const hourStart = localDay * DAY + (l - off) * HOUR;
+      const clockDay = localDay + Math.floor(l / 24);
+      const curve = Math.exp(0.5 * Math.cos((2 * Math.PI * (l + 0.5 - 20.5)) / 24));
+      out.push({ hourStart, viewers: 100 * curve * weekday(by === 'clock' ? clockDay : localDay) - 1 });
+    }
+  }
+  return out;
+};
+const saturdays = (day: number) => (((day % 7) + 7) % 7 === 2 ? 2 : 1);
+
+describe('weekday labels: stream days, or the local days of a time zone estimated from the daily curve', () => {
+  it('the local midnight is the UTC hour the daily curve peaks at minus the local peak hour, wrapped to −12…11, hand-computed', () => {
+    // log(v + 1) = ln 100 + 0.5·cos(2π(h + 0.5 − 3.5)/24): the hour starting 03:00 UTC is the peak.
+    const hours = Array.from({ length: 14 * 24 }, (_, i) => ({ hourStart: MON + i * HOUR, viewers: 100 * Math.exp(0.5 * Math.cos((2 * Math.PI * ((i % 24) - 3)) / 24)) - 1 }));
+    const daily = fitProfile(hours, { ridgeWeekday: 1e9 });
+    expect(localMidnight(daily, 20)).toBe(7); // 03 − 20 = −17 ≡ 07: UTC−7, whose 20:00 is 03:00 UTC
+    expect(localMidnight(daily, 2)).toBe(1); // UTC+1 − … 03 − 02
+    expect(localMidnight(daily, 16)).toBe(11); // −13 ≡ 11 (UTC−11)
+    expect(localMidnight(daily, 14)).toBe(-11); // −11 (UTC+11)
+    const fit = fitProfile(hours, { localPeakHour: 20 });
+    expect(fit.dayStartHour).toBe(7);
+    expect(streamDay(MON + 6 * HOUR, fit.dayStartHour)).not.toBe(streamDay(MON + 7 * HOUR, fit.dayStartHour));
+    expect(streamDay(MON + 7 * HOUR, fit.dayStartHour)).toBe(streamDay(MON + 30 * HOUR, fit.dayStartHour));
+  });
+
+  it('audiences in four time zones that follow their local week: the local peak hour and the pooled weekend are found, and every hour fits', () => {
+    const channels = [-8, -5, 0, 9].map((off) => localAudience(off, 28, saturdays, 'clock'));
+    const labels = chooseWeekdayLabels(channels);
+    expect(labels.localPeakHour).toBe(20);
+    // Saturday (epoch day mod 7 = 2) doubled on every channel's own local Saturday: +ln 2 over each other day.
+    for (let d = 0; d < 7; d++) if (d !== 2) expect(labels.weekdayPrior[2]! - labels.weekdayPrior[d]!).toBeCloseTo(Math.log(2), 2);
+    const streamDays = { weekdayPrior: pooledWeekdayPrior(channels) };
+    for (const hours of channels) {
+      const fit = fitProfile(hours, labels);
+      // Nearly exact (the ridges shrink a little); stream days, which put a Saturday stream's hours after local midnight on Saturday, fit far worse.
+      expect(fit.residualSd).toBeLessThan(0.02);
+      expect(fitProfile(hours, streamDays).residualSd).toBeGreaterThan(10 * fit.residualSd);
+      const satLate = hours.find((x) => streamDay(x.hourStart, fit.dayStartHour) === 3 && streamDay(x.hourStart - HOUR, fit.dayStartHour) === 2 && hours.some((y) => y.hourStart === x.hourStart - HOUR))!;
+      expect(profileHour(fit, satLate.hourStart) / satLate.viewers).toBeCloseTo(1, 1);
+    }
+  });
+
+  it('audiences that follow the day their stream began: each stream stays on one day (stream days, or local days that change after the streams end) and every hour fits', () => {
+    const channels = [-8, -5, 0, 9].map((off) => localAudience(off, 28, saturdays, 'stream'));
+    const labels = chooseWeekdayLabels(channels);
+    for (const hours of channels) {
+      const fit = fitProfile(hours, labels);
+      expect(fit.residualSd).toBeLessThan(0.02);
+      // Every stream is 8 consecutive hours from its first (the list is in stream order).
+      for (let i = 0; i < hours.length; i += 8) {
+        const days = new Set(hours.slice(i, i + 8).map((x) => streamDay(x.hourStart, fit.dayStartHour)));
+        expect(days.size).toBe(1);
+      }
+    }
   });
 });

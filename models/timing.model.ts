@@ -1,9 +1,9 @@
 import { channelKey, type ChannelHistory, type HourRecord } from './channel-history';
 import {
   buildVocabulary, channelContext, ChannelContext, featureNames, fitNormalization, HOUR_MS, hourOfWeek, normalize,
-  Normalization, SLOTS_PER_WEEK, TIMING_FEATURE_NAMES, timingFeatures, Vocabulary, WEEK_MS, DAY_MS, seasonalSlot, channelProfile, pooledCompetitionPrior,
+  Normalization, SLOTS_PER_WEEK, TIMING_FEATURE_NAMES, timingFeatures, Vocabulary, WEEK_MS, DAY_MS, seasonalSlot, channelProfile, pooledCompetitionPrior, type ProfilePrior,
 } from './features';
-import { pooledWeekdayPrior, profileHour } from './profile.fit';
+import { chooseWeekdayLabels, profileHour } from './profile.fit';
 import { buildMlp, fitMlp, gaussianNll, predictRows, TrainingOptions, TrainingOutcome } from './mlp';
 import { argMax, expectedHitAtK, round } from './evaluation';
 import { CALIBRATION_DAYS, conformalQuantile, logBand, logError } from './calibration';
@@ -28,16 +28,13 @@ const MIN_EVAL_SLOTS = 4;
 /** The Gaussian 80 % half-width in sigmas: what an artifact without a calibrated width uses. */
 export const Z80 = 1.2816;
 
-export interface TimingScorer {
+/** With the profile's pooled prior (features.ts ProfilePrior: weekday effects and labels, competition coefficient). */
+export interface TimingScorer extends ProfilePrior {
   model: tf.LayersModel;
   normalization: Normalization;
   vocabulary: Vocabulary;
   /** Half-width of the 80 % interval in predicted sigmas, conformally calibrated (Z80 when uncalibrated). */
   intervalZ?: number;
-  /** Weekday effects pooled over the training channels, the prior of each channel's profile (absent: none). */
-  weekdayPrior?: number[];
-  /** The competition coefficient pooled over the training channels with samples (absent: 0). */
-  competitionPrior?: number;
   /** How much of the net's correction over the profile prior is applied, chosen on the calibration hours (absent: all). */
   residualWeight?: number;
 }
@@ -126,8 +123,8 @@ function candidates(h: ChannelHistory, from = -Infinity): Candidate[] {
  * correction on top of it (trend, followers, what other channels teach), so with little signal it is
  * the profile.
  */
-export function slotPrior(ctx: ChannelContext, slotStart: number, weekdayPrior?: number[], competitionPrior?: number): number {
-  return Math.log((profileHour(channelProfile(ctx, weekdayPrior, competitionPrior), slotStart) + 1) / (ctx.hourlyLevel + 1));
+export function slotPrior(ctx: ChannelContext, slotStart: number, prior: ProfilePrior = {}): number {
+  return Math.log((profileHour(channelProfile(ctx, prior), slotStart) + 1) / (ctx.hourlyLevel + 1));
 }
 
 /** The channel × hour-of-week baseline as slot scores (served when the net lost to it on the holdout). */
@@ -163,7 +160,7 @@ export function scoreHours(scorer: TimingScorer, items: Array<{ ctx: ChannelCont
 function predictHours(scorer: TimingScorer, items: Array<{ ctx: ChannelContext; t: number }>): Array<{ mu: number; sigma: number }> {
   const x = normalize(items.map((i) => timingFeatures(i.ctx, i.t, scorer.vocabulary)), scorer.normalization);
   return predictRows(scorer.model, x).map(([correction, rawLogVar], i) => ({
-    mu: (scorer.residualWeight ?? 1) * correction! + slotPrior(items[i]!.ctx, items[i]!.t, scorer.weekdayPrior, scorer.competitionPrior),
+    mu: (scorer.residualWeight ?? 1) * correction! + slotPrior(items[i]!.ctx, items[i]!.t, scorer),
     sigma: Math.exp(Math.min(5, Math.max(-7, rawLogVar!)) / 2),
   }));
 }
@@ -216,8 +213,8 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
     const r = channelContext(h, calibrateFrom);
     return r.ok ? [r.ctx] : [];
   });
-  const weekdayPrior = pooledWeekdayPrior(asOfTraining.map((ctx) => ctx.seasonal.slots.flat()));
-  const competitionPrior = pooledCompetitionPrior(asOfTraining, weekdayPrior);
+  const labels = chooseWeekdayLabels(asOfTraining.map((ctx) => ctx.seasonal.slots.flat()));
+  const prior: ProfilePrior = { ...labels, competitionPrior: pooledCompetitionPrior(asOfTraining, labels) };
   const xTrain = train.map((c) => timingFeatures(c.ctx, c.x.hourStart, vocabulary));
   const normalization = fitNormalization(xTrain);
   const model = buildMlp({ inputDim: xTrain[0]!.length, hidden: o.hidden, outputs: 2, seed: o.seed, l2: o.l2 });
@@ -225,10 +222,10 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
     model,
     normalize(xTrain, normalization),
     // The second column is a placeholder: the loss reads the log-variance from the prediction only.
-    train.map((c) => [hourTarget(c) - slotPrior(c.ctx, c.x.hourStart, weekdayPrior, competitionPrior), 0]),
+    train.map((c) => [hourTarget(c) - slotPrior(c.ctx, c.x.hourStart, prior), 0]),
     { epochs: o.epochs, batchSize: o.batchSize, maxStepsPerEpoch: o.maxStepsPerEpoch, learningRate: o.learningRate, seed: o.seed, loss: gaussianNll, onEpoch: o.onEpoch },
   );
-  const scorer: TimingScorer = { model, normalization, vocabulary, weekdayPrior, competitionPrior };
+  const scorer: TimingScorer = { model, normalization, vocabulary, ...prior };
   // Conformal width: |error| / sigma on the calibration hours (in-sample when there are too few).
   const calibrating = calibration.length >= 20 ? calibration : train;
   // Stacking weight of the net over the profile, by squared log error on the calibration hours (none: the profile alone).

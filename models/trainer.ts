@@ -123,6 +123,7 @@ export async function trainModels(deps: { repo: ClickHouseRepository; logger: Lo
         intervalZ: 'intervalZ' in trained ? trained.intervalZ : undefined,
         weekdayPrior: trained.weekdayPrior,
         competitionPrior: trained.competitionPrior,
+        localPeakHour: trained.localPeakHour ?? null,
         residualWeight: trained.residualWeight,
         dataRange: { from: new Date(dataFrom).toISOString(), to: new Date(dataTo).toISOString(), holdoutFrom: new Date(splitAt).toISOString() },
         params,

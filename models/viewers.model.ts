@@ -2,9 +2,9 @@ import type { ChannelHistory, SessionRecord } from './channel-history';
 import { channelKey } from './channel-history';
 import {
   buildVocabulary, channelContext, ChannelContext, DAY_MS, featureNames, fitNormalization, normalize, Normalization,
-  pooledCompetitionPrior, profileEstimate, sameHourLastWeek, seasonalBaseline, VIEWER_FEATURE_NAMES, viewerFeatures, Vocabulary,
+  pooledCompetitionPrior, ProfilePrior, profileEstimate, sameHourLastWeek, seasonalBaseline, VIEWER_FEATURE_NAMES, viewerFeatures, Vocabulary,
 } from './features';
-import { pooledWeekdayPrior } from './profile.fit';
+import { chooseWeekdayLabels } from './profile.fit';
 import { buildMlp, fitMlp, predictRows, TrainingOptions, TrainingOutcome, weightedHuber } from './mlp';
 import { mae, mape, round } from './evaluation';
 import { CALIBRATION_DAYS, conformalQuantile, coverage, fitInflation, inflation, logBand, logError } from './calibration';
@@ -52,14 +52,11 @@ export interface ViewerServingDecision {
   intervalKappa?: number;
 }
 
-export interface ViewerScorer {
+/** With the profile's pooled prior (features.ts ProfilePrior: weekday effects and labels, competition coefficient). */
+export interface ViewerScorer extends ProfilePrior {
   model: tf.LayersModel;
   normalization: Normalization;
   vocabulary: Vocabulary;
-  /** Weekday effects pooled over the training channels, the prior of each channel's profile (absent: none). */
-  weekdayPrior?: number[];
-  /** The competition coefficient pooled over the training channels with samples (features.ts pooledCompetitionPrior; absent: 0). */
-  competitionPrior?: number;
   /**
    * How much of the net's correction over the profile is applied, chosen on the calibration week
    * (0 = the profile alone; absent: all of it). A net trained on a few weeks of young channel contexts
@@ -131,9 +128,9 @@ export const viewersFromOutput = (anchor: number, out: number): number => Math.m
 
 /** Expected average viewers for each (context, start, duration) — the serving and evaluation path. */
 export function scoreViewers(scorer: ViewerScorer, items: Array<{ ctx: ChannelContext; start: number; durationMs: number; category: string | null }>): number[] {
-  const x = normalize(items.map((i) => viewerFeatures(i.ctx, i.start, i.durationMs, i.category, scorer.vocabulary, scorer.weekdayPrior, scorer.competitionPrior)), scorer.normalization);
+  const x = normalize(items.map((i) => viewerFeatures(i.ctx, i.start, i.durationMs, i.category, scorer.vocabulary, scorer)), scorer.normalization);
   const w = scorer.residualWeight ?? 1;
-  return predictRows(scorer.model, x).map((row, k) => viewersFromOutput(profileEstimate(items[k]!.ctx, items[k]!.start, items[k]!.durationMs, scorer.weekdayPrior, VIEWER_POINT, scorer.competitionPrior), w * row[0]!));
+  return predictRows(scorer.model, x).map((row, k) => viewersFromOutput(profileEstimate(items[k]!.ctx, items[k]!.start, items[k]!.durationMs, scorer, VIEWER_POINT), w * row[0]!));
 }
 
 /** What `serving` names, for one planned stream: the net's number or the named baseline's. */
@@ -178,20 +175,20 @@ export async function trainViewerModel(histories: ChannelHistory[], o: ViewerTra
     const r = channelContext(h, calibrateFrom);
     return r.ok ? [r.ctx] : [];
   });
-  const weekdayPrior = pooledWeekdayPrior(asOfTraining.map((ctx) => ctx.seasonal.slots.flat()));
-  const competitionPrior = pooledCompetitionPrior(asOfTraining, weekdayPrior);
-  const rows = (cs: Candidate[]) => cs.map((c) => viewerFeatures(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt, c.s.category, vocabulary, weekdayPrior, competitionPrior));
+  const labels = chooseWeekdayLabels(asOfTraining.map((ctx) => ctx.seasonal.slots.flat()));
+  const prior: ProfilePrior = { ...labels, competitionPrior: pooledCompetitionPrior(asOfTraining, labels) };
+  const rows = (cs: Candidate[]) => cs.map((c) => viewerFeatures(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt, c.s.category, vocabulary, prior));
   const xTrain = rows(train);
   const normalization = fitNormalization(xTrain);
   const model = buildMlp({ inputDim: xTrain[0]!.length, hidden: o.hidden, outputs: 2, seed: o.seed, l2: o.l2 });
   const fit = await fitMlp(
     model,
     normalize(xTrain, normalization),
-    train.map((c) => [Math.log((c.s.avgViewers + 1) / (profileEstimate(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt, weekdayPrior, VIEWER_POINT, competitionPrior) + 1)), sampleWeight(c.ctx.level)]),
+    train.map((c) => [Math.log((c.s.avgViewers + 1) / (profileEstimate(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt, prior, VIEWER_POINT) + 1)), sampleWeight(c.ctx.level)]),
     { epochs: o.epochs, batchSize: o.batchSize, maxStepsPerEpoch: o.maxStepsPerEpoch, learningRate: o.learningRate, seed: o.seed, loss: weightedHuber, onEpoch: o.onEpoch },
   );
 
-  const scorer: ViewerScorer = { model, normalization, vocabulary, weekdayPrior, competitionPrior };
+  const scorer: ViewerScorer = { model, normalization, vocabulary, ...prior };
   const calibrating = calibration.length >= MIN_CALIBRATION_SESSIONS ? calibration : train;
   // Stacking weight of the net over the profile, on the calibration week only (none: the profile alone).
   const weights = o.residualWeights ?? RESIDUAL_WEIGHTS;
