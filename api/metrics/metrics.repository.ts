@@ -9,7 +9,7 @@ import {
 } from '../../shared/clickhouse/rollups';
 import type { ChannelVersions, OpenTail, SealedState } from '../../shared/redis/data-version';
 import { chInstant, TimeRange } from '../schemas/common.schemas';
-import { lowerBound, type SealedEntry, type SealedHours } from './sealed-hours';
+import { lowerBound, type ReadSealedHours, type SealedEntry, type SealedHours } from './sealed-hours';
 
 /**
  * The API's read queries over the processors' tables (shared/clickhouse/migrations/0002_metrics.sql).
@@ -309,16 +309,16 @@ export async function readSeriesSealed(
   const key = `${c.platform}:${c.channelId}`;
   const plan = minutePlan(range, sealed, cache, key);
   const { rollFrom, sealedTo } = plan;
-  const readHours = async (intervals: Array<[number, number]>) => {
+  const readHours = (name: string) => async (intervals: Array<[number, number]>) => {
     const [a = [0, 0], b = [0, 0]] = intervals;
-    const rows = await run<Array<number | string | null>>('api.series-sealed-hours', SEALED_HOURS, {
+    const rows = await run<Array<number | string | null>>(name, SEALED_HOURS, {
       platform: c.platform, channelId: c.channelId, lo1: chDateTime(a[0]), hi1: chDateTime(a[1]), lo2: chDateTime(b[0]), hi2: chDateTime(b[1]),
     });
     return rows.map((r) => ({ hour: (r[0] as number) * 1000, parts: r.slice(1) }));
   };
   const [read, entry] = await Promise.all([
     readMinutes(plan, run, c, sealed, cache, openTail),
-    sealedTo > rollFrom ? cache.cover(key, sealed.version, rollFrom, sealedTo, readHours) : undefined,
+    sealedTo > rollFrom ? cache.cover(key, sealed.version, rollFrom, sealedTo, readHours('api.series-sealed-hours')) : undefined,
   ]);
   // The sealed edge hours: their kept rows, or the rows just read of them (then kept).
   let windows: readonly PartRow[] = read;
@@ -334,7 +334,54 @@ export async function readSeriesSealed(
     windows = [...edge.hour.filter((w) => (w[0] as string) >= fromText), ...edge.rest];
   }
   if (foot.length) windows = [...windows, ...foot];
+  if (entry) readAhead(run, c, sealed, cache, entry, plan, readHours(READ_AHEAD_QUERY));
   return bucketsOf(entry, windows, rollFrom, sealedTo, stepSeconds);
+}
+
+/** Query name of the read-ahead's minute rows (off the request path). */
+export const READ_AHEAD_QUERY = 'api.series-read-ahead';
+
+/**
+ * A chart panned a little at a time (a range ending in the past moved back, or on) crosses into a new
+ * partial edge hour every hour of movement: that hour's minute rows are read whole (takeEdgeHour), and
+ * the sealed hours it leaves or enters extend the entry. When an edge hour's neighbour is kept on one
+ * side and not on the other, the range is moving that way: the next hour's minute rows, and the one
+ * sealed hour the entry will then lack, are read now, off the request path, so the crossing finds both
+ * kept. Sealed hours only (their rows are fixed by the sealed version); concurrent misses share the
+ * reads; a failed read costs nothing but the crossing's own read later.
+ */
+function readAhead(run: RunCompactQuery, c: ChannelKey, sealed: SealedState, cache: SealedHours, entry: SealedEntry, plan: MinutePlan, readHours: ReadSealedHours): void {
+  const key = `${c.platform}:${c.channelId}`;
+  const kept = (hour: number) => cache.keptWindows(key, sealed.version, hour) !== undefined;
+  const ahead: number[] = [];
+  let lo = entry.lo;
+  let end = entry.end;
+  for (const [edge, head] of [[plan.headSealed ? plan.headHour : null, true], [plan.footSealed ? plan.rollTo : null, false]] as const) {
+    if (edge === null) continue;
+    const back = kept(edge + HOUR_MS) && !kept(edge - HOUR_MS);
+    const next = back ? edge - HOUR_MS : kept(edge - HOUR_MS) && !kept(edge + HOUR_MS) ? edge + HOUR_MS : null;
+    if (next === null || next + HOUR_MS > sealed.endMs) continue;
+    if (!ahead.includes(next)) ahead.push(next);
+    // At the crossing a head moved back needs the whole hour it leaves (now its partial first hour), a foot moved on the one it leaves.
+    if (head && back) lo = Math.min(lo, edge);
+    if (!head && !back) end = Math.max(end, next);
+  }
+  if (ahead.length === 0) return;
+  ahead.sort((x, y) => x - y);
+  const first = ahead[0]!;
+  const last = ahead[ahead.length - 1]!;
+  // One read of both hours: [first, first + 1 h) ∪ [last, last + 1 h).
+  const params = {
+    platform: c.platform, channelId: c.channelId, ...rangeParams({ fromMs: first, toMs: last + HOUR_MS }),
+    headTo: chDateTime(first + HOUR_MS), tailFrom: chDateTime(last),
+  };
+  const minutes = cache
+    .shared(`${key}|${sealed.version}|ahead|${first}|${last}`, () => run<Array<number | string | null>>(READ_AHEAD_QUERY, EDGE_WINDOWS, params))
+    .then((rows) => {
+      for (const hour of ahead) cache.keepWindows(entry, hour, takeEdgeHour(rows, hour, undefined, () => undefined).hour as PartRow[]);
+    });
+  const hours = lo < entry.lo || end > entry.end ? cache.cover(key, sealed.version, lo, end, readHours) : Promise.resolve();
+  void Promise.all([minutes, hours]).catch(() => undefined);
 }
 
 /** Which minute rows a miss of readSeriesSealed needs, and which of them are kept already. */

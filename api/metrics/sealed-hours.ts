@@ -34,8 +34,12 @@ export interface SealedEntry {
   readonly figures: Map<string, unknown>;
 }
 
-/** Sealed hours whose minute rows an entry keeps (the partial first and last hours of the ranges asked lately). */
-const KEPT_WINDOW_HOURS = 4;
+/**
+ * Sealed hours whose minute rows an entry keeps: the partial first and last hours of the ranges asked
+ * lately, and those of a panned range (metrics.repository.ts readAhead) — two edges, each with the hour it
+ * left (which tells the direction) and the one read ahead of it.
+ */
+const KEPT_WINDOW_HOURS = 6;
 
 /** Reads the rollup rows of the given hour intervals [from, to), ascending by hour. */
 export type ReadSealedHours = (intervals: Array<[number, number]>) => Promise<Array<{ hour: number; parts: PartRow }>>;
@@ -104,13 +108,24 @@ export class SealedHours {
     return p;
   }
 
-  /** The kept minute rows of a sealed `hour` of `key` under `version`, if any. */
-  keptWindows(key: string, version: string, hour: number): PartRow[] | undefined {
-    const e = this.entries.get(key);
-    return e && e.version === version && this.now() - e.at <= this.o.maxAgeMs ? e.windows.get(hour) : undefined;
+  /** Resolves when every read in flight now has settled (tests; a shutdown that wants the read-ahead finished). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.flights.values(), ...this.filling.values()]);
   }
 
-  /** Keeps the minute rows of a sealed hour with the entry (read under the entry's version), the oldest kept hour out first. */
+  /** The kept minute rows of a sealed `hour` of `key` under `version`, if any (then the most recently used of the entry's). */
+  keptWindows(key: string, version: string, hour: number): PartRow[] | undefined {
+    const e = this.entries.get(key);
+    if (!e || e.version !== version || this.now() - e.at > this.o.maxAgeMs) return undefined;
+    const rows = e.windows.get(hour);
+    if (rows) {
+      e.windows.delete(hour);
+      e.windows.set(hour, rows);
+    }
+    return rows;
+  }
+
+  /** Keeps the minute rows of a sealed hour with the entry (read under the entry's version), the least recently used kept hour out first. */
   keepWindows(e: SealedEntry, hour: number, rows: PartRow[]): void {
     e.windows.delete(hour);
     e.windows.set(hour, rows);

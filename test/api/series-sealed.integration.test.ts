@@ -1,6 +1,6 @@
 import type { ClickHouseRepository } from '../../shared/clickhouse/clickhouse.repository';
 import type { DataVersions } from '../../shared/redis/data-version';
-import { MetricsRepository, SeriesRow, windowSeriesQuery } from '../../api/metrics/metrics.repository';
+import { MetricsRepository, READ_AHEAD_QUERY, SeriesRow, windowSeriesQuery } from '../../api/metrics/metrics.repository';
 import { SealedHours } from '../../api/metrics/sealed-hours';
 import type { TimeRange } from '../../api/schemas/common.schemas';
 import { RollupWriter } from '../../processors/sink/rollup.writer';
@@ -112,6 +112,36 @@ describe('sealed hours kept by the API, against the writers (real ClickHouse, Re
     expect(spy.mock.calls.filter((c) => c[0] === 'api.series-edge-windows')).toHaveLength(1);
     spy.mockRestore();
     for (const { r, rows } of both) expectSameSeries(rows, await fromWindows('ss3', r, step));
+  });
+
+  it('a range panned back a minute at a time: once its direction shows, the next edge hours are read ahead, so later crossings read no ClickHouse on the request path', async () => {
+    const sealed = new SealedHours({ maxRows: 100_000, maxAgeMs: 600_000 });
+    const metrics = new MetricsRepository(repo, { sealed });
+    const rollups = new RollupWriter(repo);
+    for (let m = 0; m < 12 * 60; m += 100) await flush(rollups, minutes('ss5', m, Math.min(m + 100, 12 * 60)));
+    // Edges in hours 6 and 10 at k = 0; the range crosses into hours 5 and 9 at k = 31, 4 and 8 at k = 91, 3 and 7 at k = 151.
+    const range = (k: number) => ({ fromMs: D0 + 6 * HOUR + 30 * MIN - k * MIN, toMs: D0 + 10 * HOUR + 30 * MIN - k * MIN });
+    const queries = async (k: number) => {
+      const spy = jest.spyOn(repo, 'queryCompact');
+      await expectSeriesOfWindows(metrics, 'ss5', range(k));
+      const names = spy.mock.calls.map((c) => c[0]);
+      spy.mockRestore();
+      await sealed.settled();
+      return { request: names.filter((n) => n !== READ_AHEAD_QUERY).sort(), ahead: names.filter((n) => n === READ_AHEAD_QUERY).length };
+    };
+    const first = ['api.series-edge-windows', 'api.series-sealed-hours'];
+    expect(await queries(0)).toEqual({ request: first, ahead: 0 }); // hours 6 and 10 read whole, 7–9 sealed; no direction yet
+    expect(await queries(1)).toEqual({ request: [], ahead: 0 });
+    // The first crossing reads hours 5 and 9 and sealed hour 6 itself; hours 6 and 10 kept say the range moves back:
+    // the minutes of 4 and 8 and sealed hour 5 are read ahead (two reads).
+    expect(await queries(31)).toEqual({ request: first, ahead: 2 });
+    expect(await queries(60)).toEqual({ request: [], ahead: 0 });
+    for (const k of [91, 151]) expect(await queries(k)).toEqual({ request: [], ahead: 2 });
+    // Moving on again: hour 4 and 8 (kept, read ahead before) and the next ones on that side.
+    expect((await queries(100)).request).toEqual([]);
+    // A replay into hour 3 (read ahead, kept): a reseal, so nothing kept is used and the figures are the new ones.
+    await flush(rollups, minutes('ss5', 3 * 60, 3 * 60 + 40, 5));
+    expect((await queries(152)).request).toContain('api.series-edge-windows');
   });
 
   it("a replay by a writer whose sealed end is behind (another process sealed further): the hour it recomputes only with the channel's next write is seen then", async () => {
