@@ -259,6 +259,8 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
     interval80_coverage: round(inside / holdoutHours),
     calibration_hours: calibration.length,
     residual_weight: scorer.residualWeight,
+    // The weekday labelling the profile used (profile.fit.ts chooseWeekdayLabels): the local peak hour of local days; absent: stream days.
+    ...(scorer.localPeakHour != null ? { weekday_local_peak_hour: scorer.localPeakHour } : {}),
     train_loss: round(fit.finalLoss, 6),
     samples_per_second: round((fit.samples * fit.epochs) / Math.max(0.001, fit.trainMs / 1000), 1),
   };
