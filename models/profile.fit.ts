@@ -287,8 +287,8 @@ export interface WeekdayLabels {
 }
 
 /**
- * The weekday labelling that fits the training channels best: stream days, or local days under each local
- * peak hour 0–23 — each with its own pooled prior, scored by the sum over channels of their profile fits'
+ * The weekday labelling that fits the training channels best: stream days, or local days under a local peak
+ * hour (every other hour, then the two beside the best) — each with its own pooled prior, scored by the sum over channels of their profile fits'
  * objective (the same penalised squared error, the same number of parameters). One choice for every
  * channel, from every channel's hours, stored with a model.
  */
