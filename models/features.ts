@@ -1,5 +1,5 @@
 import type { ChannelHistory, HourRecord } from './channel-history';
-import { fitProfile, profileHour, PROFILE_HARMONICS, type ProfileFit } from './profile.fit';
+import { chooseWeekdayLabels, fitProfile, profileHour, PROFILE_HARMONICS, type ProfileFit } from './profile.fit';
 import { competitionAt, competitionIndexAsOf, type CompetitionIndex } from './competition.feature';
 import { DAY_MS, HOUR_MS, hourOfWeek } from './time';
 
@@ -290,6 +290,16 @@ export function channelProfile(ctx: ChannelContext, prior: ProfilePrior = {}): P
     byPrior.set(key, (fit = fitProfile(seasonalHours(ctx), { weekdayPrior, localPeakHour, ...extra })));
   }
   return fit;
+}
+
+/**
+ * The prior a model's profiles are fitted with, pooled over its training channels' contexts (as of the end of
+ * its training data): the weekday labelling and effects (profile.fit.ts chooseWeekdayLabels), then the
+ * competition coefficient under those labels.
+ */
+export function pooledProfilePrior(contexts: ChannelContext[]): ProfilePrior {
+  const labels = chooseWeekdayLabels(contexts.map(seasonalHours));
+  return { ...labels, competitionPrior: pooledCompetitionPrior(contexts, labels) };
 }
 
 const flatHours = new WeakMap<ChannelContext, Array<{ hourStart: number; viewers: number }>>();

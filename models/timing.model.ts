@@ -1,9 +1,9 @@
 import { channelKey, type ChannelHistory, type HourRecord } from './channel-history';
 import {
   buildVocabulary, channelContext, ChannelContext, featureNames, fitNormalization, HOUR_MS, hourOfWeek, normalize,
-  Normalization, SLOTS_PER_WEEK, TIMING_FEATURE_NAMES, timingFeatures, Vocabulary, WEEK_MS, DAY_MS, seasonalSlot, channelProfile, pooledCompetitionPrior, type ProfilePrior,
+  Normalization, SLOTS_PER_WEEK, TIMING_FEATURE_NAMES, timingFeatures, Vocabulary, WEEK_MS, DAY_MS, seasonalSlot, channelProfile, pooledProfilePrior, type ProfilePrior,
 } from './features';
-import { chooseWeekdayLabels, profileHour } from './profile.fit';
+import { profileHour } from './profile.fit';
 import { buildMlp, fitMlp, gaussianNll, predictRows, TrainingOptions, TrainingOutcome } from './mlp';
 import { argMax, expectedHitAtK, round } from './evaluation';
 import { CALIBRATION_DAYS, conformalQuantile, logBand, logError } from './calibration';
@@ -213,8 +213,7 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
     const r = channelContext(h, calibrateFrom);
     return r.ok ? [r.ctx] : [];
   });
-  const labels = chooseWeekdayLabels(asOfTraining.map((ctx) => ctx.seasonal.slots.flat()));
-  const prior: ProfilePrior = { ...labels, competitionPrior: pooledCompetitionPrior(asOfTraining, labels) };
+  const prior = pooledProfilePrior(asOfTraining);
   const xTrain = train.map((c) => timingFeatures(c.ctx, c.x.hourStart, vocabulary));
   const normalization = fitNormalization(xTrain);
   const model = buildMlp({ inputDim: xTrain[0]!.length, hidden: o.hidden, outputs: 2, seed: o.seed, l2: o.l2 });

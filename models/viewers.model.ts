@@ -2,9 +2,8 @@ import type { ChannelHistory, SessionRecord } from './channel-history';
 import { channelKey } from './channel-history';
 import {
   buildVocabulary, channelContext, ChannelContext, DAY_MS, featureNames, fitNormalization, normalize, Normalization,
-  pooledCompetitionPrior, ProfilePrior, profileEstimate, sameHourLastWeek, seasonalBaseline, VIEWER_FEATURE_NAMES, viewerFeatures, Vocabulary,
+  pooledProfilePrior, ProfilePrior, profileEstimate, sameHourLastWeek, seasonalBaseline, VIEWER_FEATURE_NAMES, viewerFeatures, Vocabulary,
 } from './features';
-import { chooseWeekdayLabels } from './profile.fit';
 import { buildMlp, fitMlp, predictRows, TrainingOptions, TrainingOutcome, weightedHuber } from './mlp';
 import { mae, mape, round } from './evaluation';
 import { CALIBRATION_DAYS, conformalQuantile, coverage, fitInflation, inflation, logBand, logError } from './calibration';
@@ -175,8 +174,7 @@ export async function trainViewerModel(histories: ChannelHistory[], o: ViewerTra
     const r = channelContext(h, calibrateFrom);
     return r.ok ? [r.ctx] : [];
   });
-  const labels = chooseWeekdayLabels(asOfTraining.map((ctx) => ctx.seasonal.slots.flat()));
-  const prior: ProfilePrior = { ...labels, competitionPrior: pooledCompetitionPrior(asOfTraining, labels) };
+  const prior = pooledProfilePrior(asOfTraining);
   const rows = (cs: Candidate[]) => cs.map((c) => viewerFeatures(c.ctx, c.s.startedAt, c.s.endedAt - c.s.startedAt, c.s.category, vocabulary, prior));
   const xTrain = rows(train);
   const normalization = fitNormalization(xTrain);
