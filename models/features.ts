@@ -270,6 +270,16 @@ export interface ProfilePrior {
   competitionPrior?: number;
 }
 
+/** The prior's own fields of anything that carries one (a trained scorer, an artifact's meta): what is stored and loaded. */
+export function profilePriorOf(x: ProfilePrior): ProfilePrior {
+  return { weekdayPrior: x.weekdayPrior, localPeakHour: x.localPeakHour ?? null, competitionPrior: x.competitionPrior };
+}
+
+/** The prior's choices as training metrics: the weekday labelling (absent: stream days). */
+export function profilePriorMetrics(x: ProfilePrior): Record<string, number> {
+  return x.localPeakHour != null ? { weekday_local_peak_hour: x.localPeakHour } : {};
+}
+
 /**
  * The channel's fitted audience profile (profile.fit.ts) over the seasonal lookback's live hours, with
  * its weekday effects shrunk toward the prior's pooled effects. Memoised per context: training and
@@ -287,7 +297,7 @@ export function channelProfile(ctx: ChannelContext, prior: ProfilePrior = {}): P
     // With competition samples, the category's viewers-per-channel index is one more regressor (competition.feature.ts).
     const index = ctx.competition;
     const extra = index ? { extra: (hs: number) => competitionAt(index, hs), extraPrior: competitionPrior } : {};
-    byPrior.set(key, (fit = fitProfile(seasonalHours(ctx), { weekdayPrior, localPeakHour, ...extra })));
+    byPrior.set(key, (fit = fitProfile(ctx.seasonal.slots.flat(), { weekdayPrior, localPeakHour, ...extra })));
   }
   return fit;
 }
@@ -298,16 +308,8 @@ export function channelProfile(ctx: ChannelContext, prior: ProfilePrior = {}): P
  * competition coefficient under those labels.
  */
 export function pooledProfilePrior(contexts: ChannelContext[]): ProfilePrior {
-  const labels = chooseWeekdayLabels(contexts.map(seasonalHours));
+  const labels = chooseWeekdayLabels(contexts.map((ctx) => ctx.seasonal.slots.flat()));
   return { ...labels, competitionPrior: pooledCompetitionPrior(contexts, labels) };
-}
-
-const flatHours = new WeakMap<ChannelContext, Array<{ hourStart: number; viewers: number }>>();
-/** The seasonal lookback's live hours as one array, the same array for every fit of the context (profile.fit.ts keeps its daily curve by it). */
-function seasonalHours(ctx: ChannelContext): Array<{ hourStart: number; viewers: number }> {
-  let hours = flatHours.get(ctx);
-  if (!hours) flatHours.set(ctx, (hours = ctx.seasonal.slots.flat()));
-  return hours;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repos
 import type { Logger } from '../shared/logging/logger';
 import { latestVersion, LoadedModel, loadArtifact, MODEL_KINDS, ModelKind } from './artifact.store';
 import { ChannelHistory, channelKey, ChannelRef } from './channel-history';
-import { channelContext, ChannelContext, DAY_MS, LOOKBACK_DAYS, SEASONAL_LOOKBACK_DAYS } from './features';
+import { channelContext, ChannelContext, DAY_MS, LOOKBACK_DAYS, profilePriorOf, SEASONAL_LOOKBACK_DAYS } from './features';
 import { loadHistories } from './history.repository';
 import { BackendPreference, useBackend } from './tf.backend';
 import { baselineSlots, nextWeekSlots, scoreSlots, SlotScore, TimingServing, TimingServingDecision, Z80 } from './timing.model';
@@ -191,7 +191,7 @@ export class ModelRegistry extends EventEmitter {
     const serving = loaded.meta.serving as ViewerServingDecision | undefined;
     const name: ViewerServing = serving?.name ?? 'viewers';
     const b = viewerBaselines(ctx, start, durationMs);
-    const expected = servedValue(name, () => scoreViewers({ model: loaded.model, normalization: loaded.meta.normalization, vocabulary: loaded.meta.vocabulary, weekdayPrior: loaded.meta.weekdayPrior, localPeakHour: loaded.meta.localPeakHour, competitionPrior: loaded.meta.competitionPrior, residualWeight: loaded.meta.residualWeight }, [{ ctx, start, durationMs, category: null }])[0]!, b.values);
+    const expected = servedValue(name, () => scoreViewers({ model: loaded.model, normalization: loaded.meta.normalization, vocabulary: loaded.meta.vocabulary, ...profilePriorOf(loaded.meta), residualWeight: loaded.meta.residualWeight }, [{ ctx, start, durationMs, category: null }])[0]!, b.values);
     const band = serving ? logBand(expected, serving.intervalQ * inflation(serving.intervalKappa ?? 0, ctx.profileSessions)) : null;
     return {
       channel: { platform: channel.platform, channelId: channel.channelId },
@@ -217,7 +217,7 @@ export class ModelRegistry extends EventEmitter {
     const name: TimingServing = serving?.name ?? 'timing';
     const starts = nextWeekSlots(now);
     const raw = name === 'timing'
-      ? scoreSlots({ model: loaded.model, normalization: loaded.meta.normalization, vocabulary: loaded.meta.vocabulary, intervalZ: loaded.meta.intervalZ ?? Z80, weekdayPrior: loaded.meta.weekdayPrior, localPeakHour: loaded.meta.localPeakHour, competitionPrior: loaded.meta.competitionPrior, residualWeight: loaded.meta.residualWeight }, ctx, starts)
+      ? scoreSlots({ model: loaded.model, normalization: loaded.meta.normalization, vocabulary: loaded.meta.vocabulary, intervalZ: loaded.meta.intervalZ ?? Z80, ...profilePriorOf(loaded.meta), residualWeight: loaded.meta.residualWeight }, ctx, starts)
       : baselineSlots(ctx, starts, serving!.baselineIntervalQ);
     const scored = raw.map((s) => ({
       ...s,

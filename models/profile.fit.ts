@@ -121,19 +121,15 @@ export interface ProfileOptions {
 }
 
 export function fitProfile(hours: Array<{ hourStart: number; viewers: number }>, o: ProfileOptions = {}): ProfileFit {
-  const quiet = quietHour(hours);
-  if (o.localPeakHour == null) return fitOnDays(hours, quiet, o);
-  // The daily curve alone (no weekday terms, so any labels do): where it peaks gives the local midnight.
-  let daily = o.ridgeDaily === undefined ? dailyCurves.get(hours) : undefined;
-  if (!daily) {
-    daily = fitOnDays(hours, quiet, { ridgeDaily: o.ridgeDaily, ridgeWeekday: 1e9 });
-    if (o.ridgeDaily === undefined) dailyCurves.set(hours, daily);
-  }
-  return fitOnDays(hours, localMidnight(daily, o.localPeakHour), o);
+  if (o.localPeakHour == null) return fitOnDays(hours, quietHour(hours), o);
+  // Where the daily curve alone peaks gives the local midnight.
+  return fitOnDays(hours, localMidnight(dailyCurve(hours, o.ridgeDaily), o.localPeakHour), o);
 }
 
-/** The daily curve alone of an hours array (callers keep one array per channel context and never change it; features.ts). */
-const dailyCurves = new WeakMap<object, ProfileFit>();
+/** The channel's daily curve alone: no weekday terms (so any labels give the same fit), no extra regressor. */
+function dailyCurve(hours: Array<{ hourStart: number; viewers: number }>, ridgeDaily?: number): ProfileFit {
+  return fitOnDays(hours, quietHour(hours), { ridgeDaily, ridgeWeekday: 1e9 });
+}
 
 /** The channel's estimated local midnight, in hours after UTC midnight (−12…11): its curve's peak (UTC) − the local peak hour. */
 export function localMidnight(daily: ProfileFit, localPeakHour: number): number {
@@ -251,7 +247,7 @@ interface DailyResiduals {
 }
 
 function dailyResiduals(hours: Array<{ hourStart: number; viewers: number }>): DailyResiduals {
-  const daily = fitOnDays(hours, quietHour(hours), { ridgeWeekday: 1e9 });
+  const daily = dailyCurve(hours);
   return { hours, daily, residual: hours.map((x) => Math.log((x.viewers + 1) / (profileHour(daily, x.hourStart) + 1))) };
 }
 

@@ -1,7 +1,7 @@
 import { channelKey, type ChannelHistory, type HourRecord } from './channel-history';
 import {
   buildVocabulary, channelContext, ChannelContext, featureNames, fitNormalization, HOUR_MS, hourOfWeek, normalize,
-  Normalization, SLOTS_PER_WEEK, TIMING_FEATURE_NAMES, timingFeatures, Vocabulary, WEEK_MS, DAY_MS, seasonalSlot, channelProfile, pooledProfilePrior, type ProfilePrior,
+  Normalization, SLOTS_PER_WEEK, TIMING_FEATURE_NAMES, timingFeatures, Vocabulary, WEEK_MS, DAY_MS, seasonalSlot, channelProfile, pooledProfilePrior, profilePriorMetrics, type ProfilePrior,
 } from './features';
 import { profileHour } from './profile.fit';
 import { buildMlp, fitMlp, gaussianNll, predictRows, TrainingOptions, TrainingOutcome } from './mlp';
@@ -258,8 +258,7 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
     interval80_coverage: round(inside / holdoutHours),
     calibration_hours: calibration.length,
     residual_weight: scorer.residualWeight,
-    // The weekday labelling the profile used (profile.fit.ts chooseWeekdayLabels): the local peak hour of local days; absent: stream days.
-    ...(scorer.localPeakHour != null ? { weekday_local_peak_hour: scorer.localPeakHour } : {}),
+    ...profilePriorMetrics(scorer),
     train_loss: round(fit.finalLoss, 6),
     samples_per_second: round((fit.samples * fit.epochs) / Math.max(0.001, fit.trainMs / 1000), 1),
   };

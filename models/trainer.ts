@@ -3,7 +3,7 @@ import type { ClickHouseRepository } from '../shared/clickhouse/clickhouse.repos
 import type { Logger } from '../shared/logging/logger';
 import { ModelKind, newVersion, saveArtifact } from './artifact.store';
 import { channelKey } from './channel-history';
-import { DAY_MS, LOOKBACK_DAYS } from './features';
+import { DAY_MS, LOOKBACK_DAYS, profilePriorOf } from './features';
 import { loadHistories } from './history.repository';
 import { ModelRunsRepository } from './model-runs.repository';
 import { BackendPreference, useBackend } from './tf.backend';
@@ -121,9 +121,7 @@ export async function trainModels(deps: { repo: ClickHouseRepository; logger: Lo
         metrics: trained.metrics,
         serving: trained.serving,
         intervalZ: 'intervalZ' in trained ? trained.intervalZ : undefined,
-        weekdayPrior: trained.weekdayPrior,
-        competitionPrior: trained.competitionPrior,
-        localPeakHour: trained.localPeakHour ?? null,
+        ...profilePriorOf(trained),
         residualWeight: trained.residualWeight,
         dataRange: { from: new Date(dataFrom).toISOString(), to: new Date(dataTo).toISOString(), holdoutFrom: new Date(splitAt).toISOString() },
         params,

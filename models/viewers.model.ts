@@ -2,7 +2,7 @@ import type { ChannelHistory, SessionRecord } from './channel-history';
 import { channelKey } from './channel-history';
 import {
   buildVocabulary, channelContext, ChannelContext, DAY_MS, featureNames, fitNormalization, normalize, Normalization,
-  pooledProfilePrior, ProfilePrior, profileEstimate, sameHourLastWeek, seasonalBaseline, VIEWER_FEATURE_NAMES, viewerFeatures, Vocabulary,
+  pooledProfilePrior, ProfilePrior, profileEstimate, profilePriorMetrics, sameHourLastWeek, seasonalBaseline, VIEWER_FEATURE_NAMES, viewerFeatures, Vocabulary,
 } from './features';
 import { buildMlp, fitMlp, predictRows, TrainingOptions, TrainingOutcome, weightedHuber } from './mlp';
 import { mae, mape, round } from './evaluation';
@@ -236,8 +236,7 @@ export async function trainViewerModel(histories: ChannelHistory[], o: ViewerTra
     interval80_coverage: round(coverage(actual, holdoutRows.map((b) => b.low), holdoutRows.map((b) => b.high))),
     calibration_sessions: calibration.length,
     residual_weight: scorer.residualWeight,
-    // The weekday labelling the profile used (profile.fit.ts chooseWeekdayLabels): the local peak hour of local days; absent: stream days.
-    ...(scorer.localPeakHour != null ? { weekday_local_peak_hour: scorer.localPeakHour } : {}),
+    ...profilePriorMetrics(scorer),
     train_mae: round(mae(trainActual, evaluate(train).map((r) => r.model))),
     train_loss: round(fit.finalLoss, 6),
     samples_per_second: round((fit.samples * fit.epochs) / Math.max(0.001, fit.trainMs / 1000), 1),
