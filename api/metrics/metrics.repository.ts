@@ -334,7 +334,7 @@ export async function readSeriesSealed(
     windows = [...edge.hour.filter((w) => (w[0] as string) >= fromText), ...edge.rest];
   }
   if (foot.length) windows = [...windows, ...foot];
-  if (entry) readAhead(run, c, sealed, cache, entry, plan, readHours(READ_AHEAD_QUERY));
+  if (entry) readAhead(run, c, key, sealed, cache, entry, plan, readHours(READ_AHEAD_QUERY));
   return bucketsOf(entry, windows, rollFrom, sealedTo, stepSeconds);
 }
 
@@ -350,8 +350,7 @@ export const READ_AHEAD_QUERY = 'api.series-read-ahead';
  * kept. Sealed hours only (their rows are fixed by the sealed version); concurrent misses share the
  * reads; a failed read costs nothing but the crossing's own read later.
  */
-function readAhead(run: RunCompactQuery, c: ChannelKey, sealed: SealedState, cache: SealedHours, entry: SealedEntry, plan: MinutePlan, readHours: ReadSealedHours): void {
-  const key = `${c.platform}:${c.channelId}`;
+function readAhead(run: RunCompactQuery, c: ChannelKey, key: string, sealed: SealedState, cache: SealedHours, entry: SealedEntry, plan: MinutePlan, readHours: ReadSealedHours): void {
   const kept = (hour: number) => cache.keptWindows(key, sealed.version, hour) !== undefined;
   const ahead: number[] = [];
   let lo = entry.lo;
