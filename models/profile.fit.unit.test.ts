@@ -87,7 +87,7 @@ describe('weekday labels: stream days, or the local days of a time zone estimate
     const hours = Array.from({ length: 14 * 24 }, (_, i) => ({ hourStart: MON + i * HOUR, viewers: 100 * Math.exp(0.5 * Math.cos((2 * Math.PI * ((i % 24) - 3)) / 24)) - 1 }));
     const daily = fitProfile(hours, { ridgeWeekday: 1e9 });
     expect(localMidnight(daily, 20)).toBe(7); // 03 − 20 = −17 ≡ 07: UTC−7, whose 20:00 is 03:00 UTC
-    expect(localMidnight(daily, 2)).toBe(1); // UTC+1 − … 03 − 02
+    expect(localMidnight(daily, 2)).toBe(1); // 03 − 02 = 01: UTC−1, whose 02:00 is 03:00 UTC
     expect(localMidnight(daily, 16)).toBe(11); // −13 ≡ 11 (UTC−11)
     expect(localMidnight(daily, 14)).toBe(-11); // −11 (UTC+11)
     const fit = fitProfile(hours, { localPeakHour: 20 });
