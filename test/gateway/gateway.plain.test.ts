@@ -82,24 +82,6 @@ describe('gateway, plain JSON protocol at /ws (real Kafka, Schema Registry, Redi
     }
   });
 
-  it('every gateway instance delivers the feed (each has its own consumer group), so clients may connect to any', async () => {
-    const second = new GatewayServer(f.stack.rt, { tokens: new ApiTokenStore(f.redis, f.stack.rt.config.REDIS_KEY_PREFIX), ownership: new ConnectionOwnership(f.connections) }, { host: '127.0.0.1', port: 0 });
-    await second.start();
-    try {
-      expect(second.feedGroupId).not.toBe(f.gateway.feedGroupId);
-      const a = await connect(f.wsUrl, { token: f.bob.token });
-      const b = await connect(`ws://127.0.0.1:${second.port}/ws`, { token: f.bob.token });
-      await a.request('join_stream_channel', {});
-      await b.request('join_stream_channel', {});
-      const s = f.session(f.bob, Date.UTC(2026, 10, 26, 3, 30));
-      await f.produceAlert(s.start);
-      await a.waitFor('stream_notification', (d) => d.alertId === s.start.alertId);
-      await b.waitFor('stream_notification', (d) => d.alertId === s.start.alertId);
-    } finally {
-      await second.close();
-    }
-  });
-
   it('a client that stops reading is closed as a slow consumer and counted; others keep receiving', async () => {
     const slow = await connect(f.wsUrl, { token: f.alice.token });
     const fast = await connect(f.wsUrl, { token: f.alice.token });
@@ -194,5 +176,27 @@ describe('gateway, plain JSON protocol at /ws (real Kafka, Schema Registry, Redi
       expect((await fetch(`${f.httpUrl}/nope`, noKeepAlive)).status).toBe(404);
       expect((await fetch(`${f.httpUrl}/ws`, noKeepAlive)).status).toBe(426);
     });
+  });
+
+  // Last: it starts and closes a second GatewayServer in this process, whose Socket.IO support is patched in
+  // process-wide (gateway/README.md). The slow-consumer test, when it ran right after this one, lost its
+  // second client's socket (1006, no frame) before the join ack on loaded fresh-clone CI runs — the flake
+  // earlier stops listed as load-sensitive. The cause is not established; this test no longer precedes others.
+  it('every gateway instance delivers the feed (each has its own consumer group), so clients may connect to any', async () => {
+    const second = new GatewayServer(f.stack.rt, { tokens: new ApiTokenStore(f.redis, f.stack.rt.config.REDIS_KEY_PREFIX), ownership: new ConnectionOwnership(f.connections) }, { host: '127.0.0.1', port: 0 });
+    await second.start();
+    try {
+      expect(second.feedGroupId).not.toBe(f.gateway.feedGroupId);
+      const a = await connect(f.wsUrl, { token: f.bob.token });
+      const b = await connect(`ws://127.0.0.1:${second.port}/ws`, { token: f.bob.token });
+      await a.request('join_stream_channel', {});
+      await b.request('join_stream_channel', {});
+      const s = f.session(f.bob, Date.UTC(2026, 10, 26, 3, 30));
+      await f.produceAlert(s.start);
+      await a.waitFor('stream_notification', (d) => d.alertId === s.start.alertId);
+      await b.waitFor('stream_notification', (d) => d.alertId === s.start.alertId);
+    } finally {
+      await second.close();
+    }
   });
 });
