@@ -178,8 +178,7 @@ describe('gateway, plain JSON protocol at /ws (real Kafka, Schema Registry, Redi
     });
   });
 
-  // Last: it starts and closes a second GatewayServer in this process, whose Socket.IO support is patched in
-  // process-wide (gateway/README.md). The slow-consumer test, when it ran right after this one, lost its
+  // Last: it starts and closes a second GatewayServer (with its own Socket.IO server) in this process. The slow-consumer test, when it ran right after this one, lost its
   // second client's socket (1006, no frame) before the join ack on loaded fresh-clone CI runs — the flake
   // earlier stops listed as load-sensitive. The cause is not established; this test no longer precedes others.
   it('every gateway instance delivers the feed (each has its own consumer group), so clients may connect to any', async () => {
