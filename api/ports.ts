@@ -83,6 +83,8 @@ export interface SlotScoreOut {
   startsAt: string;
   expectedViewers: number;
   medianViewers: number;
+  /** The chance that this is the week's best hour (models/slot-ranking.ts); absent when a baseline is served. */
+  bestChance?: number;
   low: number;
   high: number;
   reason?: SlotReasonOut;

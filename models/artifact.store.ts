@@ -6,6 +6,7 @@ import type { Normalization, Vocabulary } from './features';
 import { ModelArtifactError, ModelNotReadyError } from './errors';
 import type { ViewerServingDecision } from './viewers.model';
 import type { TimingServingDecision } from './timing.model';
+import type { RankNoise } from './slot-ranking';
 
 /**
  * Versioned model artifacts on disk:
@@ -70,6 +71,11 @@ export interface ModelMeta {
   localPeakHour?: number | null;
   /** The weight of the net's correction over the profile, chosen on the calibration week (absent: all of it). */
   residualWeight?: number;
+  /**
+   * Timing: how the calibration week's log errors split between a stream day and its hours (slot-ranking.ts);
+   * the top slots after the first follow their chance of being the best. Absent: every slot by the median.
+   */
+  rankNoise?: RankNoise;
 }
 
 export interface LoadedModel {

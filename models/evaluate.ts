@@ -3,6 +3,7 @@ import { channelKey, type ChannelHistory } from './channel-history';
 import { DAY_MS, HOUR_MS, hourOfWeek } from './features';
 import { simulatedHistories } from './history';
 import { argMax, expectedHitAtK, mae, oracleViewers, round } from './evaluation';
+import { bestSlotChances, rankByChance } from './slot-ranking';
 import { timingHoldout, trainTimingModel, TIMING_DEFAULTS, TIMING_METHODS, TimingHoldoutRow, TimingMethod } from './timing.model';
 import { trainViewerModel, VIEWER_BASELINES, VIEWER_DEFAULTS, ViewerBaseline, viewerHoldoutRows, ViewerHoldoutRow } from './viewers.model';
 import { coverage } from './calibration';
@@ -109,13 +110,19 @@ export async function evaluateCase(seed: number, weeks: number, o: Omit<Evaluati
   const histories: ChannelHistory[] = [];
   const expectedSession = new Map<string, number>();
   const expectedHour = new Map<string, number>();
+  /** The session (its start) each hour of the noise-free history belongs to: the hours that share a session's noise factor. */
+  const hourSession = new Map<string, number>();
   for (const c of world.channels) {
     // What a backfill writes, and the oracle: the same world and sessions without the backfill's noise.
     const { noisy, clean } = simulatedHistories(world, c.channelId, { fromMs, toMs: o.to, ...noise, seed });
     histories.push(noisy);
     const key = channelKey(clean);
     for (const s of clean.sessions) expectedSession.set(`${key}/${s.streamId}`, s.avgViewers);
-    for (const x of clean.hours) expectedHour.set(`${key}/${x.hourStart}`, x.viewers);
+    for (const x of clean.hours) {
+      expectedHour.set(`${key}/${x.hourStart}`, x.viewers);
+      const s = clean.sessions.find((z) => z.startedAt < x.hourStart + HOUR_MS && z.endedAt > x.hourStart);
+      if (s) hourSession.set(`${key}/${x.hourStart}`, s.startedAt);
+    }
   }
   if (competition && o.competitionSamples !== false) {
     // The samples of the whole history (each context reads only those before its instant); Twitch's directories.
@@ -155,12 +162,12 @@ export async function evaluateCase(seed: number, weeks: number, o: Omit<Evaluati
   const bestTiming = [...BASELINE_TIMING].sort((a, b) => hitAt3[b] - hitAt3[a])[0]!;
   // The oracle's view of each holdout slot: mean expected viewers of its holdout hours (the same in every draw).
   const splitHour = Math.floor(splitAt / HOUR_MS) * HOUR_MS;
-  const expectedSlots = new Map<string, Map<number, { sum: number; n: number }>>();
+  const expectedSlots = new Map<string, Map<number, { sum: number; n: number; session: number }>>();
   for (const [k, viewers] of expectedHour) {
     const [ch, hs] = [k.slice(0, k.lastIndexOf('/')), Number(k.slice(k.lastIndexOf('/') + 1))];
     if (hs < splitHour) continue;
-    const sums = expectedSlots.get(ch) ?? new Map<number, { sum: number; n: number }>();
-    const b = sums.get(hourOfWeek(hs)) ?? { sum: 0, n: 0 };
+    const sums = expectedSlots.get(ch) ?? new Map<number, { sum: number; n: number; session: number }>();
+    const b = sums.get(hourOfWeek(hs)) ?? { sum: 0, n: 0, session: hourSession.get(k) ?? hs };
     b.sum += viewers;
     b.n++;
     sums.set(hourOfWeek(hs), b);
@@ -173,7 +180,10 @@ export async function evaluateCase(seed: number, weeks: number, o: Omit<Evaluati
   for (const row of rows) {
     const sums = expectedSlots.get(row.channel);
     const expected = row.slots.map((s) => (sums?.get(s) ? sums.get(s)!.sum / sums.get(s)!.n : 0));
-    oracleHits += expectedHitAtK(expected, argMax(row.actual));
+    // Ranked as the model ranks (slot-ranking.ts), knowing what the noise is: the session factor shared by a
+    // session's hours (sd o.noise) and each hour's own poll jitter averaged over its ~120 polls.
+    const chances = bestSlotChances(expected.map((e) => Math.log(e + 1)), row.slots.map((s) => sums?.get(s)?.session ?? s), { day: o.noise, hour: noise.pollNoise / Math.sqrt(120) });
+    oracleHits += expectedHitAtK(rankByChance(expected.map((e, i) => ({ medianViewers: e, bestChance: chances[i]! }))), argMax(row.actual));
     const best = Math.max(...expected);
     const picked = expected[argMax(row.scores.model)]!;
     regret += best - picked;

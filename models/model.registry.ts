@@ -11,6 +11,7 @@ import { scoreViewers, servedValue, viewerBaselines, ViewerServing, ViewerServin
 import { explainPrediction, explainSlot, holdoutComparison, HoldoutComparison, SlotReason } from './explanations';
 import { inflation, INTERVAL_COVERAGE, logBand } from './calibration';
 import { InsufficientDataError, ModelArtifactError, ModelInputError, ModelNotReadyError } from './errors';
+import { recommendationOrder } from './slot-ranking';
 
 /**
  * Serving: holds the newest version of each model and answers predictions and recommendations from a
@@ -63,7 +64,10 @@ export interface SlotRecommendation {
   generatedAt: string;
   /** All 168 UTC hour-of-week slots, in hour-of-week order (0 = Monday 00:00 UTC). */
   slots: SlotScore[];
-  /** The best `top` slots by median (typical) viewers, best first, each with its reason. */
+  /**
+   * The best `top` slots, best first, each with its reason: the first by median (typical) viewers, the rest by
+   * their chance of being the week's best hour (`bestChance`, slot-ranking.ts), which spreads them over days.
+   */
   top: RecommendedSlot[];
   /** The trained net ('timing'), or the baseline it lost to on its holdout. */
   model: { name: TimingServing; version: string };
@@ -217,7 +221,7 @@ export class ModelRegistry extends EventEmitter {
     const name: TimingServing = serving?.name ?? 'timing';
     const starts = nextWeekSlots(now);
     const raw = name === 'timing'
-      ? scoreSlots({ model: loaded.model, normalization: loaded.meta.normalization, vocabulary: loaded.meta.vocabulary, intervalZ: loaded.meta.intervalZ ?? Z80, ...profilePriorOf(loaded.meta), residualWeight: loaded.meta.residualWeight }, ctx, starts)
+      ? scoreSlots({ model: loaded.model, normalization: loaded.meta.normalization, vocabulary: loaded.meta.vocabulary, intervalZ: loaded.meta.intervalZ ?? Z80, ...profilePriorOf(loaded.meta), residualWeight: loaded.meta.residualWeight, rankNoise: loaded.meta.rankNoise }, ctx, starts)
       : baselineSlots(ctx, starts, serving!.baselineIntervalQ);
     const scored = raw.map((s) => ({
       ...s,
@@ -226,13 +230,15 @@ export class ModelRegistry extends EventEmitter {
       stdViewers: round1(s.stdViewers),
       low: round1(s.low),
       high: round1(s.high),
+      ...(s.bestChance !== undefined ? { bestChance: Math.round(s.bestChance * 1000) / 1000 } : {}),
     }));
     const slots = [...scored].sort((a, b) => a.hourOfWeek - b.hourOfWeek);
     return {
       channel: { platform: channel.platform, channelId: channel.channelId },
       generatedAt: new Date(now).toISOString(),
       slots,
-      top: [...scored].sort((a, b) => b.medianViewers - a.medianViewers || a.hourOfWeek - b.hourOfWeek).slice(0, top).map((s) => ({ ...s, reason: explainSlot(ctx, s.hourOfWeek) })),
+      // In hour-of-week order first, so slots tied on every count go by hour of the week.
+      top: recommendationOrder(slots).slice(0, top).map((i) => ({ ...slots[i]!, reason: explainSlot(ctx, slots[i]!.hourOfWeek) })),
       model: { name, version: loaded.meta.version },
     };
   }

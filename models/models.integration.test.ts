@@ -124,7 +124,16 @@ describe('models on simulator history (real ClickHouse)', () => {
       expect(s.expectedViewers).toBeGreaterThanOrEqual(s.medianViewers);
       expect(s.stdViewers).toBeGreaterThan(0);
     }
-    expect(rec.top[0]!.medianViewers).toBeGreaterThanOrEqual(rec.top[2]!.medianViewers);
+    // The first pick is the best typical outcome of the week; the next by their chance of being the best hour.
+    expect(rec.top[0]!.medianViewers).toBe(Math.max(...rec.slots.map((s) => s.medianViewers)));
+    if (rec.model.name === 'timing') {
+      const chances = rec.slots.map((s) => s.bestChance!);
+      // They sum to 1 before rounding to 3 digits (168 slots: at most 168 × 0.0005 off).
+      expect(Math.abs(chances.reduce((a, b) => a + b, 0) - 1)).toBeLessThanOrEqual(168 * 0.0005);
+      expect(rec.top[1]!.bestChance!).toBeGreaterThanOrEqual(rec.top[2]!.bestChance!);
+      const others = rec.slots.filter((s) => !rec.top.some((t) => t.hourOfWeek === s.hourOfWeek)).map((s) => s.bestChance!);
+      expect(rec.top[2]!.bestChance!).toBeGreaterThanOrEqual(Math.max(...others));
+    }
   });
 
   it('a channel with too little history gets InsufficientDataError, never a number', async () => {

@@ -150,7 +150,7 @@ export function localMidnight(daily: ProfileFit, localPeakHour: number): number 
 }
 
 /** UTC hour of day at which the channel's stream day starts: its least-live hour, after its longest quiet run. */
-function quietHour(hours: Array<{ hourStart: number }>): number {
+export function quietHour(hours: Array<{ hourStart: number }>): number {
   const count = new Array<number>(24).fill(0);
   for (const x of hours) count[Math.floor((((x.hourStart % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS)]!++;
   // The quietest hour starts the day; among equally quiet hours, the one after the longest quiet run ends.

@@ -3,7 +3,8 @@ import {
   buildVocabulary, channelContext, ChannelContext, featureNames, fitNormalization, HOUR_MS, hourOfWeek, normalize,
   Normalization, SLOTS_PER_WEEK, TIMING_FEATURE_NAMES, timingFeatures, Vocabulary, WEEK_MS, DAY_MS, seasonalSlot, channelProfile, pooledProfilePrior, profilePriorMetrics, type ProfilePrior,
 } from './features';
-import { profileHour } from './profile.fit';
+import { profileHour, quietHour, streamDay } from './profile.fit';
+import { bestSlotChances, rankByChance, rankNoiseOf, type RankNoise } from './slot-ranking';
 import { buildMlp, fitMlp, gaussianNll, predictRows, TrainingOptions, TrainingOutcome } from './mlp';
 import { argMax, expectedHitAtK, round } from './evaluation';
 import { CALIBRATION_DAYS, conformalQuantile, logBand, logError } from './calibration';
@@ -37,6 +38,11 @@ export interface TimingScorer extends ProfilePrior {
   intervalZ?: number;
   /** How much of the net's correction over the profile prior is applied, chosen on the calibration hours (absent: all). */
   residualWeight?: number;
+  /**
+   * How the log errors of the calibration hours split into a part shared by a stream day's hours and each
+   * hour's own (slot-ranking.ts): slots are ranked by their chance of being the best. Absent: by the median.
+   */
+  rankNoise?: RankNoise;
 }
 
 /** Ranking methods scored on the same holdout slots. */
@@ -80,6 +86,11 @@ export interface SlotScore {
   /** 80 % interval. */
   low: number;
   high: number;
+  /**
+   * The chance that this slot is the best of the slots scored together (the week's hours), with the hours
+   * of one stream day moving together (slot-ranking.ts). Absent when the model ranks by the median.
+   */
+  bestChance?: number;
 }
 
 export interface TrainedTimingModel extends TimingScorer, TrainingOutcome {
@@ -90,6 +101,9 @@ export interface TrainedTimingModel extends TimingScorer, TrainingOutcome {
 interface Candidate {
   x: HourRecord;
   ctx: ChannelContext;
+  /** The channel and the instant its context is as of (its stream's first hour): which hours share a stream. */
+  channel: string;
+  stream: number;
 }
 
 /**
@@ -110,7 +124,7 @@ function candidates(h: ChannelHistory, from = -Infinity): Candidate[] {
     const asOf = s && s.startedAt < x.hourStart + HOUR_MS ? Math.floor(s.startedAt / HOUR_MS) * HOUR_MS : x.hourStart;
     let r = contexts.get(asOf);
     if (!r) contexts.set(asOf, (r = channelContext(h, asOf)));
-    if (r.ok) out.push({ x, ctx: r.ctx });
+    if (r.ok) out.push({ x, ctx: r.ctx, channel: channelKey(h), stream: asOf });
   }
   return out;
 }
@@ -167,9 +181,17 @@ function predictHours(scorer: TimingScorer, items: Array<{ ctx: ChannelContext; 
 
 const hourTarget = (c: { x: HourRecord; ctx: ChannelContext }): number => Math.log((c.x.viewers + 1) / (c.ctx.hourlyLevel + 1));
 
-/** Scores of the given slot starts for one channel context. */
+/**
+ * Scores of the given slot starts for one channel context. With the scorer's rank noise each slot also
+ * carries its chance of being the best of them; the hours of one of the channel's stream days (starting
+ * at its least-live hour, so a stream past midnight stays on its day) share that day's swing.
+ */
 export function scoreSlots(scorer: TimingScorer, ctx: ChannelContext, slotStarts: number[]): SlotScore[] {
-  return scoreHours(scorer, slotStarts.map((t) => ({ ctx, t })));
+  const scores = scoreHours(scorer, slotStarts.map((t) => ({ ctx, t })));
+  if (!scorer.rankNoise) return scores;
+  const dayStart = quietHour(ctx.seasonal.slots.flat());
+  const chances = bestSlotChances(scores.map((s) => Math.log(s.medianViewers + 1)), slotStarts.map((t) => streamDay(t, dayStart)), scorer.rankNoise);
+  return scores.map((s, i) => ({ ...s, bestChance: chances[i]! }));
 }
 
 /** The 168 slot starts of the week after `asOf` (the next occurrence of every hour of the week). */
@@ -231,6 +253,9 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
   scorer.residualWeight = calibration.length >= 20 ? chooseResidualWeight(scorer, calibration) : 0;
   const calibrated = predictHours(scorer, calibrating.map((c) => ({ ctx: c.ctx, t: c.x.hourStart })));
   scorer.intervalZ = conformalQuantile(calibrating.map((c, i) => Math.abs(hourTarget(c) - calibrated[i]!.mu) / calibrated[i]!.sigma));
+  // How those errors split between a stream day and its hours: what ranking by the chance of being best needs.
+  const rankNoise = rankNoiseOf(calibrating.map((c, i) => ({ channel: c.channel, stream: String(c.stream), error: hourTarget(c) - calibrated[i]!.mu })));
+  if (rankNoise) scorer.rankNoise = rankNoise;
 
   const { rows, inside, hours: holdoutHours } = timingHoldout(scorer, histories, o.splitAt, holdout);
   const evaluated = rows.length;
@@ -258,6 +283,7 @@ export async function trainTimingModel(histories: ChannelHistory[], o: TimingTra
     interval80_coverage: round(inside / holdoutHours),
     calibration_hours: calibration.length,
     residual_weight: scorer.residualWeight,
+    ...(scorer.rankNoise ? { rank_noise_day_sd: round(scorer.rankNoise.day), rank_noise_hour_sd: round(scorer.rankNoise.hour) } : {}),
     ...profilePriorMetrics(scorer),
     train_loss: round(fit.finalLoss, 6),
     samples_per_second: round((fit.samples * fit.epochs) / Math.max(0.001, fit.trainMs / 1000), 1),
@@ -309,7 +335,7 @@ export function timingHoldout(scorer: TimingScorer, histories: ChannelHistory[],
       slots,
       actual,
       scores: {
-        model: scoreSlots(scorer, r.ctx, starts).map((s) => s.medianViewers),
+        model: rankByChance(scoreSlots(scorer, r.ctx, starts)),
         'channel-mean': slots.map(() => r.ctx.channelMean),
         'same-hour-last-week': starts.map((t) => r.ctx.hourAt.get(t - WEEK_MS)?.viewers ?? -1),
         'channel-hour-of-week': slots.map((s) => seasonalSlot(r.ctx, s)),

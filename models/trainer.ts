@@ -123,6 +123,7 @@ export async function trainModels(deps: { repo: ClickHouseRepository; logger: Lo
         intervalZ: 'intervalZ' in trained ? trained.intervalZ : undefined,
         ...profilePriorOf(trained),
         residualWeight: trained.residualWeight,
+        rankNoise: 'rankNoise' in trained ? trained.rankNoise : undefined,
         dataRange: { from: new Date(dataFrom).toISOString(), to: new Date(dataTo).toISOString(), holdoutFrom: new Date(splitAt).toISOString() },
         params,
       });

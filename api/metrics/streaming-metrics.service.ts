@@ -277,7 +277,7 @@ export class StreamingMetricsService {
   }
 }
 
-export const slotOut = (s: SlotScoreOut) => ({ hourOfWeek: s.hourOfWeek, startsAt: s.startsAt, expectedViewers: s.expectedViewers, medianViewers: s.medianViewers, low: s.low, high: s.high, reason: s.reason });
+export const slotOut = (s: SlotScoreOut) => ({ hourOfWeek: s.hourOfWeek, startsAt: s.startsAt, expectedViewers: s.expectedViewers, medianViewers: s.medianViewers, ...(s.bestChance !== undefined ? { bestChance: s.bestChance } : {}), low: s.low, high: s.high, reason: s.reason });
 
 /** Typed model errors carry a message meant for users (what is missing and how much); others do not. */
 function reasonOf(err: unknown): string {

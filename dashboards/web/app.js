@@ -400,7 +400,8 @@
       var day = DAYS[Math.floor(s.hourOfWeek / 24)], hour = String(s.hourOfWeek % 24).padStart(2, '0');
       var expected = s.medianViewers !== undefined ? s.medianViewers : s.expectedViewers;
       var range = s.low !== undefined && s.high !== undefined ? ' (' + fmtNum(s.low) + '–' + fmtNum(s.high) + ')' : '';
-      list.appendChild(el('li', day + ' ' + hour + ':00 UTC — about ' + fmtNum(expected) + ' viewers' + range + ', next ' + fmtTime(s.startsAt)));
+      var chance = typeof s.bestChance === 'number' ? ', ' + Math.round(s.bestChance * 100) + ' % chance to be your best hour of the week' : '';
+      list.appendChild(el('li', day + ' ' + hour + ':00 UTC — about ' + fmtNum(expected) + ' viewers' + range + chance + ', next ' + fmtTime(s.startsAt)));
     });
     if (!list.children.length) list.appendChild(el('li', 'The model ranked no slot for this channel yet.', 'muted'));
   }

@@ -87,6 +87,7 @@ const predictions: PredictionPort = {
       model: MODEL,
       top: [4 * 24 + 18, 5 * 24 + 19, 24 + 18].slice(0, opts?.top ?? 5).map((hourOfWeek, i) => ({
         hourOfWeek, startsAt: new Date(Date.now() + (i + 1) * 86_400_000).toISOString(), expectedViewers: 1300 - i * 100, medianViewers: 1250 - i * 100, low: 900 - i * 100, high: 1600 - i * 100,
+        bestChance: [0.31, 0.22, 0.18][i],
       })),
     };
   },
@@ -218,6 +219,7 @@ describe('built-in web dashboard in headless Chromium (real API + gateway)', () 
     await page.waitForSelector('#conn-state[data-state="live"]');
     await page.waitForSelector('#sessions tbody tr:nth-child(3)');
     await page.waitForFunction(() => document.querySelector('#recommendations li')?.textContent?.startsWith('Fri 18:00 UTC — about 1,250 viewers'));
+    expect(await page.locator('#recommendations li').first().textContent()).toContain('31 % chance to be your best hour of the week');
     expect(await page.locator('#status').textContent()).toContain('LIVE');
     // The x axis is the requested window (the last 3 hours), not a span made up from the data.
     const x = await xRange(page, 'chart');

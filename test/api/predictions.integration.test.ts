@@ -64,14 +64,18 @@ describe('REST API predictions and recommendations with trained models (real Cli
     expect([null, 'number']).toContain(r.body.predictions[0].baselines.sameHourLastWeek === null ? null : typeof r.body.predictions[0].baselines.sameHourLastWeek);
   });
 
-  it('recommendations rank `count` distinct hour-of-week slots, best first', async () => {
+  it('recommendations rank `count` distinct hour-of-week slots: the best typical outcome first, then by the chance of being the best', async () => {
     const r = await json(`${base}/recommendations?count=4`);
     expect(r.status).toBe(200);
     expect(r.body.model.name).toMatch(/^(timing|baseline:channel-hour-of-week)$/);
     for (const s of r.body.slots) expect(s.reason.text).toMatch(/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d:00 UTC: /);
     expect(r.body.slots).toHaveLength(4);
-    const medians = r.body.slots.map((s: Json) => s.medianViewers);
-    expect([...medians].sort((a: number, b: number) => b - a)).toEqual(medians);
+    const medians: number[] = r.body.slots.map((s: Json) => s.medianViewers);
+    expect(medians[0]).toBe(Math.max(...medians));
+    // After the first: by the chance of being the week's best hour when the net is served, by the median when a baseline is.
+    const rest: number[] = r.body.slots.slice(1).map((s: Json) => (r.body.model.name === 'timing' ? s.bestChance : s.medianViewers));
+    for (const x of rest) expect(typeof x).toBe('number');
+    expect([...rest].sort((a, b) => b - a)).toEqual(rest);
     expect(new Set(r.body.slots.map((s: Json) => s.hourOfWeek)).size).toBe(4);
     for (const s of r.body.slots) expect(s.low).toBeLessThanOrEqual(s.high);
   });
