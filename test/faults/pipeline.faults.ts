@@ -81,18 +81,25 @@ async function waitRecovered(): Promise<number> {
   const hw0 = await highWatermark(rt.topics.snapshots);
   const ev0 = (await metric(PORTS.processMetrics, 'spacehub_processor_events_total')) ?? 0;
   await eventually(
-    async () => ({
-      hw: await highWatermark(rt.topics.snapshots),
-      ev: await metric(PORTS.processMetrics, 'spacehub_processor_events_total'),
-      ingest: await metric(PORTS.ingestMetrics, 'spacehub_ingest_events_produced_total'),
-      alive: stack.alive('ingest') && stack.alive('process') && stack.alive('simulate'),
-    }),
-    (s) => s.alive && s.hw > Math.max(hw0, 0) && s.ev !== undefined && s.ev !== ev0 && s.ingest !== undefined,
+    async () => {
+      // A child that exited will not recover by itself: fail at once, with its exit and its log.
+      const dead = (['ingest', 'process', 'simulate'] as const).filter((s) => !stack.alive(s));
+      if (dead.length) throw new DeadChildError(dead.map((s) => `${s} ${stack.exitOf(s)}; its log ends:\n${stack.logTail(s, 60)}`).join('\n'));
+      return {
+        hw: await highWatermark(rt.topics.snapshots),
+        ev: await metric(PORTS.processMetrics, 'spacehub_processor_events_total'),
+        ingest: await metric(PORTS.ingestMetrics, 'spacehub_ingest_events_produced_total'),
+      };
+    },
+    (s) => s.hw > Math.max(hw0, 0) && s.ev !== undefined && s.ev !== ev0 && s.ingest !== undefined,
     180_000,
     500,
+    (err) => err instanceof DeadChildError,
   );
   return Date.now();
 }
+
+class DeadChildError extends Error {}
 
 async function readTopic<T>(topic: string): Promise<T[]> {
   const end = await highWatermark(topic);

@@ -11,8 +11,10 @@ import { testEncryptionKeys } from '../support/stack';
  */
 export const ROOT = path.resolve(__dirname, '../..');
 
-// Ports no other stack here uses (shared 1xxxx, stack-restart test 2xxxx, fresh-clone checks 3xxxx).
-export const PORTS = { kafka: 47092, controller: 47093, registry: 47081, clickhouse: 47123, redis: 47379, simulator: 47090, ingestMetrics: 47464, processMetrics: 47465, simulateMetrics: 47466 };
+// Ports no other stack here uses (shared 1xxxx, stack-restart test 26xxx–29xxx). All below Linux's
+// ephemeral range (32768–60999): a listener there can find its port taken by an outgoing connection
+// of any process (a faults run lost a restarted ingest to EADDRINUSE on its metrics port, then 47464).
+export const PORTS = { kafka: 24092, controller: 24093, registry: 24081, clickhouse: 24123, redis: 24379, simulator: 24090, ingestMetrics: 24464, processMetrics: 24465, simulateMetrics: 24466 };
 
 export type ServiceName = 'simulate' | 'ingest' | 'process';
 
@@ -109,6 +111,14 @@ export class PrivateStack {
   alive(service: ServiceName): boolean {
     const c = this.children.get(service);
     return !!c && c.exitCode === null && c.signalCode === null;
+  }
+
+  /** How a service that is no longer alive ended ("exited 1", "killed by SIGKILL"), or "running". */
+  exitOf(service: ServiceName): string {
+    const c = this.children.get(service);
+    if (!c) return 'not started (or stopped by this suite)';
+    if (c.signalCode !== null) return `killed by ${c.signalCode}`;
+    return c.exitCode !== null ? `exited ${c.exitCode}` : 'running';
   }
 
   logTail(service: ServiceName, lines = 30): string {

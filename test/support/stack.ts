@@ -92,8 +92,11 @@ export async function deleteRedisKeys(redis: Redis, prefix: string): Promise<num
   return deleted;
 }
 
-/** Polls until `fn` returns a value that passes `ok`, or fails with the last value seen. */
-export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30000, intervalMs = 250): Promise<T> {
+/**
+ * Polls until `fn` returns a value that passes `ok`, or fails with the last value seen. An error of
+ * `fn` is retried, unless `fatal` says it cannot pass later: then it is thrown at once.
+ */
+export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30000, intervalMs = 250, fatal?: (err: unknown) => boolean): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastErr: unknown;
@@ -102,6 +105,7 @@ export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean,
       last = await fn();
       if (ok(last)) return last;
     } catch (err) {
+      if (fatal?.(err)) throw err;
       lastErr = err;
     }
     await new Promise((r) => setTimeout(r, intervalMs));
