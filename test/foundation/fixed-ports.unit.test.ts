@@ -4,7 +4,8 @@ import { PORTS } from '../faults/private-stack';
 /**
  * A fixed listening port inside the kernel's ephemeral range can already be the local end of some
  * outgoing connection (any process's), and the listen fails with EADDRINUSE. A faults run lost a
- * restarted ingest that way on 47464. Every fixed port our stacks listen on stays below the range.
+ * restarted ingest that way on 47464. The fault suite's private stack and infra/stack.sh's defaults stay
+ * below the range (stack-restart.test.ts keeps its own 26xxx–29xxx inline, unchecked here).
  */
 function ephemeralRange(): [number, number] {
   try {
